@@ -1,0 +1,183 @@
+"""Serbian text handling: the same spelling must mean the same thing everywhere."""
+
+from __future__ import annotations
+
+import pytest
+
+from triage.text import (
+    detect_language,
+    detect_script,
+    fold,
+    mask,
+    normalize,
+    to_cyrillic,
+    to_latin,
+    tokenize,
+)
+
+
+@pytest.mark.parametrize(
+    ("cyrillic", "latin"),
+    [
+        ("Љубав", "Ljubav"),
+        ("ЉУБАВ", "LJUBAV"),
+        ("Њива", "Njiva"),
+        ("ЊИВА", "NJIVA"),
+        ("Џеп", "Džep"),
+        ("ЏЕП", "DŽEP"),
+        ("Ђорђе", "Đorđe"),
+        ("ћирилица", "ćirilica"),
+        ("Шабац, Чачак, Жабаљ", "Šabac, Čačak, Žabalj"),
+        ("Заборавио сам лозинку за еУправу.", "Zaboravio sam lozinku za eUpravu."),
+        ("ПОДНЕО САМ ЗАХТЕВ ЗА ЛИЧНУ КАРТУ", "PODNEO SAM ZAHTEV ZA LIČNU KARTU"),
+        ("Љ", "Lj"),
+        ("ЉЉ", "LJLJ"),
+        ("мешано: e-mail адреса 123", "mešano: e-mail adresa 123"),
+    ],
+)
+def test_to_latin(cyrillic: str, latin: str) -> None:
+    assert to_latin(cyrillic) == latin
+
+
+def test_to_latin_passes_latin_and_other_text_through() -> None:
+    text = "Already Latin: čćšžđ, English, 42, emoji 🙂"
+    assert to_latin(text) == text
+
+
+@pytest.mark.parametrize(
+    ("latin", "cyrillic"),
+    [
+        ("ljubav", "љубав"),
+        ("LJUBAV", "ЉУБАВ"),
+        ("Ljubav", "Љубав"),
+        ("njiva Njegoš", "њива Његош"),
+        ("džep Džakarta DŽEP", "џеп Џакарта ЏЕП"),
+        ("Đorđe ćirilica", "Ђорђе ћирилица"),
+        ("Zaboravili ste lozinku?", "Заборавили сте лозинку?"),
+        # lj/nj/dž across a prefix boundary are two letters
+        ("injekcija", "инјекција"),
+        ("nadživeti", "надживети"),
+        ("konjugacija", "конјугација"),
+    ],
+)
+def test_to_cyrillic(latin: str, cyrillic: str) -> None:
+    assert to_cyrillic(latin) == cyrillic
+
+
+def test_to_cyrillic_leaves_placeholders_urls_and_markup_alone() -> None:
+    src = (
+        "Zdravo %(name)s, imate {count} poruka i %s zahteva. "
+        'Vidi <a href="https://euprava.gov.rs/nalog">nalog</a> &amp; www.mup.gov.rs '
+        "ili pišite na podrska@euprava.gov.rs. {{ ticket.reference }}"
+    )
+    out = to_cyrillic(src)
+    assert out == (
+        "Здраво %(name)s, имате {count} порука и %s захтева. "
+        'Види <a href="https://euprava.gov.rs/nalog">налог</a> &amp; www.mup.gov.rs '
+        "или пишите на podrska@euprava.gov.rs. {{ ticket.reference }}"
+    )
+
+
+def test_to_cyrillic_keeps_foreign_words() -> None:
+    assert to_cyrillic("Windows i Excel") == "Windows и Excel"
+
+
+def test_round_trip_latin_cyrillic_latin() -> None:
+    text = "Ljubazni službenik je poslao džepni priručnik o njivama i Đerdapu."
+    assert to_latin(to_cyrillic(text)) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [
+        ("čćšžđ", "ccszdj"),
+        ("ČĆŠŽĐ", "CCSZDj"),
+        ("Đorđe", "Djordje"),
+        ("café naïve", "cafe naive"),
+        ("plain ascii", "plain ascii"),
+    ],
+)
+def test_fold(text: str, folded: str) -> None:
+    assert fold(text) == folded
+
+
+def test_fold_handles_decomposed_diacritics() -> None:
+    # "c" + combining caron, as some phones send it
+    assert fold("c\u030cas") == "cas"
+
+
+def test_dj_and_dj_with_stroke_are_equivalent() -> None:
+    assert normalize("Đurđevdan") == normalize("Djurdjevdan") == normalize("Ђурђевдан")
+
+
+def test_normalize_makes_all_spellings_equal() -> None:
+    spellings = [
+        "Хитно: изгубио сам личну карту и пасош",
+        "Hitno: izgubio sam ličnu kartu i pasoš",
+        "hitno: izgubio sam licnu kartu i pasos",
+        "HITNO: IZGUBIO SAM LIČNU KARTU I PASOŠ",
+    ]
+    assert len({normalize(s) for s in spellings}) == 1
+    assert normalize(spellings[0]) == "hitno: izgubio sam licnu kartu i pasos"
+
+
+def test_tokenize() -> None:
+    assert tokenize("Zaboravio sam lozinku za eUpravu!!! Хитно, ЉУБАВ, ne_znam 2x") == [
+        "zaboravio", "sam", "lozinku", "za", "eupravu", "hitno", "ljubav", "ne", "znam", "2x",
+    ]  # fmt: skip
+    assert tokenize("") == []
+    assert tokenize("?!...") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "script"),
+    [
+        ("Заборавио сам лозинку", "cyrl"),
+        ("Zaboravio sam lozinku", "latn"),
+        ("I forgot my password", "latn"),
+        ("Portal www.euprava.gov.rs не ради", "cyrl"),
+        ("12345 !!!", "none"),
+        ("", "none"),
+    ],
+)
+def test_detect_script(text: str, script: str) -> None:
+    assert detect_script(text) == script
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Заборавио сам лозинку за налог", "sr"),
+        ("Zaboravio sam lozinku za nalog", "sr"),
+        ("zaboravio sam lozinku, sta da radim", "sr"),
+        ("Kako da platim taksu za pasoš?", "sr"),
+        ("I forgot the password for my account", "en"),
+        ("How do I pay the fee for a passport?", "en"),
+        ("Я забыл пароль от аккаунта", "other"),
+        ("Ich habe mein Passwort vergessen", "other"),
+        ("12345", "other"),
+    ],
+)
+def test_detect_language(text: str, language: str) -> None:
+    assert detect_language(text) == language
+
+
+def test_mask_removes_personal_data() -> None:
+    text = (
+        "Moj JMBG je 0101990710123, telefon +381 64 123 4567 ili 064/123-4567, "
+        "mejl pera.peric@example.com, link https://euprava.gov.rs/zahtev?id=77, "
+        "iznos 1.500,00 din do 12.03.2026."
+    )
+    masked = mask(text)
+    assert masked == (
+        "Moj JMBG je <jmbg>, telefon <phone> ili <phone>, "
+        "mejl <email>, link <url>, "
+        "iznos <num> din do <num>."
+    )
+    for secret in ("0101990710123", "4567", "pera", "example.com", "zahtev?id"):
+        assert secret not in masked
+
+
+def test_mask_keeps_words_with_digits_and_plain_text() -> None:
+    assert mask("Windows 10 i eID2 kartica") == "Windows <num> i eID2 kartica"
+    assert mask("bez brojeva") == "bez brojeva"

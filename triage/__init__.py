@@ -1,0 +1,1 @@
+"""Triage: classify, prioritise and route citizen inquiries (a library; no Flask imports)."""
