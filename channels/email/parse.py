@@ -1,0 +1,285 @@
+"""Raw RFC 5322 bytes -> a ParsedEmail, for any charset and any amount of brokenness.
+
+The standard library (``policy.default``) does the MIME work. Everything that can raise on real
+mail (header parsing, unknown charsets, bad base64) is caught here and degraded to a best effort,
+because a mail we cannot read perfectly must still become a ticket, not an SMTP error.
+"""
+
+from __future__ import annotations
+
+import codecs
+import hashlib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email import message_from_bytes, policy
+from email.header import decode_header, make_header
+from email.message import EmailMessage, Message
+from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+
+from channels.email.html import html_to_text, sanitize_html
+
+# Charset labels seen in the wild that Python's codec registry does not know.
+_CHARSET_ALIASES = {
+    "ks_c_5601-1987": "cp949",
+    "ks_c_5601": "cp949",
+    "x-sjis": "shift_jis",
+    "x-euc-jp": "euc_jp",
+    "unicode-1-1-utf-7": "utf-7",
+    "x-unknown": "utf-8",
+    "unknown-8bit": "utf-8",
+    "x-user-defined": "windows-1252",
+    "iso-8859-8-i": "iso-8859-8",
+    "windows-874": "cp874",
+    "utf8": "utf-8",
+    "cp-850": "cp850",
+}
+_MSGID = re.compile(r"<([^<>\s]+)>")
+
+
+@dataclass(frozen=True)
+class ParsedAttachment:
+    filename: str
+    content_type: str
+    data: bytes
+    inline: bool = False
+    content_id: str | None = None
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+@dataclass
+class ParsedEmail:
+    message: EmailMessage
+    message_id: str | None
+    in_reply_to: tuple[str, ...]
+    references: tuple[str, ...]
+    subject: str
+    from_name: str | None
+    from_address: str | None
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    date: datetime | None
+    text: str
+    html: str | None  # sanitized
+    attachments: list[ParsedAttachment] = field(default_factory=list)
+    defects: int = 0
+
+    @property
+    def thread_ids(self) -> tuple[str, ...]:
+        """Every Message-ID this mail says it answers, nearest first."""
+        seen: dict[str, None] = {}
+        for mid in (*self.in_reply_to, *reversed(self.references)):
+            seen.setdefault(mid, None)
+        return tuple(seen)
+
+
+def parse_message(raw: bytes) -> ParsedEmail:
+    msg = message_from_bytes(raw, policy=policy.default)
+    assert isinstance(msg, EmailMessage)  # policy.default always builds EmailMessage
+    name, address = _sender(msg)
+    texts: list[str] = []
+    htmls: list[str] = []
+    attachments: list[ParsedAttachment] = []
+    for part in _leaves(msg):
+        _collect(part, texts, htmls, attachments)
+    raw_html = "\n".join(htmls) if htmls else None
+    html = sanitize_html(raw_html) if raw_html else None
+    text = "\n\n".join(t.strip("\n") for t in texts if t.strip())
+    if not text and raw_html:
+        text = html_to_text(raw_html)
+    return ParsedEmail(
+        message=msg,
+        message_id=first_message_id(header(msg, "Message-ID")),
+        in_reply_to=message_ids(header(msg, "In-Reply-To")),
+        references=message_ids(header(msg, "References")),
+        subject=_one_line(header(msg, "Subject")),
+        from_name=name,
+        from_address=address,
+        to=_addresses(msg, "To"),
+        cc=_addresses(msg, "Cc"),
+        date=_date(msg),
+        text=text.replace("\r\n", "\n"),
+        html=html,
+        attachments=attachments,
+        defects=len(msg.defects) + sum(len(p.defects) for p in msg.walk()),
+    )
+
+
+def header(msg: Message, name: str) -> str:
+    """A header's decoded value, '' when absent; never raises on malformed encoded words."""
+    try:
+        value = msg.get(name)
+        return "" if value is None else str(value)
+    except Exception:  # noqa: BLE001, S110 - the header parser raises many types on broken input
+        pass  # fall back to the raw value below
+    for key, raw in msg.raw_items() if isinstance(msg, EmailMessage) else msg.items():
+        if key.lower() == name.lower():
+            return decode_words(str(raw))
+    return ""
+
+
+def decode_words(value: str) -> str:
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:  # noqa: BLE001 - unknown charset or broken encoded word: keep the raw text
+        return value
+
+
+def message_ids(value: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(m.lower() for m in _MSGID.findall(value or "")))
+
+
+def first_message_id(value: str) -> str | None:
+    ids = message_ids(value)
+    if ids:
+        return ids[0]
+    bare = (value or "").strip()
+    return bare.lower() if bare and " " not in bare and "@" in bare else None
+
+
+def _one_line(value: str) -> str:
+    return re.sub(r"\s+", " ", value).strip()
+
+
+def _sender(msg: EmailMessage) -> tuple[str | None, str | None]:
+    for name in ("From", "Sender", "Return-Path"):
+        value = header(msg, name)
+        if not value:
+            continue
+        display, address = parseaddr(value)
+        if "@" in address:
+            return (_one_line(display) or None), address.strip().lower()
+    return None, None
+
+
+def _addresses(msg: EmailMessage, name: str) -> tuple[str, ...]:
+    value = header(msg, name)
+    return tuple(a.lower() for _, a in getaddresses([value]) if "@" in a)
+
+
+def _date(msg: EmailMessage) -> datetime | None:
+    try:
+        value = parsedate_to_datetime(header(msg, "Date"))
+    except (TypeError, ValueError, IndexError):
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+def _leaves(msg: Message) -> Iterator[Message]:
+    """Leaf parts in order, without descending into attached mails (message/rfc822)."""
+    if msg.is_multipart():
+        payload = msg.get_payload()
+        if isinstance(payload, list):
+            for sub in payload:
+                if isinstance(sub, Message):
+                    yield from _leaves(sub)
+        return
+    yield msg
+
+
+def _collect(
+    part: Message, texts: list[str], htmls: list[str], attachments: list[ParsedAttachment]
+) -> None:
+    ctype = part.get_content_type()
+    disposition = (part.get_content_disposition() or "").lower()
+    filename = _filename(part)
+    if ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename:
+        (texts if ctype == "text/plain" else htmls).append(decoded_text(part))
+        return
+    if ctype == "message/rfc822" or part.get_content_maintype() == "message":
+        data = _message_bytes(part)
+    else:
+        data = _payload_bytes(part)
+    if not data and not filename:
+        return
+    content_id = _MSGID.findall(header(part, "Content-ID"))
+    inline = disposition == "inline" or (bool(content_id) and disposition != "attachment")
+    attachments.append(
+        ParsedAttachment(
+            filename=filename or _default_name(part),
+            content_type=ctype,
+            data=data,
+            inline=inline and part.get_content_maintype() == "image",
+            content_id=content_id[0] if content_id else None,
+        )
+    )
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        name = part.get_filename()
+    except Exception:  # noqa: BLE001 - broken RFC 2231 parameters
+        name = None
+    if not name:
+        return None
+    name = decode_words(str(name)).replace("\\", "/").rsplit("/", 1)[-1]
+    return re.sub(r"[\x00-\x1f]", "", name).strip()[:200] or None
+
+
+def _default_name(part: Message) -> str:
+    ext = {"message/rfc822": ".eml", "image/png": ".png", "image/jpeg": ".jpg", "image/gif": ".gif"}
+    return "attachment" + ext.get(part.get_content_type(), ".bin")
+
+
+def _payload_bytes(part: Message) -> bytes:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001 - undecodable transfer encoding
+        data = None
+    if isinstance(data, bytes):
+        return data
+    raw = part.get_payload()
+    return raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else b""
+
+
+def _message_bytes(part: Message) -> bytes:
+    payload = part.get_payload()
+    if isinstance(payload, list) and payload and isinstance(payload[0], Message):
+        try:
+            return payload[0].as_bytes(policy=policy.SMTP.clone(max_line_length=None))
+        except Exception:  # noqa: BLE001 - re-serializing a broken inner message
+            return str(payload[0]).encode("utf-8", "replace")
+    return _payload_bytes(part)
+
+
+def codec_for(charset: str | None) -> str | None:
+    label = (charset or "").strip().strip('"').lower()
+    if not label:
+        return None
+    label = _CHARSET_ALIASES.get(label, label)
+    try:
+        return codecs.lookup(label).name
+    except LookupError:
+        return None
+
+
+def decode_bytes(data: bytes, charset: str | None) -> str:
+    """Decode with the declared charset; mislabelled or unknown charsets fall back sanely."""
+    codec = codec_for(charset)
+    if codec in (None, "ascii"):
+        codec = None
+    if codec:
+        try:
+            return data.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        # Serbian mail without a (correct) label is most often Windows Central European.
+        return data.decode(codec or "windows-1250", "replace")
+
+
+def decoded_text(part: Message) -> str:
+    if isinstance(part, EmailMessage):
+        try:
+            content = part.get_content()
+            if isinstance(content, str) and "\ufffd" not in content:
+                return content
+        except Exception:  # noqa: BLE001, S110 - unknown charset, bad base64 ...
+            pass  # decode by hand below
+    return decode_bytes(_payload_bytes(part), part.get_content_charset())
