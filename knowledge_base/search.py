@@ -1,0 +1,139 @@
+"""Query building, BM25F scoring with field boosts, typo tolerance and snippets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from whoosh import highlight, query, scoring
+from whoosh.searching import Searcher
+
+from knowledge_base.analysis import LANGUAGES, analyzer_for, language_key, query_tokens
+
+__all__ = ["SearchHit", "SearchOptions", "build_query", "run_search", "snippet_for"]
+
+
+@dataclass(frozen=True)
+class SearchOptions:
+    """Tuned on StackFAQ (see tests/knowledge_base/test_stackfaq.py and bench/kb)."""
+
+    title_boost: float = 1.5
+    tags_boost: float = 1.2
+    content_boost: float = 1.0
+    bm25_b: float = 1.0  # long threads are long because they ramble: normalize fully
+    bm25_k1: float = 2.0
+    # Queries of at most this many words also match terms one edit away.
+    fuzzy_max_words: int = 3
+    fuzzy_min_length: int = 4
+    fuzzy_boost: float = 0.6
+
+
+DEFAULT_OPTIONS = SearchOptions()
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    id: str
+    title: str
+    snippet: str  # HTML: escaped text with <mark> around matched words
+    score: float
+    url: str
+    language: str
+    script: str
+    category: str
+
+
+def _slot_query(
+    field: str, variants: list[str], boost: float, fuzzy: bool, opts: SearchOptions
+) -> query.Query:
+    # One word of the query: its spelling variants are alternatives, not extra evidence.
+    subs: list[query.Query] = [query.Term(field, v, boost=boost) for v in variants]
+    if fuzzy and len(variants[0]) >= opts.fuzzy_min_length:
+        subs.append(
+            query.FuzzyTerm(
+                field, variants[0], boost=boost * opts.fuzzy_boost, maxdist=1, prefixlength=1
+            )
+        )
+    return subs[0] if len(subs) == 1 else query.DisjunctionMax(subs)
+
+
+def build_query(
+    text: str, language: str | None = None, options: SearchOptions | None = None
+) -> tuple[query.Query | None, dict[str, frozenset[str]]]:
+    """The query for text and, per language, the terms to highlight."""
+    opts = options or DEFAULT_OPTIONS
+    langs = [language_key(language)] if language else list(LANGUAGES)
+    per_language: list[query.Query] = []
+    terms: dict[str, frozenset[str]] = {}
+    for lang in langs:
+        slots = query_tokens(text, lang)
+        if not slots:
+            continue
+        terms[lang] = frozenset(t for slot in slots for t in slot)
+        fuzzy = len(slots) <= opts.fuzzy_max_words
+        clauses: list[query.Query] = []
+        for variants in slots:
+            for name, boost in (
+                ("title", opts.title_boost),
+                ("tags", opts.tags_boost),
+                ("content", opts.content_boost),
+            ):
+                clauses.append(_slot_query(f"{name}_{lang}", variants, boost, fuzzy, opts))
+        per_language.append(query.Or(clauses))
+    if not per_language:
+        return None, terms
+    q = per_language[0] if len(per_language) == 1 else query.Or(per_language)
+    return q, terms
+
+
+def snippet_for(text: str, terms: frozenset[str], language: str, length: int = 200) -> str:
+    """Up to two fragments around matched words, HTML-escaped, matches in <mark>."""
+    if terms and text:
+        fragmenter = highlight.ContextFragmenter(maxchars=length, surround=60)
+        formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+        found = highlight.highlight(
+            text, terms, analyzer_for(language), fragmenter, formatter, top=2
+        )
+        if found:
+            return str(found)
+    head = text[:length]
+    if len(text) > length:
+        head = head.rsplit(" ", 1)[0] + " …"
+    return escape(head)
+
+
+def run_search(
+    searcher: Searcher,
+    text: str,
+    language: str | None = None,
+    limit: int = 5,
+    published_only: bool = True,
+    options: SearchOptions | None = None,
+    snippets: bool = True,
+) -> list[SearchHit]:
+    opts = options or DEFAULT_OPTIONS
+    q, terms = build_query(text, language, opts)
+    if q is None or limit <= 0:
+        return []
+    weighting = scoring.BM25F(B=opts.bm25_b, K1=opts.bm25_k1)
+    # A light view over the same reader with this call's scoring parameters.
+    scored = Searcher(searcher.reader(), weighting=weighting, closereader=False)
+    flt = query.Term("published", True) if published_only else None
+    results = scored.search(q, limit=limit, filter=flt)
+    hits: list[SearchHit] = []
+    for hit in results:
+        lang = hit.get("language") or "sr"
+        body = hit.get("text") or ""
+        hits.append(
+            SearchHit(
+                id=hit["id"],
+                title=hit.get("title") or "",
+                snippet=snippet_for(body, terms.get(lang, frozenset()), lang) if snippets else "",
+                score=round(float(hit.score or 0.0), 4),
+                url=hit.get("url") or "",
+                language=lang,
+                script=hit.get("script") or "",
+                category=hit.get("category") or "",
+            )
+        )
+    return hits
