@@ -1,0 +1,197 @@
+"""Socket.IO namespace /chat: the citizen's side of the web chat (protocol in protocol.md)."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from flask import request
+from flask_babel import gettext as _
+from flask_socketio import Namespace, join_room, leave_room
+
+from channels.chat import store, validate
+from channels.chat.validate import BadRequest, error
+from helpdesk.events import event, room_for_ticket
+from helpdesk.models import Ticket
+from helpdesk.services import Services
+from helpdesk.tickets import Identity, InboundMessage, ThreadHints, receive_inbound
+from helpdesk.tickets.types import InvalidChange, TicketNotFound
+from helpdesk.tickets.uow import unit_of_work
+
+log = logging.getLogger(__name__)
+CHAT_NAMESPACE = "/chat"
+Handler = Callable[..., dict[str, Any] | None]
+
+
+def guarded(handler: Handler) -> Handler:
+    """Turn refused input into a protocol error and anything unexpected into a logged one."""
+
+    @functools.wraps(handler)
+    def wrapper(self: ChatNamespace, data: object = None) -> dict[str, Any] | None:
+        try:
+            return handler(self, validate.as_dict(data))
+        except BadRequest as exc:
+            return error(exc.code, exc.message)
+        except (InvalidChange, TicketNotFound) as exc:
+            return error("refused", str(exc))
+        except Exception as exc:  # noqa: BLE001 - never crash on input; log the type only (no personal data)
+            log.error("chat %s failed: %s", handler.__name__, type(exc).__name__)
+            return error("server_error", _("Something went wrong. Please try again."))
+
+    return wrapper
+
+
+class ChatNamespace(Namespace):
+    def __init__(self, svc: Services) -> None:
+        super().__init__(CHAT_NAMESPACE)
+        self.svc = svc
+        self._lock = threading.Lock()
+        self._visitor: dict[str, str] = {}  # sid -> token hash (this process's connections)
+
+    # -- connection ---------------------------------------------------------------------------
+    def on_connect(self, auth: object = None) -> bool:
+        token = auth.get("token") if isinstance(auth, dict) else None
+        if store.valid_token(token):
+            self._bind(store.token_hash(str(token)))
+        return True
+
+    def on_disconnect(self, *args: object) -> None:
+        with self._lock:
+            hashed = self._visitor.pop(request.sid, None)  # type: ignore[attr-defined]
+            still_here = hashed in self._visitor.values()
+        if hashed and not still_here:
+            try:
+                store.touch_visitor(self.svc, hashed, self.svc.clock.now(), present=False,
+                                    create=False)
+            except Exception as exc:  # noqa: BLE001 - the row expires on its own
+                log.warning("chat presence update failed: %s", type(exc).__name__)
+
+    def _bind(self, hashed: str) -> None:
+        sid: str = request.sid  # type: ignore[attr-defined]
+        with self._lock:
+            old = self._visitor.get(sid)
+            self._visitor[sid] = hashed
+        if old and old != hashed:
+            leave_room(store.room_for_visitor(old))
+        join_room(store.room_for_visitor(hashed))
+
+    def _hashed(self) -> str:
+        hashed = self._visitor.get(request.sid)  # type: ignore[attr-defined]
+        if hashed is None:
+            raise BadRequest("hello_first", _("Start the conversation with 'hello' first."))
+        return hashed
+
+    # -- events -------------------------------------------------------------------------------
+    @guarded
+    def on_hello(self, data: dict[str, Any]) -> dict[str, Any]:
+        token = data.get("token")
+        if not store.valid_token(token):
+            token = store.new_token()
+        hashed = store.token_hash(str(token))
+        self._bind(hashed)
+        now = self.svc.clock.now()
+        ticket = store.current_ticket(self.svc, hashed)
+        if ticket is not None:
+            store.touch_visitor(self.svc, hashed, now, language=validate.language(data))
+        return {
+            "ok": True,
+            "token": token,
+            "reference": ticket.reference if ticket else None,
+            "status": ticket.status if ticket else None,
+            "last_seq": ticket.last_seq if ticket else 0,
+            "agents_online": store.agents_online(self.svc, now),
+            "agent_name": store.last_agent_name(self.svc, ticket.id) if ticket else None,
+        }
+
+    @guarded
+    def on_history(self, data: dict[str, Any]) -> dict[str, Any]:
+        hashed = self._hashed()
+        after = validate.seq_after(data)
+        ticket = store.current_ticket(self.svc, hashed)
+        if ticket is None:
+            return {"ok": True, "reference": None, "messages": [], "last_seq": 0}
+        messages = store.history(self.svc, ticket.id, ticket.reference, after)
+        return {
+            "ok": True,
+            "reference": ticket.reference,
+            "messages": messages,
+            "last_seq": ticket.last_seq,
+        }
+
+    @guarded
+    def on_message(self, data: dict[str, Any]) -> dict[str, Any]:
+        hashed = self._hashed()
+        client_id = validate.client_id(data)
+        text = validate.message_text(data)
+        name = validate.optional_text(data, "name", 200)
+        email = validate.email(data)
+        lang = validate.language(data)
+        language, script = store.LANGUAGES.get(lang or "", (None, None))
+        now = self.svc.clock.now()
+        store.touch_visitor(self.svc, hashed, now, name=name, email=email, language=lang)
+        result = receive_inbound(
+            self.svc,
+            InboundMessage(
+                channel="chat",
+                sender=Identity("chat", hashed),
+                sender_name=name,
+                subject="",
+                text=text,
+                client_id=client_id,
+                hints=ThreadHints(continue_open=True),
+                language=language,
+                script=script,
+                extra_identities=(Identity("email", email),) if email else (),
+            ),
+        )
+        message = store.message_for_citizen(self.svc, result.message_id)
+        if message is not None and not result.duplicate:
+            # The citizen's other tabs show it too; this tab has the acknowledgement.
+            self.emit("message", message, room=store.room_for_visitor(hashed), include_self=False)
+        return {
+            "ok": True,
+            "reference": result.ticket_reference,
+            "duplicate": result.duplicate,
+            "message": message,
+        }
+
+    @guarded
+    def on_typing(self, data: dict[str, Any]) -> None:
+        hashed = self._hashed()
+        ticket = store.current_ticket(self.svc, hashed)
+        if ticket is not None and ticket.is_open:
+            self.svc.publisher.publish(
+                event(
+                    "citizen.typing",
+                    room_for_ticket(ticket.reference),
+                    reference=ticket.reference,
+                    typing=bool(data.get("typing")),
+                )
+            )
+        return None
+
+    @guarded
+    def on_heartbeat(self, data: dict[str, Any]) -> dict[str, Any]:
+        hashed = self._hashed()
+        now = self.svc.clock.now()
+        store.touch_visitor(self.svc, hashed, now, create=False)
+        return {"ok": True, "agents_online": store.agents_online(self.svc, now)}
+
+    @guarded
+    def on_transcript(self, data: dict[str, Any]) -> dict[str, Any]:
+        hashed = self._hashed()
+        address = validate.email(data)
+        if address is None:
+            raise BadRequest("bad_email", _("Enter your email address to receive the transcript."))
+        ticket = store.current_ticket(self.svc, hashed)
+        if ticket is None:
+            raise BadRequest("nothing_yet", _("There is no conversation to send yet."))
+        store.touch_visitor(self.svc, hashed, self.svc.clock.now(), email=address)
+        with unit_of_work(self.svc) as uow:
+            # Only an outbox row: the email channel renders the transcript; the ticket is unchanged.
+            row = uow.session.get_one(Ticket, ticket.id)
+            uow.queue_outbound(row, "email", "transcript", to=address)
+        return {"ok": True}

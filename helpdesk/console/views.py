@@ -1,0 +1,142 @@
+"""The agent console pages: the live ticket list and the ticket view (login required)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from markupsafe import Markup
+from sqlalchemy import select
+from werkzeug.wrappers import Response
+
+from helpdesk.console import queries
+from helpdesk.console.access import (
+    Viewer,
+    all_queue_names,
+    can_access,
+    load_viewer,
+    visible_queues,
+)
+from helpdesk.console.canned import CANNED
+from helpdesk.models import CHANNELS, PRIORITIES, STATUSES, Ticket
+from helpdesk.services import current_services
+
+log = logging.getLogger(__name__)
+bp = Blueprint("console", __name__, url_prefix="/console")
+VENDOR_SOCKETIO = "/vendor/socket.io-client/dist/socket.io.min.js"
+
+
+def viewer() -> Viewer:
+    found = load_viewer(current_services(), current_user.id)
+    if found is None:
+        abort(403)
+    return found
+
+
+def board_context(v: Viewer) -> dict[str, Any]:
+    svc = current_services()
+    f = queries.Filters.from_args(request.args)
+    return {
+        "filters": f,
+        "query": f.query_string(),
+        "tickets": queries.list_tickets(svc, v, f),
+        "counts": queries.queue_counts(svc, v),
+    }
+
+
+@bp.get("")
+@bp.get("/")
+@login_required
+def index() -> str:
+    v = viewer()
+    svc = current_services()
+    return render_template(
+        "console/index.html",
+        viewer=v,
+        statuses=STATUSES,
+        channels=CHANNELS,
+        categories=queries.categories(svc),
+        queues=visible_queues(svc, v),
+        vendor_socketio=VENDOR_SOCKETIO,
+        **board_context(v),
+    )
+
+
+@bp.get("/board")
+@login_required
+def board() -> str:
+    """The queue counts and the ticket list, re-fetched by the page when an event arrives."""
+    return render_template("console/_board.html", **board_context(viewer()))
+
+
+def load_ticket(v: Viewer, reference: str) -> Ticket:
+    svc = current_services()
+    with svc.db.session() as s:
+        ticket = s.scalar(select(Ticket).where(Ticket.reference == reference))
+        if ticket is None:
+            abort(404)
+        s.expunge(ticket)
+    if not can_access(v, ticket):
+        abort(403)
+    return ticket
+
+
+def render_panels(ticket: Ticket) -> list[Markup]:
+    """Boxes other features contribute (KB answers, call back, SLA); one failing stays out."""
+    rendered = []
+    for panel in current_services().ticket_panels:
+        try:
+            html = render_template(panel.template, ticket=ticket, **panel.context(ticket))
+        except Exception as exc:  # noqa: BLE001 - a broken plug-in must not take the ticket view down
+            log.error("ticket panel %s failed: %s", panel.template, type(exc).__name__)
+            continue
+        rendered.append(Markup(html))  # noqa: S704 - rendered by Jinja with autoescape
+    return rendered
+
+
+@bp.get("/tickets/<reference>")
+@login_required
+def ticket_view(reference: str) -> str | Response:
+    v = viewer()
+    ticket = load_ticket(v, reference)
+    if ticket.merged_into_id is not None:
+        svc = current_services()
+        with svc.db.session() as s:
+            target = s.get(Ticket, ticket.merged_into_id)
+        if target is not None:
+            return redirect(url_for("console.ticket_view", reference=target.reference))
+    svc = current_services()
+    with svc.db.session() as s:
+        contact = s.get(Ticket, ticket.id).contact  # type: ignore[union-attr]
+        contact_info = {
+            "name": contact.name,
+            "identities": [(i.kind, i.value) for i in contact.identities if i.kind != "chat"],
+        }
+    return render_template(
+        "console/ticket.html",
+        viewer=v,
+        ticket=ticket,
+        contact=contact_info,
+        messages=queries.timeline(svc, ticket.id),
+        statuses=STATUSES,
+        priorities=PRIORITIES,
+        queues=all_queue_names(svc),
+        agents=queries.agents(svc),
+        categories=queries.categories(svc),
+        canned=CANNED,
+        panels=render_panels(ticket),
+        vendor_socketio=VENDOR_SOCKETIO,
+    )
+
+
+@bp.get("/tickets/<reference>/timeline")
+@login_required
+def timeline(reference: str) -> str:
+    v = viewer()
+    ticket = load_ticket(v, reference)
+    after = request.args.get("after", "0")
+    after_seq = int(after) if after.isdigit() else 0
+    messages = queries.timeline(current_services(), ticket.id, after_seq)
+    return render_template("console/_timeline.html", messages=messages)

@@ -1,0 +1,252 @@
+/* Citizen web chat: one conversation per browser, resumed by a token kept in localStorage.
+ *
+ * Protocol (namespace /chat, see channels/chat/protocol.md): hello -> history(after seq) ->
+ * message(client_id) with acknowledgements; the server pushes "message" and "typing".
+ * Unacknowledged messages stay in localStorage and are re-sent after a reconnect; the server
+ * stores each client_id once, so a resend never doubles a message.
+ */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("chat");
+  if (!root || typeof io === "undefined") { return; }
+  var T = JSON.parse(document.getElementById("chat-strings").textContent);
+  var TOKEN_KEY = "helpdesk.chat.token";
+  var PENDING_KEY = "helpdesk.chat.pending";
+  var PROFILE_KEY = "helpdesk.chat.profile";
+
+  var log = document.getElementById("chat-log");
+  var form = document.getElementById("chat-form");
+  var textBox = document.getElementById("chat-text");
+  var statusEl = document.getElementById("chat-status");
+  var typingEl = document.getElementById("chat-typing");
+  var agentEl = document.getElementById("chat-agent");
+  var nameBox = document.getElementById("chat-name");
+  var emailBox = document.getElementById("chat-email");
+  var langBox = document.getElementById("chat-language");
+  var transcriptBtn = document.getElementById("chat-transcript");
+  var transcriptStatus = document.getElementById("chat-transcript-status");
+  var errorEl = document.getElementById("chat-error");
+
+  function load(key, fallback) {
+    try { var v = window.localStorage.getItem(key); return v === null ? fallback : JSON.parse(v); }
+    catch (e) { return fallback; }
+  }
+  function save(key, value) {
+    try { window.localStorage.setItem(key, JSON.stringify(value)); } catch (e) { /* private mode */ }
+  }
+
+  var state = {
+    token: load(TOKEN_KEY, null),
+    reference: null,
+    lastSeq: 0,
+    seen: {},            // "REF:seq" -> true, so a message is shown once
+    pending: load(PENDING_KEY, []),  // [{client_id, text}] not yet acknowledged
+    items: {},           // client_id -> <li>
+    ready: false,
+  };
+  var profile = load(PROFILE_KEY, {});
+  if (profile.name && !nameBox.value) { nameBox.value = profile.name; }
+  if (profile.email && !emailBox.value) { emailBox.value = profile.email; }
+
+  function newId() {
+    if (window.crypto && window.crypto.randomUUID) { return window.crypto.randomUUID(); }
+    var a = new Uint8Array(16); window.crypto.getRandomValues(a);
+    return Array.prototype.map.call(a, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  }
+
+  function fmtTime(iso) {
+    var d = iso ? new Date(iso) : new Date();
+    return d.toLocaleTimeString(document.documentElement.lang || undefined,
+      { hour: "2-digit", minute: "2-digit" });
+  }
+
+  function render(msg, li) {
+    li = li || document.createElement("li");
+    li.className = "chat-msg chat-msg--" + (msg.direction === "inbound" ? "me" : "them");
+    li.textContent = "";
+    var who = document.createElement("span");
+    who.className = "chat-msg__who";
+    who.textContent = msg.direction === "inbound" ? T.you : (msg.author || T.support);
+    var time = document.createElement("time");
+    time.className = "chat-msg__time";
+    if (msg.created_at) { time.dateTime = msg.created_at; }
+    time.textContent = fmtTime(msg.created_at);
+    var body = document.createElement("p");
+    body.className = "chat-msg__text";
+    body.textContent = msg.text;
+    li.appendChild(who); li.appendChild(document.createTextNode(" ")); li.appendChild(time);
+    li.appendChild(body);
+    if (msg.state) {
+      var st = document.createElement("span");
+      st.className = "chat-msg__state";
+      st.textContent = msg.state;
+      li.appendChild(st);
+    }
+    if (msg.seq) { li.dataset.seq = String(msg.seq); }
+    return li;
+  }
+
+  function accept(msg) {
+    // A new conversation (the old ticket was closed): start counting from its first message.
+    if (msg.reference && msg.reference !== state.reference) {
+      state.reference = msg.reference; state.lastSeq = 0;
+    }
+    var key = msg.reference + ":" + msg.seq;
+    if (state.seen[key]) { return; }
+    state.seen[key] = true;
+    if (msg.seq > state.lastSeq) { state.lastSeq = msg.seq; }
+    var li = msg.client_id ? state.items[msg.client_id] : null;
+    if (li) {
+      render(msg, li);
+      dropPending(msg.client_id);
+    } else {
+      li = render(msg);
+      log.appendChild(li);
+    }
+    if (msg.direction === "outbound" && msg.author) {
+      agentEl.textContent = T.chatting_with.replace("%(name)s", msg.author);
+      typingEl.textContent = "";
+    }
+    li.scrollIntoView({ block: "nearest" });
+  }
+
+  function dropPending(clientId) {
+    state.pending = state.pending.filter(function (p) { return p.client_id !== clientId; });
+    save(PENDING_KEY, state.pending);
+    delete state.items[clientId];
+  }
+
+  function showError(text) {
+    errorEl.textContent = text || "";
+    errorEl.hidden = !text;
+  }
+
+  var socket = io((root.dataset.base || "") + "/chat", {
+    path: root.dataset.socketPath || "/socket.io",
+    auth: function (cb) { cb({ token: state.token }); },
+  });
+
+  function sendPending(p) {
+    var payload = {
+      client_id: p.client_id, text: p.text, language: langBox.value,
+      name: nameBox.value.trim() || null, email: emailBox.value.trim() || null,
+    };
+    socket.timeout(15000).emit("message", payload, function (err, res) {
+      if (err) { return; } // no answer: it stays pending and is re-sent after the reconnect
+      var li = state.items[p.client_id];
+      if (!res || !res.ok) {
+        dropPending(p.client_id);
+        if (li) {
+          li.classList.add("chat-msg--failed");
+          var st = li.querySelector(".chat-msg__state");
+          if (st) { st.textContent = T.not_sent + " " + ((res && res.error && res.error.message) || ""); }
+        }
+        showError((res && res.error && res.error.message) || T.not_sent);
+        return;
+      }
+      showError("");
+      accept(res.message);
+    });
+  }
+
+  function hello() {
+    socket.timeout(15000).emit("hello", { token: state.token, language: langBox.value },
+      function (err, res) {
+        if (err || !res || !res.ok) { return; }
+        state.token = res.token; save(TOKEN_KEY, res.token);
+        statusEl.textContent = res.agents_online ? T.online : T.offline;
+        root.classList.toggle("chat--offline", !res.agents_online);
+        if (res.agent_name) { agentEl.textContent = T.chatting_with.replace("%(name)s", res.agent_name); }
+        var after = res.reference === state.reference ? state.lastSeq : 0;
+        socket.timeout(15000).emit("history", { after: after }, function (err2, hist) {
+          if (err2 || !hist || !hist.ok) { return; }
+          hist.messages.forEach(accept);
+          state.ready = true;
+          state.pending.forEach(sendPending);
+        });
+      });
+  }
+
+  socket.on("connect", function () { hello(); });
+  socket.on("disconnect", function () {
+    state.ready = false;
+    statusEl.textContent = T.reconnecting;
+  });
+  socket.on("message", accept);
+  socket.on("typing", function (data) {
+    typingEl.textContent = data && data.typing ? T.typing.replace("%(name)s", data.name || T.support) : "";
+  });
+  socket.on("presence", function (data) {
+    if (data && typeof data.agents_online === "boolean") {
+      statusEl.textContent = data.agents_online ? T.online : T.offline;
+    }
+  });
+
+  // Re-render messages left pending by a previous page load, then send them once connected.
+  state.pending.forEach(function (p) {
+    var li = render({ direction: "inbound", text: p.text, state: T.sending });
+    state.items[p.client_id] = li; log.appendChild(li);
+  });
+
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var text = textBox.value.trim();
+    if (!text) { showError(T.empty); textBox.focus(); return; }
+    if (emailBox.value && !emailBox.checkValidity()) { showError(T.bad_email); emailBox.focus(); return; }
+    showError("");
+    save(PROFILE_KEY, { name: nameBox.value.trim(), email: emailBox.value.trim() });
+    var p = { client_id: newId(), text: text };
+    state.pending.push(p); save(PENDING_KEY, state.pending);
+    var li = render({ direction: "inbound", text: text, state: T.sending });
+    state.items[p.client_id] = li; log.appendChild(li);
+    textBox.value = ""; stopTyping();
+    if (socket.connected && state.ready) { sendPending(p); }
+    textBox.focus();
+  });
+
+  // Enter sends, Shift+Enter makes a new line (as in every chat).
+  textBox.addEventListener("keydown", function (ev) {
+    if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing) {
+      ev.preventDefault();
+      form.requestSubmit ? form.requestSubmit() : form.dispatchEvent(new Event("submit"));
+    }
+  });
+
+  var typingTimer = null, typingSent = 0;
+  function stopTyping() {
+    if (typingTimer) { clearTimeout(typingTimer); typingTimer = null; }
+    if (typingSent) { typingSent = 0; if (socket.connected) { socket.emit("typing", { typing: false }); } }
+  }
+  textBox.addEventListener("input", function () {
+    var now = Date.now();
+    if (now - typingSent > 3000 && socket.connected && state.reference) {
+      typingSent = now; socket.emit("typing", { typing: true });
+    }
+    if (typingTimer) { clearTimeout(typingTimer); }
+    typingTimer = setTimeout(stopTyping, 4000);
+  });
+
+  langBox.addEventListener("change", function () {
+    var url = new URL(window.location.href);
+    url.searchParams.set("lang", langBox.value);
+    window.location.assign(url.toString());
+  });
+
+  transcriptBtn.addEventListener("click", function () {
+    var email = emailBox.value.trim();
+    if (!email || !emailBox.checkValidity()) {
+      transcriptStatus.textContent = T.need_email; emailBox.focus(); return;
+    }
+    save(PROFILE_KEY, { name: nameBox.value.trim(), email: email });
+    socket.timeout(15000).emit("transcript", { email: email, language: langBox.value },
+      function (err, res) {
+        if (err) { transcriptStatus.textContent = T.try_again; return; }
+        transcriptStatus.textContent = res && res.ok ? T.transcript_sent
+          : ((res && res.error && res.error.message) || T.try_again);
+      });
+  });
+
+  // Keep the citizen marked present while the page is open (the offline fallback needs it).
+  setInterval(function () { if (socket.connected) { socket.emit("heartbeat", {}); } }, 30000);
+})();

@@ -1,0 +1,299 @@
+/* Agent console: live list and ticket view over Socket.IO namespace /console.
+ *
+ * Pages are rendered on the server; events only tell the page *that* something changed, and the
+ * page fetches the fresh fragment (one rendering path, same escaping). Actions are Socket.IO events
+ * with acknowledgements; the server checks role and queue on every one.
+ */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("console");
+  if (!root || typeof io === "undefined") { return; }
+  var T = JSON.parse(document.getElementById("console-strings").textContent);
+  var view = root.dataset.view;
+  var reference = root.dataset.reference || null;
+  var connection = document.getElementById("console-connection");
+  var socket = io("/console");
+
+  function fmt(s, values) {
+    return s.replace(/%\((\w+)\)s/g, function (_, k) { return values[k] == null ? "" : values[k]; });
+  }
+  function say(el, text) { if (el) { el.textContent = ""; el.textContent = text; } }
+
+  socket.on("connect", function () {
+    say(connection, T.connected);
+    connection.classList.remove("connection--down");
+    if (view === "ticket") { socket.emit("view", { reference: reference }, function () {}); refreshTimeline(); }
+    else { refreshBoard(); }
+  });
+  socket.on("disconnect", function () {
+    say(connection, T.disconnected);
+    connection.classList.add("connection--down");
+  });
+  socket.on("connect_error", function () {
+    say(connection, T.disconnected);
+    connection.classList.add("connection--down");
+  });
+  setInterval(function () { if (socket.connected) { socket.emit("heartbeat", {}, function () {}); } }, 30000);
+
+  // ---------------------------------------------------------------- list view
+  var boardTimer = null;
+  var announced = {};
+  function refreshBoard() {
+    if (view !== "list") { return; }
+    if (boardTimer) { clearTimeout(boardTimer); }
+    boardTimer = setTimeout(function () {
+      boardTimer = null;
+      fetch(root.dataset.boardUrl + window.location.search, { credentials: "same-origin" })
+        .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+        .then(function (html) {
+          var focused = document.activeElement && document.activeElement.dataset
+            ? document.activeElement.dataset.focusKey : null;
+          var board = document.getElementById("board");
+          board.innerHTML = html;
+          if (focused) {
+            var again = board.querySelector('[data-focus-key="' + CSS.escape(focused) + '"]');
+            if (again) { again.focus(); }
+          }
+        })
+        .catch(function () { /* next event or the periodic refresh tries again */ });
+    }, 250);
+  }
+  if (view === "list") { setInterval(refreshBoard, 60000); }
+
+  function onTicketEvent(data) {
+    var ticket = data && data.ticket;
+    if (view === "list") {
+      if (data.type === "ticket.created" && ticket && !announced[ticket.reference]) {
+        announced[ticket.reference] = true;
+        say(document.getElementById("console-announcer"), fmt(T.new_ticket, ticket));
+      }
+      refreshBoard();
+      return;
+    }
+    if (!ticket || ticket.reference !== reference) { return; }
+    if (data.type === "message.created") {
+      refreshTimeline(data.message && data.message.direction === "inbound");
+    } else if (data.type === "ticket.updated" || data.type === "ticket.assigned") {
+      syncProps(ticket);
+    }
+  }
+  ["ticket.created", "ticket.updated", "ticket.assigned", "ticket.merged", "message.created"]
+    .forEach(function (name) {
+      socket.on(name, function (data) { data = data || {}; data.type = data.type || name; onTicketEvent(data); });
+    });
+
+  // ---------------------------------------------------------------- ticket view
+  var timeline = document.getElementById("timeline");
+  function lastSeq() {
+    var items = timeline ? timeline.querySelectorAll("li[data-seq]") : [];
+    var max = 0;
+    for (var i = 0; i < items.length; i++) { max = Math.max(max, parseInt(items[i].dataset.seq, 10)); }
+    return max;
+  }
+  var fetching = false, again = false;
+  function refreshTimeline(announceInbound) {
+    if (view !== "ticket") { return; }
+    if (fetching) { again = true; return; }
+    fetching = true;
+    fetch(root.dataset.timelineUrl + "?after=" + lastSeq(), { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var tpl = document.createElement("template");
+        tpl.innerHTML = html;
+        var gotInbound = false;
+        Array.prototype.forEach.call(tpl.content.querySelectorAll("li[data-seq]"), function (li) {
+          if (!timeline.querySelector('li[data-seq="' + li.dataset.seq + '"]')) {
+            timeline.appendChild(li);
+            if (li.classList.contains("tl--inbound")) { gotInbound = true; }
+          }
+        });
+        if (gotInbound && announceInbound) { citizenTyping(false); }
+        var last = timeline.lastElementChild;
+        if (last && last.scrollIntoView) { last.scrollIntoView({ block: "nearest" }); }
+      })
+      .catch(function () { /* retried on the next event */ })
+      .then(function () { fetching = false; if (again) { again = false; refreshTimeline(); } });
+  }
+
+  // Presence: who else is here, kept for 40 s after their last word.
+  var presence = {};
+  var presenceEl = document.getElementById("presence");
+  var citizenTypingUntil = 0;
+  function renderPresence() {
+    var now = Date.now(), parts = [];
+    Object.keys(presence).forEach(function (id) {
+      var p = presence[id];
+      if (p.until < now || p.state === "left") { delete presence[id]; return; }
+      parts.push(fmt(T[p.state] || T.viewing, { name: p.name }));
+    });
+    if (citizenTypingUntil > now) { parts.push(T.citizen_typing); }
+    var text = parts.join(" ");
+    if (presenceEl && presenceEl.textContent !== text) { presenceEl.textContent = text; }
+  }
+  function citizenTyping(on) { citizenTypingUntil = on ? Date.now() + 8000 : 0; renderPresence(); }
+  socket.on("presence", function (data) {
+    if (!data || data.reference !== reference || !data.agent) { return; }
+    presence[data.agent.id] = { name: data.agent.name, state: data.state, until: Date.now() + 40000 };
+    renderPresence();
+  });
+  socket.on("citizen.typing", function (data) {
+    if (data && data.reference === reference) { citizenTyping(!!data.typing); }
+  });
+  if (view === "ticket") {
+    setInterval(function () {
+      renderPresence();
+      if (socket.connected) { socket.emit("presence", { reference: reference, state: myState }, function () {}); }
+    }, 20000);
+  }
+
+  var myState = "viewing", idleTimer = null, lastSent = 0;
+  function setMyState(state) {
+    var now = Date.now();
+    if (state !== myState || now - lastSent > 3000) {
+      myState = state; lastSent = now;
+      if (socket.connected) { socket.emit("presence", { reference: reference, state: state }, function () {}); }
+    }
+    if (idleTimer) { clearTimeout(idleTimer); }
+    if (state !== "viewing") { idleTimer = setTimeout(function () { setMyState("viewing"); }, 5000); }
+  }
+
+  function act(name, payload, statusEl, okText, done) {
+    payload.reference = reference;
+    socket.timeout(15000).emit(name, payload, function (err, res) {
+      if (err) { say(statusEl, T.disconnected); return; }
+      if (!res || !res.ok) { say(statusEl, (res && res.error && res.error.message) || "Error"); return; }
+      say(statusEl, okText);
+      if (done) { done(res); }
+    });
+  }
+
+  function compose(formId, textId, eventName, okText, typingState) {
+    var form = document.getElementById(formId);
+    if (!form) { return; }
+    var box = document.getElementById(textId);
+    var status = form.querySelector(".form-status");
+    box.addEventListener("input", function () { setMyState(typingState); });
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var text = box.value.trim();
+      if (!text) { box.focus(); return; }
+      act(eventName, { text: text }, status, okText, function () {
+        box.value = ""; setMyState("viewing"); refreshTimeline();
+      });
+    });
+  }
+  compose("reply-form", "reply-text", "reply", T.sent, "typing");
+  compose("note-form", "note-text", "note", T.noted, "noting");
+
+  var canned = document.getElementById("canned");
+  if (canned) {
+    canned.addEventListener("change", function () {
+      var opt = canned.options[canned.selectedIndex];
+      var box = document.getElementById("reply-text");
+      if (opt && opt.dataset.text) {
+        box.value = box.value ? box.value.replace(/\s*$/, "\n\n") + opt.dataset.text : opt.dataset.text;
+      }
+      canned.selectedIndex = 0;
+      box.focus();
+    });
+  }
+
+  var assignForm = document.getElementById("assign-form");
+  if (assignForm) {
+    var propsStatus = document.getElementById("props-status");
+    assignForm.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var v = document.getElementById("p-assignee").value;
+      act("assign", { agent_id: v ? parseInt(v, 10) : null }, propsStatus, T.saved);
+    });
+  }
+  function claim() {
+    act("claim", {}, document.getElementById("props-status"), T.claimed, function () {
+      var sel = document.getElementById("p-assignee");
+      if (sel) { sel.value = root.dataset.agentId; }
+    });
+  }
+
+  var propsForm = document.getElementById("props-form");
+  if (propsForm) {
+    propsForm.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      var status = document.getElementById("props-status");
+      var changed = ["status", "priority", "category", "queue"].map(function (f) {
+        return document.getElementById("p-" + f);
+      }).filter(function (el) { return el.value !== el.dataset.initial; });
+      (function next() {
+        var el = changed.shift();
+        if (!el) { say(status, T.saved); return; }
+        socket.timeout(15000).emit("set", { reference: reference, field: el.name, value: el.value },
+          function (err, res) {
+            if (err || !res || !res.ok) {
+              say(status, (res && res.error && res.error.message) || T.disconnected); el.focus(); return;
+            }
+            el.dataset.initial = el.value; next();
+          });
+      })();
+    });
+  }
+
+  function syncProps(ticket) {
+    ["status", "priority", "category", "queue"].forEach(function (f) {
+      var el = document.getElementById("p-" + f);
+      // Don't overwrite what the agent is editing right now.
+      if (el && el.value === el.dataset.initial && ticket[f] != null) {
+        el.value = ticket[f]; el.dataset.initial = ticket[f];
+      }
+    });
+    var sel = document.getElementById("p-assignee");
+    if (sel && document.activeElement !== sel) { sel.value = ticket.assignee_id == null ? "" : String(ticket.assignee_id); }
+  }
+
+  // ---------------------------------------------------------------- keyboard
+  var dialog = document.getElementById("shortcuts-dialog");
+  function openHelp() { if (dialog && !dialog.open) { dialog.showModal(); } }
+  Array.prototype.forEach.call(document.querySelectorAll('[data-action="help"]'), function (b) {
+    b.addEventListener("click", openHelp);
+  });
+  Array.prototype.forEach.call(document.querySelectorAll('[data-action="claim"]'), function (b) {
+    b.addEventListener("click", claim);
+  });
+
+  function moveInList(step) {
+    var links = Array.prototype.slice.call(document.querySelectorAll(".ticket-link"));
+    if (!links.length) { return; }
+    var i = links.indexOf(document.activeElement);
+    i = i < 0 ? (step > 0 ? 0 : links.length - 1) : Math.min(links.length - 1, Math.max(0, i + step));
+    links[i].focus();
+  }
+
+  document.addEventListener("keydown", function (ev) {
+    var t = ev.target;
+    var typing = t && (t.tagName === "TEXTAREA" || t.tagName === "INPUT" || t.tagName === "SELECT" || t.isContentEditable);
+    if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey) && t && t.tagName === "TEXTAREA" && t.form) {
+      ev.preventDefault();
+      t.form.requestSubmit ? t.form.requestSubmit() : t.form.dispatchEvent(new Event("submit"));
+      return;
+    }
+    if (typing || ev.ctrlKey || ev.metaKey || ev.altKey || (dialog && dialog.open)) { return; }
+    var box;
+    switch (ev.key) {
+      case "?": ev.preventDefault(); openHelp(); break;
+      case "/":
+        box = document.querySelector("#filters input, #filters select");
+        if (box) { ev.preventDefault(); box.focus(); }
+        break;
+      case "j": if (view === "list") { ev.preventDefault(); moveInList(1); } break;
+      case "k": if (view === "list") { ev.preventDefault(); moveInList(-1); } break;
+      case "u": if (view === "ticket") { ev.preventDefault(); window.location.assign(root.dataset.listUrl); } break;
+      case "r": box = document.getElementById("reply-text"); if (box) { ev.preventDefault(); box.focus(); } break;
+      case "n": box = document.getElementById("note-text"); if (box) { ev.preventDefault(); box.focus(); } break;
+      case "c": if (view === "ticket") { ev.preventDefault(); claim(); } break;
+      default: break;
+    }
+  });
+
+  window.addEventListener("pagehide", function () {
+    if (view === "ticket" && socket.connected) { socket.emit("leave", { reference: reference }); }
+  });
+})();
