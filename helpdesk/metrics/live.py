@@ -1,0 +1,61 @@
+"""Today's live counters for the supervisor dashboard (local day in the center's time zone)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, select
+
+from helpdesk.db import Database
+from helpdesk.metrics.sql import channel_group
+from helpdesk.metrics.weekly import REPORT_CHANNELS, Filters
+from helpdesk.models import OPEN_STATUSES, Agent, Ticket
+
+
+@dataclass
+class LiveCounters:
+    created_today: int = 0
+    created_by_channel: dict[str, int] = field(
+        default_factory=lambda: dict.fromkeys(REPORT_CHANNELS, 0)
+    )
+    resolved_today: int = 0
+    open: int = 0  # new or open: someone should be working on it
+    pending: int = 0  # waiting for the citizen, SLA clock stopped
+    unassigned: int = 0
+    breached_open: int = 0
+    agents_online: int = 0
+
+
+def live_counters(db: Database, now: datetime, tz: ZoneInfo, filters: Filters) -> LiveCounters:
+    t = Ticket.__table__.c
+    midnight = datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz).astimezone(UTC)
+    where = filters.conditions()
+    counters = LiveCounters()
+    with db.session() as session:
+        chan = channel_group(t.channel)
+        for channel, count in session.execute(
+            select(chan, func.count()).where(*where, t.created_at >= midnight).group_by(chan)
+        ):
+            counters.created_by_channel[channel] = count
+            counters.created_today += count
+        counters.resolved_today = session.scalar(
+            select(func.count()).where(*where, t.resolved_at >= midnight)
+        ) or 0
+        running = t.status.in_(("new", "open"))
+        row = session.execute(
+            select(
+                func.sum(case((running, 1), else_=0)),
+                func.sum(case((t.status == "pending", 1), else_=0)),
+                func.sum(case((t.assignee_id.is_(None), 1), else_=0)),
+                func.sum(case((t.sla_breached_at.is_not(None), 1), else_=0)),
+            ).where(*where, t.status.in_(OPEN_STATUSES))
+        ).one()
+        counters.open, counters.pending, counters.unassigned, counters.breached_open = (
+            int(v or 0) for v in row
+        )
+        counters.agents_online = session.scalar(
+            select(func.count()).where(and_(Agent.online.is_(True), Agent.active.is_(True)))
+        ) or 0
+    return counters

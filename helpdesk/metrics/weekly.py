@@ -1,0 +1,273 @@
+"""Weekly service figures, every one computed by SQL aggregation in the database.
+
+Definitions (what a supervisor reports to the ministry; a closed week's figures do not change
+when later tickets move, except backlog and volume if tickets are re-queued or recategorized):
+
+* **total / by_channel / by_category / by_queue / deflected** — tickets *created* in the week.
+  SMS counts as phone. Deflected: chats the knowledge base answered (`deflected`).
+  Tickets merged into another are left out everywhere (the surviving ticket counts once).
+* **first_response** — tickets first answered in the week: seconds from creation to that answer,
+  nearest-rank median and 90th percentile (the value below which 50 % / 90 % of them lie).
+* **resolution** — tickets resolved in the week: seconds from creation to resolution (wall clock,
+  what the citizen waited; the SLA below is the business-hours view).
+* **sla_compliance** — of the SLA outcomes decided in the week, the share met. A ticket resolved
+  by its resolution target is decided at its resolution (met when its first response was on
+  time too); a ticket that missed the resolution target is decided, as a miss, in the week the
+  target passed. A paused (pending) ticket is undecided until its clock runs out.
+* **backlog** — tickets open (created, not yet resolved) at the end of the week.
+* **csat** — mean satisfaction score (1-5) of tickets resolved in the week that were rated.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Float, Integer, and_, case, cast, func, or_, select
+from sqlalchemy.orm import Session
+
+from helpdesk.metrics.sql import channel_group, seconds_between, weeks_subquery
+from helpdesk.metrics.weeks import Week
+from helpdesk.models import Ticket
+
+REPORT_CHANNELS = ("phone", "chat", "email", "web")
+UNCATEGORIZED = "uncategorized"
+
+
+@dataclass(frozen=True)
+class Filters:
+    channel: str | None = None
+    queue: str | None = None
+    category: str | None = None
+
+    def conditions(self) -> list[Any]:
+        t = Ticket.__table__.c
+        where: list[Any] = [t.merged_into_id.is_(None)]
+        if self.channel == "phone":
+            where.append(t.channel.in_(("phone", "sms")))
+        elif self.channel:
+            where.append(t.channel == self.channel)
+        if self.queue:
+            where.append(t.queue == self.queue)
+        if self.category == UNCATEGORIZED:
+            where.append(t.category.is_(None))
+        elif self.category:
+            where.append(t.category == self.category)
+        return where
+
+
+@dataclass
+class Percentiles:
+    median_seconds: int | None = None
+    p90_seconds: int | None = None
+    count: int = 0
+
+    def to_json(self) -> dict[str, int | None]:
+        return {"median_seconds": self.median_seconds, "p90_seconds": self.p90_seconds}
+
+
+@dataclass
+class WeekFigures:
+    week: str
+    total: int = 0
+    by_channel: dict[str, int] = field(default_factory=lambda: dict.fromkeys(REPORT_CHANNELS, 0))
+    by_category: dict[str, int] = field(default_factory=dict)
+    by_queue: dict[str, int] = field(default_factory=dict)
+    first_response: Percentiles = field(default_factory=Percentiles)
+    resolution: Percentiles = field(default_factory=Percentiles)
+    sla_met: int = 0
+    sla_decided: int = 0
+    backlog: int = 0
+    deflected: int = 0
+    csat: float | None = None
+    csat_responses: int = 0
+
+    @property
+    def sla_compliance(self) -> float | None:
+        return round(self.sla_met / self.sla_decided, 4) if self.sla_decided else None
+
+    def to_json(self) -> dict[str, Any]:
+        """Exactly the shape of `GET /api/v1/metrics/weekly`."""
+        return {
+            "week": self.week,
+            "total": self.total,
+            "by_channel": dict(self.by_channel),
+            "by_category": dict(self.by_category),
+            "by_queue": dict(self.by_queue),
+            "first_response": self.first_response.to_json(),
+            "resolution": self.resolution.to_json(),
+            "sla_compliance": self.sla_compliance,
+            "backlog": self.backlog,
+            "deflected": self.deflected,
+            "csat": self.csat,
+        }
+
+
+def weekly_figures(
+    session: Session, dialect: str, weeks: Sequence[Week], now: datetime, filters: Filters
+) -> list[WeekFigures]:
+    """The figures of each week in `weeks` (consecutive, oldest first)."""
+    if not weeks:
+        return []
+    figures = [WeekFigures(w.label) for w in weeks]
+    w = weeks_subquery(weeks)
+    t = Ticket.__table__.c
+    where = filters.conditions()
+
+    def in_week(column: Any) -> Any:
+        return and_(column >= w.c.ws, column < w.c.we)
+
+    # volume by channel (+ deflected chats)
+    chan = channel_group(t.channel)
+    deflected = func.sum(case((and_(t.deflected.is_(True), t.channel == "chat"), 1), else_=0))
+    rows = session.execute(
+        select(w.c.idx, chan, func.count(), deflected)
+        .select_from(w.join(Ticket.__table__, in_week(t.created_at)))
+        .where(*where)
+        .group_by(w.c.idx, chan)
+    )
+    for idx, channel, count, defl in rows:
+        fig = figures[idx]
+        fig.by_channel[channel] = fig.by_channel.get(channel, 0) + count
+        fig.total += count
+        fig.deflected += int(defl or 0)
+
+    for column, attr in ((func.coalesce(t.category, UNCATEGORIZED), "by_category"),
+                         (t.queue, "by_queue")):
+        rows = session.execute(
+            select(w.c.idx, column, func.count())
+            .select_from(w.join(Ticket.__table__, in_week(t.created_at)))
+            .where(*where)
+            .group_by(w.c.idx, column)
+            .order_by(w.c.idx, func.count().desc(), column)
+        )
+        for idx, key, count in rows:
+            getattr(figures[idx], attr)[key] = count
+
+    for at_column, attr in ((t.first_response_at, "first_response"), (t.resolved_at, "resolution")):
+        for idx, pct in _percentiles(session, dialect, w, at_column, where).items():
+            setattr(figures[idx], attr, pct)
+
+    for idx, decided, met in _sla_outcomes(session, w, now, where):
+        figures[idx].sla_decided += decided
+        figures[idx].sla_met += met
+
+    rows = session.execute(
+        select(w.c.idx, cast(func.avg(t.csat_score), Float), func.count(t.csat_score))
+        .select_from(w.join(Ticket.__table__, in_week(t.resolved_at)))
+        .where(*where, t.csat_score.is_not(None))
+        .group_by(w.c.idx)
+    )
+    for idx, avg, count in rows:
+        figures[idx].csat = round(float(avg), 2)
+        figures[idx].csat_responses = count
+
+    for idx, backlog in _backlog(session, w, weeks[0], where):
+        figures[idx].backlog = int(backlog)
+    return figures
+
+
+def _joined(w: Any, column: Any) -> Any:
+    """weeks JOIN tickets ON column in [week start, week end)."""
+    return w.join(Ticket.__table__, and_(column >= w.c.ws, column < w.c.we))
+
+
+def _percentiles(
+    session: Session, dialect: str, w: Any, at_column: Any, where: list[Any]
+) -> dict[int, Percentiles]:
+    """Nearest-rank median and p90 per week of seconds from creation to `at_column`."""
+    t = Ticket.__table__.c
+    secs = seconds_between(at_column, t.created_at, dialect).label("secs")
+    ranked = (
+        select(
+            w.c.idx,
+            secs,
+            func.row_number().over(partition_by=w.c.idx, order_by=secs).label("rn"),
+            func.count().over(partition_by=w.c.idx).label("n"),
+        )
+        .select_from(w.join(Ticket.__table__, and_(at_column >= w.c.ws, at_column < w.c.we)))
+        .where(*where)
+        .subquery("ranked")
+    )
+    r = ranked.c
+    # The nearest rank of percentile p is the smallest rank k with k >= p * n (integer maths).
+    rows = session.execute(
+        select(
+            r.idx,
+            func.count(),
+            func.min(case((r.rn * 2 >= r.n, r.secs))),
+            func.min(case((r.rn * 10 >= r.n * 9, r.secs))),
+        ).group_by(r.idx)
+    )
+    return {idx: Percentiles(med, p90, n) for idx, n, med, p90 in rows}
+
+
+def _sla_outcomes(
+    session: Session, w: Any, now: datetime, where: list[Any]
+) -> list[tuple[int, int, int]]:
+    t = Ticket.__table__.c
+    on_time = and_(t.resolved_at.is_not(None), t.resolved_at <= t.resolution_due_at)
+    first_ok = func.coalesce(t.first_response_at, t.resolved_at) <= func.coalesce(
+        t.first_response_due_at, t.resolved_at
+    )
+    met = func.sum(case((first_ok, 1), else_=0))
+    resolved_in_time = session.execute(
+        select(w.c.idx, func.count(), met)
+        .select_from(_joined(w, t.resolved_at))
+        .where(*where, on_time)
+        .group_by(w.c.idx)
+    ).all()
+    missed = session.execute(
+        select(w.c.idx, func.count(), cast(0, Integer))
+        .select_from(
+            w.join(
+                Ticket.__table__,
+                and_(t.resolution_due_at >= w.c.ws, t.resolution_due_at < w.c.we),
+            )
+        )
+        .where(
+            *where,
+            t.resolution_due_at <= now,
+            or_(t.resolved_at.is_(None), t.resolved_at > t.resolution_due_at),
+            # still paused with time left: the clock is stopped, nothing decided yet
+            or_(t.sla_paused_at.is_(None), t.resolution_due_at <= t.sla_paused_at),
+        )
+        .group_by(w.c.idx)
+    ).all()
+    return [(idx, n, int(m or 0)) for idx, n, m in [*resolved_in_time, *missed]]
+
+
+def _backlog(session: Session, w: Any, first: Week, where: list[Any]) -> list[tuple[int, int]]:
+    """Open tickets at each week's end: the count before the range plus a running sum."""
+    t = Ticket.__table__.c
+    before = select(
+        select(func.count()).where(*where, t.created_at < first.start).scalar_subquery()
+        - select(func.count()).where(*where, t.resolved_at < first.start).scalar_subquery()
+    )
+    base = int(session.execute(before).scalar_one() or 0)
+    created = (
+        select(w.c.idx.label("idx"), func.count().label("n"))
+        .select_from(w.join(Ticket.__table__, and_(t.created_at >= w.c.ws, t.created_at < w.c.we)))
+        .where(*where)
+        .group_by(w.c.idx)
+    )
+    resolved = (
+        select(w.c.idx.label("idx"), (-func.count()).label("n"))
+        .select_from(
+            w.join(Ticket.__table__, and_(t.resolved_at >= w.c.ws, t.resolved_at < w.c.we))
+        )
+        .where(*where)
+        .group_by(w.c.idx)
+    )
+    changes = created.union_all(resolved).subquery("changes")
+    per_week = (
+        select(w.c.idx.label("idx"), func.coalesce(func.sum(changes.c.n), 0).label("delta"))
+        .select_from(w.outerjoin(changes, changes.c.idx == w.c.idx))
+        .group_by(w.c.idx)
+        .subquery("per_week")
+    )
+    running = func.sum(per_week.c.delta).over(order_by=per_week.c.idx)
+    rows = session.execute(select(per_week.c.idx, running + base))
+    return [(idx, int(value)) for idx, value in rows]

@@ -1,0 +1,188 @@
+"""The SLA watch: warns a queue's supervisors before a target passes and records breaches.
+
+`check_sla(svc)` is one pass (the CLI, tests and the background thread call it). The candidates
+come from indexed SQL filters on the due times; only those few tickets are looked at in Python.
+A breach is recorded once (`sla_breached_at` + an `sla.breached` audit row) in one unit of work;
+the live events go out after the commit. A warning is sent once per ticket and due time per
+process: a restart may repeat a warning, never a breach.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from helpdesk.events import event, room_for_agent, room_for_queue
+from helpdesk.sla.policy import BusinessHoursSla, breach_audit, missed_target
+from helpdesk.sla.state import next_due, sla_state
+
+if TYPE_CHECKING:
+    from helpdesk.models import Ticket
+    from helpdesk.services import Services
+
+log = logging.getLogger(__name__)
+RUNNING = ("new", "open")  # pending tickets have their clock stopped
+
+
+@dataclass
+class CheckResult:
+    warned: list[str] = field(default_factory=list)
+    breached: list[str] = field(default_factory=list)
+
+
+def _supervisor_rooms(session: Session, queue: str) -> list[str]:
+    """The queue's supervisors; every supervisor when the queue has none of its own."""
+    from helpdesk.models import Agent, Queue, queue_members
+
+    roles = ("supervisor", "admin")
+    ids = session.scalars(
+        select(Agent.id)
+        .join(queue_members, queue_members.c.agent_id == Agent.id)
+        .join(Queue, Queue.id == queue_members.c.queue_id)
+        .where(Queue.name == queue, Agent.role.in_(roles), Agent.active.is_(True))
+    ).all()
+    if not ids:
+        ids = session.scalars(
+            select(Agent.id).where(Agent.role.in_(roles), Agent.active.is_(True))
+        ).all()
+    return [room_for_agent(i) for i in sorted(set(ids))]
+
+
+def _rooms(session: Session, queue: str) -> list[str]:
+    # The queue room lets open consoles highlight the row; the agent rooms reach supervisors.
+    return [room_for_queue(queue), *_supervisor_rooms(session, queue)]
+
+
+def _summary(ticket: Ticket, state: str, which: str | None, due: datetime | None) -> dict[str, Any]:
+    return {
+        "reference": ticket.reference,
+        "subject": ticket.subject,
+        "queue": ticket.queue,
+        "priority": ticket.priority,
+        "status": ticket.status,
+        "assignee_id": ticket.assignee_id,
+        "sla_state": state,
+        "sla_target": which,
+        "sla_due_at": due.isoformat() if due else None,
+    }
+
+
+class SlaChecker:
+    """A `BackgroundService` running `check()` every `interval` seconds."""
+
+    name = "sla-checker"
+
+    def __init__(self, svc: Services, interval: float = 60.0) -> None:
+        self.svc = svc
+        self.interval = interval
+        self._warned: set[tuple[int, str]] = set()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.check()
+            except Exception:  # keep watching: one bad pass must not end the service
+                log.exception("SLA check failed")
+            self._stop.wait(self.interval)
+
+    def check(self, now: datetime | None = None) -> CheckResult:
+        svc = self.svc
+        now = now or svc.clock.now()
+        result = CheckResult()
+        self._record_breaches(now, result)
+        self._send_warnings(now, result)
+        return result
+
+    def _record_breaches(self, now: datetime, result: CheckResult) -> None:
+        from helpdesk.models import Ticket
+        from helpdesk.tickets.uow import unit_of_work
+
+        with unit_of_work(self.svc) as uow:
+            tickets = uow.session.scalars(
+                select(Ticket)
+                .where(
+                    Ticket.status.in_(RUNNING),
+                    Ticket.sla_breached_at.is_(None),
+                    Ticket.merged_into_id.is_(None),
+                    or_(
+                        and_(
+                            Ticket.first_response_at.is_(None),
+                            Ticket.first_response_due_at <= now,
+                        ),
+                        Ticket.resolution_due_at <= now,
+                    ),
+                )
+                .with_for_update(skip_locked=True, of=Ticket)
+            ).all()
+            for ticket in tickets:
+                missed = missed_target(ticket, now)
+                if missed is None:
+                    continue
+                which, due = missed
+                ticket.sla_breached_at = due
+                uow.session.add(breach_audit(ticket, which, due, now))
+                data = _summary(ticket, "breached", which, due)
+                for room in _rooms(uow.session, ticket.queue):
+                    uow.emit(event("sla.breached", room, ticket=data))
+                result.breached.append(ticket.reference)
+
+    def _send_warnings(self, now: datetime, result: CheckResult) -> None:
+        from helpdesk.models import Ticket
+
+        policy = self.svc.sla
+        if isinstance(policy, BusinessHoursSla):
+            longest = max(t.resolution_seconds for t in policy.targets.values())
+            horizon = policy.calendar.add_business_seconds(now, longest * policy.warning_ratio)
+        else:
+            return  # only the business-hours policy knows its targets
+        with self.svc.db.session() as session:
+            candidates = session.scalars(
+                select(Ticket).where(
+                    Ticket.status.in_(RUNNING),
+                    Ticket.sla_breached_at.is_(None),
+                    Ticket.merged_into_id.is_(None),
+                    or_(
+                        and_(
+                            Ticket.first_response_at.is_(None),
+                            Ticket.first_response_due_at <= horizon,
+                        ),
+                        Ticket.resolution_due_at <= horizon,
+                    ),
+                )
+            ).all()
+            events = []
+            for ticket in candidates:
+                due = next_due(ticket)
+                if due is None or sla_state(policy, ticket, now) != "warning":
+                    continue
+                key = (ticket.id, due[1].isoformat())
+                if key in self._warned:
+                    continue
+                self._warned.add(key)
+                data = _summary(ticket, "warning", *due)
+                for room in _rooms(session, ticket.queue):
+                    events.append(event("sla.warning", room, ticket=data))
+                result.warned.append(ticket.reference)
+        for ev in events:
+            self.svc.publisher.publish(ev)
