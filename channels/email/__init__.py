@@ -1,0 +1,44 @@
+"""The email channel: our own SMTP server in, threaded replies out (docs/architecture.md).
+
+``init_app`` registers the outbound sender, the SMTP server as a background service and the
+``smtp`` command; nothing is started here.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+import click
+from flask import Flask
+
+from channels.email.sender import EmailSender
+from channels.email.server import SmtpService
+from helpdesk.services import Services
+
+
+def init_app(app: Flask, services: Services) -> None:
+    services.senders[EmailSender.channel] = EmailSender(services.settings)
+    smtp = SmtpService(services)
+    services.background.append(smtp)
+    app.extensions["helpdesk.email.smtp"] = smtp
+
+    @app.cli.command("smtp")
+    @click.option("--host", default=None, help="address to listen on (HELPDESK_SMTP_HOST)")
+    @click.option("--port", default=None, type=int, help="port to listen on (HELPDESK_SMTP_PORT)")
+    def smtp_command(host: str | None, port: int | None) -> None:
+        """Run only the inbound SMTP server (scale-out: beside `serve` and `worker`)."""
+        run_smtp(services, host, port)
+
+
+def run_smtp(services: Services, host: str | None = None, port: int | None = None) -> None:
+    server = SmtpService(services, host, port)
+    server.start()
+    click.echo(f"SMTP server listening on {server.host}:{server.port}")
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    try:
+        stop.wait()
+    finally:
+        server.stop()

@@ -1,0 +1,139 @@
+"""The inbound SMTP server (aiosmtpd): our domains only, 250 only after the commit.
+
+The event loop only speaks SMTP; parsing and the database run in a small thread pool, so one slow
+commit never stalls the other sessions. Replies follow RFC 5321/3463: 550 5.7.1 for a recipient we
+do not serve (never an open relay), 552 for oversize (aiosmtpd's own check), 451 4.3.0 when storing
+failed so the sending MTA keeps the mail and retries.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from concurrent.futures import ThreadPoolExecutor
+
+from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import SMTP, Envelope, Session
+
+from channels.email.inbound import NoSender, handle_message
+from helpdesk.services import Services
+
+log = logging.getLogger(__name__)
+MAX_RECIPIENTS = 50
+SESSION_TIMEOUT = 120  # seconds of silence before the server hangs up
+COMMAND_LIMIT = 100  # per command per session: a client looping on RCPT or NOOP is cut off
+
+
+class HelpdeskHandler:
+    def __init__(self, svc: Services, workers: int = 4) -> None:
+        self.svc = svc
+        domains = {d.strip().lower().lstrip("@") for d in svc.settings.mail_domains if d.strip()}
+        self.domains = domains
+        self.addresses = {svc.settings.support_address.lower()}
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtp-store")
+
+    def accepts(self, address: str) -> bool:
+        address = address.strip().lower()
+        if address in self.addresses:
+            return True
+        local, at, domain = address.rpartition("@")
+        return bool(at and local) and domain in self.domains
+
+    async def handle_RCPT(
+        self,
+        server: SMTP,
+        session: Session,
+        envelope: Envelope,
+        address: str,
+        rcpt_options: list[str],
+    ) -> str:
+        if not self.accepts(address):
+            return "550 5.7.1 Relaying denied: we only accept mail for our own addresses"
+        if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
+            return "452 4.5.3 Too many recipients"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        raw = envelope.original_content or envelope.content
+        if not isinstance(raw, bytes):
+            raw = str(raw or "").encode("utf-8", "surrogateescape")
+        mail_from = "" if envelope.mail_from in ("", "<>") else envelope.mail_from
+        loop = asyncio.get_running_loop()
+        try:
+            outcome = await loop.run_in_executor(
+                self.executor, handle_message, self.svc, raw, mail_from, list(envelope.rcpt_tos)
+            )
+        except NoSender:
+            return "550 5.1.7 The message has no sender address we could answer"
+        except Exception:  # storage failed (or a bug): keep the mail at the sender, it retries
+            log.exception("storing an inbound mail failed; answered 451")
+            return "451 4.3.0 Temporary failure storing the message, please try again later"
+        if outcome.ticket_reference:
+            return f"250 2.0.0 OK {outcome.kind} {outcome.ticket_reference}"
+        return f"250 2.0.0 OK {outcome.kind}"
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+
+
+class _Controller(Controller):
+    """aiosmtpd's Controller, able to listen on port 0 (a free port, for tests and benches)."""
+
+    def _trigger_server(self) -> None:
+        if self.port == 0 and self.server is not None:
+            self.port = self.server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
+        super()._trigger_server()
+
+
+class SmtpService:
+    """The BackgroundService that runs the SMTP server on its own thread."""
+
+    name = "smtp"
+
+    def __init__(self, svc: Services, host: str | None = None, port: int | None = None) -> None:
+        self.svc = svc
+        self.bind_host = svc.settings.smtp_host if host is None else host
+        self.bind_port = svc.settings.smtp_port if port is None else port
+        # Built in start(): aiosmtpd's Controller creates an event loop as soon as it exists.
+        self.handler: HelpdeskHandler | None = None
+        self.controller: _Controller | None = None
+
+    def _build(self) -> _Controller:
+        settings = self.svc.settings
+        self.handler = HelpdeskHandler(self.svc)
+        return _Controller(
+            self.handler,
+            hostname=self.bind_host,
+            port=self.bind_port,
+            server_hostname=settings.support_address.rsplit("@", 1)[-1],
+            data_size_limit=settings.max_message_bytes,
+            timeout=SESSION_TIMEOUT,
+            command_call_limit=COMMAND_LIMIT,
+            enable_SMTPUTF8=True,
+            decode_data=False,
+            ident="Helpdesk ESMTP",
+        )
+
+    @property
+    def port(self) -> int:
+        return int(self.controller.port) if self.controller else self.bind_port
+
+    @property
+    def host(self) -> str:
+        return self.bind_host
+
+    def start(self) -> None:
+        if self.controller is not None:
+            return
+        self.controller = self._build()
+        self.controller.start()
+        log.info("SMTP server listening on %s:%s", self.host, self.port)
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+        if self.handler is not None:
+            self.handler.close()
+            self.handler = None
