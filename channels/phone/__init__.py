@@ -1,0 +1,47 @@
+"""The phone channel: Twilio voice menu, voicemail, agent calls and SMS (issue 5).
+
+`init_app(app, services)` registers the signed webhook blueprint (/channels/twilio/...), the
+console blueprint (/console/phone/...), the SMS senders for the "sms" and "phone" channels, the
+worker that stores what the webhooks accepted, and the call-back panel on tickets.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from channels.phone import console, webhooks
+from channels.phone.channel import EXTENSION_KEY, PhoneChannel
+from channels.phone.sender import SmsSender
+from channels.phone.twilio_http import ApiBaseHttpClient
+from channels.phone.worker import PhoneWorker
+from helpdesk.services import Services, TicketPanel
+
+CHANNELS = ("sms", "phone")  # a phone ticket is answered by SMS
+
+
+def init_app(app: Flask, services: Services) -> None:
+    settings = services.settings
+    phone = PhoneChannel(
+        app=app,
+        services=services,
+        worker=PhoneWorker(app),
+        http=ApiBaseHttpClient(settings.twilio_api_base),
+    )
+    app.extensions[EXTENSION_KEY] = phone
+
+    def status_callback(message_id: int | None) -> str:
+        if message_id is None:
+            return phone.urls("/sms/status")
+        return phone.urls("/sms/status", m=message_id)
+
+    client_factory = phone.client if phone.has_credentials else None
+    for channel in CHANNELS:
+        services.senders[channel] = SmsSender(channel, services, client_factory, status_callback)
+    services.background.append(phone.worker)
+    services.ticket_panels.append(TicketPanel("phone/call_back_panel.html", console.panel_context))
+
+    csrf = app.extensions.get("csrf")
+    if csrf is not None:
+        csrf.exempt(webhooks.bp)  # Twilio signs its requests instead (see signature.py)
+    app.register_blueprint(webhooks.bp)
+    app.register_blueprint(console.bp)

@@ -1,0 +1,146 @@
+"""Console side of the phone channel: call back, the local outbox, recordings, the simulator.
+
+A separate blueprint from the webhooks: these are agents' pages, so they need a login and keep
+CSRF protection (the webhook blueprint is exempt and signed instead).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from twilio.base.exceptions import TwilioRestException
+
+from channels.phone import outbox_log
+from channels.phone.channel import current_phone
+from channels.phone.simulator_page import simulator_view
+from helpdesk.models import Attachment, Message, Ticket
+from helpdesk.tickets import Actor, add_note
+
+log = logging.getLogger(__name__)
+bp = Blueprint("phone_console", __name__, url_prefix="/console/phone")
+AUDIO_CHANNELS = ("phone", "sms")
+
+
+def _back() -> Response:
+    target = request.form.get("next", "")
+    # Only a path on this site: never an open redirect.
+    if not target.startswith("/") or target.startswith("//"):
+        target = "/console"
+    return redirect(target)  # type: ignore[return-value]
+
+
+@bp.post("/call/<reference>")
+@login_required
+def call_back(reference: str) -> Response:
+    """Click-to-call: Twilio rings the agent's phone, then (in callback-connect) the citizen."""
+    phone = current_phone()
+    with phone.services.db.session() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.reference == reference))
+        if ticket is None:
+            abort(404)
+        citizen = ticket.contact.identity("phone")
+        lang = "en" if ticket.language == "en" else "sr"
+    agent = phone.settings.agent_phone
+    if citizen is None:
+        flash(_("This ticket has no phone number to call."), "error")
+        return _back()
+    if not agent:
+        flash(_("No agent phone is configured (HELPDESK_AGENT_PHONE)."), "error")
+        return _back()
+    connect = phone.urls("/voice/callback-connect", ticket=reference, lang=lang)
+    status = phone.urls("/voice/status", ticket=reference)
+    if phone.has_credentials:
+        try:
+            call = phone.client().calls.create(
+                to=agent,
+                from_=phone.settings.twilio_from_number,
+                url=connect,
+                status_callback=status,
+                status_callback_event=["completed"],
+            )
+        except TwilioRestException as exc:
+            flash(_("Twilio refused the call: %(reason)s", reason=exc.msg), "error")
+            return _back()
+        except OSError:
+            flash(_("Twilio could not be reached; try again."), "error")
+            return _back()
+        sid, note = call.sid, _("Call back started: Twilio is ringing the agent phone.")
+    else:
+        sid = "CAlocal"
+        outbox_log.append(
+            phone.settings.data_dir,
+            "calls",
+            {"to": agent, "then": citizen, "ticket": reference, "url": connect},
+            phone.services.clock.now(),
+        )
+        note = _("No Twilio account configured: the call back was written to the local outbox.")
+    add_note(phone.services, reference, Actor.agent(current_user.id), f"{note} [{sid}]")
+    flash(note, "info")
+    return _back()
+
+
+@bp.get("/outbox")
+@login_required
+def outbox() -> str:
+    data_dir = current_phone().settings.data_dir
+    return render_template(
+        "phone/outbox.html",
+        sms=outbox_log.read_latest(data_dir, "sms"),
+        calls=outbox_log.read_latest(data_dir, "calls"),
+    )
+
+
+@bp.get("/recordings/<int:attachment_id>")
+@login_required
+def recording(attachment_id: int) -> Response:
+    phone = current_phone()
+    with phone.services.db.session() as session:
+        row = session.execute(
+            select(Attachment.sha256, Attachment.content_type)
+            .join(Message, Message.id == Attachment.message_id)
+            .where(Attachment.id == attachment_id, Message.channel.in_(AUDIO_CHANNELS))
+        ).first()
+    if row is None or not row.content_type.startswith("audio/"):
+        abort(404)
+    data = phone.services.attachments.get(row.sha256)
+    response = Response(data, mimetype=row.content_type)
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+bp.add_url_rule("/simulator", "simulator", login_required(simulator_view), methods=["GET", "POST"])
+
+
+def panel_context(ticket: Ticket) -> dict[str, Any]:
+    """The call-back panel on a ticket: its phone number and the call recordings to play."""
+    phone = current_phone()
+    with phone.services.db.session() as session:
+        fresh = session.get(Ticket, ticket.id)
+        if fresh is None:
+            return {"phone_number": None, "recordings": [], "reference": ticket.reference}
+        number = fresh.contact.identity("phone")
+        rows = session.execute(
+            select(Attachment.id, Message.seq, Message.meta)
+            .join(Message, Message.id == Attachment.message_id)
+            .where(
+                Message.ticket_id == ticket.id,
+                Message.channel.in_(AUDIO_CHANNELS),
+                Attachment.content_type.like("audio/%"),
+            )
+            .order_by(Message.seq)
+        ).all()
+    return {
+        "reference": ticket.reference,
+        "phone_number": number,
+        "can_call": bool(number and phone.settings.agent_phone),
+        "twilio_configured": phone.has_credentials,
+        "recordings": [
+            {"id": r.id, "seq": r.seq, "kind": (r.meta or {}).get("kind", "call")} for r in rows
+        ],
+    }
