@@ -157,9 +157,10 @@ class KbIndex:
         if current is None:
             current = self._ix.searcher()
         elif not current.up_to_date():
-            fresh = current.refresh()
+            # A fresh searcher, not refresh(): refresh() reuses segment readers and keeps their
+            # old deletion lists, so an updated article would show twice.
             current.close()
-            current = fresh
+            current = self._ix.searcher()
         self._local.searcher = current
         return current
 
