@@ -187,6 +187,9 @@ def _collect(
     ctype = part.get_content_type()
     disposition = (part.get_content_disposition() or "").lower()
     filename = _filename(part)
+    if part.get_content_maintype() == "multipart":  # broken (no boundary): read it as text
+        texts.append(decode_bytes(_payload_bytes(part), part.get_content_charset()))
+        return
     if ctype in ("text/plain", "text/html") and disposition != "attachment" and not filename:
         (texts if ctype == "text/plain" else htmls).append(decoded_text(part))
         return
