@@ -30,6 +30,7 @@ __all__ = [
     "SerbianFilter",
     "EnglishStemFilter",
     "serbian_analyzer",
+    "serbian_stem",
     "english_analyzer",
     "analyzer_for",
     "language_key",
@@ -78,6 +79,12 @@ class JoinFilter(Filter):
 @lru_cache(maxsize=1)
 def _serbian_stemmer() -> snowballstemmer.stemmer:
     return snowballstemmer.stemmer("serbian")
+
+
+@lru_cache(maxsize=100_000)
+def serbian_stem(word: str) -> str:
+    """Snowball Serbian stem of a lower-case Latin word."""
+    return str(_serbian_stemmer().stemWord(word))
 
 
 @lru_cache(maxsize=200_000)

@@ -1,0 +1,302 @@
+"""Ticket search for agents with the database's own full-text search.
+
+SQLite: an FTS5 table ``ticket_fts``; PostgreSQL: ``ticket_search_docs`` with a ``tsvector``
+column and a GIN index (migration ``0008_ticket_fts``). One row per ticket subject (key
+``-ticket_id``) and one per message (key ``message_id``); the text is normalized by
+``triage.text`` (Cyrillic -> Latin, lower case, folded diacritics) before it is stored, and
+so is the query, so "порез", "porez" and "pórez" meet. Every query word is cut to its
+Snowball stem and matched as a prefix, so Serbian case endings meet too ("poreza" finds
+"porezu").
+
+Rows follow the ORM: an ``after_flush`` hook writes them in the same transaction as the
+ticket or message. Bulk inserts through Core (the demo-data generator) call
+``sync_index``, which indexes whatever is missing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Integer, Select, event, false, or_, select, text
+from sqlalchemy.orm import Session, attributes
+
+from helpdesk.models import Message, Ticket
+from knowledge_base.analysis import serbian_stem
+from triage.text import tokenize
+
+__all__ = [
+    "apply_text_search",
+    "search_ticket_ids",
+    "search_document",
+    "match_expression",
+    "tsquery_expression",
+    "index_available",
+    "sync_index",
+    "rebuild_index",
+]
+
+FTS_TABLE = "ticket_fts"  # SQLite FTS5
+PG_TABLE = "ticket_search_docs"  # PostgreSQL
+MAX_QUERY_WORDS = 8
+MIN_PREFIX = 3
+_REFERENCE = re.compile(r"^[A-Za-z]{2,5}-\d{4}-\d{1,9}$")
+
+
+def search_document(value: str | None) -> str:
+    """The stored form of a text: normalized tokens separated by spaces."""
+    return " ".join(tokenize(value or ""))
+
+
+def _prefix(word: str) -> str:
+    """The part of a normalized word every case form shares: its stem, if a prefix."""
+    if len(word) <= MIN_PREFIX or word.isdigit():
+        return word
+    stem = serbian_stem(word)
+    common = 0
+    for a, b in zip(word, stem, strict=False):
+        if a != b:
+            break
+        common += 1
+    return word[: max(common, MIN_PREFIX)]
+
+
+def _query_words(q: str) -> list[str]:
+    return [_prefix(w) for w in tokenize(q)[:MAX_QUERY_WORDS]]
+
+
+def match_expression(q: str) -> str | None:
+    """An FTS5 MATCH string: every word a quoted prefix, all required."""
+    words = _query_words(q)
+    return " ".join(f'"{w}"*' for w in words) if words else None
+
+
+def tsquery_expression(q: str) -> str | None:
+    """A to_tsquery('simple', ...) string: every word a prefix, all required."""
+    words = _query_words(q)
+    return " & ".join(f"{w}:*" for w in words) if words else None
+
+
+# -- is the index there? ----------------------------------------------------------------
+
+_present: set[str] = set()
+
+
+def index_available(conn: Connection) -> bool:
+    """True when the migration made the table (a create_all() database has none)."""
+    key = f"{conn.engine.url!r}"
+    if key in _present:
+        return True
+    if conn.dialect.name == "sqlite":
+        found = conn.execute(
+            text("SELECT 1 FROM sqlite_master WHERE type='table' AND name=:n"), {"n": FTS_TABLE}
+        ).first()
+    elif conn.dialect.name == "postgresql":
+        found = conn.execute(text("SELECT to_regclass(:n)"), {"n": PG_TABLE}).scalar()
+    else:
+        found = None
+    if found:
+        _present.add(key)
+    return bool(found)
+
+
+# -- writing ------------------------------------------------------------------------------
+
+Row = tuple[int, int, str]  # key, ticket_id, normalized text
+
+
+def _write(conn: Connection, rows: Sequence[Row]) -> None:
+    if not rows:
+        return
+    params = [{"k": k, "t": t, "d": d} for k, t, d in rows]
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                f"INSERT INTO {PG_TABLE} (key, ticket_id, doc) "  # noqa: S608 - constant name
+                "VALUES (:k, :t, to_tsvector('simple', :d)) ON CONFLICT (key) DO UPDATE "
+                "SET ticket_id = excluded.ticket_id, doc = excluded.doc"
+            ),
+            params,
+        )
+    else:
+        conn.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :k"), params)  # noqa: S608
+        conn.execute(
+            text(f"INSERT INTO {FTS_TABLE} (rowid, ticket_id, doc) VALUES (:k, :t, :d)"),  # noqa: S608
+            params,
+        )
+
+
+def _delete(conn: Connection, keys: Iterable[int]) -> None:
+    params = [{"k": k} for k in keys]
+    if not params:
+        return
+    table, col = (PG_TABLE, "key") if conn.dialect.name == "postgresql" else (FTS_TABLE, "rowid")
+    conn.execute(text(f"DELETE FROM {table} WHERE {col} = :k"), params)  # noqa: S608
+
+
+def _changed(obj: Any, name: str) -> bool:
+    return bool(attributes.get_history(obj, name).has_changes())
+
+
+@event.listens_for(Session, "after_flush")
+def _index_flushed(session: Session, flush_context: Any) -> None:
+    rows: list[Row] = []
+    gone: list[int] = []
+    for obj in session.new:
+        if isinstance(obj, Ticket):
+            rows.append((-obj.id, obj.id, search_document(obj.subject)))
+        elif isinstance(obj, Message):
+            rows.append((obj.id, obj.ticket_id, search_document(obj.text)))
+    for obj in session.dirty:
+        if isinstance(obj, Ticket) and _changed(obj, "subject"):
+            rows.append((-obj.id, obj.id, search_document(obj.subject)))
+        elif isinstance(obj, Message) and (_changed(obj, "text") or _changed(obj, "ticket_id")):
+            rows.append((obj.id, obj.ticket_id, search_document(obj.text)))
+    for obj in session.deleted:
+        if isinstance(obj, Ticket):
+            gone.append(-obj.id)
+        elif isinstance(obj, Message):
+            gone.append(obj.id)
+    if not rows and not gone:
+        return
+    conn = session.connection()
+    if not index_available(conn):
+        return
+    _delete(conn, gone)
+    _write(conn, rows)
+
+
+def _missing(conn: Connection, batch: int) -> tuple[list[Row], list[Row]]:
+    table, key = (PG_TABLE, "key") if conn.dialect.name == "postgresql" else (FTS_TABLE, "rowid")
+    tickets = conn.execute(
+        text(
+            f"SELECT t.id, t.subject FROM tickets t WHERE NOT EXISTS "  # noqa: S608
+            f"(SELECT 1 FROM {table} f WHERE f.{key} = -t.id) ORDER BY t.id LIMIT :n"
+        ),
+        {"n": batch},
+    ).all()
+    messages = conn.execute(
+        text(
+            f"SELECT m.id, m.ticket_id, m.text FROM messages m WHERE NOT EXISTS "  # noqa: S608
+            f"(SELECT 1 FROM {table} f WHERE f.{key} = m.id) ORDER BY m.id LIMIT :n"
+        ),
+        {"n": batch},
+    ).all()
+    return (
+        [(-tid, tid, search_document(subject)) for tid, subject in tickets],
+        [(mid, tid, search_document(body)) for mid, tid, body in messages],
+    )
+
+
+def sync_index(
+    session: Session, batch: int = 20_000, progress: Callable[[int], None] | None = None
+) -> int:
+    """Index every ticket subject and message not yet in the index; commits per batch."""
+    conn = session.connection()
+    if not index_available(conn):
+        return 0
+    total = 0
+    while True:
+        tickets, messages = _missing(session.connection(), batch)
+        if not tickets and not messages:
+            return total
+        _write(session.connection(), tickets + messages)
+        session.commit()
+        total += len(tickets) + len(messages)
+        if progress is not None:
+            progress(len(tickets) + len(messages))
+
+
+def rebuild_index(session: Session, progress: Callable[[int], None] | None = None) -> int:
+    conn = session.connection()
+    if not index_available(conn):
+        return 0
+    table = PG_TABLE if conn.dialect.name == "postgresql" else FTS_TABLE
+    conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608
+    session.commit()
+    return sync_index(session, progress=progress)
+
+
+# -- searching ----------------------------------------------------------------------------
+
+
+def _like(stmt: Select[Any], q: str) -> Select[Any]:
+    pattern = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return stmt.where(
+        or_(
+            Ticket.reference.ilike(pattern, escape="\\"),
+            Ticket.subject.ilike(pattern, escape="\\"),
+        )
+    )
+
+
+def _matching_ids(conn: Connection, q: str) -> Any | None:
+    """A SELECT of ticket ids whose subject or one message holds every query word."""
+    if conn.dialect.name == "postgresql":
+        tsq = tsquery_expression(q)
+        if tsq is None:
+            return None
+        return (
+            text(f"SELECT ticket_id FROM {PG_TABLE} WHERE doc @@ to_tsquery('simple', :tsq)")  # noqa: S608
+            .bindparams(tsq=tsq)
+            .columns(ticket_id=Integer)
+        )
+    match = match_expression(q)
+    if match is None:
+        return None
+    return (
+        text(f"SELECT ticket_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :m")  # noqa: S608
+        .bindparams(m=match)
+        .columns(ticket_id=Integer)
+    )
+
+
+def apply_text_search(stmt: Select[Any], session: Session, q: str) -> Select[Any]:
+    """Narrow a ticket SELECT to tickets matching q (a reference, or words in any message)."""
+    q = q.strip()[:500]
+    if not q:
+        return stmt
+    conn = session.connection()
+    if not index_available(conn):
+        return _like(stmt, q)
+    ids = _matching_ids(conn, q)
+    by_reference = Ticket.reference == q.upper() if _REFERENCE.match(q) else None
+    if ids is None:
+        return stmt.where(by_reference) if by_reference is not None else stmt.where(false())
+    in_index = Ticket.id.in_(ids)
+    return stmt.where(or_(by_reference, in_index) if by_reference is not None else in_index)
+
+
+def search_ticket_ids(session: Session, q: str, limit: int = 50) -> list[int]:
+    """Ticket ids matching q, best match first (bm25 / ts_rank)."""
+    q = q.strip()[:500]
+    conn = session.connection()
+    if not q or not index_available(conn):
+        return [] if not q else list(session.scalars(_like(select(Ticket.id), q).limit(limit)))
+    found: list[int] = []
+    if _REFERENCE.match(q):
+        found += session.scalars(select(Ticket.id).where(Ticket.reference == q.upper()))
+    if conn.dialect.name == "postgresql":
+        tsq = tsquery_expression(q)
+        if tsq is not None:
+            found += conn.execute(
+                text(
+                    f"SELECT ticket_id FROM {PG_TABLE} WHERE doc @@ to_tsquery('simple', :q) "  # noqa: S608
+                    "GROUP BY ticket_id "
+                    "ORDER BY max(ts_rank(doc, to_tsquery('simple', :q))) DESC, ticket_id DESC "
+                    "LIMIT :n"
+                ),
+                {"q": tsq, "n": limit},
+            ).scalars()
+    else:
+        match = match_expression(q)
+        if match is not None:
+            found += conn.execute(
+                text(
+                    f"SELECT ticket_id FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :m "  # noqa: S608
+                    "GROUP BY ticket_id ORDER BY min(rank), ticket_id DESC LIMIT :n"
+                ),
+                {"m": match, "n": limit},
+            ).scalars()
+    return list(dict.fromkeys(found))[:limit]

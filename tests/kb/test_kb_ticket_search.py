@@ -1,0 +1,96 @@
+"""Agent ticket search with the database's full-text search, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from sqlalchemy import insert, select
+
+from helpdesk.models import Message, Ticket
+from helpdesk.services import Services
+from helpdesk.ticket_search import apply_text_search, search_ticket_ids, sync_index
+from helpdesk.tickets import Actor, Identity, InboundMessage, add_note, receive_inbound
+
+
+def open_ticket(svc: Services, sender: str, subject: str, text: str) -> str:
+    msg = InboundMessage(
+        channel="email", sender=Identity("email", sender), subject=subject, text=text
+    )
+    return receive_inbound(svc, msg).ticket_reference
+
+
+def refs(svc: Services, q: str) -> list[str]:
+    with svc.db.session() as s:
+        stmt = apply_text_search(select(Ticket.reference), s, q)
+        return sorted(s.scalars(stmt))
+
+
+def test_every_spelling_finds_the_ticket(store: Services) -> None:
+    tax = open_ticket(store, "a@example.rs", "Порез на имовину", "Решење о порезу није стигло.")
+    eid = open_ticket(store, "b@example.rs", "Čitač kartice", "Sertifikat na ličnoj karti ne radi.")
+    for q in ("porez", "ПОРЕЗ", "poreza", "resenje porezu", "Rešenje"):
+        assert refs(store, q) == [tax], q
+    for q in ("citac", "čitač", "читач", "licnoj karti", "sertifikat ne radi"):
+        assert refs(store, q) == [eid], q
+    assert refs(store, "porez sertifikat") == []  # all words must match
+
+
+def test_messages_notes_and_references_are_searchable(store: Services) -> None:
+    ref = open_ticket(store, "c@example.rs", "Pitanje", "Dobar dan.")
+    add_note(store, ref, Actor.system("test"), "Građanin je zvao zbog đačke povlastice.")
+    assert refs(store, "djacke povlastice") == [ref]
+    assert refs(store, "gradjanin") == [ref]
+    assert refs(store, ref) == [ref]
+    assert refs(store, ref.lower()) == [ref]
+
+
+def test_bad_queries_never_fail(store: Services) -> None:
+    open_ticket(store, "d@example.rs", "Lozinka", "Zaboravio sam lozinku.")
+    for q in ('"', "*", "AND OR NOT", "lozinka)", "NEAR(", "'; DROP TABLE tickets; --", "   "):
+        with store.db.session() as s:
+            s.scalars(apply_text_search(select(Ticket.id), s, q)).all()
+            search_ticket_ids(s, q)
+    assert len(refs(store, "lozinku")) == 1
+
+
+def test_best_match_first(store: Services) -> None:
+    weak = open_ticket(store, "e@example.rs", "Pitanje o uplati", "Kako da platim taksu?")
+    strong = open_ticket(
+        store, "f@example.rs", "Taksa taksa", "Taksa za pasoš, taksa za ličnu kartu."
+    )
+    with store.db.session() as s:
+        ids = search_ticket_ids(s, "taksa", limit=10)
+        ref_of = dict(s.execute(select(Ticket.id, Ticket.reference)).all())
+    assert [ref_of[i] for i in ids] == [strong, weak]
+
+
+def test_bulk_inserted_tickets_are_indexed_by_sync(store: Services) -> None:
+    ref = open_ticket(store, "g@example.rs", "Prvi", "Tekst.")
+    with store.db.transaction() as s:
+        first = s.scalar(select(Ticket).where(Ticket.reference == ref))
+        assert first is not None
+        row = {c.name: getattr(first, c.name) for c in Ticket.__table__.columns}
+        row.update(
+            id=first.id + 100,
+            reference="HD-2026-999999",
+            reply_token="t" * 32,
+            subject="Dečji dodatak",
+        )
+        s.execute(insert(Ticket), [row])
+        s.execute(
+            insert(Message),
+            [
+                {
+                    "id": 10_000,
+                    "ticket_id": first.id + 100,
+                    "seq": 1,
+                    "direction": "inbound",
+                    "channel": "email",
+                    "text": "Kada stiže rešenje za dečji dodatak?",
+                    "created_at": first.created_at,
+                }
+            ],
+        )
+    assert refs(store, "decji dodatak") == []  # Core bulk insert bypasses the ORM hook
+    with store.db.session() as s:
+        assert sync_index(s) == 2
+    assert refs(store, "decji dodatak") == ["HD-2026-999999"]
+    assert refs(store, "kada stize") == ["HD-2026-999999"]
