@@ -22,8 +22,11 @@ _TEXTS = {
         "in the subject.\n\nThis is an automatic message.\n\nCitizen support",
     ),
 }
-_SENDER_NAMES = {("sr", "latn"): "Korisnička podrška", ("sr", "cyrl"): "Корисничка подршка",
-                 ("en", "latn"): "Citizen support"}
+_SENDER_NAMES = {
+    ("sr", "latn"): "Korisnička podrška",
+    ("sr", "cyrl"): "Корисничка подршка",
+    ("en", "latn"): "Citizen support",
+}
 
 
 def _key(language: str, script: str) -> tuple[str, str]:

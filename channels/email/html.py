@@ -52,8 +52,30 @@ def has_remote_images(sanitized_html: str) -> bool:
 
 
 _BLOCK = {
-    "p", "div", "br", "tr", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "blockquote",
-    "pre", "hr", "ul", "ol", "dl", "dt", "dd", "section", "article", "header", "footer",
+    "p",
+    "div",
+    "br",
+    "tr",
+    "li",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "blockquote",
+    "pre",
+    "hr",
+    "ul",
+    "ol",
+    "dl",
+    "dt",
+    "dd",
+    "section",
+    "article",
+    "header",
+    "footer",
 }
 _SKIP = {"script", "style", "head", "title", "noscript", "template"}
 

@@ -145,19 +145,32 @@ def _one_line(value: str) -> str:
     return re.sub(r"\s+", " ", value).strip()
 
 
+def raw_header(msg: Message, name: str) -> str:
+    """A header as it came, encoded words not decoded.
+
+    Addresses are read from this: an encoded word may hide "CRLF Bcc: x@y" or a second address
+    in a display name, and parsing the decoded text would take it for the sender.
+    """
+    pairs = msg.raw_items() if isinstance(msg, EmailMessage) else msg.items()
+    for key, raw in pairs:
+        if key.lower() == name.lower():
+            return re.sub(r"\r?\n[ \t]*", " ", str(raw))
+    return ""
+
+
 def _sender(msg: EmailMessage) -> tuple[str | None, str | None]:
     for name in ("From", "Sender", "Return-Path"):
-        value = header(msg, name)
+        value = raw_header(msg, name)
         if not value:
             continue
         display, address = parseaddr(value)
         if "@" in address:
-            return (_one_line(display) or None), address.strip().lower()
+            return (_one_line(decode_words(display)) or None), address.strip().lower()
     return None, None
 
 
 def _addresses(msg: EmailMessage, name: str) -> tuple[str, ...]:
-    value = header(msg, name)
+    value = raw_header(msg, name)
     return tuple(a.lower() for _, a in getaddresses([value]) if "@" in a)
 
 

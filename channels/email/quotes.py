@@ -15,12 +15,14 @@ _MAX_LINES = 1000
 _WRAP = r"[^\n]{0,300}?(?:\n[^\n]{0,300}?)?"  # a splitter line may be wrapped once
 _SPLITTERS = [
     # "On Mon, Apr 2, 2012 at 6:26 PM, Megan <x@y> wrote:"
-    r"-*>?[ ]?(On|Le|W dniu|Op|Am|Em|El|Il|Dana|Дана|Dne|Den)\s" + _WRAP
+    r"-*>?[ ]?(On|Le|W dniu|Op|Am|Em|El|Il|Dana|Дана|Dne|Den)\s"
+    + _WRAP
     + r"(wrote|writes|a écrit|napisał|schreef|schrieb|escreveu|escribió|scrisse|"
-    r"(je )?napisa[oa]|(је )?написа[оa]|napsal|skrev)\s?:",
+    r"(je )?napisa(o|la|li|le)|(је )?написа(о|ла|ли|ле)|napsal|skrev)\s?:",
     # "02.04.2012 14:20 пользователь "bob" <bob@x> написал:" and Serbian/English variants
-    r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4},?\s" + _WRAP
-    + r"(написал|написао|написала|napisao|napisala|wrote)\s?:",
+    r"\d{1,4}[./-]\d{1,2}[./-]\d{1,4},?\s"
+    + _WRAP
+    + r"(написал|написао|написала|napisao|napisala|je napisa(o|la)|wrote)\s?:",
     r"\S+@\S+\s(wrote|napisao|napisala|написао|написала|написал)\s?:",
     # Outlook and webmail headers of the quoted message
     r"-{2,}\s*(Original Message|Originalna poruka|Оригинална порука|Исходное сообщение|"

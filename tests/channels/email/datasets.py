@@ -25,6 +25,7 @@ def message_files(name: str) -> list[Path]:
     """Every file of a data set folder except its attribution and expectation files."""
     root = dataset_dir(name)
     return sorted(
-        p for p in root.rglob("*")
+        p
+        for p in root.rglob("*")
         if p.is_file() and p.name not in META_FILES and not p.name.endswith(".json")
     )

@@ -25,8 +25,12 @@ from tests.channels.email.conftest import (
 from tests.channels.email.datasets import dataset_dir
 
 
-def citizen_mail(subject: str = "Pitanje", body: str = "Kako da promenim lozinku na portalu?",
-                 sender: str = "ana@example.rs", message_id: str | None = None) -> EmailMessage:
+def citizen_mail(
+    subject: str = "Pitanje",
+    body: str = "Kako da promenim lozinku na portalu?",
+    sender: str = "ana@example.rs",
+    message_id: str | None = None,
+) -> EmailMessage:
     msg = EmailMessage()
     msg["From"] = f"Ana Anić <{sender}>"
     msg["To"] = SUPPORT
@@ -52,12 +56,24 @@ def test_new_mail_opens_ticket_and_250_names_it(mail: MailClient, mail_svc: Serv
 @pytest.mark.parametrize(
     ("fixture", "subject", "snippet", "script"),
     [
-        ("windows1250_latin.eml", "Prijava na portal – greška sa sertifikatom",
-         "Dobijam grešku \"Sertifikat nije važeći\". Šta da radim?", "latn"),
-        ("iso88592_latin.eml", "Termin za ličnu kartu",
-         "želim da zakažem termin za izdavanje lične karte u Čačku.", "latn"),
-        ("utf8_cyrillic.eml", "Статус захтева за пасош",
-         "пре месец дана сам поднео захтев за пасош", "cyrl"),
+        (
+            "windows1250_latin.eml",
+            "Prijava na portal – greška sa sertifikatom",
+            'Dobijam grešku "Sertifikat nije važeći". Šta da radim?',
+            "latn",
+        ),
+        (
+            "iso88592_latin.eml",
+            "Termin za ličnu kartu",
+            "želim da zakažem termin za izdavanje lične karte u Čačku.",
+            "latn",
+        ),
+        (
+            "utf8_cyrillic.eml",
+            "Статус захтева за пасош",
+            "пре месец дана сам поднео захтев за пасош",
+            "cyrl",
+        ),
         ("koi8r_russian.eml", "Доступ к порталу", "Как получить доступ к порталу?", "cyrl"),
     ],
 )
@@ -87,7 +103,10 @@ def test_attachments_inline_images_and_sanitized_html(mail: MailClient, mail_svc
     [msg] = messages(mail_svc, ticket.reference)
     files = {a.filename: a for a in msg.attachments}
     assert set(files) == {"screenshot.png", "rešenje.pdf", "dokumenta.zip"}
-    assert files["screenshot.png"].inline and files["screenshot.png"].content_id == "screenshot@example.rs"
+    assert (
+        files["screenshot.png"].inline
+        and files["screenshot.png"].content_id == "screenshot@example.rs"
+    )
     assert not files["rešenje.pdf"].inline
     assert mail_svc.attachments.get(files["rešenje.pdf"].sha256).startswith(b"%PDF-1.4")
     # the archive is stored as it came, never unpacked
@@ -122,7 +141,9 @@ def test_oversize_message_gets_552(tmp_path: Path) -> None:
         server.stop()
 
 
-def test_stranger_recipient_gets_550_never_an_open_relay(mail: MailClient, mail_svc: Services) -> None:
+def test_stranger_recipient_gets_550_never_an_open_relay(
+    mail: MailClient, mail_svc: Services
+) -> None:
     with smtplib.SMTP(mail.server.host, mail.server.port, timeout=30) as smtp:
         smtp.ehlo()
         smtp.mail("spammer@example.com")
@@ -149,7 +170,9 @@ def test_storage_failure_answers_451_and_the_retry_is_stored(tmp_path: Path) -> 
         assert count(svc, Ticket) == 0  # the failed attempt left nothing half-stored
         with svc.db.transaction() as s:  # the store comes back; the sender retries
             s.execute(text("ALTER TABLE messages_away RENAME TO messages"))
-        assert "OK ticket" in mail.send(citizen_mail(message_id="<retry@example.rs>"), "ana@example.rs")
+        assert "OK ticket" in mail.send(
+            citizen_mail(message_id="<retry@example.rs>"), "ana@example.rs"
+        )
         assert count(svc, Message, Message.external_id == "retry@example.rs") == 1
     finally:
         server.stop()
@@ -164,7 +187,9 @@ def test_same_message_id_twice_is_stored_once(mail: MailClient, mail_svc: Servic
     assert count(mail_svc, OutboxItem) == 1  # one acknowledgement, not two
 
 
-def test_mail_without_message_id_is_deduplicated_by_content(mail: MailClient, mail_svc: Services) -> None:
+def test_mail_without_message_id_is_deduplicated_by_content(
+    mail: MailClient, mail_svc: Services
+) -> None:
     raw = citizen_mail().as_bytes()
     mail.send(raw, "ana@example.rs")
     mail.send(raw, "ana@example.rs")
@@ -223,8 +248,10 @@ def test_mailing_list_mail_opens_a_ticket_without_acknowledgement(
 
 
 def test_garbage_data_is_accepted_as_text_not_a_crash(mail: MailClient, mail_svc: Services) -> None:
-    raw = b"From: ana@example.rs\r\nContent-Type: multipart/mixed; boundary=\r\n" \
-          b"Subject: =?x-unknown?Q?=FF=FE?=\r\n\r\n\xff\xfe\x00 broken \xc3\x28 bytes\r\n"
+    raw = (
+        b"From: ana@example.rs\r\nContent-Type: multipart/mixed; boundary=\r\n"
+        b"Subject: =?x-unknown?Q?=FF=FE?=\r\n\r\n\xff\xfe\x00 broken \xc3\x28 bytes\r\n"
+    )
     reply = mail.send(raw, "ana@example.rs")
     assert "OK ticket" in reply
     [ticket] = tickets(mail_svc)
