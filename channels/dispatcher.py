@@ -1,0 +1,113 @@
+"""The outbox dispatcher: sends queued messages through each channel's sender, with retries."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+
+import click
+from flask import Flask
+from flask.cli import with_appcontext
+
+from helpdesk.models import OutboxItem
+from helpdesk.outbound import PermanentFailure, TemporaryFailure
+from helpdesk.outbox import build_envelope, claim_due, mark_failed, mark_sent
+from helpdesk.services import Services
+
+log = logging.getLogger(__name__)
+
+
+class OutboxDispatcher:
+    name = "outbox"
+
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def run_once(self) -> int:
+        """Send every item due now; return how many were handled."""
+        handled = 0
+        while item_ids := claim_due(self.svc, self.worker):
+            for item_id in item_ids:
+                self._send(item_id)
+                handled += 1
+        return handled
+
+    def _send(self, item_id: int) -> None:
+        with self.svc.db.session() as s:
+            item = s.get_one(OutboxItem, item_id)
+            sender = self.svc.senders.get(item.channel)
+            envelope = build_envelope(self.svc, s, item) if sender else None
+        if sender is None or envelope is None:
+            mark_failed(self.svc, item_id, f"no sender for channel {item.channel}", retry=False)
+            return
+        try:
+            result = sender.send(envelope)
+        except PermanentFailure as exc:
+            mark_failed(self.svc, item_id, str(exc) or "rejected", retry=False)
+        except TemporaryFailure as exc:
+            mark_failed(self.svc, item_id, str(exc) or "temporary failure", retry=True)
+        except Exception as exc:  # a sender bug must not stop the dispatcher; retry with backoff
+            log.exception("sender for %s failed on outbox item %s", item.channel, item_id)
+            mark_failed(self.svc, item_id, f"{type(exc).__name__}", retry=True)
+        else:
+            mark_sent(self.svc, item_id, result)
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="outbox-dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.svc.wake_outbox()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.run_once()
+            except Exception:  # the database may be briefly away; keep the loop alive
+                log.exception("outbox dispatch failed; retrying")
+            self.svc.outbox_wakeup.wait(self.svc.settings.outbox_poll_seconds)
+            self.svc.outbox_wakeup.clear()
+
+
+def init_app(app: Flask, svc: Services) -> None:
+    """Add the dispatcher as a background service and the `helpdesk worker` command, once.
+
+    Every channel calls this from its own init_app, so any set of enabled channels gets delivery.
+    """
+    if any(isinstance(service, OutboxDispatcher) for service in svc.background):
+        return
+    svc.background.append(OutboxDispatcher(svc))
+    app.cli.add_command(worker)
+
+
+@click.command()
+@with_appcontext
+def worker() -> None:
+    """Run the background services except the SMTP server: the outbox dispatcher, SLA checks."""
+    from flask import current_app
+
+    from helpdesk.cli.common import start_background
+
+    svc: Services = current_app.extensions["helpdesk"]
+    started = start_background(svc, exclude={"smtp"})
+    click.echo(f"worker running: {', '.join(s.name for s in started)} (Ctrl+C stops)")
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(1):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for service in started:
+            service.stop()  # type: ignore[attr-defined]

@@ -1,0 +1,145 @@
+"""Helpdesk: a support center for government digital services.
+
+``create_app(settings)`` builds the web app with its services; channels plug in by name.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from pathlib import Path
+
+from flask import Flask, g, request
+from flask_login import current_user
+
+from helpdesk.db import Database
+from helpdesk.events import SocketIOPublisher
+from helpdesk.extensions import babel, csrf, limiter, login_manager, make_socketio
+from helpdesk.i18n import LANGUAGE_NAMES, current_language, select_locale
+from helpdesk.navigation import nav_links
+from helpdesk.services import Services
+from helpdesk.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder="static",
+    )
+    app.config.update(
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.testing,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_NAME="helpdesk_session",
+        MAX_CONTENT_LENGTH=settings.max_message_bytes,
+        WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead: a console left open still works
+        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+        BABEL_DEFAULT_LOCALE="sr_Latn",
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+    )
+    svc = services or Services(settings=settings, db=Database(settings.database_url))
+    app.extensions["helpdesk"] = svc
+
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    svc.publisher = SocketIOPublisher(make_socketio(app))
+
+    _register_blueprints(app)
+    from helpdesk.console import init_app as init_console
+
+    init_console(app, svc)
+    _load_channels(app, svc)
+    _template_context(app)
+    from helpdesk.monitoring import init_metrics
+    from helpdesk.security import init_security
+
+    init_security(app)
+    init_metrics(app, svc)
+    return app
+
+
+def _register_blueprints(app: Flask) -> None:
+    from helpdesk.api import bp as api_bp
+    from helpdesk.auth.views import bp as auth_bp
+    from helpdesk.web import bp as web_bp
+
+    app.register_blueprint(web_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # bearer tokens, not cookies: there is no ambient credential to forge
+
+
+def _load_channels(app: Flask, svc: Services) -> None:
+    """Each channel is a package with init_app(app, services); the core never imports them."""
+    for name in svc.settings.channels:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            app.logger.warning("channel %s is not installed; skipping it", name)
+            continue
+        module.init_app(app, svc)
+
+
+def _template_context(app: Flask) -> None:
+    @login_manager.user_loader
+    def load_agent(key: str) -> object | None:
+        from helpdesk.auth.accounts import load_session, touch_session
+
+        svc: Services = app.extensions["helpdesk"]
+        now = svc.clock.now()
+        with svc.db.session() as s:
+            agent, stale = load_session(s, key, now)
+            if agent is not None:
+                s.expunge(agent)
+        if stale:
+            with svc.db.transaction() as s:
+                touch_session(s, key, now)
+        return agent
+
+    @app.context_processor
+    def inject() -> dict[str, object]:
+        return {
+            "current_language": current_language(),
+            "language_names": LANGUAGE_NAMES,
+            "nav_links": nav_links(),
+        }
+
+    @app.after_request
+    def remember_language(response):  # type: ignore[no-untyped-def]
+        chosen = g.pop("remember_agent_language", None)
+        if chosen and current_user.is_authenticated and current_user.language != chosen:
+            from helpdesk.models import Agent
+
+            svc: Services = app.extensions["helpdesk"]
+            with svc.db.transaction() as s:
+                agent = s.get(Agent, current_user.id)
+                if agent is not None:
+                    agent.language = chosen
+        return response
+
+    for code in (403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, lambda error, code=code: _error_page(code))
+
+
+def _error_page(code: int):  # type: ignore[no-untyped-def]
+    from flask import jsonify, render_template
+
+    from helpdesk.api.errors import MESSAGES
+
+    if request.blueprint == "api" or request.path.startswith("/api/"):
+        return jsonify({"error": {"code": MESSAGES[code][0], "message": MESSAGES[code][1]}}), code
+    return render_template("error.html", code=code), code

@@ -1,0 +1,230 @@
+"""API v1 endpoints for tickets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, current_app, jsonify, request
+from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+from helpdesk.api.auth import api_agent, token_required
+from helpdesk.api.errors import ApiError, error_response
+from helpdesk.api.openapi import openapi_document
+from helpdesk.api.validation import choice_field, int_arg, json_body, text_field
+from helpdesk.auth import public
+from helpdesk.extensions import limiter
+from helpdesk.models import CHANNELS, PRIORITIES, STATUSES, Agent, Message, Ticket
+from helpdesk.services import current_services
+from helpdesk.ticket_search import apply_text_search
+from helpdesk.tickets import (
+    Actor,
+    Identity,
+    InboundMessage,
+    InvalidChange,
+    TicketNotFound,
+    add_note,
+    assign_ticket,
+    get_ticket,
+    message_dict,
+    receive_inbound,
+    reply_to_ticket,
+    set_category,
+    set_priority,
+    set_queue,
+    set_status,
+    ticket_dict,
+)
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+@bp.errorhandler(ApiError)
+def _api_error(exc: ApiError) -> tuple[Response, int]:
+    return error_response(exc.status, exc.message, exc.code, exc.details)
+
+
+@bp.errorhandler(InvalidChange)
+def _invalid(exc: InvalidChange) -> tuple[Response, int]:
+    return error_response(422, str(exc))
+
+
+@bp.errorhandler(TicketNotFound)
+def _missing(exc: TicketNotFound) -> tuple[Response, int]:
+    return error_response(404, "No ticket with that reference.")
+
+
+@bp.errorhandler(HTTPException)
+def _http(exc: HTTPException) -> tuple[Response, int]:
+    status = exc.code or 500
+    return error_response(status, None if status != 429 else "Too many requests; try again later.")
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception) -> tuple[Response, int]:
+    current_app.logger.exception("API error")
+    return error_response(500)
+
+
+@bp.get("/openapi.json")
+@public
+def openapi() -> Response:
+    return jsonify(openapi_document())
+
+
+def _ticket_rate() -> str:
+    return current_services().settings.api_ticket_rate_limit
+
+
+@bp.post("/tickets")
+@public
+@limiter.limit(_ticket_rate)
+def create_ticket() -> tuple[Response, int]:
+    """An inquiry from a web form. No token: citizens use it; rate limited per address."""
+    body = json_body()
+    contact = body.get("contact")
+    if not isinstance(contact, dict):
+        raise ApiError(422, "'contact' must be an object with name and email or phone.",
+                       details={"field": "contact"})
+    name = text_field(contact, "name", max_len=200, label="contact.name")
+    email = text_field(contact, "email", required=False, max_len=320, label="contact.email")
+    phone = text_field(contact, "phone", required=False, max_len=40, label="contact.phone")
+    subject = text_field(body, "subject", max_len=300)
+    text = text_field(body, "body", max_len=50_000)
+    language = choice_field(body, "language", ("sr", "sr-Latn", "sr-Cyrl", "en"))
+    if not email and not phone:
+        raise ApiError(422, "Give 'contact.email' or 'contact.phone' so that we can answer.",
+                       details={"field": "contact.email"})
+    sender = Identity("email", email) if email else Identity("phone", phone or "")
+    extra = (Identity("phone", phone),) if email and phone else ()
+    lang, script = _language(language)
+    svc = current_services()
+    try:
+        result = receive_inbound(svc, InboundMessage(
+            channel="web", sender=sender, sender_name=name, subject=subject or "", text=text or "",
+            language=lang, script=script, extra_identities=extra, wants_acknowledgement=True,
+        ))
+    except InvalidChange as exc:
+        raise ApiError(422, f"contact: {exc}.", details={"field": "contact"}) from None
+    with svc.db.session() as s:
+        ticket = get_ticket(s, result.ticket_reference)
+        return jsonify(ticket_dict(ticket)), 201
+
+
+def _language(value: str | None) -> tuple[str | None, str | None]:
+    if value is None:
+        return None, None
+    if value == "en":
+        return "en", "latn"
+    return "sr", "cyrl" if value == "sr-Cyrl" else "latn"
+
+
+@bp.get("/tickets")
+@token_required("agent")
+def list_tickets() -> Response:
+    page = int_arg("page", 1, 1, 1_000_000)
+    per_page = int_arg("per_page", 25, 1, 100)
+    stmt = select(Ticket).where(Ticket.merged_into_id.is_(None))
+    for name, column, choices in (
+        ("status", Ticket.status, STATUSES),
+        ("channel", Ticket.channel, CHANNELS),
+    ):
+        value = request.args.get(name)
+        if value is not None:
+            if value not in choices:
+                raise ApiError(422, f"'{name}' must be one of: {', '.join(choices)}.")
+            stmt = stmt.where(column == value)
+    if (queue := request.args.get("queue")) is not None:
+        stmt = stmt.where(Ticket.queue == queue)
+    assignee = request.args.get("assignee")
+    if assignee == "me":
+        stmt = stmt.where(Ticket.assignee_id == api_agent().id)
+    elif assignee == "none":
+        stmt = stmt.where(Ticket.assignee_id.is_(None))
+    elif assignee is not None:
+        if not assignee.isdigit():
+            raise ApiError(422, "'assignee' must be an agent id, 'me' or 'none'.")
+        stmt = stmt.where(Ticket.assignee_id == int(assignee))
+    svc = current_services()
+    with svc.db.session() as s:
+        if q := request.args.get("q"):
+            stmt = apply_text_search(stmt, s, q)
+        total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+        rows = s.scalars(stmt.order_by(Ticket.id.desc()).limit(per_page).offset((page - 1) * per_page))
+        tickets = [ticket_dict(t) for t in rows]
+    return jsonify({"tickets": tickets, "page": page, "per_page": per_page, "total": total})
+
+
+@bp.get("/tickets/<reference>")
+@token_required("agent")
+def show_ticket(reference: str) -> Response:
+    svc = current_services()
+    with svc.db.session() as s:
+        ticket = get_ticket(s, reference)
+        agents = {a.id: a for a in s.scalars(
+            select(Agent).join(Message, Message.agent_id == Agent.id).where(Message.ticket_id == ticket.id)
+        )}
+        data = ticket_dict(ticket)
+        data["messages"] = [message_dict(m, agents.get(m.agent_id or 0)) for m in ticket.messages]
+    return jsonify(data)
+
+
+@bp.patch("/tickets/<reference>")
+@token_required("agent")
+def update_ticket(reference: str) -> Response:
+    body = json_body()
+    allowed = {"status", "priority", "queue", "category", "assignee"}
+    unknown = sorted(set(body) - allowed)
+    if unknown:
+        raise ApiError(422, f"Unknown field(s): {', '.join(unknown)}.", details={"fields": unknown})
+    if not body:
+        raise ApiError(422, "Nothing to change.")
+    svc = current_services()
+    actor = Actor.agent(api_agent().id)
+    with svc.db.session() as s:
+        get_ticket(s, reference)  # 404 before any change
+    if (status := choice_field(body, "status", STATUSES)) is not None:
+        set_status(svc, reference, actor, status)
+    if (priority := choice_field(body, "priority", PRIORITIES)) is not None:
+        set_priority(svc, reference, actor, priority)
+    if (queue := text_field(body, "queue", required=False, max_len=64)) is not None:
+        set_queue(svc, reference, actor, queue)
+    if (category := text_field(body, "category", required=False, max_len=40)) is not None:
+        set_category(svc, reference, actor, category)
+    if "assignee" in body:
+        assign_ticket(svc, reference, actor, _assignee_id(body["assignee"]))
+    with svc.db.session() as s:
+        return jsonify(ticket_dict(get_ticket(s, reference)))
+
+
+def _assignee_id(value: Any) -> int | None:
+    if value is None:
+        return None
+    svc = current_services()
+    with svc.db.session() as s:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ApiError(422, "'assignee' must be an agent id, an agent's email or null.")
+        if isinstance(value, int):
+            agent = s.get(Agent, value)
+        else:
+            agent = s.scalar(select(Agent).where(Agent.email == value.strip().lower()))
+        if agent is None or not agent.active:
+            raise ApiError(422, "'assignee' is not an active agent.", details={"field": "assignee"})
+        return agent.id
+
+
+@bp.post("/tickets/<reference>/messages")
+@token_required("agent")
+def post_message(reference: str) -> tuple[Response, int]:
+    body = json_body()
+    text = text_field(body, "body", max_len=100_000) or ""
+    internal = body.get("internal", False)
+    if not isinstance(internal, bool):
+        raise ApiError(422, "'internal' must be true or false.", details={"field": "internal"})
+    svc = current_services()
+    actor = Actor.agent(api_agent().id)
+    ref = add_note(svc, reference, actor, text) if internal else reply_to_ticket(svc, reference, actor, text)
+    with svc.db.session() as s:
+        message = s.get_one(Message, ref.message_id)
+        return jsonify(message_dict(message, s.get(Agent, actor.id))), 201

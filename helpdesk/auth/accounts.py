@@ -1,0 +1,92 @@
+"""Agent accounts: password hashes, server-side login sessions, API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from helpdesk.models import Agent, AgentSession, ApiToken
+
+LOCK_AFTER = 5  # failed logins in a row
+LOCK_FOR = timedelta(minutes=5)
+SESSION_IDLE = timedelta(hours=12)
+# Checked against when the email is unknown, so a wrong email costs as much time as a wrong password.
+_DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def authenticate(s: Session, email: str, password: str, now: datetime) -> Agent | None:
+    """The agent for these credentials, or None; counts failures and locks the account briefly."""
+    agent = s.scalar(select(Agent).where(Agent.email == email.strip().lower()))
+    if agent is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if agent.locked_until is not None and agent.locked_until > now:
+        return None
+    if not agent.active or not check_password_hash(agent.password_hash, password):
+        agent.failed_logins += 1
+        if agent.failed_logins >= LOCK_AFTER:
+            agent.locked_until = now + LOCK_FOR
+            agent.failed_logins = 0
+        return None
+    agent.failed_logins = 0
+    agent.locked_until = None
+    return agent
+
+
+def open_session(s: Session, agent: Agent, now: datetime) -> str:
+    """A new session key at every login (the old one is never reused)."""
+    key = secrets.token_urlsafe(32)
+    s.add(AgentSession(key_hash=digest(key), agent_id=agent.id, created_at=now, last_seen_at=now))
+    return key
+
+
+def load_session(s: Session, key: str, now: datetime) -> tuple[Agent | None, bool]:
+    """The agent of a live session, and whether its last-seen time is worth writing down."""
+    row = s.get(AgentSession, digest(key))
+    if row is None or row.revoked or now - row.last_seen_at > SESSION_IDLE:
+        return None, False
+    agent = s.get(Agent, row.agent_id)
+    if agent is None or not agent.active:
+        return None, False
+    agent.session_key = key
+    return agent, now - row.last_seen_at > timedelta(minutes=1)  # don't write on every request
+
+
+def touch_session(s: Session, key: str, now: datetime) -> None:
+    s.execute(
+        update(AgentSession).where(AgentSession.key_hash == digest(key)).values(last_seen_at=now)
+    )
+
+
+def close_session(s: Session, key: str) -> None:
+    s.execute(update(AgentSession).where(AgentSession.key_hash == digest(key)).values(revoked=True))
+
+
+def create_token(s: Session, agent: Agent, now: datetime) -> str:
+    token = "hd_" + secrets.token_urlsafe(32)
+    s.add(ApiToken(agent_id=agent.id, token_hash=digest(token), prefix=token[:8], created_at=now))
+    return token
+
+
+def agent_for_token(s: Session, token: str, now: datetime) -> Agent | None:
+    row = s.scalar(select(ApiToken).where(ApiToken.token_hash == digest(token)))
+    if row is None or row.revoked:
+        return None
+    agent = s.get(Agent, row.agent_id)
+    if agent is None or not agent.active:
+        return None
+    row.last_used_at = now
+    return agent

@@ -1,0 +1,64 @@
+"""Login and logout for agents."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from helpdesk.auth.accounts import authenticate, close_session, open_session
+from helpdesk.auth.roles import login_required, public
+from helpdesk.extensions import limiter
+from helpdesk.services import current_services
+
+bp = Blueprint("auth", __name__)
+
+
+def _safe_next(target: str | None) -> str:
+    """Only a local path: never let ?next= send an agent to another site."""
+    if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
+        return target
+    return url_for("web.home")
+
+
+def _login_limit() -> str:
+    return "10 per minute"
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(_login_limit, methods=["POST"])
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(_safe_next(request.args.get("next")))
+    status = 200
+    if request.method == "POST":
+        svc = current_services()
+        email = request.form.get("email", "")
+        password = request.form.get("password", "")
+        with svc.db.transaction() as s:
+            now = svc.clock.now()
+            agent = authenticate(s, email, password, now)
+            key = open_session(s, agent, now) if agent is not None else None
+        if agent is not None and key is not None:
+            session.clear()  # nothing from before the login survives into the agent's session
+            agent.session_key = key
+            login_user(agent)
+            return redirect(_safe_next(request.args.get("next")))
+        flash(_("Wrong email or password, or the account is locked for a few minutes."), "error")
+        status = 401
+    return render_template("auth/login.html"), status  # type: ignore[return-value]
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Response:
+    svc = current_services()
+    with svc.db.transaction() as s:
+        close_session(s, current_user.session_key)
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"))

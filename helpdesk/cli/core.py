@@ -1,0 +1,165 @@
+"""serve, db upgrade, user create, token create, check."""
+
+from __future__ import annotations
+
+import secrets
+import signal
+import sys
+from typing import Any
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+from sqlalchemy import select, text
+
+from helpdesk.auth.accounts import create_token, hash_password
+from helpdesk.cli.common import services, start_background
+from helpdesk.extensions import get_socketio
+from helpdesk.migrate import pending_heads, upgrade
+from helpdesk.models import ROLES, Agent, Queue
+
+
+def register(cli: click.Group) -> None:
+    cli.add_command(serve)
+    cli.add_command(db)
+    cli.add_command(user)
+    cli.add_command(token)
+    cli.add_command(check)
+
+
+@click.command()
+@with_appcontext
+@click.option("--host", default=None, help="Address to listen on (HELPDESK_HOST).")
+@click.option("--port", default=None, type=int, help="Port (HELPDESK_PORT).")
+def serve(host: str | None, port: int | None) -> None:
+    """Serve the web app and Socket.IO; in embedded mode also the SMTP server and the outbox."""
+    svc = services()
+    settings = svc.settings
+    started = start_background(svc) if settings.embedded_services else []
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def _stop(*_: Any) -> None:
+        for service in started:
+            service.stop()  # type: ignore[attr-defined]
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, _stop)
+    click.echo(f"Helpdesk at http://{host or settings.host}:{port or settings.port}")
+    try:
+        get_socketio(app).run(
+            app, host=host or settings.host, port=port or settings.port,
+            allow_unsafe_werkzeug=True, use_reloader=False, log_output=False,
+        )
+    finally:
+        _stop()
+
+
+@click.group(cls=AppGroup)
+def db() -> None:
+    """The database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the schema to the newest version."""
+    upgrade(services().db)
+    click.echo("database is up to date")
+
+
+@click.group(cls=AppGroup)
+def user() -> None:
+    """Agent accounts."""
+
+
+@user.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), default="agent", show_default=True)
+@click.option("--name", default=None, help="Display name (default: the part before @).")
+@click.option("--editor", is_flag=True, help="May write knowledge-base articles.")
+@click.option("--queue", "queues", multiple=True, help="Queue to join (repeatable).")
+def user_create(email: str, role: str, name: str | None, editor: bool, queues: tuple[str, ...]) -> None:
+    """Create an agent. The password is read from standard input, or generated and printed."""
+    email = email.strip().lower()
+    if "@" not in email:
+        raise click.BadParameter("not an email address", param_hint="EMAIL")
+    password = "" if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    generated = not password
+    if generated:
+        password = secrets.token_urlsafe(12)
+    if len(password) < 10:
+        raise click.UsageError("the password must have at least 10 characters")
+    svc = services()
+    with svc.db.transaction() as s:
+        if s.scalar(select(Agent).where(Agent.email == email)) is not None:
+            raise click.UsageError(f"an agent with email {email} exists already")
+        agent = Agent(email=email, name=name or email.split("@")[0], role=role, is_editor=editor,
+                      password_hash=hash_password(password))
+        for queue_name in queues:
+            queue = s.scalar(select(Queue).where(Queue.name == queue_name))
+            if queue is None:
+                raise click.UsageError(f"no queue named {queue_name}")
+            agent.queues.append(queue)
+        s.add(agent)
+    click.echo(f"created {role} {email}")
+    if generated:
+        click.echo(f"password: {password}")
+
+
+@click.group(cls=AppGroup)
+def token() -> None:
+    """API tokens."""
+
+
+@token.command("create")
+@click.argument("email")
+def token_create(email: str) -> None:
+    """Print a new API bearer token for an agent (shown once, stored only as a hash)."""
+    svc = services()
+    with svc.db.transaction() as s:
+        agent = s.scalar(select(Agent).where(Agent.email == email.strip().lower()))
+        if agent is None:
+            raise click.UsageError(f"no agent with email {email}")
+        value = create_token(s, agent, svc.clock.now())
+    click.echo(value)
+
+
+@click.command()
+@with_appcontext
+def check() -> None:
+    """Check the settings, the database, Redis and the data dir; exit 1 on any problem."""
+    svc = services()
+    settings = svc.settings
+    problems = 0
+
+    def report(ok: bool, what: str, detail: str = "") -> None:
+        nonlocal problems
+        problems += not ok
+        click.echo(f"[{'ok' if ok else 'FAIL'}] {what}{': ' + detail if detail else ''}")
+
+    report(True, "settings", f"data dir {settings.data_dir}, channels {', '.join(settings.channels)}")
+    probe = settings.data_dir / ".write-test"
+    try:
+        probe.write_text("ok")
+        probe.unlink()
+        report(True, "data dir is writable")
+    except OSError as exc:
+        report(False, "data dir is writable", str(exc))
+    try:
+        with svc.db.session() as s:
+            s.execute(text("SELECT 1"))
+        missing = pending_heads(svc.db)
+        report(not missing, f"database ({svc.db.dialect})",
+               "schema current" if not missing else "run `helpdesk db upgrade`")
+    except Exception as exc:  # report any connection failure, don't crash
+        report(False, f"database ({svc.db.dialect})", type(exc).__name__)
+    if settings.redis_url:
+        try:
+            import redis
+
+            redis.Redis.from_url(settings.redis_url, socket_timeout=3).ping()
+            report(True, "redis")
+        except Exception as exc:  # idem
+            report(False, "redis", type(exc).__name__)
+    report(bool(svc.senders), "outbound channels", ", ".join(sorted(svc.senders)) or "none")
+    click.echo(f"background services: {', '.join(s.name for s in svc.background) or 'none'}")
+    sys.exit(1 if problems else 0)

@@ -1,0 +1,94 @@
+"""Interface languages: Serbian Latin, Serbian Cyrillic and English.
+
+Translators keep one Serbian catalog, in Latin script (translations/sr). Cyrillic is derived from it
+by transliteration when a page is rendered, so the two scripts can never drift apart.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from babel import Locale, support
+from flask import g, request, session
+from flask_babel import Babel, Domain, get_locale
+from flask_login import current_user
+
+LANGUAGES = {"sr-Latn": "sr_Latn", "sr-Cyrl": "sr_Cyrl", "en": "en"}
+LANGUAGE_NAMES = {"sr-Latn": "Srpski (latinica)", "sr-Cyrl": "Српски (ћирилица)", "en": "English"}
+
+
+def select_locale() -> str:
+    """?lang= wins (and is remembered), then the agent's or session's choice, then the browser."""
+    chosen = request.args.get("lang")
+    if chosen in LANGUAGES:
+        session["lang"] = chosen
+        if getattr(current_user, "is_authenticated", False):
+            g.remember_agent_language = chosen
+    else:
+        chosen = session.get("lang")
+        if chosen not in LANGUAGES and getattr(current_user, "is_authenticated", False):
+            chosen = current_user.language
+        if chosen not in LANGUAGES:
+            best = request.accept_languages.best_match(["sr", "en"], default=None)
+            chosen = "sr-Latn" if best == "sr" else ("en" if best == "en" else None)
+    return LANGUAGES.get(chosen or "", LANGUAGES["sr-Latn"])
+
+
+def current_language() -> str:
+    """The interface language as a BCP 47 tag for `<html lang>`: sr-Latn, sr-Cyrl or en."""
+    locale = get_locale()
+    if locale is None or locale.language != "sr":
+        return "en"
+    return "sr-Cyrl" if locale.script == "Cyrl" else "sr-Latn"
+
+
+class CyrillicTranslations(support.NullTranslations):
+    """The Latin Serbian catalog, transliterated to Cyrillic on the way out."""
+
+    def __init__(self, latin: support.NullTranslations) -> None:
+        super().__init__()
+        self.latin = latin
+
+    @staticmethod
+    def _cyr(text: str) -> str:
+        from triage.text import to_cyrillic  # the one owner of Serbian script conversion
+
+        return to_cyrillic(text)
+
+    def gettext(self, message: str) -> str:
+        return self._cyr(self.latin.gettext(message))
+
+    def ngettext(self, singular: str, plural: str, n: int) -> str:
+        return self._cyr(self.latin.ngettext(singular, plural, n))
+
+    def pgettext(self, context: str, message: str) -> str:
+        return self._cyr(self.latin.pgettext(context, message))
+
+    def npgettext(self, context: str, singular: str, plural: str, n: int) -> str:
+        return self._cyr(self.latin.npgettext(context, singular, plural, n))
+
+    ugettext = gettext
+    ungettext = ngettext
+    upgettext = pgettext
+    unpgettext = npgettext
+
+
+class SerbianDomain(Domain):
+    def get_translations(self) -> Any:
+        translations = super().get_translations()
+        locale = get_locale()
+        if (
+            isinstance(locale, Locale)
+            and locale.script == "Cyrl"
+            and not isinstance(translations, CyrillicTranslations)
+        ):
+            translations = CyrillicTranslations(translations)
+            self.cache[str(locale), self.domain[0]] = translations
+        return translations
+
+
+class SerbianBabel(Babel):
+    @cached_property
+    def domain_instance(self) -> Domain:
+        return SerbianDomain(domain=self.domain)

@@ -1,0 +1,52 @@
+"""The ticket store. Import models from here; each plug-in's models module is imported below."""
+
+from helpdesk.models.agents import ROLES, Agent, AgentSession, ApiToken, Queue, queue_members
+from helpdesk.models.audit import AuditEvent
+from helpdesk.models.base import Base, UTCDateTime, utcnow
+from helpdesk.models.chat import ChatVisitor
+from helpdesk.models.contacts import IDENTITY_KINDS, Contact, ContactIdentity
+from helpdesk.models.kb import Article, ArticleFeedback
+from helpdesk.models.outbox import OUTBOX_STATES, OutboxItem
+from helpdesk.models.tickets import (
+    CHANNELS,
+    DELIVERY_STATES,
+    DIRECTIONS,
+    OPEN_STATUSES,
+    PRIORITIES,
+    STATUSES,
+    Attachment,
+    Message,
+    Ticket,
+    TicketCounter,
+)
+
+__all__ = [
+    "CHANNELS",
+    "DELIVERY_STATES",
+    "DIRECTIONS",
+    "IDENTITY_KINDS",
+    "OPEN_STATUSES",
+    "OUTBOX_STATES",
+    "PRIORITIES",
+    "ROLES",
+    "STATUSES",
+    "Agent",
+    "Article",
+    "ArticleFeedback",
+    "AgentSession",
+    "ApiToken",
+    "Attachment",
+    "AuditEvent",
+    "Base",
+    "ChatVisitor",
+    "Contact",
+    "ContactIdentity",
+    "Message",
+    "OutboxItem",
+    "Queue",
+    "Ticket",
+    "TicketCounter",
+    "UTCDateTime",
+    "queue_members",
+    "utcnow",
+]

@@ -1,0 +1,64 @@
+"""What a channel's sender receives and returns: the outbound contract between core and adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+
+@dataclass(frozen=True)
+class Envelope:
+    item_id: int
+    kind: str  # reply | ack | transcript | survey | ...
+    channel: str
+    ticket_reference: str
+    subject: str
+    to_address: str | None  # the contact's identity on this channel (email, E.164 phone, chat token)
+    to_name: str | None
+    text: str
+    html: str | None
+    language: str  # sr | en
+    script: str  # latn | cyrl
+    thread_external_ids: tuple[str, ...] = ()  # the thread so far, oldest first (e.g. Message-IDs)
+    message_id: int | None = None  # our Message row, when the item sends one
+    reply_token: str = ""
+    agent_name: str | None = None
+    links: dict[str, str] = field(default_factory=dict)
+    addresses: dict[str, str] = field(default_factory=dict)  # every identity of the contact, by kind
+    payload: dict[str, Any] = field(default_factory=dict)  # what the operation that queued it added
+    transcript: tuple[TranscriptLine, ...] = ()  # for kind "transcript": the conversation so far
+
+
+@dataclass(frozen=True)
+class TranscriptLine:
+    author: str
+    at: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SendResult:
+    external_id: str | None = None  # the channel's id for what was sent (Message-ID, Twilio SID)
+    state: str = "sent"  # sent | delivered
+
+
+class TemporaryFailure(Exception):
+    """Try again later (the relay is down, a rate limit)."""
+
+
+class PermanentFailure(Exception):
+    """Will never succeed (no address, opted out, rejected recipient); shown on the ticket."""
+
+
+def survey_token(secret_key: str, ticket_id: int) -> str:
+    return URLSafeSerializer(secret_key, salt="survey").dumps(ticket_id)
+
+
+def read_survey_token(secret_key: str, token: str) -> int | None:
+    try:
+        value = URLSafeSerializer(secret_key, salt="survey").loads(token)
+    except BadSignature:
+        return None
+    return value if isinstance(value, int) else None

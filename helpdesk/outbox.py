@@ -1,0 +1,170 @@
+"""The outbox in the store: claiming due items safely, building envelopes, recording outcomes.
+
+Claiming is a conditional ``UPDATE ... WHERE status = 'pending'`` (only one claimer sees rowcount 1,
+on any database), preceded on PostgreSQL by ``SELECT ... FOR UPDATE SKIP LOCKED`` so that several
+workers don't even try the same rows.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from helpdesk.events import event, room_for_ticket
+from helpdesk.models import Agent, Message, OutboxItem, Ticket
+from helpdesk.outbound import Envelope, SendResult, TranscriptLine, survey_token
+from helpdesk.services import Services
+from helpdesk.tickets.serialize import iso, message_dict, ticket_dict
+from helpdesk.tickets.types import Actor
+from helpdesk.tickets.uow import unit_of_work
+
+log = logging.getLogger(__name__)
+
+STALE_CLAIM = timedelta(minutes=5)  # a worker that died mid-send: its items are taken again
+IDENTITY_FOR_CHANNEL = {"email": "email", "web": "email", "sms": "phone", "phone": "phone", "chat": "chat"}
+
+
+def backoff(attempts: int) -> timedelta:
+    """30 s, 1 min, 2 min ... capped at one hour."""
+    return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
+
+
+def claim_due(svc: Services, worker: str, limit: int = 20) -> list[int]:
+    now = svc.clock.now()
+    due = or_(
+        (OutboxItem.status == "pending") & (OutboxItem.next_attempt_at <= now),
+        (OutboxItem.status == "sending") & (OutboxItem.claimed_at < now - STALE_CLAIM),
+    )
+    claimed: list[int] = []
+    with svc.db.transaction() as s:
+        candidates = select(OutboxItem.id).where(due).order_by(OutboxItem.id).limit(limit)
+        if svc.db.dialect == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        for item_id in s.scalars(candidates).all():
+            result = s.execute(
+                update(OutboxItem)
+                .where(OutboxItem.id == item_id, due)
+                .values(
+                    status="sending",
+                    claimed_by=worker,
+                    claimed_at=now,
+                    attempts=OutboxItem.attempts + 1,
+                )
+            )
+            if result.rowcount == 1:  # type: ignore[attr-defined]
+                claimed.append(item_id)
+    return claimed
+
+
+def build_envelope(svc: Services, session: Session, item: OutboxItem) -> Envelope:
+    ticket = session.get_one(Ticket, item.ticket_id)
+    contact = ticket.contact
+    addresses = {i.kind: i.value for i in contact.identities}
+    message = session.get(Message, item.message_id) if item.message_id else None
+    agent = session.get(Agent, message.agent_id) if message and message.agent_id else None
+    thread = session.scalars(
+        select(Message.external_id)
+        .where(
+            Message.ticket_id == ticket.id,
+            Message.channel == item.channel,
+            Message.external_id.is_not(None),
+        )
+        .order_by(Message.seq)
+    ).all()
+    links = {"ticket": f"{svc.settings.public_url}/help"}
+    if item.kind == "survey":
+        token = survey_token(svc.settings.secret_key, ticket.id)
+        links["survey"] = f"{svc.settings.public_url}/survey/{token}"
+    transcript: tuple[TranscriptLine, ...] = ()
+    if item.kind == "transcript":
+        transcript = tuple(
+            TranscriptLine(_author(session, m, contact.name), iso(m.created_at) or "", m.text)
+            for m in ticket.messages
+            if m.direction != "note"
+        )
+    return Envelope(
+        item_id=item.id,
+        kind=item.kind,
+        channel=item.channel,
+        ticket_reference=ticket.reference,
+        subject=ticket.subject,
+        to_address=item.payload.get("to") or addresses.get(IDENTITY_FOR_CHANNEL.get(item.channel, "")),
+        to_name=contact.name,
+        text=message.text if message else "",
+        html=message.html if message else None,
+        language=ticket.language or contact.language or "sr",
+        script=ticket.script or contact.script or "latn",
+        thread_external_ids=tuple(t for t in thread if t),
+        message_id=message.id if message else None,
+        reply_token=ticket.reply_token,
+        agent_name=agent.name if agent else None,
+        links=links,
+        addresses=addresses,
+        payload=dict(item.payload),
+        transcript=transcript,
+    )
+
+
+def _author(session: Session, message: Message, contact_name: str | None) -> str:
+    if message.agent_id:
+        agent = session.get(Agent, message.agent_id)
+        return agent.name if agent else "Agent"
+    return contact_name or "Citizen" if message.direction == "inbound" else "Helpdesk"
+
+
+def mark_sent(svc: Services, item_id: int, result: SendResult) -> None:
+    with unit_of_work(svc) as uow:
+        item = uow.session.get_one(OutboxItem, item_id)
+        item.status = "sent"
+        item.sent_at = uow.now
+        item.last_error = None
+        if item.message_id:
+            message = uow.session.get_one(Message, item.message_id)
+            message.delivery_state = result.state
+            if result.external_id:
+                message.external_id = result.external_id
+            _announce(uow, message)
+
+
+def mark_failed(svc: Services, item_id: int, error: str, *, retry: bool) -> None:
+    """Retry later with backoff, or give up and show the failure on the ticket."""
+    with unit_of_work(svc) as uow:
+        item = uow.session.get_one(OutboxItem, item_id)
+        item.last_error = error[:2000]
+        if retry and item.attempts < svc.settings.outbox_max_attempts:
+            item.status = "pending"
+            item.next_attempt_at = uow.now + backoff(item.attempts)
+            return
+        item.status = "failed"
+        ticket = uow.session.get_one(Ticket, item.ticket_id)
+        uow.audit(Actor.system("outbox"), "outbox.failed", ticket, after={"item": item.id, "error": error})
+        if item.message_id:
+            message = uow.session.get_one(Message, item.message_id)
+            message.delivery_state = "failed"
+            message.delivery_error = error[:2000]
+            _announce(uow, message)
+
+
+def _announce(uow: object, message: Message) -> None:
+    ticket = message.ticket
+    uow.emit(  # type: ignore[attr-defined]
+        event(
+            "message.updated",
+            room_for_ticket(ticket.reference),
+            ticket=ticket_dict(ticket),
+            message=message_dict(message),
+        )
+    )
+
+
+def next_due(svc: Services) -> datetime | None:
+    with svc.db.session() as s:
+        return s.scalar(
+            select(OutboxItem.next_attempt_at)
+            .where(OutboxItem.status == "pending")
+            .order_by(OutboxItem.next_attempt_at)
+            .limit(1)
+        )

@@ -1,0 +1,47 @@
+"""Security headers and the login-by-default rule."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, redirect, request, url_for
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "media-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+PUBLIC_ENDPOINTS = {"static", "vendor"}
+
+
+def init_security(app: Flask) -> None:
+    app.before_request(require_login)
+    app.after_request(set_headers)
+
+
+def require_login() -> Response | None:
+    """Every view needs a logged-in agent unless it is on the public allow-list."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
+        return None
+    view = current_app.view_functions.get(endpoint)
+    if getattr(view, "_public", False) or current_user.is_authenticated:
+        return None
+    if request.blueprint == "api" or request.accept_mimetypes.best == "application/json":
+        return None  # the API answers 401 itself, in JSON
+    return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+
+
+def set_headers(response: Response) -> Response:
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(), geolocation=(), microphone=()")
+    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+    if current_user and getattr(current_user, "is_authenticated", False):
+        headers.setdefault("Cache-Control", "no-store")  # agent pages hold personal data
+    return response

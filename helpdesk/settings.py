@@ -1,0 +1,137 @@
+"""Settings: one frozen, typed object built from ``HELPDESK_*`` environment variables.
+
+Nothing reads the environment at import time: ``Settings.from_env()`` is called by the app factory,
+the CLI or a test, and the object is passed on from there.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, fields, replace
+from datetime import date
+from pathlib import Path
+from typing import Any, get_type_hints
+
+DEFAULT_CHANNELS = ("channels.chat", "channels.email", "channels.phone")
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = Path("var")
+    database_url: str = ""  # empty: SQLite at <data_dir>/helpdesk.db
+    secret_key: str = ""  # empty: generated once and kept in <data_dir>/secret_key
+    host: str = "127.0.0.1"
+    port: int = 5000
+    public_url: str = ""  # empty: http://<host>:<port>
+    demo: bool = False
+    testing: bool = False
+    secure_cookies: bool = False  # set on behind HTTPS
+    redis_url: str | None = None
+    socketio_channel: str = "helpdesk"  # the Redis pub/sub channel shared by all processes
+    api_ticket_rate_limit: str = "30 per minute"  # the public ticket form, per client address
+    channels: tuple[str, ...] = DEFAULT_CHANNELS
+    default_language: str = "sr-Latn"
+    log_level: str = "INFO"
+    metrics_token: str | None = None
+    # email
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    mail_domains: tuple[str, ...] = ("helpdesk.localhost",)
+    support_address: str = "podrska@helpdesk.localhost"
+    smtp_relay: str | None = None  # host:port
+    smtp_relay_user: str | None = None
+    smtp_relay_password: str | None = None
+    smtp_relay_starttls: bool = False
+    max_message_bytes: int = 25 * 1024 * 1024
+    max_attachment_bytes: int = 20 * 1024 * 1024
+    reopen_days: int = 14
+    # chat
+    chat_origins: tuple[str, ...] = ()
+    # phone
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None
+    twilio_api_base: str | None = None
+    agent_phone: str | None = None
+    # service hours and SLA
+    timezone: str = "Europe/Belgrade"
+    business_hours: str = "mon-fri 08:00-16:00"
+    holidays: tuple[date, ...] = ()
+    # triage
+    triage: str = "model"  # model | local
+    triage_confidence_threshold: float = 0.45
+    # outbox
+    outbox_max_attempts: int = 8
+    outbox_poll_seconds: float = 2.0
+    # embedded mode: run the SMTP server and the outbox dispatcher inside `serve`
+    embedded_services: bool = True
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Build settings from ``HELPDESK_<FIELD>`` variables (``os.environ`` when env is None)."""
+        env = os.environ if env is None else env
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for field in fields(cls):
+            raw = env.get("HELPDESK_" + field.name.upper())
+            if raw is not None:
+                values[field.name] = _parse(field.name, hints[field.name], raw)
+        values.update(overrides)
+        return cls(**values).resolved()
+
+    def resolved(self) -> Settings:
+        """Fill the defaults that depend on other settings."""
+        data_dir = self.data_dir.resolve()
+        changes: dict[str, Any] = {"data_dir": data_dir}
+        if not self.database_url:
+            changes["database_url"] = f"sqlite:///{data_dir / 'helpdesk.db'}"
+        if not self.public_url:
+            changes["public_url"] = f"http://{self.host}:{self.port}"
+        else:
+            changes["public_url"] = self.public_url.rstrip("/")
+        if not self.secret_key:
+            changes["secret_key"] = _persistent_secret(data_dir)
+        return replace(self, **changes)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _parse(name: str, hint: Any, raw: str) -> Any:
+    text = str(hint)
+    try:
+        if hint is bool:
+            if raw.strip().lower() not in {"1", "true", "yes", "on", "0", "false", "no", "off", ""}:
+                raise ValueError(raw)
+            return raw.strip().lower() in {"1", "true", "yes", "on"}
+        if hint is int:
+            return int(raw)
+        if hint is float:
+            return float(raw)
+        if hint is Path:
+            return Path(raw)
+        if "tuple" in text:
+            items = [item.strip() for item in raw.split(",") if item.strip()]
+            return tuple(date.fromisoformat(i) for i in items) if "date" in text else tuple(items)
+        return raw or None if "None" in text else raw
+    except ValueError as exc:
+        raise ValueError(f"HELPDESK_{name.upper()}: cannot read {raw!r} as {text}") from exc
+
+
+def _persistent_secret(data_dir: Path) -> str:
+    """A secret generated on first start and kept (mode 0600) so sessions survive restarts."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process won the race: use its secret
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret

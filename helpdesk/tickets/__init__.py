@@ -1,0 +1,58 @@
+"""The core operations: the only code that writes tickets (DESIGN §2)."""
+
+from helpdesk.tickets.actions import (
+    add_note,
+    assign_ticket,
+    get_ticket,
+    merge_contacts,
+    merge_tickets,
+    record_delivery,
+    reply_to_ticket,
+    set_category,
+    set_priority,
+    set_queue,
+    set_status,
+)
+from helpdesk.tickets.contacts import find_contact, normalize_identity, normalize_phone
+from helpdesk.tickets.inbound import receive_inbound
+from helpdesk.tickets.serialize import message_dict, ticket_dict
+from helpdesk.tickets.types import (
+    Actor,
+    AttachmentIn,
+    Identity,
+    InboundMessage,
+    InboundResult,
+    InvalidChange,
+    MessageRef,
+    ThreadHints,
+    TicketNotFound,
+)
+
+__all__ = [
+    "Actor",
+    "AttachmentIn",
+    "Identity",
+    "InboundMessage",
+    "InboundResult",
+    "InvalidChange",
+    "MessageRef",
+    "ThreadHints",
+    "TicketNotFound",
+    "add_note",
+    "assign_ticket",
+    "find_contact",
+    "get_ticket",
+    "merge_contacts",
+    "merge_tickets",
+    "message_dict",
+    "normalize_identity",
+    "normalize_phone",
+    "receive_inbound",
+    "record_delivery",
+    "reply_to_ticket",
+    "set_category",
+    "set_priority",
+    "set_queue",
+    "set_status",
+    "ticket_dict",
+]

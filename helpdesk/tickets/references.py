@@ -1,0 +1,44 @@
+"""Human ticket references, HD-2026-000123: unique and never reused, even under concurrency."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from helpdesk.models import TicketCounter
+
+PREFIX = "HD"
+
+
+def next_reference(session: Session, now: datetime) -> str:
+    """Take the next number of the year with one atomic UPDATE ... RETURNING.
+
+    The UPDATE takes the row lock (PostgreSQL) or runs under the write lock of BEGIN IMMEDIATE
+    (SQLite), so two transactions can never read the same number.
+    """
+    year = now.year
+    while True:
+        number = session.execute(
+            update(TicketCounter)
+            .where(TicketCounter.year == year)
+            .values(last=TicketCounter.last + 1)
+            .returning(TicketCounter.last)
+        ).scalar_one_or_none()
+        if number is not None:
+            return format_reference(year, number)
+        try:
+            with session.begin_nested():
+                session.execute(insert(TicketCounter).values(year=year, last=0))
+        except IntegrityError:
+            pass  # another transaction created the year's row first; take a number from it
+
+
+def format_reference(year: int, number: int) -> str:
+    return f"{PREFIX}-{year}-{number:06d}"
+
+
+def current_counter(session: Session, year: int) -> int:
+    return session.scalar(select(TicketCounter.last).where(TicketCounter.year == year)) or 0

@@ -1,0 +1,69 @@
+"""Tickets and messages as JSON-ready dicts: one shape for events, the API and the console."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from helpdesk.models import Agent, Message, Ticket
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+
+
+def ticket_dict(ticket: Ticket) -> dict[str, Any]:
+    contact = ticket.contact
+    return {
+        "reference": ticket.reference,
+        "subject": ticket.subject,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "channel": ticket.channel,
+        "category": ticket.category,
+        "queue": ticket.queue,
+        "assignee_id": ticket.assignee_id,
+        "language": ticket.language,
+        "script": ticket.script,
+        "triage_confidence": ticket.triage_confidence,
+        "complaint": ticket.complaint,
+        "contact": {"id": contact.id, "name": contact.name} if contact is not None else None,
+        "created_at": iso(ticket.created_at),
+        "updated_at": iso(ticket.updated_at),
+        "first_response_at": iso(ticket.first_response_at),
+        "resolved_at": iso(ticket.resolved_at),
+        "first_response_due_at": iso(ticket.first_response_due_at),
+        "resolution_due_at": iso(ticket.resolution_due_at),
+        "related_ticket": None,
+        "merged_into": None,
+        "last_seq": ticket.last_seq,
+    }
+
+
+def message_dict(message: Message, agent: Agent | None = None) -> dict[str, Any]:
+    return {
+        "id": message.id,
+        "seq": message.seq,
+        "direction": message.direction,
+        "kind": message.kind,
+        "channel": message.channel,
+        "text": message.text,
+        "html": message.html,
+        "author": {"kind": "agent", "id": agent.id, "name": agent.name}
+        if agent is not None
+        else ({"kind": "contact", "id": message.contact_id} if message.contact_id else None),
+        "created_at": iso(message.created_at),
+        "delivery_state": message.delivery_state,
+        "delivery_error": message.delivery_error,
+        "client_id": message.client_id,
+        "attachments": [
+            {
+                "id": a.id,
+                "filename": a.filename,
+                "content_type": a.content_type,
+                "size": a.size,
+                "inline": a.inline,
+            }
+            for a in message.attachments
+        ],
+    }

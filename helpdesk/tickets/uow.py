@@ -1,0 +1,80 @@
+"""A unit of work: one transaction, then the events and wake-ups it produced, only after commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from helpdesk.events import Event
+from helpdesk.models import AuditEvent, OutboxItem, Ticket
+from helpdesk.services import Services
+from helpdesk.tickets.types import Actor
+
+
+@dataclass
+class UnitOfWork:
+    svc: Services
+    session: Session
+    now: datetime
+    events: list[Event] = field(default_factory=list)
+    outbox_queued: bool = False
+
+    def emit(self, event: Event) -> None:
+        self.events.append(event)
+
+    def audit(
+        self,
+        actor: Actor,
+        action: str,
+        ticket: Ticket | None = None,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        subject_id: int | None = None,
+    ) -> None:
+        self.session.add(
+            AuditEvent(
+                at=self.now,
+                actor_kind=actor.kind,
+                actor_agent_id=actor.id if actor.kind == "agent" else None,
+                actor_contact_id=actor.id if actor.kind == "contact" else None,
+                actor_name=actor.name,
+                action=action,
+                ticket_id=ticket.id if ticket is not None else None,
+                subject_id=subject_id,
+                before=before,
+                after=after,
+            )
+        )
+
+    def queue_outbound(
+        self, ticket: Ticket, channel: str, kind: str, message_id: int | None = None, **payload: Any
+    ) -> OutboxItem:
+        item = OutboxItem(
+            channel=channel,
+            kind=kind,
+            ticket_id=ticket.id,
+            message_id=message_id,
+            payload=payload,
+            next_attempt_at=self.now,
+            created_at=self.now,
+        )
+        self.session.add(item)
+        self.outbox_queued = True
+        return item
+
+
+@contextmanager
+def unit_of_work(svc: Services) -> Iterator[UnitOfWork]:
+    with svc.db.transaction() as session:
+        uow = UnitOfWork(svc, session, svc.clock.now())
+        yield uow
+    # Reached only after a successful commit: nothing is announced that was rolled back.
+    for event in uow.events:
+        svc.publisher.publish(event)
+    if uow.outbox_queued:
+        svc.wake_outbox()

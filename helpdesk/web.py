@@ -1,0 +1,88 @@
+"""Pages and endpoints that belong to no feature: home, health, metrics, files, front-end packages."""
+
+from __future__ import annotations
+
+import hmac
+from pathlib import Path
+
+from flask import Blueprint, abort, current_app, redirect, request, send_file, send_from_directory, url_for
+from flask_login import current_user
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+from werkzeug.wrappers import Response
+
+from helpdesk.auth import login_required, public
+from helpdesk.models import Attachment
+from helpdesk.services import current_services
+
+bp = Blueprint("web", __name__)
+
+NODE_MODULES = Path(__file__).resolve().parent.parent / "node_modules"
+# Only these npm packages are served, and only their distributed files.
+VENDOR = {"socket.io-client": "dist", "axe-core": ""}
+
+
+@bp.route("/")
+@public
+def home() -> Response:
+    if current_user.is_authenticated:
+        if current_user.has_role("supervisor") and "supervisor.dashboard" in current_app.view_functions:
+            return redirect(url_for("supervisor.dashboard"))
+        if "console.index" in current_app.view_functions:
+            return redirect(url_for("console.index"))
+    if "chat.page" in current_app.view_functions:
+        return redirect(url_for("chat.page"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/healthz")
+@public
+def healthz() -> tuple[dict[str, str], int]:
+    svc = current_services()
+    try:
+        with svc.db.session() as s:
+            s.execute(text("SELECT 1"))
+    except Exception:  # any failure means "not healthy"; the reason goes to the log, not the probe
+        current_app.logger.exception("health check: database unreachable")
+        return {"status": "error", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}, 200
+
+
+@bp.route("/metrics")
+@public
+def metrics() -> Response:
+    token = current_services().settings.metrics_token
+    if token:
+        given = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if not hmac.compare_digest(given, token):
+            abort(401)
+    registry = current_app.extensions["metrics_registry"]
+    return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+@bp.route("/vendor/<package>/<path:filename>")
+@public
+def vendor(package: str, filename: str) -> Response:
+    if package not in VENDOR:
+        abort(404)
+    return send_from_directory(NODE_MODULES / package / VENDOR[package], filename, max_age=3600)
+
+
+@bp.route("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id: int) -> Response:
+    """Files are served only by our own id, as downloads, never rendered in our origin."""
+    svc = current_services()
+    with svc.db.session() as s:
+        row = s.get(Attachment, attachment_id)
+        if row is None:
+            abort(404)
+        path = svc.attachments.path(row.sha256)
+        name, content_type = row.filename or f"attachment-{row.id}", row.content_type
+    inline = content_type.startswith(("image/png", "image/jpeg", "image/gif", "audio/"))
+    response = send_file(
+        path, mimetype=content_type if inline else "application/octet-stream",
+        as_attachment=not inline, download_name=name,
+    )
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
