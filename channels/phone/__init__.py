@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from flask import Flask
 
+from channels import dispatcher
 from channels.phone import console, webhooks
 from channels.phone.channel import EXTENSION_KEY, PhoneChannel
 from channels.phone.sender import SmsSender
 from channels.phone.twilio_http import ApiBaseHttpClient
 from channels.phone.worker import PhoneWorker
+from helpdesk.extensions import csrf
 from helpdesk.services import Services, TicketPanel
 
 CHANNELS = ("sms", "phone")  # a phone ticket is answered by SMS
@@ -40,8 +42,7 @@ def init_app(app: Flask, services: Services) -> None:
     services.background.append(phone.worker)
     services.ticket_panels.append(TicketPanel("phone/call_back_panel.html", console.panel_context))
 
-    csrf = app.extensions.get("csrf")
-    if csrf is not None:
-        csrf.exempt(webhooks.bp)  # Twilio signs its requests instead (see signature.py)
+    csrf.exempt(webhooks.bp)  # Twilio signs its requests instead (see signature.py)
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(console.bp)
+    dispatcher.init_app(app, services)  # delivery of what the senders above send

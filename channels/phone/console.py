@@ -18,12 +18,19 @@ from twilio.base.exceptions import TwilioRestException
 from channels.phone import outbox_log
 from channels.phone.channel import current_phone
 from channels.phone.simulator_page import simulator_view
+from helpdesk.console.access import can_access, load_viewer
 from helpdesk.models import Attachment, Message, Ticket
 from helpdesk.tickets import Actor, add_note
 
 log = logging.getLogger(__name__)
 bp = Blueprint("phone_console", __name__, url_prefix="/console/phone")
 AUDIO_CHANNELS = ("phone", "sms")
+
+
+def _may_see(ticket: Ticket) -> bool:
+    """The console's own rule: supervisors see all, agents their queues and assignments."""
+    viewer = load_viewer(current_phone().services, current_user.id)
+    return viewer is not None and can_access(viewer, ticket)
 
 
 def _back() -> Response:
@@ -43,6 +50,8 @@ def call_back(reference: str) -> Response:
         ticket = session.scalar(select(Ticket).where(Ticket.reference == reference))
         if ticket is None:
             abort(404)
+        if not _may_see(ticket):
+            abort(403)
         citizen = ticket.contact.identity("phone")
         lang = "en" if ticket.language == "en" else "sr"
     agent = phone.settings.agent_phone
@@ -101,12 +110,15 @@ def recording(attachment_id: int) -> Response:
     phone = current_phone()
     with phone.services.db.session() as session:
         row = session.execute(
-            select(Attachment.sha256, Attachment.content_type)
+            select(Attachment.sha256, Attachment.content_type, Ticket)
             .join(Message, Message.id == Attachment.message_id)
+            .join(Ticket, Ticket.id == Message.ticket_id)
             .where(Attachment.id == attachment_id, Message.channel.in_(AUDIO_CHANNELS))
         ).first()
-    if row is None or not row.content_type.startswith("audio/"):
-        abort(404)
+        if row is None or not row.content_type.startswith("audio/"):
+            abort(404)
+        if not _may_see(row.Ticket):
+            abort(403)
     data = phone.services.attachments.get(row.sha256)
     response = Response(data, mimetype=row.content_type)
     response.headers["Cache-Control"] = "private, max-age=3600"

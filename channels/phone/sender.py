@@ -20,6 +20,7 @@ from channels.phone.numbers import to_e164
 from channels.phone.optout import is_opted_out
 from helpdesk.outbound import Envelope, PermanentFailure, SendResult, TemporaryFailure
 from helpdesk.services import Services
+from triage.text import to_cyrillic
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,37 @@ _UNSUBSCRIBED = 21610
 OPTED_OUT_REASON = "The citizen opted out of SMS (sent STOP); nothing was sent."
 
 
+ACK = {
+    "sr": "Primili smo vaš zahtev {ref}. Odgovorićemo vam što pre. Za odjavu od SMS-a pošaljite STOP.",
+    "en": "We received your request {ref} and will answer as soon as we can. Reply STOP to opt out.",
+}
+SURVEY = {
+    "sr": "Vaš zahtev {ref} je rešen. Ocenite našu pomoć: {link}",
+    "en": "Your request {ref} is resolved. Please rate our help: {link}",
+}
+
+
+def _localized(templates: dict[str, str], envelope: Envelope, **values: str) -> str:
+    text = templates["en" if envelope.language == "en" else "sr"].format(**values)
+    if envelope.language != "en" and envelope.script == "cyrl":
+        # The reference and the link stay Latin: the citizen types them back.
+        text = to_cyrillic(text)
+        for value in values.values():
+            text = text.replace(to_cyrillic(value), value)
+    return text
+
+
 def sms_body(envelope: Envelope) -> str:
+    """The SMS text for each outbox kind; replies carry the reference so it can be quoted."""
+    ref = envelope.ticket_reference
+    if envelope.kind == "ack":
+        return _localized(ACK, envelope, ref=ref)
+    if envelope.kind == "survey" and envelope.links.get("survey"):
+        return _localized(SURVEY, envelope, ref=ref, link=envelope.links["survey"])
     body = envelope.text.strip()
+    if not body:
+        return ""
+    body = f"{body}\n[{ref}]"
     if len(body) > MAX_SMS_CHARS:
         body = body[: MAX_SMS_CHARS - 2].rstrip() + " …"
     return body

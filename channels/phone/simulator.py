@@ -85,8 +85,17 @@ def parse(twiml: str) -> tuple[list[str], Pending]:
 
 
 class Simulator:
-    def __init__(self, post: Poster, voice_url: str, sms_url: str, to_number: str) -> None:
+    def __init__(
+        self,
+        post: Poster,
+        voice_url: str,
+        sms_url: str,
+        to_number: str,
+        recordings_base: str | None = None,
+    ) -> None:
+        """recordings_base: Twilio's .../Accounts/AC.../Recordings/ (None: the simulator's own)."""
         self.post = post
+        self.recordings_base = recordings_base
         self.voice_url = voice_url
         self.sms_url = sms_url
         self.to_number = to_number
@@ -140,13 +149,13 @@ class Simulator:
         return call
 
     def record(
-        self, call: Call, transcript: str | None, seconds: int = 12, recording_url: str = ""
+        self, call: Call, transcript: str | None, seconds: int = 12
     ) -> tuple[str, str | None]:
         """Leave a voicemail; returns (RecordingSid, TranscriptionSid) as Twilio would send them."""
         assert call.pending.verb == "record", f"not recording but {call.pending.verb}"
         attrs = call.pending.attrs
         recording_sid = new_sid("RE")
-        url = recording_url or self.recording_url(recording_sid)
+        url = self.recording_url(recording_sid)
         params = self._base(call)
         params.update(
             RecordingSid=recording_sid, RecordingUrl=url, RecordingDuration=str(seconds), Digits="#"
@@ -171,19 +180,19 @@ class Simulator:
         return recording_sid, transcription_sid
 
     def recording_url(self, recording_sid: str) -> str:
+        if self.recordings_base:
+            return self.recordings_base + recording_sid
         base = self.voice_url.split("/channels/twilio/")[0]
         return f"{base}{SIMULATOR_RECORDINGS}{recording_sid}"
 
-    def dial_outcome(
-        self, call: Call, answered: bool, seconds: int = 95, recording_url: str = ""
-    ) -> str | None:
+    def dial_outcome(self, call: Call, answered: bool, seconds: int = 95) -> str | None:
         """The dialled agent answers (and talks `seconds`) or not; returns the RecordingSid."""
         assert call.pending.verb == "dial", f"not dialling but {call.pending.verb}"
         attrs = call.pending.attrs
         recording_sid = None
         if answered and "recordingStatusCallback" in attrs:
             recording_sid = new_sid("RE")
-            url = recording_url or self.recording_url(recording_sid)
+            url = self.recording_url(recording_sid)
             params = {
                 "AccountSid": ACCOUNT_SID,
                 "CallSid": call.call_sid,
