@@ -41,10 +41,11 @@ class OutboxDispatcher:
     def _send(self, item_id: int) -> None:
         with self.svc.db.session() as s:
             item = s.get_one(OutboxItem, item_id)
-            sender = self.svc.senders.get(item.channel)
+            channel = item.channel
+            sender = self.svc.senders.get(channel)
             envelope = build_envelope(self.svc, s, item) if sender else None
         if sender is None or envelope is None:
-            mark_failed(self.svc, item_id, f"no sender for channel {item.channel}", retry=False)
+            mark_failed(self.svc, item_id, f"no sender for channel {channel}", retry=False)
             return
         try:
             result = sender.send(envelope)
@@ -53,7 +54,7 @@ class OutboxDispatcher:
         except TemporaryFailure as exc:
             mark_failed(self.svc, item_id, str(exc) or "temporary failure", retry=True)
         except Exception as exc:  # a sender bug must not stop the dispatcher; retry with backoff
-            log.exception("sender for %s failed on outbox item %s", item.channel, item_id)
+            log.exception("sender for %s failed on outbox item %s", channel, item_id)
             mark_failed(self.svc, item_id, f"{type(exc).__name__}", retry=True)
         else:
             mark_sent(self.svc, item_id, result)
