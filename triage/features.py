@@ -1,0 +1,86 @@
+"""Features for the triage classifier: word n-grams, character n-grams and word pairs.
+
+All three read the same prepared text (masked, transliterated to Latin, lower case,
+folded), so Cyrillic, Latin and Latin-without-diacritics spellings share one vocabulary.
+The analyzers are module-level functions so a fitted pipeline can be pickled.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+
+import snowballstemmer
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.pipeline import FeatureUnion
+
+from triage.text import mask, normalize
+
+_WORD_RE = re.compile(r"[^\W_]+|<\w+>")
+# The English stemmer also trims some Serbian endings harmlessly; on Banking77 it beat a
+# plain prefix stem (0.922 vs 0.919 accuracy), so the pairs use it for both languages.
+# Stemmer objects keep state while stemming, so each thread gets its own.
+_local = threading.local()
+
+
+def prepare(text: str) -> str:
+    """Masked, normalized text: the only form the classifier ever sees."""
+    return normalize(mask(text))
+
+
+def stems(text: str) -> list[str]:
+    stemmer = getattr(_local, "stemmer", None)
+    if stemmer is None:
+        stemmer = _local.stemmer = snowballstemmer.stemmer("english")
+    return list(stemmer.stemWords(_WORD_RE.findall(text)))
+
+
+def word_pairs(text: str) -> list[str]:
+    """Unordered pairs of distinct stems in one inquiry.
+
+    Intent often lives in a combination of words far apart ("card ... not arrived"); pairs
+    let a linear model see it. Inquiries are short, so the count stays small.
+    """
+    unique = sorted(set(stems(prepare(text))))[:40]
+    return [a + "|" + b for i, a in enumerate(unique) for b in unique[i + 1 :]]
+
+
+def build_features(min_df: int = 2) -> FeatureUnion:
+    """The feature union; `min_df` drops n-grams seen once (noise on large sets)."""
+    return FeatureUnion(
+        [
+            (
+                "words",
+                TfidfVectorizer(
+                    preprocessor=prepare,
+                    token_pattern=r"(?u)\b\w+\b",  # noqa: S106 (a regex, not a password)
+                    ngram_range=(1, 3),
+                    sublinear_tf=True,
+                    dtype=_float32(),
+                ),
+            ),
+            (
+                "chars",
+                TfidfVectorizer(
+                    preprocessor=prepare,
+                    analyzer="char_wb",
+                    ngram_range=(2, 5),
+                    sublinear_tf=True,
+                    min_df=min_df,
+                    dtype=_float32(),
+                ),
+            ),
+            (
+                "pairs",
+                TfidfVectorizer(
+                    analyzer=word_pairs, sublinear_tf=True, min_df=min_df, dtype=_float32()
+                ),
+            ),
+        ]
+    )
+
+
+def _float32() -> type:
+    import numpy as np
+
+    return np.float32
