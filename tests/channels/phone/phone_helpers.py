@@ -73,8 +73,14 @@ def make_phone_app(tmp_path: Path, double: TwilioDouble | None, **env: str):
 
 
 @pytest.fixture
-def phone_app(tmp_path, double):
-    app = make_phone_app(tmp_path, double)
+def phone_db_url(tmp_path) -> str:
+    """SQLite by default; a test module overrides this with `store_url` to run on PostgreSQL too."""
+    return f"sqlite:///{tmp_path / 'helpdesk.db'}"
+
+
+@pytest.fixture
+def phone_app(tmp_path, double, phone_db_url):
+    app = make_phone_app(tmp_path, double, HELPDESK_DATABASE_URL=phone_db_url)
     yield app
     app.extensions[EXTENSION_KEY].worker.stop()
     app.extensions["helpdesk"].db.dispose()

@@ -5,11 +5,18 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from phone_helpers import CALLER, TWILIO_NUMBER, counts, fixture_params, make_agent, make_phone_app
 from sqlalchemy import select
 
 from helpdesk.models import Contact, Message, OutboxItem, Ticket
 from helpdesk.tickets import Actor, reply_to_ticket
+
+
+@pytest.fixture
+def phone_db_url(store_url):
+    """These tests run on SQLite and on PostgreSQL (skipped without HELPDESK_TEST_DATABASE_URL)."""
+    return store_url
 
 
 def sms_ticket(svc):
