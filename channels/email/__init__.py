@@ -18,6 +18,9 @@ from helpdesk.services import Services
 
 
 def init_app(app: Flask, services: Services) -> None:
+    from channels.email.console import bp
+
+    app.register_blueprint(bp)
     services.senders[EmailSender.channel] = EmailSender(services.settings)
     smtp = SmtpService(services)
     services.background.append(smtp)

@@ -19,6 +19,8 @@ from channels.email.inbound import NoSender, handle_message
 from helpdesk.services import Services
 
 log = logging.getLogger(__name__)
+# aiosmtpd logs every command line and address at INFO: personal data stays out of our logs.
+logging.getLogger("mail.log").setLevel(logging.WARNING)
 MAX_RECIPIENTS = 50
 SESSION_TIMEOUT = 120  # seconds of silence before the server hangs up
 COMMAND_LIMIT = 100  # per command per session: a client looping on RCPT or NOOP is cut off

@@ -3,49 +3,15 @@ and a local aiosmtpd sink standing in for the outbound relay."""
 
 from __future__ import annotations
 
-import smtplib
-import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
-from sqlalchemy import func, select
 
-from channels.dispatcher import OutboxDispatcher
 from channels.email.sender import EmailSender
 from channels.email.server import SmtpService, _Controller
-from helpdesk.db import Database
-from helpdesk.migrate import upgrade
-from helpdesk.models import Message, OutboxItem, Ticket
-from helpdesk.services import FixedClock, Services
-from helpdesk.settings import Settings
-
-SUPPORT = "podrska@helpdesk.localhost"
-FIXTURES = Path(__file__).parent / "fixtures"
-
-
-@dataclass
-class RelaySink:
-    """What a real relay would have received: (envelope sender, recipients, parsed mail)."""
-
-    port: int = 0
-    received: list[tuple[str, list[str], EmailMessage]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        msg = message_from_bytes(envelope.original_content, policy=policy.default)
-        with self.lock:
-            self.received.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
-        return "250 2.0.0 OK sink"
-
-    def messages(self) -> list[EmailMessage]:
-        with self.lock:
-            return [m for _, _, m in self.received]
+from helpdesk.services import Services
+from tests.channels.email.helpers import MailClient, RelaySink, mail_services
 
 
 @pytest.fixture
@@ -58,111 +24,40 @@ def relay_sink() -> Iterator[RelaySink]:
     controller.stop()
 
 
-def make_services(tmp_path: Path, **overrides: Any) -> Services:
-    settings = Settings.from_env(
-        {},
-        data_dir=tmp_path / "data",
-        testing=True,
-        mail_domains=("helpdesk.localhost",),
-        support_address=SUPPORT,
-        **overrides,
-    )
-    db = Database(settings.database_url)
-    upgrade(db)
-    clock = FixedClock(datetime(2026, 3, 2, 9, 0, tzinfo=UTC))
-    return Services(settings=settings, db=db, clock=clock)
+def _with_sender(svc: Services, sink: RelaySink) -> Services:
+    from dataclasses import replace
+
+    svc.senders["email"] = EmailSender(replace(svc.settings, smtp_relay=f"127.0.0.1:{sink.port}"))
+    return svc
 
 
 @pytest.fixture
 def mail_svc(tmp_path: Path, relay_sink: RelaySink) -> Iterator[Services]:
-    svc = make_services(tmp_path, smtp_relay=f"127.0.0.1:{relay_sink.port}")
-    svc.senders["email"] = EmailSender(svc.settings)
+    svc = _with_sender(mail_services(tmp_path), relay_sink)
     yield svc
     svc.db.dispose()
 
 
 @pytest.fixture
-def smtp_server(mail_svc: Services) -> Iterator[SmtpService]:
-    server = SmtpService(mail_svc, "127.0.0.1", 0)
+def mail_store(store_url: str, tmp_path: Path, relay_sink: RelaySink) -> Iterator[Services]:
+    """Like mail_svc, once on SQLite and once on PostgreSQL (when configured)."""
+    svc = _with_sender(mail_services(tmp_path, store_url), relay_sink)
+    yield svc
+    svc.db.dispose()
+
+
+def _serve(svc: Services) -> Iterator[MailClient]:
+    server = SmtpService(svc, "127.0.0.1", 0)
     server.start()
-    yield server
+    yield MailClient(server)
     server.stop()
 
 
-@dataclass
-class MailClient:
-    server: SmtpService
-
-    def send(
-        self, raw: bytes | EmailMessage, mail_from: str = "", to: list[str] | None = None
-    ) -> str:
-        """Send with smtplib, return the server's final reply text (raises on 4xx/5xx)."""
-        data = raw.as_bytes(policy=policy.SMTP) if isinstance(raw, EmailMessage) else crlf(raw)
-        with smtplib.SMTP(self.server.host, self.server.port, timeout=30) as smtp:
-            smtp.ehlo("client.example.rs")
-            smtp.mail(mail_from or "<>")
-            for rcpt in to or [SUPPORT]:
-                code, reply = smtp.rcpt(rcpt)
-                if code != 250:
-                    raise smtplib.SMTPRecipientsRefused({rcpt: (code, reply)})
-            code, reply = smtp.data(data)
-            if code != 250:
-                raise smtplib.SMTPDataError(code, reply)
-            return reply.decode()
+@pytest.fixture
+def mail(mail_svc: Services) -> Iterator[MailClient]:
+    yield from _serve(mail_svc)
 
 
 @pytest.fixture
-def mail(smtp_server: SmtpService) -> MailClient:
-    return MailClient(smtp_server)
-
-
-def dispatch(svc: Services) -> int:
-    return OutboxDispatcher(svc).run_once()
-
-
-def count(svc: Services, model: type, *where: Any) -> int:
-    with svc.db.session() as s:
-        return int(s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
-
-
-def tickets(svc: Services) -> list[Ticket]:
-    with svc.db.session() as s:
-        found = list(s.scalars(select(Ticket).order_by(Ticket.id)))
-        s.expunge_all()
-        return found
-
-
-def messages(svc: Services, reference: str) -> list[Message]:
-    with svc.db.session() as s:
-        found = list(
-            s.scalars(
-                select(Message)
-                .join(Ticket, Ticket.id == Message.ticket_id)
-                .where(Ticket.reference == reference)
-                .order_by(Message.seq)
-            )
-        )
-        for m in found:
-            _ = m.attachments
-        s.expunge_all()
-        return found
-
-
-def outbox(svc: Services) -> list[OutboxItem]:
-    with svc.db.session() as s:
-        found = list(s.scalars(select(OutboxItem).order_by(OutboxItem.id)))
-        s.expunge_all()
-        return found
-
-
-def crlf(raw: bytes) -> bytes:
-    """SMTP lines end in CRLF; files and EmailMessage default to LF."""
-    return raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-
-
-def fixture_bytes(name: str) -> bytes:
-    return (FIXTURES / name).read_bytes()
-
-
-def with_relay(svc: Services, relay: str | None) -> None:
-    svc.senders["email"] = EmailSender(replace(svc.settings, smtp_relay=relay))
+def store_mail(mail_store: Services) -> Iterator[MailClient]:
+    yield from _serve(mail_store)

@@ -13,16 +13,16 @@ from sqlalchemy import text
 from channels.email.server import SmtpService
 from helpdesk.models import Message, OutboxItem, Ticket
 from helpdesk.services import Services
-from tests.channels.email.conftest import (
+from tests.channels.email.datasets import dataset_dir
+from tests.channels.email.helpers import (
     SUPPORT,
     MailClient,
     count,
     fixture_bytes,
-    make_services,
+    mail_services,
     messages,
     tickets,
 )
-from tests.channels.email.datasets import dataset_dir
 
 
 def citizen_mail(
@@ -121,7 +121,7 @@ def test_attachments_inline_images_and_sanitized_html(mail: MailClient, mail_svc
 
 
 def test_oversize_message_gets_552(tmp_path: Path) -> None:
-    svc = make_services(tmp_path, max_message_bytes=50_000)
+    svc = mail_services(tmp_path, max_message_bytes=50_000)
     server = SmtpService(svc, "127.0.0.1", 0)
     server.start()
     try:
@@ -157,7 +157,7 @@ def test_stranger_recipient_gets_550_never_an_open_relay(
 
 
 def test_storage_failure_answers_451_and_the_retry_is_stored(tmp_path: Path) -> None:
-    svc = make_services(tmp_path)
+    svc = mail_services(tmp_path)
     with svc.db.transaction() as s:  # break the store: the messages table is gone
         s.execute(text("ALTER TABLE messages RENAME TO messages_away"))
     server = SmtpService(svc, "127.0.0.1", 0)
@@ -178,7 +178,9 @@ def test_storage_failure_answers_451_and_the_retry_is_stored(tmp_path: Path) -> 
         server.stop()
 
 
-def test_same_message_id_twice_is_stored_once(mail: MailClient, mail_svc: Services) -> None:
+def test_same_message_id_twice_is_stored_once(store_mail: MailClient, mail_store: Services) -> None:
+    """Runs on SQLite and on PostgreSQL (when configured)."""
+    mail, mail_svc = store_mail, mail_store
     first = mail.send(citizen_mail(message_id="<twice@example.rs>"), "ana@example.rs")
     second = mail.send(citizen_mail(message_id="<twice@example.rs>"), "ana@example.rs")
     assert "OK ticket" in first and "OK duplicate" in second

@@ -12,7 +12,7 @@ from channels.email.thread_hints import parse_our_id
 from helpdesk.models import Agent, Message, OutboxItem, Ticket
 from helpdesk.services import FixedClock, Services
 from helpdesk.tickets import Actor, reply_to_ticket, set_status
-from tests.channels.email.conftest import (
+from tests.channels.email.helpers import (
     SUPPORT,
     MailClient,
     RelaySink,
@@ -101,8 +101,10 @@ def test_acknowledgement_in_cyrillic_and_english(
 
 
 def test_every_threading_signal_lands_on_the_same_ticket(
-    mail: MailClient, mail_svc: Services, relay_sink: RelaySink
+    store_mail: MailClient, mail_store: Services, relay_sink: RelaySink
 ) -> None:
+    """Runs on SQLite and on PostgreSQL (when configured)."""
+    mail, mail_svc = store_mail, mail_store
     reference, ack = open_ticket(mail, mail_svc, relay_sink)
     token = ack["Reply-To"].addresses[0].username.split("+", 1)[1]
     # 1. In-Reply-To our acknowledgement's Message-ID (never stored: the id carries the token)
@@ -144,8 +146,10 @@ def test_threading_is_scoped_to_the_senders_contact(
 
 
 def test_agent_reply_goes_out_threaded_and_the_citizens_answer_threads_back(
-    mail: MailClient, mail_svc: Services, relay_sink: RelaySink
+    store_mail: MailClient, mail_store: Services, relay_sink: RelaySink
 ) -> None:
+    """Runs on SQLite and on PostgreSQL (when configured)."""
+    mail, mail_svc = store_mail, mail_store
     reference, _ = open_ticket(mail, mail_svc, relay_sink)
     citizen_id = messages(mail_svc, reference)[0].external_id
     ref = reply_to_ticket(
@@ -208,8 +212,10 @@ def dsn_for(original: EmailMessage, to: str, status: str = "5.1.1") -> bytes:
 
 
 def test_bounce_to_the_verp_address_marks_the_reply_failed(
-    mail: MailClient, mail_svc: Services, relay_sink: RelaySink
+    store_mail: MailClient, mail_store: Services, relay_sink: RelaySink
 ) -> None:
+    """Runs on SQLite and on PostgreSQL (when configured)."""
+    mail, mail_svc = store_mail, mail_store
     reference, _ = open_ticket(mail, mail_svc, relay_sink)
     ref = reply_to_ticket(mail_svc, reference, Actor.agent(agent_id(mail_svc)), "Odgovor")
     dispatch(mail_svc)
@@ -246,8 +252,10 @@ def test_forged_bounce_for_a_message_we_never_sent_changes_nothing(
 
 
 def test_reply_to_closed_ticket_reopens_within_reopen_days_else_links_a_new_one(
-    mail: MailClient, mail_svc: Services, relay_sink: RelaySink
+    store_mail: MailClient, mail_store: Services, relay_sink: RelaySink
 ) -> None:
+    """Runs on SQLite and on PostgreSQL (when configured)."""
+    mail, mail_svc = store_mail, mail_store
     clock = mail_svc.clock
     assert isinstance(clock, FixedClock)
     reference, _ = open_ticket(mail, mail_svc, relay_sink)
