@@ -174,8 +174,14 @@ def visitors_of_ticket(svc: Services, reference: str) -> tuple[list[ChatVisitor]
         )
         for v in visitors:
             s.expunge(v)
-        email = next((v.email for v in sorted(visitors, key=lambda v: v.updated_at, reverse=True)
-                      if v.email), None)
+        email = next(
+            (
+                v.email
+                for v in sorted(visitors, key=lambda v: v.updated_at, reverse=True)
+                if v.email
+            ),
+            None,
+        )
         if email is None:
             email = s.scalar(
                 select(ContactIdentity.value).where(

@@ -12,6 +12,7 @@ from channels.chat import store
 from channels.chat.validate import MAX_CHARS
 from helpdesk.auth.roles import public
 from helpdesk.i18n import LANGUAGE_NAMES, current_language
+from helpdesk.security import CSP
 from helpdesk.services import current_services
 
 bp = Blueprint("chat", __name__)
@@ -59,7 +60,7 @@ def chat_page() -> Response:
         "strings": chat_strings(),
         "agents_online": store.agents_online(svc, svc.clock.now()),
         "socket_base": "",
-        "vendor_socketio": "/vendor/socket.io-client/dist/socket.io.min.js",
+        "vendor_socketio": "/vendor/socket.io-client/socket.io.min.js",
         "max_chars": MAX_CHARS,
         "support_address": svc.settings.support_address,
     }
@@ -69,17 +70,16 @@ def chat_page() -> Response:
 
 
 def allow_embedding(response: Response) -> None:
-    """Only the listed sites may frame the chat (CSP frame-ancestors; same-origin by default)."""
-    directive = "frame-ancestors " + frame_ancestors()
-    csp = response.headers.get("Content-Security-Policy", "")
-    parts = [p.strip() for p in csp.split(";") if p.strip() and
-             not p.strip().startswith("frame-ancestors")]
-    response.headers["Content-Security-Policy"] = "; ".join([*parts, directive])
-    if current_services().settings.chat_origins:
-        # X-Frame-Options cannot list origins; CSP frame-ancestors replaces it.
-        response.headers.pop("X-Frame-Options", None)
-    else:
-        response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    """Only the listed sites may frame the chat (CSP frame-ancestors; same-origin by default).
+
+    Browsers ignore X-Frame-Options when CSP frame-ancestors is present, so the app-wide
+    "DENY" does not get in the way of the sites listed here.
+    """
+    directives = [d.strip() for d in CSP.split(";") if not d.strip().startswith("frame-ancestors")]
+    response.headers["Content-Security-Policy"] = "; ".join(
+        [*directives, "frame-ancestors " + frame_ancestors()]
+    )
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
 
 
 @bp.get("/chat/embed.js")

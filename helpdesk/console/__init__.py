@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from helpdesk.services import Services
 
@@ -11,6 +12,8 @@ def init_app(app: Flask, services: Services) -> None:
     from helpdesk.console.namespace import ConsoleNamespace
     from helpdesk.console.views import bp
     from helpdesk.extensions import get_socketio
+    from helpdesk.navigation import add_nav_link
 
     app.register_blueprint(bp)
     get_socketio(app).on_namespace(ConsoleNamespace(services))
+    add_nav_link(app, "console.index", _l("Console"))

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_socketio import Namespace, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, Namespace, join_room, leave_room
 from sqlalchemy import select, update
 
 from helpdesk.console import queries
@@ -176,8 +176,12 @@ class ConsoleNamespace(Namespace):
     def _presence(self, viewer: Viewer, reference: str, state: str) -> None:
         self.emit(
             "presence",
-            {"type": "presence", "reference": reference, "agent": {"id": viewer.id,
-             "name": viewer.name}, "state": state},
+            {
+                "type": "presence",
+                "reference": reference,
+                "agent": {"id": viewer.id, "name": viewer.name},
+                "state": state,
+            },
             room=room_for_ticket(reference),
             include_self=False,
         )
@@ -193,8 +197,13 @@ class ConsoleNamespace(Namespace):
             ).all()
         for hashed in hashes:
             self.svc.publisher.publish(
-                event("typing", f"visitor:{hashed}", namespace="/chat", typing=typing,
-                      name=viewer.name)
+                event(
+                    "typing",
+                    f"visitor:{hashed}",
+                    namespace="/chat",
+                    typing=typing,
+                    name=viewer.name,
+                )
             )
 
     # -- events -------------------------------------------------------------------------------
@@ -259,8 +268,10 @@ class ConsoleNamespace(Namespace):
         if target is not None and (isinstance(target, bool) or not isinstance(target, int)):
             raise Refused("bad_agent", _("Choose an agent."))
         # Agents take work or hand back their own; supervisors assign anyone.
-        allowed = viewer.may_assign_others() or target == viewer.id or (
-            target is None and ticket.assignee_id == viewer.id
+        allowed = (
+            viewer.may_assign_others()
+            or target == viewer.id
+            or (target is None and ticket.assignee_id == viewer.id)
         )
         if not allowed:
             raise Refused("forbidden", _("Only a supervisor can assign tickets to others."))

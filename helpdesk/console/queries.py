@@ -100,7 +100,9 @@ def queue_counts(svc: Services, viewer: Viewer) -> dict[str, Any]:
                 select(Ticket.queue, func.count(Ticket.id))
                 .where(*active, Ticket.queue.in_(names))
                 .group_by(Ticket.queue)
-            ).tuples().all()
+            )
+            .tuples()
+            .all()
         )
         mine = s.scalar(
             select(func.count(Ticket.id)).where(*active, Ticket.assignee_id == viewer.id)

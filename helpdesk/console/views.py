@@ -25,7 +25,7 @@ from helpdesk.services import current_services
 
 log = logging.getLogger(__name__)
 bp = Blueprint("console", __name__, url_prefix="/console")
-VENDOR_SOCKETIO = "/vendor/socket.io-client/dist/socket.io.min.js"
+VENDOR_SOCKETIO = "/vendor/socket.io-client/socket.io.min.js"
 
 
 def viewer() -> Viewer:

@@ -1,0 +1,173 @@
+"""The /chat and /console Socket.IO protocol: python-socketio clients against a real server."""
+
+from __future__ import annotations
+
+import socketio
+from conftest import AGENT
+from hd_servers import Citizen, Console, Server, login_cookie
+
+
+def test_a_conversation(chat_server: Server) -> None:
+    """A citizen writes, the agent sees it live, replies, and the citizen reads the reply live."""
+    agent = Console(chat_server.url, login_cookie(chat_server.url, AGENT))
+    citizen = Citizen(chat_server.url)
+    hello = citizen.connect()
+    assert hello["agents_online"] is True  # the console connection counts as online
+    assert hello["reference"] is None
+
+    sent = citizen.send(
+        "Ne mogu da se prijavim na portal", name="Milica", email="milica@example.rs"
+    )
+    assert sent and sent["ok"] and not sent["duplicate"]
+    reference = sent["reference"]
+    assert sent["message"]["seq"] == 1
+
+    _, created = agent.wait_for(
+        lambda n, d: n == "ticket.created" and d["ticket"]["reference"] == reference
+    )
+    assert created["ticket"]["channel"] == "chat"
+    _, msg = agent.wait_for(lambda n, d: n == "message.created" and d["message"]["seq"] == 1)
+    assert msg["message"]["text"] == "Ne mogu da se prijavim na portal"
+
+    assert agent.call("view", {"reference": reference})["ok"]
+    citizen.call("typing", {"typing": True})
+    _, typing = agent.wait_for(lambda n, d: n == "citizen.typing")
+    assert typing == {"type": "citizen.typing", "reference": reference, "typing": True}
+
+    assert agent.call("presence", {"reference": reference, "state": "typing"})["ok"]
+    reply = agent.call("reply", {"reference": reference, "text": "Dobar dan, pomoći ću vam."})
+    assert reply["ok"], reply
+    shown = citizen.wait_text("Dobar dan, pomoći ću vam.")
+    assert shown["direction"] == "outbound"
+    assert shown["author"] == "Ana Petrović"  # the agent's name is shown to the citizen
+    assert any(t.get("typing") and t.get("name") == "Ana Petrović" for t in citizen.typing)
+
+    note = agent.call("note", {"reference": reference, "text": "internal: check account lock"})
+    assert note["ok"]
+    # Notes never reach the citizen, live or in the history.
+    history = citizen.call("history", {"after": 0})
+    assert [m["text"] for m in history["messages"]] == [
+        "Ne mogu da se prijavim na portal",
+        "Dobar dan, pomoći ću vam.",
+    ]
+    assert all("internal" not in m["text"] for m in citizen.shown)
+
+    transcript = citizen.call("transcript", {"email": "milica@example.rs"})
+    assert transcript == {"ok": True}
+    citizen.drop()
+    agent.close()
+
+
+def test_bad_input_gets_a_protocol_error_not_a_crash(chat_server: Server) -> None:
+    citizen = Citizen(chat_server.url)
+    citizen.connect()
+    assert citizen.call("message", "not an object")["error"]["code"] == "bad_request"
+    assert (
+        citizen.call("message", {"client_id": "x", "text": "hi"})["error"]["code"]
+        == "bad_client_id"
+    )
+    too_long = citizen.call("message", {"client_id": "abcdefgh1", "text": "a" * 4001})
+    assert too_long["error"]["code"] == "too_long"
+    assert (
+        citizen.call("message", {"client_id": "abcdefgh2", "text": "   "})["error"]["code"]
+        == "empty"
+    )
+    bad_mail = citizen.call("message", {"client_id": "abcdefgh3", "text": "hi", "email": "nope"})
+    assert bad_mail["error"]["code"] == "bad_email"
+    assert citizen.call("history", {"after": -1})["error"]["code"] == "bad_after"
+    # Nothing refused was stored, and the connection still works.
+    assert citizen.call("history", {"after": 0})["messages"] == []
+    assert citizen.send("still here")["ok"]
+
+
+def test_resend_after_reconnect_and_restart_loses_and_doubles_nothing(
+    chat_server: Server, tmp_path
+) -> None:
+    url = chat_server.url
+    agent = Console(url, login_cookie(url, AGENT))
+    citizen = Citizen(url)
+    citizen.connect()
+    first = citizen.send("prva poruka")
+    reference = first["reference"]
+    citizen.send("druga poruka")
+    assert agent.call("reply", {"reference": reference, "text": "odgovor 1"})["ok"]
+    citizen.wait_text("odgovor 1")
+
+    # 1. A dropped connection: the agent answers meanwhile, the citizen writes meanwhile.
+    citizen.drop()
+    assert agent.call("reply", {"reference": reference, "text": "odgovor 2"})["ok"]
+    assert citizen.send("treća, napisana bez veze") is None  # kept pending in the "browser"
+    citizen.connect()  # hello, history after the last seq, then the pending resend
+    citizen.wait_text("odgovor 2")
+    assert citizen.pending == []
+
+    # A resend whose acknowledgement was lost: the same client_id is stored once.
+    third = next(m for m in citizen.shown if m["text"] == "treća, napisana bez veze")
+    again = citizen.call("message", {"client_id": third["client_id"], "text": third["text"]})
+    assert again["ok"] and again["duplicate"] is True
+    assert again["message"]["seq"] == third["seq"]
+
+    # 2. The server crashes mid-conversation (SIGKILL) and comes back on the same port.
+    assert agent.call("reply", {"reference": reference, "text": "odgovor 3"})["ok"]
+    agent.close()
+    chat_server.kill()
+    citizen.drop()
+    assert citizen.send("četvrta, dok server ne radi") is None
+    restarted = Server(chat_server.env, tmp_path / "server2.log", port=chat_server.port).start()
+    try:
+        citizen.connect()
+        citizen.wait_text("odgovor 3")
+        assert citizen.pending == []
+
+        expected = [
+            "prva poruka",
+            "druga poruka",
+            "odgovor 1",
+            "odgovor 2",
+            "treća, napisana bez veze",
+            "odgovor 3",
+            "četvrta, dok server ne radi",
+        ]
+        history = citizen.call("history", {"after": 0})["messages"]
+        stored = [m["text"] for m in history]
+        # Stored once each, in order (the crash may have cut the live reply 3: history has it).
+        assert sorted(stored) == sorted(expected) and len(stored) == len(set(stored))
+        assert [m["seq"] for m in history] == sorted(m["seq"] for m in history)
+        shown = [m["text"] for m in citizen.shown]
+        assert sorted(shown) == sorted(expected) and len(shown) == len(expected)
+    finally:
+        citizen.drop()
+        restarted.stop()
+
+
+def test_a_citizen_cannot_read_another_citizens_conversation(chat_server: Server) -> None:
+    url = chat_server.url
+    agent = Console(url, login_cookie(url, AGENT))
+    alice, bob = Citizen(url), Citizen(url)
+    alice.connect()
+    bob.connect()
+    assert alice.token != bob.token
+    ref = alice.send("moj JMBG je 0101990710000")["reference"]
+    assert agent.call("reply", {"reference": ref, "text": "samo za Alisu"})["ok"]
+    alice.wait_text("samo za Alisu")
+
+    assert bob.call("history", {"after": 0})["messages"] == []
+    assert bob.shown == []
+    # Knowing the reference gives nothing; a made-up token starts an empty conversation.
+    assert bob.call("hello", {"token": ref})["reference"] is None
+    mallory = Citizen(url, token="A" * 43)
+    assert mallory.connect()["reference"] is None
+    assert mallory.call("history", {"after": 0})["messages"] == []
+    assert mallory.shown == []
+    # And a citizen cannot open the agents' namespace.
+    sio = socketio.Client(reconnection=False)
+    try:
+        sio.connect(url, namespaces=["/console"], transports=["websocket"], wait_timeout=5)
+        raise AssertionError("the console accepted a citizen")
+    except socketio.exceptions.ConnectionError as exc:
+        assert "unauthorized" in str(exc).lower() or "namespace" in str(exc).lower()
+    finally:
+        sio.disconnect()
+    for c in (alice, bob, mallory):
+        c.drop()
+    agent.close()
