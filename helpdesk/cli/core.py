@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 import signal
 import sys
@@ -45,6 +46,8 @@ def serve(host: str | None, port: int | None) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     click.echo(f"Helpdesk at http://{host or settings.host}:{port or settings.port}")
+    # Flask refuses app.run() under its own CLI (meant for `flask run`); this command is the server.
+    os.environ.pop("FLASK_RUN_FROM_CLI", None)
     try:
         get_socketio(app).run(
             app, host=host or settings.host, port=port or settings.port,
