@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import func, insert, select
 
 from helpdesk.auth.accounts import hash_password
+from helpdesk.kb.demo import load_starter_articles
 from helpdesk.models import (
     Agent,
     Contact,
@@ -25,6 +26,7 @@ from helpdesk.models import (
     TicketCounter,
 )
 from helpdesk.services import Services
+from helpdesk.ticket_search import index_bulk
 
 QUEUES = {
     "triage": "Triage",
@@ -122,6 +124,7 @@ def ensure_base(svc: Services) -> list[DemoLogin]:
                     password_hash=hash_password(login.password), queues=list(queues.values()),
                 ))
                 created.append(login)
+    load_starter_articles(svc)  # knowledge-base sample articles, once
     return created
 
 
@@ -150,6 +153,7 @@ def generate(svc: Services, tickets: int, weeks: int, seed: int,
             for model, values in rows.items():
                 if values:
                     s.execute(insert(model), values)
+            index_bulk(s, rows[Ticket], rows[Message])  # the ticket full-text index
         next_ticket += size
         next_contact += len(rows[Contact])
         next_message += len(rows[Message])

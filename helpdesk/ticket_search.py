@@ -16,7 +16,7 @@ ticket or message. Bulk inserts through Core (the demo-data generator) call
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Connection, Integer, Select, event, false, or_, select, text
@@ -34,6 +34,7 @@ __all__ = [
     "tsquery_expression",
     "index_available",
     "sync_index",
+    "index_bulk",
     "rebuild_index",
 ]
 
@@ -187,6 +188,27 @@ def _missing(conn: Connection, batch: int) -> tuple[list[Row], list[Row]]:
         [(-tid, tid, search_document(subject)) for tid, subject in tickets],
         [(mid, tid, search_document(body)) for mid, tid, body in messages],
     )
+
+
+def index_bulk(
+    session: Session,
+    tickets: Iterable[Mapping[str, Any]],
+    messages: Iterable[Mapping[str, Any]],
+) -> None:
+    """Index rows a Core bulk insert just wrote (dicts with id/subject, id/ticket_id/text)."""
+    conn = session.connection()
+    if not index_available(conn):
+        return
+    rows: list[Row] = [(-t["id"], t["id"], search_document(t.get("subject"))) for t in tickets]
+    rows += [(m["id"], m["ticket_id"], search_document(m.get("text"))) for m in messages]
+    if conn.dialect.name == "sqlite":
+        # Fresh ids: a plain insert, without _write's delete-first.
+        conn.execute(
+            text(f"INSERT INTO {FTS_TABLE} (rowid, ticket_id, doc) VALUES (:k, :t, :d)"),  # noqa: S608
+            [{"k": k, "t": t, "d": d} for k, t, d in rows],
+        )
+    else:
+        _write(conn, rows)
 
 
 def sync_index(

@@ -13,6 +13,7 @@ from helpdesk.cli.common import make_app
 COMMAND_MODULES = [
     "helpdesk.cli.core",
     "helpdesk.cli.demo",
+    "helpdesk.cli.kb",
 ]
 
 

@@ -19,7 +19,7 @@ def init_app(app: Flask, services: Services) -> None:
     from helpdesk import ticket_search  # noqa: F401 - registers the ticket index hook
     from helpdesk.extensions import csrf
     from helpdesk.kb.api import bp as api_bp
-    from helpdesk.kb.panel import make_panel
+    from helpdesk.kb.panel import PANEL_TEMPLATE, make_panel
     from helpdesk.kb.service import WhooshKnowledgeBase
     from helpdesk.kb.views_console import bp as console_bp
     from helpdesk.kb.views_help import bp as help_bp
@@ -34,5 +34,6 @@ def init_app(app: Flask, services: Services) -> None:
     app.register_blueprint(console_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # GET only, no cookies needed
-    services.ticket_panels.append(make_panel(services, services.kb))
+    if not any(p.template == PANEL_TEMPLATE for p in services.ticket_panels):
+        services.ticket_panels.append(make_panel(services, services.kb))
     add_nav_link(app, "kb_console.index", _l("Knowledge base"))
