@@ -68,39 +68,169 @@ DEMO_LOGINS = (
 
 # (category, subject, body) in Serbian Latin; Cyrillic and ASCII-only variants are derived.
 SR_INQUIRIES = [
-    ("account_login", "Ne mogu da se prijavim na portal", "Pokušavam da se prijavim na eUprava ali mi piše da je lozinka pogrešna. Resetovao sam je dva puta."),
-    ("account_login", "Nalog zaključan", "Posle tri pokušaja nalog mi je zaključan. Kako da ga otključam?"),
-    ("eid_certificates", "Kvalifikovani elektronski sertifikat", "Čitač ne prepoznaje moju ličnu kartu sa čipom, potreban mi je sertifikat za potpisivanje."),
-    ("eid_certificates", "ConsentID aplikacija", "Aplikacija ConsentID ne šalje kod za potvrdu prijave na telefon."),
-    ("payments_fees", "Plaćanje takse nije prošlo", "Platio sam administrativnu taksu karticom, novac je skinut ali status zahteva i dalje kaže da nije plaćeno."),
-    ("payments_fees", "Povraćaj novca za dupli uplatu", "Greškom sam dva puta platio taksu za pasoš. Kako da dobijem novac nazad?"),
-    ("personal_documents", "Zakazivanje termina za ličnu kartu", "Želim da zakažem termin za novu ličnu kartu u policijskoj upravi, ali nema slobodnih termina."),
-    ("personal_documents", "Pasoš za dete", "Koja dokumenta su potrebna za izdavanje pasoša za maloletno dete?"),
-    ("personal_documents", "Vozačka dozvola istekla", "Vozačka dozvola mi je istekla prošle nedelje, da li mogu da je produžim preko portala?"),
-    ("taxes", "Poreska prijava za imovinu", "Kako da podnesem poresku prijavu za porez na imovinu za stan koji sam kupio?"),
-    ("social_benefits", "Dečiji dodatak", "Podneo sam zahtev za dečiji dodatak pre dva meseca i nemam nikakav odgovor."),
-    ("health_vaccination", "Zakazivanje vakcinacije", "Kako da zakažem vakcinaciju protiv gripa za roditelje preko portala?"),
-    ("technical_portal", "Stranica se ne učitava", "Kada kliknem na Moji zahtevi stranica se beskonačno učitava, probao sam i drugi pregledač."),
-    ("technical_portal", "Greška 500 pri slanju zahteva", "Prilikom slanja zahteva dobijam grešku i sve što sam uneo se izgubi."),
-    ("complaints", "Žalba na rad šaltera", "Hitno! Tri puta sam dolazio na šalter i niko nije hteo da mi pomogne. Ovo je nedopustivo."),
+    (
+        "account_login",
+        "Ne mogu da se prijavim na portal",
+        "Pokušavam da se prijavim na eUprava ali mi piše da je lozinka pogrešna. Resetovao sam je dva puta.",
+    ),
+    (
+        "account_login",
+        "Nalog zaključan",
+        "Posle tri pokušaja nalog mi je zaključan. Kako da ga otključam?",
+    ),
+    (
+        "eid_certificates",
+        "Kvalifikovani elektronski sertifikat",
+        "Čitač ne prepoznaje moju ličnu kartu sa čipom, potreban mi je sertifikat za potpisivanje.",
+    ),
+    (
+        "eid_certificates",
+        "ConsentID aplikacija",
+        "Aplikacija ConsentID ne šalje kod za potvrdu prijave na telefon.",
+    ),
+    (
+        "payments_fees",
+        "Plaćanje takse nije prošlo",
+        "Platio sam taksu karticom, novac je skinut ali status zahteva i dalje kaže da nije plaćeno.",
+    ),
+    (
+        "payments_fees",
+        "Povraćaj novca za dupli uplatu",
+        "Greškom sam dva puta platio taksu za pasoš. Kako da dobijem novac nazad?",
+    ),
+    (
+        "personal_documents",
+        "Zakazivanje termina za ličnu kartu",
+        "Želim da zakažem termin za novu ličnu kartu u policijskoj upravi, ali nema slobodnih termina.",
+    ),
+    (
+        "personal_documents",
+        "Pasoš za dete",
+        "Koja dokumenta su potrebna za izdavanje pasoša za maloletno dete?",
+    ),
+    (
+        "personal_documents",
+        "Vozačka dozvola istekla",
+        "Vozačka dozvola mi je istekla prošle nedelje, da li mogu da je produžim preko portala?",
+    ),
+    (
+        "taxes",
+        "Poreska prijava za imovinu",
+        "Kako da podnesem poresku prijavu za porez na imovinu za stan koji sam kupio?",
+    ),
+    (
+        "social_benefits",
+        "Dečiji dodatak",
+        "Podneo sam zahtev za dečiji dodatak pre dva meseca i nemam nikakav odgovor.",
+    ),
+    (
+        "health_vaccination",
+        "Zakazivanje vakcinacije",
+        "Kako da zakažem vakcinaciju protiv gripa za roditelje preko portala?",
+    ),
+    (
+        "technical_portal",
+        "Stranica se ne učitava",
+        "Kada kliknem na Moji zahtevi stranica se beskonačno učitava, probao sam i drugi pregledač.",
+    ),
+    (
+        "technical_portal",
+        "Greška 500 pri slanju zahteva",
+        "Prilikom slanja zahteva dobijam grešku i sve što sam uneo se izgubi.",
+    ),
+    (
+        "complaints",
+        "Žalba na rad šaltera",
+        "Hitno! Tri puta sam dolazio na šalter i niko nije hteo da mi pomogne. Ovo je nedopustivo.",
+    ),
     ("other", "Pitanje", "Da li portal radi vikendom i praznicima?"),
 ]
 EN_INQUIRIES = [
-    ("account_login", "Cannot log in to the portal", "I reset my password twice and the portal still says it is wrong."),
-    ("eid_certificates", "Certificate for electronic signature", "My card reader does not see the chip on my ID card; I need a certificate to sign."),
-    ("payments_fees", "Payment charged twice", "The fee for my application was charged twice to my card. Please refund one."),
-    ("personal_documents", "Passport appointment", "How do I book an appointment for a new passport? I live abroad."),
-    ("taxes", "Property tax return", "Where do I file the property tax return for an apartment I bought?"),
-    ("social_benefits", "Child allowance status", "I applied for child allowance two months ago and have heard nothing."),
-    ("health_vaccination", "Vaccination certificate", "How can I download my vaccination certificate in English?"),
-    ("technical_portal", "Page keeps loading", "My requests page never finishes loading, in any browser."),
-    ("complaints", "Complaint about service", "Urgent: nobody answered my three emails. I want to file a formal complaint."),
+    (
+        "account_login",
+        "Cannot log in to the portal",
+        "I reset my password twice and the portal still says it is wrong.",
+    ),
+    (
+        "eid_certificates",
+        "Certificate for electronic signature",
+        "My card reader does not see the chip on my ID card; I need a certificate to sign.",
+    ),
+    (
+        "payments_fees",
+        "Payment charged twice",
+        "The fee for my application was charged twice to my card. Please refund one.",
+    ),
+    (
+        "personal_documents",
+        "Passport appointment",
+        "How do I book an appointment for a new passport? I live abroad.",
+    ),
+    (
+        "taxes",
+        "Property tax return",
+        "Where do I file the property tax return for an apartment I bought?",
+    ),
+    (
+        "social_benefits",
+        "Child allowance status",
+        "I applied for child allowance two months ago and have heard nothing.",
+    ),
+    (
+        "health_vaccination",
+        "Vaccination certificate",
+        "How can I download my vaccination certificate in English?",
+    ),
+    (
+        "technical_portal",
+        "Page keeps loading",
+        "My requests page never finishes loading, in any browser.",
+    ),
+    (
+        "complaints",
+        "Complaint about service",
+        "Urgent: nobody answered my three emails. I want to file a formal complaint.",
+    ),
     ("other", "Opening hours", "Is the support center open on public holidays?"),
 ]
-FIRST_NAMES = ["Milica", "Nikola", "Jovana", "Stefan", "Marija", "Luka", "Ana", "Đorđe", "Ivana", "Miloš",
-               "Teodora", "Vuk", "Sara", "Petar", "Dragana", "John", "Emma", "Lazar", "Nevena", "Bojan"]
-LAST_NAMES = ["Jovanović", "Petrović", "Nikolić", "Marković", "Đorđević", "Stojanović", "Ilić",
-              "Stanković", "Pavlović", "Milošević", "Popović", "Smith", "Kovačević", "Todorović"]
+FIRST_NAMES = [
+    "Milica",
+    "Nikola",
+    "Jovana",
+    "Stefan",
+    "Marija",
+    "Luka",
+    "Ana",
+    "Đorđe",
+    "Ivana",
+    "Miloš",
+    "Teodora",
+    "Vuk",
+    "Sara",
+    "Petar",
+    "Dragana",
+    "John",
+    "Emma",
+    "Lazar",
+    "Nevena",
+    "Bojan",
+]
+LAST_NAMES = [
+    "Jovanović",
+    "Petrović",
+    "Nikolić",
+    "Marković",
+    "Đorđević",
+    "Stojanović",
+    "Ilić",
+    "Stanković",
+    "Pavlović",
+    "Milošević",
+    "Popović",
+    "Smith",
+    "Kovačević",
+    "Todorović",
+]
 CHANNEL_WEIGHTS = {"phone": 35, "email": 30, "chat": 25, "web": 10}
 REPLIES = {
     "sr": "Poštovani, hvala na poruci. Proverili smo Vaš zahtev i problem je rešen. Srdačan pozdrav.",
@@ -119,10 +249,16 @@ def ensure_base(svc: Services) -> list[DemoLogin]:
                 s.add(queues[name])
         for login in DEMO_LOGINS:
             if s.scalar(select(Agent.id).where(Agent.email == login.email)) is None:
-                s.add(Agent(
-                    email=login.email, name=login.name, role=login.role, is_editor=login.role != "agent",
-                    password_hash=hash_password(login.password), queues=list(queues.values()),
-                ))
+                s.add(
+                    Agent(
+                        email=login.email,
+                        name=login.name,
+                        role=login.role,
+                        is_editor=login.role != "agent",
+                        password_hash=hash_password(login.password),
+                        queues=list(queues.values()),
+                    )
+                )
                 created.append(login)
     load_starter_articles(svc)  # knowledge-base sample articles, once
     return created
@@ -133,8 +269,14 @@ def has_tickets(svc: Services) -> bool:
         return s.scalar(select(Ticket.id).limit(1)) is not None
 
 
-def generate(svc: Services, tickets: int, weeks: int, seed: int,
-             progress: Callable[[int], None] = lambda n: None, batch: int = 5000) -> int:
+def generate(
+    svc: Services,
+    tickets: int,
+    weeks: int,
+    seed: int,
+    progress: Callable[[int], None] = lambda n: None,
+    batch: int = 5000,
+) -> int:
     """Insert ``tickets`` synthetic tickets spread over the last ``weeks`` weeks."""
     rng = random.Random(seed)
     now = svc.clock.now()
@@ -148,7 +290,9 @@ def generate(svc: Services, tickets: int, weeks: int, seed: int,
     done = 0
     while done < tickets:
         size = min(batch, tickets - done)
-        rows = _batch(rng, size, start, now, agent_ids, next_ticket, next_contact, next_message, counters)
+        rows = _batch(
+            rng, size, start, now, agent_ids, next_ticket, next_contact, next_message, counters
+        )
         with svc.db.transaction() as s:
             for model, values in rows.items():
                 if values:
@@ -169,9 +313,17 @@ def generate(svc: Services, tickets: int, weeks: int, seed: int,
     return done
 
 
-def _batch(rng: random.Random, size: int, start: datetime, now: datetime, agent_ids: list[int],
-           ticket_id: int, contact_id: int, message_id: int, counters: dict[int, int]
-           ) -> dict[Any, list[dict[str, Any]]]:
+def _batch(
+    rng: random.Random,
+    size: int,
+    start: datetime,
+    now: datetime,
+    agent_ids: list[int],
+    ticket_id: int,
+    contact_id: int,
+    message_id: int,
+    counters: dict[int, int],
+) -> dict[Any, list[dict[str, Any]]]:
     from triage.text import fold, to_cyrillic
 
     contacts: list[dict[str, Any]] = []
@@ -197,48 +349,96 @@ def _batch(rng: random.Random, size: int, start: datetime, now: datetime, agent_
             created = now - timedelta(minutes=rng.randint(1, 600))
         age = (now - created).total_seconds()
         kind, value = _identity(rng, channel, cid)
-        contacts.append({"id": cid, "name": name, "language": "en" if english else "sr",
-                         "script": script, "created_at": created, "sms_opt_out": False})
+        contacts.append(
+            {
+                "id": cid,
+                "name": name,
+                "language": "en" if english else "sr",
+                "script": script,
+                "created_at": created,
+                "sms_opt_out": False,
+            }
+        )
         identities.append({"contact_id": cid, "kind": kind, "value": value, "created_at": created})
         counters[created.year] = counters.get(created.year, 0) + 1
         first_response = created + timedelta(minutes=rng.lognormvariate(4.0, 1.1))
         answered = first_response < now and rng.random() < 0.97
         resolved = created + timedelta(hours=rng.lognormvariate(2.5, 1.2))
         is_resolved = answered and resolved < now and (age > 3 * 86400 or rng.random() < 0.6)
-        status = "closed" if is_resolved and age > 14 * 86400 else "resolved" if is_resolved else (
-            rng.choice(["open", "pending", "open"]) if answered else "new")
+        status = (
+            "closed"
+            if is_resolved and age > 14 * 86400
+            else "resolved"
+            if is_resolved
+            else (rng.choice(["open", "pending", "open"]) if answered else "new")
+        )
         priority = rng.choices(["low", "normal", "high", "urgent"], [15, 65, 15, 5])[0]
         confident = rng.random() < 0.85
         queue = CATEGORY_QUEUES[category] if confident else "triage"
         seq = 1
-        messages.append({"id": message_id + len(messages), "ticket_id": tid, "seq": 1, "direction": "inbound",
-                         "kind": "message", "channel": channel, "contact_id": cid, "text": body,
-                         "created_at": created, "meta": {}})
+        messages.append(
+            {
+                "id": message_id + len(messages),
+                "ticket_id": tid,
+                "seq": 1,
+                "direction": "inbound",
+                "kind": "message",
+                "channel": channel,
+                "contact_id": cid,
+                "text": body,
+                "created_at": created,
+                "meta": {},
+            }
+        )
         if answered:
             seq = 2
-            messages.append({"id": message_id + len(messages), "ticket_id": tid, "seq": 2,
-                             "direction": "outbound", "kind": "reply", "channel": channel,
-                             "agent_id": rng.choice(agent_ids) if agent_ids else None,
-                             "text": REPLIES["en" if english else "sr"], "created_at": first_response,
-                             "delivery_state": "sent", "meta": {}})
-        tickets.append({
-            "id": tid, "reference": f"HD-{created.year}-{counters[created.year]:06d}",
-            "subject": subject[:300], "status": status, "priority": priority, "channel": channel,
-            "category": category if confident else "other", "queue": queue,
-            "assignee_id": rng.choice(agent_ids) if answered and agent_ids else None,
-            "contact_id": cid, "language": "en" if english else "sr", "script": script,
-            "triage_confidence": round(rng.uniform(0.6, 0.99) if confident else rng.uniform(0.1, 0.45), 3),
-            "complaint": category == "complaints", "created_at": created,
-            "updated_at": max(created, first_response if answered else created),
-            "first_response_at": first_response if answered else None,
-            "resolved_at": resolved if is_resolved else None,
-            "closed_at": resolved if status == "closed" else None,
-            "first_response_due_at": created + timedelta(hours=8),
-            "resolution_due_at": created + timedelta(hours=72),
-            "sla_paused_seconds": 0, "deflected": channel == "chat" and not answered and rng.random() < 0.5,
-            "kb_suggested": channel == "chat" and rng.random() < 0.4, "last_seq": seq,
-            "reply_token": secrets.token_hex(12),
-        })
+            messages.append(
+                {
+                    "id": message_id + len(messages),
+                    "ticket_id": tid,
+                    "seq": 2,
+                    "direction": "outbound",
+                    "kind": "reply",
+                    "channel": channel,
+                    "agent_id": rng.choice(agent_ids) if agent_ids else None,
+                    "text": REPLIES["en" if english else "sr"],
+                    "created_at": first_response,
+                    "delivery_state": "sent",
+                    "meta": {},
+                }
+            )
+        tickets.append(
+            {
+                "id": tid,
+                "reference": f"HD-{created.year}-{counters[created.year]:06d}",
+                "subject": subject[:300],
+                "status": status,
+                "priority": priority,
+                "channel": channel,
+                "category": category if confident else "other",
+                "queue": queue,
+                "assignee_id": rng.choice(agent_ids) if answered and agent_ids else None,
+                "contact_id": cid,
+                "language": "en" if english else "sr",
+                "script": script,
+                "triage_confidence": round(
+                    rng.uniform(0.6, 0.99) if confident else rng.uniform(0.1, 0.45), 3
+                ),
+                "complaint": category == "complaints",
+                "created_at": created,
+                "updated_at": max(created, first_response if answered else created),
+                "first_response_at": first_response if answered else None,
+                "resolved_at": resolved if is_resolved else None,
+                "closed_at": resolved if status == "closed" else None,
+                "first_response_due_at": created + timedelta(hours=8),
+                "resolution_due_at": created + timedelta(hours=72),
+                "sla_paused_seconds": 0,
+                "deflected": channel == "chat" and not answered and rng.random() < 0.5,
+                "kb_suggested": channel == "chat" and rng.random() < 0.4,
+                "last_seq": seq,
+                "reply_token": secrets.token_hex(12),
+            }
+        )
     return {Contact: contacts, ContactIdentity: identities, Ticket: tickets, Message: messages}
 
 

@@ -52,7 +52,9 @@ class SocketIOPublisher:
 
     def publish(self, event: Event) -> None:
         try:
-            self.socketio.emit(event.type, event.payload(), to=event.room, namespace=event.namespace)
+            self.socketio.emit(
+                event.type, event.payload(), to=event.room, namespace=event.namespace
+            )
         except Exception:  # an event is a notification: the committed change stands without it
             log.exception("could not publish %s to %s", event.type, event.room)
 

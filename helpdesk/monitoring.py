@@ -21,9 +21,13 @@ class StoreCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         tickets = GaugeMetricFamily(
-            "helpdesk_tickets", "Tickets by status, channel and queue", labels=["status", "channel", "queue"]
+            "helpdesk_tickets",
+            "Tickets by status, channel and queue",
+            labels=["status", "channel", "queue"],
         )
-        outbox = GaugeMetricFamily("helpdesk_outbox_items", "Outbox items by status", labels=["status"])
+        outbox = GaugeMetricFamily(
+            "helpdesk_outbox_items", "Outbox items by status", labels=["status"]
+        )
         with self.svc.db.session() as s:
             rows = s.execute(
                 select(Ticket.status, Ticket.channel, Ticket.queue, func.count()).group_by(
@@ -44,7 +48,9 @@ def init_metrics(app: Flask, svc: Services) -> None:
     registry = CollectorRegistry()
     registry.register(StoreCollector(svc))
     requests_total = Counter(
-        "helpdesk_http_requests", "HTTP requests by blueprint and status", ["blueprint", "status"],
+        "helpdesk_http_requests",
+        "HTTP requests by blueprint and status",
+        ["blueprint", "status"],
         registry=registry,
     )
 

@@ -15,7 +15,9 @@ class Envelope:
     channel: str
     ticket_reference: str
     subject: str
-    to_address: str | None  # the contact's identity on this channel (email, E.164 phone, chat token)
+    to_address: (
+        str | None
+    )  # the contact's identity on this channel (email, E.164 phone, chat token)
     to_name: str | None
     text: str
     html: str | None
@@ -26,7 +28,9 @@ class Envelope:
     reply_token: str = ""
     agent_name: str | None = None
     links: dict[str, str] = field(default_factory=dict)
-    addresses: dict[str, str] = field(default_factory=dict)  # every identity of the contact, by kind
+    addresses: dict[str, str] = field(
+        default_factory=dict
+    )  # every identity of the contact, by kind
     payload: dict[str, Any] = field(default_factory=dict)  # what the operation that queued it added
     transcript: tuple[TranscriptLine, ...] = ()  # for kind "transcript": the conversation so far
 

@@ -24,7 +24,13 @@ from helpdesk.tickets.uow import unit_of_work
 log = logging.getLogger(__name__)
 
 STALE_CLAIM = timedelta(minutes=5)  # a worker that died mid-send: its items are taken again
-IDENTITY_FOR_CHANNEL = {"email": "email", "web": "email", "sms": "phone", "phone": "phone", "chat": "chat"}
+IDENTITY_FOR_CHANNEL = {
+    "email": "email",
+    "web": "email",
+    "sms": "phone",
+    "phone": "phone",
+    "chat": "chat",
+}
 
 
 def backoff(attempts: int) -> timedelta:
@@ -91,7 +97,8 @@ def build_envelope(svc: Services, session: Session, item: OutboxItem) -> Envelop
         channel=item.channel,
         ticket_reference=ticket.reference,
         subject=ticket.subject,
-        to_address=item.payload.get("to") or addresses.get(IDENTITY_FOR_CHANNEL.get(item.channel, "")),
+        to_address=item.payload.get("to")
+        or addresses.get(IDENTITY_FOR_CHANNEL.get(item.channel, "")),
         to_name=contact.name,
         text=message.text if message else "",
         html=message.html if message else None,
@@ -140,7 +147,9 @@ def mark_failed(svc: Services, item_id: int, error: str, *, retry: bool) -> None
             return
         item.status = "failed"
         ticket = uow.session.get_one(Ticket, item.ticket_id)
-        uow.audit(Actor.system("outbox"), "outbox.failed", ticket, after={"item": item.id, "error": error})
+        uow.audit(
+            Actor.system("outbox"), "outbox.failed", ticket, after={"item": item.id, "error": error}
+        )
         if item.message_id:
             message = uow.session.get_one(Message, item.message_id)
             message.delivery_state = "failed"

@@ -44,6 +44,7 @@ class Settings:
     smtp_relay_user: str | None = None
     smtp_relay_password: str | None = None
     smtp_relay_starttls: bool = False
+    smtp_relay_cafile: str | None = None  # a private CA that signed the relay's certificate
     max_message_bytes: int = 25 * 1024 * 1024
     max_attachment_bytes: int = 20 * 1024 * 1024
     reopen_days: int = 14

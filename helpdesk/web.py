@@ -5,7 +5,16 @@ from __future__ import annotations
 import hmac
 from pathlib import Path
 
-from flask import Blueprint, abort, current_app, redirect, request, send_file, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    request,
+    send_file,
+    send_from_directory,
+    url_for,
+)
 from flask_login import current_user
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -26,7 +35,10 @@ VENDOR = {"socket.io-client": "dist", "axe-core": ""}
 @public
 def home() -> Response:
     if current_user.is_authenticated:
-        if current_user.has_role("supervisor") and "supervisor.dashboard" in current_app.view_functions:
+        if (
+            current_user.has_role("supervisor")
+            and "supervisor.dashboard" in current_app.view_functions
+        ):
             return redirect(url_for("supervisor.dashboard"))
         if "console.index" in current_app.view_functions:
             return redirect(url_for("console.index"))
@@ -81,8 +93,10 @@ def attachment(attachment_id: int) -> Response:
         name, content_type = row.filename or f"attachment-{row.id}", row.content_type
     inline = content_type.startswith(("image/png", "image/jpeg", "image/gif", "audio/"))
     response = send_file(
-        path, mimetype=content_type if inline else "application/octet-stream",
-        as_attachment=not inline, download_name=name,
+        path,
+        mimetype=content_type if inline else "application/octet-stream",
+        as_attachment=not inline,
+        download_name=name,
     )
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -34,10 +34,19 @@ from helpdesk.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("HELPDESK_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("HELPDESK_TEST_REDIS_URL")
-REQUIRE_BROWSER = os.environ.get("HELPDESK_TEST_REQUIRE_BROWSER") == "1" or os.environ.get("CI") == "true"
+REQUIRE_BROWSER = (
+    os.environ.get("HELPDESK_TEST_REQUIRE_BROWSER") == "1" or os.environ.get("CI") == "true"
+)
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-quic", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-sync",
+]
 PASSWORD = "correct horse battery"
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday morning in Belgrade
 
@@ -133,8 +142,13 @@ def store(store_url: str, tmp_path: Path) -> Iterator[Services]:
 
 def add_agent(svc: Services, email: str, role: str = "agent", **fields: Any) -> int:
     with svc.db.transaction() as s:
-        agent = Agent(email=email, name=fields.pop("name", email.split("@")[0].title()), role=role,
-                      password_hash=hash_password(PASSWORD), **fields)
+        agent = Agent(
+            email=email,
+            name=fields.pop("name", email.split("@")[0].title()),
+            role=role,
+            password_hash=hash_password(PASSWORD),
+            **fields,
+        )
         s.add(agent)
         s.flush()
         return agent.id
@@ -159,7 +173,9 @@ def login(client: Any, svc: Services, role: str = "agent", email: str | None = N
     agent_id = add_agent(svc, email, role)
     page = client.get("/login")
     token = _csrf(page.get_data(as_text=True))
-    response = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
+    )
     assert response.status_code == 302, response.get_data(as_text=True)
     return agent_id
 
@@ -215,7 +231,9 @@ class LiveServer:
             self._thread.join(timeout=10)
 
 
-def start_live_server(tmp_path: Path, database_url: str | None = None, **overrides: Any) -> LiveServer:
+def start_live_server(
+    tmp_path: Path, database_url: str | None = None, **overrides: Any
+) -> LiveServer:
     port = free_port()
     values: dict[str, Any] = {
         "port": port,

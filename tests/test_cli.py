@@ -15,12 +15,26 @@ import requests
 HELPDESK = [sys.executable, "-m", "helpdesk.cli"]
 
 
-def run(tmp_path: Path, *args: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {**os.environ, "HELPDESK_DATA_DIR": str(tmp_path / "var"), "HELPDESK_TRIAGE": "local",
-                   "HELPDESK_LOG_LEVEL": "WARNING", **env}
+def run(
+    tmp_path: Path, *args: str, stdin: str = "", **env: str
+) -> subprocess.CompletedProcess[str]:
+    environment = {
+        **os.environ,
+        "HELPDESK_DATA_DIR": str(tmp_path / "var"),
+        "HELPDESK_TRIAGE": "local",
+        "HELPDESK_LOG_LEVEL": "WARNING",
+        **env,
+    }
     environment.pop("HELPDESK_DATABASE_URL", None)
-    return subprocess.run([*HELPDESK, *args], input=stdin, capture_output=True, text=True,
-                          env=environment, timeout=300, check=False)
+    return subprocess.run(
+        [*HELPDESK, *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment,
+        timeout=300,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -31,8 +45,15 @@ def upgraded(tmp_path: Path) -> Path:
 
 
 def test_user_and_token_create(upgraded: Path, tmp_path: Path) -> None:
-    made = run(tmp_path, "user", "create", "Jelena@Helpdesk.localhost", "--role", "supervisor",
-               stdin="a long enough password\n")
+    made = run(
+        tmp_path,
+        "user",
+        "create",
+        "Jelena@Helpdesk.localhost",
+        "--role",
+        "supervisor",
+        stdin="a long enough password\n",
+    )
     assert made.returncode == 0 and "created supervisor jelena@helpdesk.localhost" in made.stdout
     assert "password" not in made.stdout  # given on stdin, never echoed
     generated = run(tmp_path, "user", "create", "marko@helpdesk.localhost")
@@ -49,7 +70,10 @@ def test_user_and_token_create(upgraded: Path, tmp_path: Path) -> None:
 def test_demo_data_and_check(upgraded: Path, tmp_path: Path) -> None:
     result = run(tmp_path, "demo-data", "--tickets", "300", "--weeks", "4", "--seed", "7")
     assert result.returncode == 0, result.stderr
-    assert "supervisor@helpdesk.localhost" in result.stdout and "agent@helpdesk.localhost" in result.stdout
+    assert (
+        "supervisor@helpdesk.localhost" in result.stdout
+        and "agent@helpdesk.localhost" in result.stdout
+    )
     again = run(tmp_path, "demo-data", "--if-empty")
     assert "already loaded" in again.stdout
     check = run(tmp_path, "check")
@@ -70,11 +94,17 @@ def test_serve_answers_health_and_login(upgraded: Path, tmp_path: Path) -> None:
     from tests.conftest import free_port
 
     port = free_port()
-    env = {**os.environ, "HELPDESK_DATA_DIR": str(tmp_path / "var"), "HELPDESK_PORT": str(port),
-           "HELPDESK_SMTP_PORT": str(free_port()), "HELPDESK_TRIAGE": "local",
-           "HELPDESK_LOG_LEVEL": "WARNING"}
-    proc = subprocess.Popen([*HELPDESK, "serve"], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    env = {
+        **os.environ,
+        "HELPDESK_DATA_DIR": str(tmp_path / "var"),
+        "HELPDESK_PORT": str(port),
+        "HELPDESK_SMTP_PORT": str(free_port()),
+        "HELPDESK_TRIAGE": "local",
+        "HELPDESK_LOG_LEVEL": "WARNING",
+    }
+    proc = subprocess.Popen(
+        [*HELPDESK, "serve"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     try:
         health: dict[str, Any] = {}
         for _ in range(200):
@@ -88,8 +118,11 @@ def test_serve_answers_health_and_login(upgraded: Path, tmp_path: Path) -> None:
         assert health == {"status": "ok", "database": "ok"}
         page = requests.get(f"http://127.0.0.1:{port}/login", timeout=5)
         assert page.status_code == 200 and 'name="password"' in page.text
-        form = requests.post(f"http://127.0.0.1:{port}/api/v1/tickets", timeout=10, json={
-            "contact": {"name": "A", "email": "a@example.rs"}, "subject": "s", "body": "b"})
+        form = requests.post(
+            f"http://127.0.0.1:{port}/api/v1/tickets",
+            timeout=10,
+            json={"contact": {"name": "A", "email": "a@example.rs"}, "subject": "s", "body": "b"},
+        )
         assert form.status_code == 201 and json.loads(form.text)["reference"].startswith("HD-")
     finally:
         proc.terminate()

@@ -22,8 +22,9 @@ MESSAGES = {
 
 
 class ApiError(Exception):
-    def __init__(self, status: int, message: str | None = None, code: str | None = None,
-                 details: Any = None) -> None:
+    def __init__(
+        self, status: int, message: str | None = None, code: str | None = None, details: Any = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code or MESSAGES[status][0]
@@ -31,10 +32,13 @@ class ApiError(Exception):
         self.details = details
 
 
-def error_response(status: int, message: str | None = None, code: str | None = None,
-                   details: Any = None) -> tuple[Response, int]:
-    body: dict[str, Any] = {"code": code or MESSAGES.get(status, ("error", ""))[0],
-                            "message": message or MESSAGES.get(status, ("", "Error"))[1]}
+def error_response(
+    status: int, message: str | None = None, code: str | None = None, details: Any = None
+) -> tuple[Response, int]:
+    body: dict[str, Any] = {
+        "code": code or MESSAGES.get(status, ("error", ""))[0],
+        "message": message or MESSAGES.get(status, ("", "Error"))[1],
+    }
     if details is not None:
         body["details"] = details
     return jsonify({"error": body}), status

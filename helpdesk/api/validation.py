@@ -20,8 +20,14 @@ def json_body() -> dict[str, Any]:
     return body
 
 
-def text_field(body: dict[str, Any], name: str, *, required: bool = True, max_len: int = 10_000,
-               label: str | None = None) -> str | None:
+def text_field(
+    body: dict[str, Any],
+    name: str,
+    *,
+    required: bool = True,
+    max_len: int = 10_000,
+    label: str | None = None,
+) -> str | None:
     value = body.get(name)
     label = label or name
     if value is None or (isinstance(value, str) and not value.strip()):
@@ -31,7 +37,9 @@ def text_field(body: dict[str, Any], name: str, *, required: bool = True, max_le
     if not isinstance(value, str):
         raise ApiError(422, f"'{label}' must be a string.", details={"field": label})
     if len(value) > max_len:
-        raise ApiError(422, f"'{label}' is longer than {max_len} characters.", details={"field": label})
+        raise ApiError(
+            422, f"'{label}' is longer than {max_len} characters.", details={"field": label}
+        )
     return value.strip()
 
 
@@ -40,7 +48,9 @@ def choice_field(body: dict[str, Any], name: str, choices: tuple[str, ...]) -> s
     if value is None:
         return None
     if value not in choices:
-        raise ApiError(422, f"'{name}' must be one of: {', '.join(choices)}.", details={"field": name})
+        raise ApiError(
+            422, f"'{name}' must be one of: {', '.join(choices)}.", details={"field": name}
+        )
     return str(value)
 
 

@@ -85,8 +85,11 @@ def create_ticket() -> tuple[Response, int]:
     body = json_body()
     contact = body.get("contact")
     if not isinstance(contact, dict):
-        raise ApiError(422, "'contact' must be an object with name and email or phone.",
-                       details={"field": "contact"})
+        raise ApiError(
+            422,
+            "'contact' must be an object with name and email or phone.",
+            details={"field": "contact"},
+        )
     name = text_field(contact, "name", max_len=200, label="contact.name")
     email = text_field(contact, "email", required=False, max_len=320, label="contact.email")
     phone = text_field(contact, "phone", required=False, max_len=40, label="contact.phone")
@@ -94,17 +97,30 @@ def create_ticket() -> tuple[Response, int]:
     text = text_field(body, "body", max_len=50_000)
     language = choice_field(body, "language", ("sr", "sr-Latn", "sr-Cyrl", "en"))
     if not email and not phone:
-        raise ApiError(422, "Give 'contact.email' or 'contact.phone' so that we can answer.",
-                       details={"field": "contact.email"})
+        raise ApiError(
+            422,
+            "Give 'contact.email' or 'contact.phone' so that we can answer.",
+            details={"field": "contact.email"},
+        )
     sender = Identity("email", email) if email else Identity("phone", phone or "")
     extra = (Identity("phone", phone),) if email and phone else ()
     lang, script = _language(language)
     svc = current_services()
     try:
-        result = receive_inbound(svc, InboundMessage(
-            channel="web", sender=sender, sender_name=name, subject=subject or "", text=text or "",
-            language=lang, script=script, extra_identities=extra, wants_acknowledgement=True,
-        ))
+        result = receive_inbound(
+            svc,
+            InboundMessage(
+                channel="web",
+                sender=sender,
+                sender_name=name,
+                subject=subject or "",
+                text=text or "",
+                language=lang,
+                script=script,
+                extra_identities=extra,
+                wants_acknowledgement=True,
+            ),
+        )
     except InvalidChange as exc:
         raise ApiError(422, f"contact: {exc}.", details={"field": "contact"}) from None
     with svc.db.session() as s:
@@ -151,7 +167,9 @@ def list_tickets() -> Response:
         if q := request.args.get("q"):
             stmt = apply_text_search(stmt, s, q)
         total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        rows = s.scalars(stmt.order_by(Ticket.id.desc()).limit(per_page).offset((page - 1) * per_page))
+        rows = s.scalars(
+            stmt.order_by(Ticket.id.desc()).limit(per_page).offset((page - 1) * per_page)
+        )
         tickets = [ticket_dict(t) for t in rows]
     return jsonify({"tickets": tickets, "page": page, "per_page": per_page, "total": total})
 
@@ -162,9 +180,14 @@ def show_ticket(reference: str) -> Response:
     svc = current_services()
     with svc.db.session() as s:
         ticket = get_ticket(s, reference)
-        agents = {a.id: a for a in s.scalars(
-            select(Agent).join(Message, Message.agent_id == Agent.id).where(Message.ticket_id == ticket.id)
-        )}
+        agents = {
+            a.id: a
+            for a in s.scalars(
+                select(Agent)
+                .join(Message, Message.agent_id == Agent.id)
+                .where(Message.ticket_id == ticket.id)
+            )
+        }
         data = ticket_dict(ticket)
         data["messages"] = [message_dict(m, agents.get(m.agent_id or 0)) for m in ticket.messages]
     return jsonify(data)
@@ -224,7 +247,11 @@ def post_message(reference: str) -> tuple[Response, int]:
         raise ApiError(422, "'internal' must be true or false.", details={"field": "internal"})
     svc = current_services()
     actor = Actor.agent(api_agent().id)
-    ref = add_note(svc, reference, actor, text) if internal else reply_to_ticket(svc, reference, actor, text)
+    ref = (
+        add_note(svc, reference, actor, text)
+        if internal
+        else reply_to_ticket(svc, reference, actor, text)
+    )
     with svc.db.session() as s:
         message = s.get_one(Message, ref.message_id)
         return jsonify(message_dict(message, s.get(Agent, actor.id))), 201

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
+from functools import cache
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -15,8 +16,12 @@ from helpdesk.models import Agent, AgentSession, ApiToken
 LOCK_AFTER = 5  # failed logins in a row
 LOCK_FOR = timedelta(minutes=5)
 SESSION_IDLE = timedelta(hours=12)
-# Checked against when the email is unknown, so a wrong email costs as much time as a wrong password.
-_DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Checked when the email is unknown: a wrong email costs as much time as a wrong password."""
+    return generate_password_hash("not-a-password", method="scrypt")
 
 
 def hash_password(password: str) -> str:
@@ -31,7 +36,7 @@ def authenticate(s: Session, email: str, password: str, now: datetime) -> Agent 
     """The agent for these credentials, or None; counts failures and locks the account briefly."""
     agent = s.scalar(select(Agent).where(Agent.email == email.strip().lower()))
     if agent is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if agent.locked_until is not None and agent.locked_until > now:
         return None

@@ -17,8 +17,14 @@ COMMAND_MODULES = [
 ]
 
 
-@click.group(cls=FlaskGroup, create_app=make_app, add_default_commands=False,
-             add_version_option=False, load_dotenv=False, set_debug_flag=False)
+@click.group(
+    cls=FlaskGroup,
+    create_app=make_app,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+    set_debug_flag=False,
+)
 def cli() -> None:
     """Helpdesk: support center for government digital services."""
 

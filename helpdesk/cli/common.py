@@ -19,8 +19,9 @@ def services() -> Services:
     return svc
 
 
-def start_background(svc: Services, *, include: set[str] | None = None,
-                     exclude: set[str] | None = None) -> list[object]:
+def start_background(
+    svc: Services, *, include: set[str] | None = None, exclude: set[str] | None = None
+) -> list[object]:
     started = []
     for service in svc.background:
         if (include is None or service.name in include) and service.name not in (exclude or set()):

@@ -50,8 +50,12 @@ def serve(host: str | None, port: int | None) -> None:
     os.environ.pop("FLASK_RUN_FROM_CLI", None)
     try:
         get_socketio(app).run(
-            app, host=host or settings.host, port=port or settings.port,
-            allow_unsafe_werkzeug=True, use_reloader=False, log_output=False,
+            app,
+            host=host or settings.host,
+            port=port or settings.port,
+            allow_unsafe_werkzeug=True,
+            use_reloader=False,
+            log_output=False,
         )
     finally:
         _stop()
@@ -80,7 +84,9 @@ def user() -> None:
 @click.option("--name", default=None, help="Display name (default: the part before @).")
 @click.option("--editor", is_flag=True, help="May write knowledge-base articles.")
 @click.option("--queue", "queues", multiple=True, help="Queue to join (repeatable).")
-def user_create(email: str, role: str, name: str | None, editor: bool, queues: tuple[str, ...]) -> None:
+def user_create(
+    email: str, role: str, name: str | None, editor: bool, queues: tuple[str, ...]
+) -> None:
     """Create an agent. The password is read from standard input, or generated and printed."""
     email = email.strip().lower()
     if "@" not in email:
@@ -95,8 +101,13 @@ def user_create(email: str, role: str, name: str | None, editor: bool, queues: t
     with svc.db.transaction() as s:
         if s.scalar(select(Agent).where(Agent.email == email)) is not None:
             raise click.UsageError(f"an agent with email {email} exists already")
-        agent = Agent(email=email, name=name or email.split("@")[0], role=role, is_editor=editor,
-                      password_hash=hash_password(password))
+        agent = Agent(
+            email=email,
+            name=name or email.split("@")[0],
+            role=role,
+            is_editor=editor,
+            password_hash=hash_password(password),
+        )
         for queue_name in queues:
             queue = s.scalar(select(Queue).where(Queue.name == queue_name))
             if queue is None:
@@ -139,7 +150,9 @@ def check() -> None:
         problems += not ok
         click.echo(f"[{'ok' if ok else 'FAIL'}] {what}{': ' + detail if detail else ''}")
 
-    report(True, "settings", f"data dir {settings.data_dir}, channels {', '.join(settings.channels)}")
+    report(
+        True, "settings", f"data dir {settings.data_dir}, channels {', '.join(settings.channels)}"
+    )
     probe = settings.data_dir / ".write-test"
     try:
         probe.write_text("ok")
@@ -151,9 +164,12 @@ def check() -> None:
         with svc.db.session() as s:
             s.execute(text("SELECT 1"))
         missing = pending_heads(svc.db)
-        report(not missing, f"database ({svc.db.dialect})",
-               "schema current" if not missing else "run `helpdesk db upgrade`")
-    except Exception as exc:  # report any connection failure, don't crash
+        report(
+            not missing,
+            f"database ({svc.db.dialect})",
+            "schema current" if not missing else "run `helpdesk db upgrade`",
+        )
+    except Exception as exc:  # noqa: BLE001 - report any connection failure, never crash
         report(False, f"database ({svc.db.dialect})", type(exc).__name__)
     if settings.redis_url:
         try:
@@ -161,7 +177,7 @@ def check() -> None:
 
             redis.Redis.from_url(settings.redis_url, socket_timeout=3).ping()
             report(True, "redis")
-        except Exception as exc:  # idem
+        except Exception as exc:  # noqa: BLE001 - idem
             report(False, "redis", type(exc).__name__)
     report(bool(svc.senders), "outbound channels", ", ".join(sorted(svc.senders)) or "none")
     click.echo(f"background services: {', '.join(s.name for s in svc.background) or 'none'}")

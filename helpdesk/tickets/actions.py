@@ -133,9 +133,7 @@ def merge_tickets(svc: Services, source_ref: str, target_ref: str, actor: Actor)
             select(Message).where(Message.ticket_id == source.id).order_by(Message.seq)
         ).all()
         # Step aside first so the (ticket_id, seq) unique key never sees two equal pairs.
-        s.execute(
-            update(Message).where(Message.ticket_id == source.id).values(seq=-Message.seq)
-        )
+        s.execute(update(Message).where(Message.ticket_id == source.id).values(seq=-Message.seq))
         for message in moved:
             target.last_seq += 1
             message.ticket_id = target.id
@@ -172,7 +170,11 @@ def merge_contacts(svc: Services, source_id: int, target_id: int, actor: Actor) 
             raise InvalidChange("that contact is already merged")
         move_contact(uow.session, source, target)
         uow.audit(
-            actor, "contact.merged", None, {"contact": source.id}, {"merged_into": target.id},
+            actor,
+            "contact.merged",
+            None,
+            {"contact": source.id},
+            {"merged_into": target.id},
             subject_id=source.id,
         )
 
@@ -196,7 +198,10 @@ def record_delivery(
             message.external_id = external_id
         ticket = message.ticket
         uow.audit(
-            Actor.system(message.channel), "message.delivery", ticket, before,
+            Actor.system(message.channel),
+            "message.delivery",
+            ticket,
+            before,
             {"delivery_state": state, "message_id": message.id, "error": error},
         )
         uow.emit(
@@ -300,8 +305,11 @@ def _announce_message(uow: UnitOfWork, ticket: Ticket, message: Message) -> None
 
 
 def open_ticket_count(session: Session, contact_id: int) -> int:
-    return session.scalar(
-        select(func.count(Ticket.id)).where(
-            Ticket.contact_id == contact_id, Ticket.status.in_(("new", "open", "pending"))
+    return (
+        session.scalar(
+            select(func.count(Ticket.id)).where(
+                Ticket.contact_id == contact_id, Ticket.status.in_(("new", "open", "pending"))
+            )
         )
-    ) or 0
+        or 0
+    )

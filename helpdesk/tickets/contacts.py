@@ -88,7 +88,9 @@ def move_contact(session: Session, source: Contact, target: Contact) -> None:
         .where(ContactIdentity.contact_id == source.id)
         .values(contact_id=target.id)
     )
-    session.execute(update(Ticket).where(Ticket.contact_id == source.id).values(contact_id=target.id))
+    session.execute(
+        update(Ticket).where(Ticket.contact_id == source.id).values(contact_id=target.id)
+    )
     session.execute(
         update(Message).where(Message.contact_id == source.id).values(contact_id=target.id)
     )

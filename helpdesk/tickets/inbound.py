@@ -50,7 +50,9 @@ def _receive(
     s = uow.session
     if msg.external_id:
         known = s.scalar(
-            select(Message).where(Message.channel == msg.channel, Message.external_id == msg.external_id)
+            select(Message).where(
+                Message.channel == msg.channel, Message.external_id == msg.external_id
+            )
         )
         if known is not None:
             return _duplicate(known)
@@ -66,7 +68,9 @@ def _receive(
         ticket = _open_ticket(uow, msg, contact, decision, related_id)
     elif msg.client_id:
         known = s.scalar(
-            select(Message).where(Message.ticket_id == ticket.id, Message.client_id == msg.client_id)
+            select(Message).where(
+                Message.ticket_id == ticket.id, Message.client_id == msg.client_id
+            )
         )
         if known is not None:
             return _duplicate(known)
@@ -105,7 +109,9 @@ def _receive(
     s.refresh(message, ["attachments"])
 
     actor = Actor.contact(contact.id)
-    uow.audit(actor, "message.received", ticket, after={"message_id": message.id, "seq": message.seq})
+    uow.audit(
+        actor, "message.received", ticket, after={"message_id": message.id, "seq": message.seq}
+    )
     if created and msg.wants_acknowledgement:
         uow.queue_outbound(ticket, msg.channel, "ack")
     data = ticket_dict(ticket)
@@ -160,7 +166,11 @@ def _thread(
         ticket.closed_at = None
         uow.svc.sla.on_status_change(ticket, before, "open", uow.now)
         uow.audit(
-            Actor.contact(contact.id), "ticket.reopened", ticket, {"status": before}, {"status": "open"}
+            Actor.contact(contact.id),
+            "ticket.reopened",
+            ticket,
+            {"status": before},
+            {"status": "open"},
         )
         return ticket, True, None
     return None, False, ticket.id

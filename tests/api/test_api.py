@@ -23,8 +23,12 @@ def auth(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-NEW = {"contact": {"name": "Milica Jovanović", "email": "milica@example.rs"},
-       "subject": "Ne mogu da platim taksu", "body": "Plaćanje karticom ne prolazi.", "language": "sr-Latn"}
+NEW = {
+    "contact": {"name": "Milica Jovanović", "email": "milica@example.rs"},
+    "subject": "Ne mogu da platim taksu",
+    "body": "Plaćanje karticom ne prolazi.",
+    "language": "sr-Latn",
+}
 
 
 def test_citizen_submits_a_ticket_without_token(client: Any) -> None:
@@ -36,17 +40,21 @@ def test_citizen_submits_a_ticket_without_token(client: Any) -> None:
     assert body["contact"]["name"] == "Milica Jovanović"
 
 
-@pytest.mark.parametrize(("payload", "status", "field"), [
-    ({**NEW, "contact": {"name": "X"}}, 422, "contact.email"),
-    ({**NEW, "subject": ""}, 422, "subject"),
-    ({**NEW, "body": 42}, 422, "body"),
-    ({**NEW, "contact": "me"}, 422, "contact"),
-    ({**NEW, "contact": {"name": "X", "email": "nope"}}, 422, "contact"),
-    ({**NEW, "language": "de"}, 422, "language"),
-    ([1, 2], 422, None),
-])
-def test_invalid_ticket_bodies_get_json_errors(client: Any, payload: Any, status: int,
-                                               field: str | None) -> None:
+@pytest.mark.parametrize(
+    ("payload", "status", "field"),
+    [
+        ({**NEW, "contact": {"name": "X"}}, 422, "contact.email"),
+        ({**NEW, "subject": ""}, 422, "subject"),
+        ({**NEW, "body": 42}, 422, "body"),
+        ({**NEW, "contact": "me"}, 422, "contact"),
+        ({**NEW, "contact": {"name": "X", "email": "nope"}}, 422, "contact"),
+        ({**NEW, "language": "de"}, 422, "language"),
+        ([1, 2], 422, None),
+    ],
+)
+def test_invalid_ticket_bodies_get_json_errors(
+    client: Any, payload: Any, status: int, field: str | None
+) -> None:
     response = client.post("/api/v1/tickets", json=payload)
     assert response.status_code == status
     error = response.get_json()["error"]
@@ -86,21 +94,39 @@ def test_agent_works_a_ticket_through_the_api(client: Any, services: Services) -
     assert [t["reference"] for t in listed["tickets"]] == [ref] and listed["total"] == 1
     assert client.get(f"/api/v1/tickets?q={ref}", headers=auth(token)).get_json()["total"] == 1
 
-    patched = client.patch(f"/api/v1/tickets/{ref}", headers=auth(token), json={
-        "status": "open", "priority": "high", "queue": "payments", "category": "payments_fees",
-        "assignee": "agent-api@helpdesk.localhost"})
+    patched = client.patch(
+        f"/api/v1/tickets/{ref}",
+        headers=auth(token),
+        json={
+            "status": "open",
+            "priority": "high",
+            "queue": "payments",
+            "category": "payments_fees",
+            "assignee": "agent-api@helpdesk.localhost",
+        },
+    )
     assert patched.status_code == 200, patched.get_json()
     data = patched.get_json()
     assert (data["status"], data["priority"], data["queue"], data["category"]) == (
-        "open", "high", "payments", "payments_fees")
+        "open",
+        "high",
+        "payments",
+        "payments_fees",
+    )
     assert data["assignee_id"] is not None
 
-    reply = client.post(f"/api/v1/tickets/{ref}/messages", headers=auth(token),
-                        json={"body": "Poštovana, uplata je evidentirana."})
+    reply = client.post(
+        f"/api/v1/tickets/{ref}/messages",
+        headers=auth(token),
+        json={"body": "Poštovana, uplata je evidentirana."},
+    )
     assert reply.status_code == 201 and reply.get_json()["direction"] == "outbound"
     assert reply.get_json()["delivery_state"] == "queued"
-    note = client.post(f"/api/v1/tickets/{ref}/messages", headers=auth(token),
-                       json={"body": "Proveriti izvod.", "internal": True})
+    note = client.post(
+        f"/api/v1/tickets/{ref}/messages",
+        headers=auth(token),
+        json={"body": "Proveriti izvod.", "internal": True},
+    )
     assert note.get_json()["direction"] == "note"
 
     full = client.get(f"/api/v1/tickets/{ref}", headers=auth(token)).get_json()
@@ -109,11 +135,20 @@ def test_agent_works_a_ticket_through_the_api(client: Any, services: Services) -
     assert full["first_response_at"] is not None
 
 
-@pytest.mark.parametrize(("body", "message"), [
-    ({"status": "done"}, "status"), ({"priority": 5}, "priority"), ({"queue": "nowhere"}, "queue"),
-    ({"assignee": "ghost@x.rs"}, "assignee"), ({"colour": "red"}, "Unknown"), ({}, "Nothing"),
-])
-def test_patch_validation(client: Any, services: Services, body: dict[str, Any], message: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ({"status": "done"}, "status"),
+        ({"priority": 5}, "priority"),
+        ({"queue": "nowhere"}, "queue"),
+        ({"assignee": "ghost@x.rs"}, "assignee"),
+        ({"colour": "red"}, "Unknown"),
+        ({}, "Nothing"),
+    ],
+)
+def test_patch_validation(
+    client: Any, services: Services, body: dict[str, Any], message: str
+) -> None:
     token = token_for(services)
     ref = client.post("/api/v1/tickets", json=NEW).get_json()["reference"]
     response = client.patch(f"/api/v1/tickets/{ref}", headers=auth(token), json=body)
@@ -125,8 +160,12 @@ def test_message_validation(client: Any, services: Services) -> None:
     token = token_for(services)
     ref = client.post("/api/v1/tickets", json=NEW).get_json()["reference"]
     for body in ({"body": ""}, {"body": "x", "internal": "yes"}, {}):
-        assert client.post(f"/api/v1/tickets/{ref}/messages", headers=auth(token),
-                           json=body).status_code == 422
+        assert (
+            client.post(
+                f"/api/v1/tickets/{ref}/messages", headers=auth(token), json=body
+            ).status_code
+            == 422
+        )
 
 
 def test_ticket_form_is_rate_limited(client: Any, services: Services) -> None:
@@ -138,7 +177,9 @@ def test_ticket_form_is_rate_limited(client: Any, services: Services) -> None:
 def test_openapi_document(client: Any) -> None:
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")
-    assert {"/tickets", "/tickets/{reference}", "/tickets/{reference}/messages"} <= set(doc["paths"])
+    assert {"/tickets", "/tickets/{reference}", "/tickets/{reference}/messages"} <= set(
+        doc["paths"]
+    )
     assert set(doc["paths"]["/tickets/{reference}"]) >= {"get", "patch"}
 
 

@@ -21,6 +21,7 @@ def _modelled(obj: Any, name: str | None, type_: str, reflected: bool, compare_t
 def test_migrations_match_the_models(store: Services) -> None:
     with store.db.engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "include_object": _modelled})
+            connection, opts={"compare_type": True, "include_object": _modelled}
+        )
         diffs = compare_metadata(context, Base.metadata)
     assert diffs == [], diffs

@@ -34,10 +34,19 @@ class RecordingSender:
 
 def ticket_with_reply(svc: Services, text: str = "Odgovor") -> tuple[str, int]:
     agent = add_agent(svc, f"a{text}@helpdesk.localhost", name="Jelena")
-    first = receive_inbound(svc, InboundMessage(
-        channel="email", sender=Identity("email", "milica@example.rs"), sender_name="Milica",
-        subject="Lična karta", text="Kada mogu da podignem ličnu kartu?", external_id="<in-1@x>",
-        language="sr", script="cyrl"))
+    first = receive_inbound(
+        svc,
+        InboundMessage(
+            channel="email",
+            sender=Identity("email", "milica@example.rs"),
+            sender_name="Milica",
+            subject="Lična karta",
+            text="Kada mogu da podignem ličnu kartu?",
+            external_id="<in-1@x>",
+            language="sr",
+            script="cyrl",
+        ),
+    )
     ref = reply_to_ticket(svc, first.ticket_reference, Actor.agent(agent), text)
     return first.ticket_reference, ref.message_id
 
@@ -63,7 +72,9 @@ def test_dispatcher_sends_with_envelope_and_records_delivery(store: Services) ->
 def test_temporary_failure_retries_with_backoff_then_permanent_failure_is_visible(
     store: Services,
 ) -> None:
-    sender = RecordingSender(fail=[TemporaryFailure("relay down"), PermanentFailure("550 no such user")])
+    sender = RecordingSender(
+        fail=[TemporaryFailure("relay down"), PermanentFailure("550 no such user")]
+    )
     store.senders["email"] = sender
     _, message_id = ticket_with_reply(store)
     dispatcher = OutboxDispatcher(store)
@@ -91,8 +102,12 @@ def test_no_sender_for_a_channel_fails_visibly(store: Services) -> None:
 
 def test_competing_workers_claim_each_item_once(store: Services) -> None:
     agent = add_agent(store, "w@helpdesk.localhost")
-    first = receive_inbound(store, InboundMessage(
-        channel="email", sender=Identity("email", "x@example.rs"), subject="s", text="t"))
+    first = receive_inbound(
+        store,
+        InboundMessage(
+            channel="email", sender=Identity("email", "x@example.rs"), subject="s", text="t"
+        ),
+    )
     for i in range(40):
         reply_to_ticket(store, first.ticket_reference, Actor.agent(agent), f"odgovor {i}")
     claimed: list[int] = []

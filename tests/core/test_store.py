@@ -30,16 +30,26 @@ from helpdesk.tickets import (
 from tests.conftest import add_agent
 
 
-def email(sender: str, subject: str = "Pomoć oko naloga", text: str = "Ne mogu da se prijavim.",
-          **kw: object) -> InboundMessage:
-    return InboundMessage(channel="email", sender=Identity("email", sender), subject=subject, text=text,
-                          **kw)  # type: ignore[arg-type]
+def email(
+    sender: str,
+    subject: str = "Pomoć oko naloga",
+    text: str = "Ne mogu da se prijavim.",
+    **kw: object,
+) -> InboundMessage:
+    return InboundMessage(
+        channel="email", sender=Identity("email", sender), subject=subject, text=text, **kw
+    )  # type: ignore[arg-type]
 
 
 def audit_actions(svc: Services, ticket_id: int) -> list[str]:
     with svc.db.session() as s:
-        return list(s.scalars(select(AuditEvent.action).where(AuditEvent.ticket_id == ticket_id)
-                              .order_by(AuditEvent.id)))
+        return list(
+            s.scalars(
+                select(AuditEvent.action)
+                .where(AuditEvent.ticket_id == ticket_id)
+                .order_by(AuditEvent.id)
+            )
+        )
 
 
 def test_one_contact_across_identities_and_channels(store: Services) -> None:
@@ -52,8 +62,12 @@ def test_one_contact_across_identities_and_channels(store: Services) -> None:
     assert identities == ["milica@example.rs"]  # lower-cased: one citizen, one identity
     assert first.ticket_reference != again.ticket_reference  # no thread hint: a new inquiry
 
-    phone = receive_inbound(store, InboundMessage(
-        channel="sms", sender=Identity("phone", "064 123 4567"), subject="", text="Zdravo"))
+    phone = receive_inbound(
+        store,
+        InboundMessage(
+            channel="sms", sender=Identity("phone", "064 123 4567"), subject="", text="Zdravo"
+        ),
+    )
     with store.db.session() as s:
         value = s.scalar(select(ContactIdentity.value).where(ContactIdentity.kind == "phone"))
         assert value == "+381641234567"  # E.164
@@ -61,13 +75,20 @@ def test_one_contact_across_identities_and_channels(store: Services) -> None:
         mail_contact = s.get_one(Ticket, first.ticket_id).contact_id
 
     merge_contacts(store, phone_contact, mail_contact, Actor.system("test"))
-    later = receive_inbound(store, InboundMessage(
-        channel="sms", sender=Identity("phone", "+381 64 1234567"), subject="", text="Opet ja"))
+    later = receive_inbound(
+        store,
+        InboundMessage(
+            channel="sms", sender=Identity("phone", "+381 64 1234567"), subject="", text="Opet ja"
+        ),
+    )
     with store.db.session() as s:
         assert s.get_one(Ticket, later.ticket_id).contact_id == mail_contact
         assert s.get_one(Ticket, phone.ticket_id).contact_id == mail_contact
-        kinds = sorted(s.scalars(select(ContactIdentity.kind)
-                                 .where(ContactIdentity.contact_id == mail_contact)))
+        kinds = sorted(
+            s.scalars(
+                select(ContactIdentity.kind).where(ContactIdentity.contact_id == mail_contact)
+            )
+        )
         assert kinds == ["email", "phone"]
         merged_audit = s.scalar(select(AuditEvent).where(AuditEvent.action == "contact.merged"))
         assert merged_audit is not None and merged_audit.before == {"contact": phone_contact}
@@ -76,35 +97,64 @@ def test_one_contact_across_identities_and_channels(store: Services) -> None:
 
 
 def test_bad_identities_are_refused(store: Services) -> None:
-    for identity in (Identity("email", "not-an-address"), Identity("phone", "call me"),
-                     Identity("fax", "123")):
+    for identity in (
+        Identity("email", "not-an-address"),
+        Identity("phone", "call me"),
+        Identity("fax", "123"),
+    ):
         with pytest.raises(InvalidChange):
-            receive_inbound(store, InboundMessage(channel="web", sender=identity, subject="x", text="y"))
+            receive_inbound(
+                store, InboundMessage(channel="web", sender=identity, subject="x", text="y")
+            )
     with store.db.session() as s:
         assert s.scalar(select(func.count(Ticket.id))) == 0
 
 
 def test_threading_by_every_hint_and_only_for_the_same_contact(store: Services) -> None:
     first = receive_inbound(store, email("a@example.rs", external_id="<m1@example.rs>"))
-    by_reference = receive_inbound(store, email(
-        "a@example.rs", subject=f"Re: [{first.ticket_reference}]", external_id="<m2@example.rs>",
-        hints=ThreadHints(ticket_reference=first.ticket_reference)))
-    by_message_id = receive_inbound(store, email(
-        "a@example.rs", subject="Re: Pomoć", external_id="<m3@example.rs>",
-        hints=ThreadHints(in_reply_to=("<m2@example.rs>",))))
+    by_reference = receive_inbound(
+        store,
+        email(
+            "a@example.rs",
+            subject=f"Re: [{first.ticket_reference}]",
+            external_id="<m2@example.rs>",
+            hints=ThreadHints(ticket_reference=first.ticket_reference),
+        ),
+    )
+    by_message_id = receive_inbound(
+        store,
+        email(
+            "a@example.rs",
+            subject="Re: Pomoć",
+            external_id="<m3@example.rs>",
+            hints=ThreadHints(in_reply_to=("<m2@example.rs>",)),
+        ),
+    )
     with store.db.session() as s:
         token = s.get_one(Ticket, first.ticket_id).reply_token
-    by_token = receive_inbound(store, email("a@example.rs", external_id="<m4@example.rs>",
-                                            hints=ThreadHints(reply_token=token)))
-    assert {by_reference.ticket_id, by_message_id.ticket_id, by_token.ticket_id} == {first.ticket_id}
+    by_token = receive_inbound(
+        store,
+        email("a@example.rs", external_id="<m4@example.rs>", hints=ThreadHints(reply_token=token)),
+    )
+    assert {by_reference.ticket_id, by_message_id.ticket_id, by_token.ticket_id} == {
+        first.ticket_id
+    }
     assert [first.seq, by_reference.seq, by_message_id.seq, by_token.seq] == [1, 2, 3, 4]
     assert not by_reference.created
 
     # Someone else quoting the same reference or token does not land on a stranger's ticket.
-    stranger = receive_inbound(store, email(
-        "b@example.rs", external_id="<x@example.rs>",
-        hints=ThreadHints(ticket_reference=first.ticket_reference, reply_token=token,
-                          in_reply_to=("<m1@example.rs>",))))
+    stranger = receive_inbound(
+        store,
+        email(
+            "b@example.rs",
+            external_id="<x@example.rs>",
+            hints=ThreadHints(
+                ticket_reference=first.ticket_reference,
+                reply_token=token,
+                in_reply_to=("<m1@example.rs>",),
+            ),
+        ),
+    )
     assert stranger.created and stranger.ticket_id != first.ticket_id
 
 
@@ -112,8 +162,14 @@ def test_the_same_message_delivered_twice_is_stored_once(store: Services) -> Non
     one = receive_inbound(store, email("a@example.rs", external_id="<same@example.rs>"))
     two = receive_inbound(store, email("a@example.rs", external_id="<same@example.rs>"))
     assert two.duplicate and two.message_id == one.message_id
-    chat = InboundMessage(channel="chat", sender=Identity("chat", "tok-1"), subject="", text="Hi",
-                          client_id="c-1", hints=ThreadHints(continue_open=True))
+    chat = InboundMessage(
+        channel="chat",
+        sender=Identity("chat", "tok-1"),
+        subject="",
+        text="Hi",
+        client_id="c-1",
+        hints=ThreadHints(continue_open=True),
+    )
     a = receive_inbound(store, chat)
     b = receive_inbound(store, chat)
     assert b.duplicate and b.message_id == a.message_id
@@ -123,8 +179,13 @@ def test_the_same_message_delivered_twice_is_stored_once(store: Services) -> Non
 
 def test_continue_open_threads_sms_onto_the_open_ticket(store: Services) -> None:
     def sms(text: str) -> InboundMessage:
-        return InboundMessage(channel="sms", sender=Identity("phone", "+381601234567"), subject="",
-                              text=text, hints=ThreadHints(continue_open=True))
+        return InboundMessage(
+            channel="sms",
+            sender=Identity("phone", "+381601234567"),
+            subject="",
+            text=text,
+            hints=ThreadHints(continue_open=True),
+        )
 
     first = receive_inbound(store, sms("Kada stiže pasoš?"))
     second = receive_inbound(store, sms("I još nešto"))
@@ -134,19 +195,25 @@ def test_continue_open_threads_sms_onto_the_open_ticket(store: Services) -> None
     assert third.created  # continue_open only continues open tickets
 
 
-def test_reply_to_closed_ticket_reopens_within_window_else_links_new_ticket(store: Services) -> None:
+def test_reply_to_closed_ticket_reopens_within_window_else_links_new_ticket(
+    store: Services,
+) -> None:
     first = receive_inbound(store, email("a@example.rs", external_id="<c1@x>"))
     set_status(store, first.ticket_reference, Actor.system("test"), "closed")
     store.clock.advance(days=store.settings.reopen_days - 1)  # type: ignore[attr-defined]
-    reopened = receive_inbound(store, email("a@example.rs", external_id="<c2@x>",
-                                            hints=ThreadHints(in_reply_to=("<c1@x>",))))
+    reopened = receive_inbound(
+        store,
+        email("a@example.rs", external_id="<c2@x>", hints=ThreadHints(in_reply_to=("<c1@x>",))),
+    )
     assert reopened.reopened and reopened.ticket_id == first.ticket_id
     with store.db.session() as s:
         assert s.get_one(Ticket, first.ticket_id).status == "open"
     set_status(store, first.ticket_reference, Actor.system("test"), "closed")
     store.clock.advance(days=store.settings.reopen_days + 1)  # type: ignore[attr-defined]
-    late = receive_inbound(store, email("a@example.rs", external_id="<c3@x>",
-                                        hints=ThreadHints(in_reply_to=("<c1@x>",))))
+    late = receive_inbound(
+        store,
+        email("a@example.rs", external_id="<c3@x>", hints=ThreadHints(in_reply_to=("<c1@x>",))),
+    )
     assert late.created and late.ticket_id != first.ticket_id
     with store.db.session() as s:
         assert s.get_one(Ticket, late.ticket_id).related_ticket_id == first.ticket_id
@@ -162,7 +229,7 @@ def test_references_are_unique_with_16_concurrent_writers(store: Services) -> No
             for i in range(5):
                 r = receive_inbound(store, email(f"citizen{n}@example.rs", text=f"pitanje {i}"))
                 results.append(r.ticket_reference)
-        except BaseException as exc:  # collected and asserted below
+        except BaseException as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 
     threads = [threading.Thread(target=worker, args=(n,)) for n in range(16)]
@@ -192,22 +259,35 @@ def test_every_change_writes_an_audit_row(store: Services) -> None:
     merge_tickets(store, second.ticket_reference, ref, actor)
     actions = audit_actions(store, first.ticket_id)
     assert actions == [
-        "ticket.created", "message.received", "ticket.assigned", "ticket.priority_changed",
-        "ticket.category_changed", "ticket.queue_changed", "message.note", "message.outbound",
-        "ticket.status_changed", "ticket.status_changed", "ticket.merged_from",
+        "ticket.created",
+        "message.received",
+        "ticket.assigned",
+        "ticket.priority_changed",
+        "ticket.category_changed",
+        "ticket.queue_changed",
+        "message.note",
+        "message.outbound",
+        "ticket.status_changed",
+        "ticket.status_changed",
+        "ticket.merged_from",
     ]
     with store.db.session() as s:
         change = s.scalar(select(AuditEvent).where(AuditEvent.action == "ticket.category_changed"))
         assert change is not None
         assert (change.before, change.after, change.actor_agent_id) == (
-            {"category": "other"}, {"category": "account_login"}, agent)
+            {"category": "other"},
+            {"category": "account_login"},
+            agent,
+        )
         ticket = s.get_one(Ticket, first.ticket_id)
         assert [m.seq for m in ticket.messages] == [1, 2, 3, 4]  # the merged message came last
         assert ticket.first_response_at is not None
         assert s.get_one(Ticket, second.ticket_id).status == "closed"
 
 
-def test_reply_queues_outbox_in_the_same_transaction_and_events_after_commit(store: Services) -> None:
+def test_reply_queues_outbox_in_the_same_transaction_and_events_after_commit(
+    store: Services,
+) -> None:
     agent = add_agent(store, "marko@helpdesk.localhost")
     first = receive_inbound(store, email("a@example.rs", wants_acknowledgement=True))
     store.publisher.events.clear()  # type: ignore[attr-defined]

@@ -32,7 +32,9 @@ def test_login_rotates_the_session_and_logout_revokes_it(client: Any, services: 
     other = client.application.test_client()
     post_login(other, "jelena@helpdesk.localhost", PASSWORD)
     assert other.get_cookie("helpdesk_session").value != first
-    token = csrf_token_from(client.get("/no-such-page").get_data(as_text=True))  # has the logout form
+    token = csrf_token_from(
+        client.get("/no-such-page").get_data(as_text=True)
+    )  # has the logout form
     client.post("/logout", data={"csrf_token": token})
     replay = client.application.test_client()
     replay.set_cookie("helpdesk_session", first)
@@ -50,7 +52,9 @@ def test_wrong_password_then_lockout(client: Any, services: Services) -> None:
 
 
 def test_login_is_throttled_per_address(client: Any, services: Services) -> None:
-    statuses = [post_login(client, f"x{i}@helpdesk.localhost", "nope").status_code for i in range(11)]
+    statuses = [
+        post_login(client, f"x{i}@helpdesk.localhost", "nope").status_code for i in range(11)
+    ]
     assert statuses[:10] == [401] * 10 and statuses[10] == 429
 
 
@@ -63,8 +67,10 @@ def test_forms_need_a_csrf_token(client: Any, services: Services) -> None:
 def test_open_redirect_is_refused(client: Any, services: Services) -> None:
     add_agent(services, "ivan@helpdesk.localhost")
     token = csrf_token_from(client.get("/login").get_data(as_text=True))
-    response = client.post("/login?next=https://evil.example/", data={
-        "email": "ivan@helpdesk.localhost", "password": PASSWORD, "csrf_token": token})
+    response = client.post(
+        "/login?next=https://evil.example/",
+        data={"email": "ivan@helpdesk.localhost", "password": PASSWORD, "csrf_token": token},
+    )
     assert response.status_code == 302 and "evil.example" not in response.headers["Location"]
 
 
@@ -91,7 +97,9 @@ def test_every_view_needs_login_unless_allow_listed(app: Any, client: Any) -> No
         view = app.view_functions[rule.endpoint]
         if rule.endpoint in {"static", "web.vendor"} or getattr(view, "_public", False):
             continue
-        url = rule.build({arg: _sample(rule, arg) for arg in rule.arguments}, append_unknown=False)[1]
+        url = rule.build({arg: _sample(rule, arg) for arg in rule.arguments}, append_unknown=False)[
+            1
+        ]
         method = "GET" if "GET" in rule.methods else sorted(rule.methods - {"OPTIONS", "HEAD"})[0]
         response = client.open(url, method=method)
         assert response.status_code in (302, 400, 401), (rule.rule, response.status_code)
@@ -104,10 +112,15 @@ def test_every_view_needs_login_unless_allow_listed(app: Any, client: Any) -> No
 def test_supervisor_views_refuse_agents(app: Any, client: Any, services: Services) -> None:
     """Every view whose endpoint belongs to the supervisor area answers 403 to a plain agent."""
     login(client, services, "agent")
-    supervisor_rules = [r for r in app.url_map.iter_rules()
-                        if r.endpoint.startswith("supervisor.") and "GET" in r.methods]
+    supervisor_rules = [
+        r
+        for r in app.url_map.iter_rules()
+        if r.endpoint.startswith("supervisor.") and "GET" in r.methods
+    ]
     for rule in supervisor_rules:
-        url = rule.build({arg: _sample(rule, arg) for arg in rule.arguments}, append_unknown=False)[1]
+        url = rule.build({arg: _sample(rule, arg) for arg in rule.arguments}, append_unknown=False)[
+            1
+        ]
         assert client.get(url).status_code == 403, rule.rule
 
 
@@ -118,8 +131,10 @@ def _sample(rule: Any, arg: str) -> Any:
 
 def test_health_and_metrics(client: Any) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok", "database": "ok"}
-    client.post("/api/v1/tickets", json={"contact": {"name": "A", "email": "a@example.rs"},
-                                         "subject": "s", "body": "b"})
+    client.post(
+        "/api/v1/tickets",
+        json={"contact": {"name": "A", "email": "a@example.rs"}, "subject": "s", "body": "b"},
+    )
     body = client.get("/metrics").get_data(as_text=True)
     assert 'helpdesk_tickets{channel="web",queue="triage",status="new"} 1.0' in body
     assert "helpdesk_http_requests_total" in body
