@@ -11,9 +11,7 @@ from helpdesk.tickets import Actor, Identity, InboundMessage, add_note, receive_
 
 
 def open_ticket(svc: Services, sender: str, subject: str, text: str) -> str:
-    msg = InboundMessage(
-        channel="email", sender=Identity("email", sender), subject=subject, text=text
-    )
+    msg = InboundMessage(channel="email", sender=Identity("email", sender), subject=subject, text=text)
     return receive_inbound(svc, msg).ticket_reference
 
 
@@ -53,9 +51,7 @@ def test_bad_queries_never_fail(store: Services) -> None:
 
 def test_best_match_first(store: Services) -> None:
     weak = open_ticket(store, "e@example.rs", "Pitanje o uplati", "Kako da platim taksu?")
-    strong = open_ticket(
-        store, "f@example.rs", "Taksa taksa", "Taksa za pasoš, taksa za ličnu kartu."
-    )
+    strong = open_ticket(store, "f@example.rs", "Taksa taksa", "Taksa za pasoš, taksa za ličnu kartu.")
     with store.db.session() as s:
         ids = search_ticket_ids(s, "taksa", limit=10)
         ref_of = dict(s.execute(select(Ticket.id, Ticket.reference)).all())

@@ -27,9 +27,7 @@ def test_api_search_finds_cyrillic_article_from_latin_without_diacritics(kb_clie
 def test_api_hides_drafts_and_filters_language(kb_client, services: Services, starter):
     from helpdesk.kb.store import ArticleInput, save_article
 
-    save_article(
-        services, ArticleInput("Tajni nacrt o lozinki", "Lozinka lozinka.", status="draft")
-    )
+    save_article(services, ArticleInput("Tajni nacrt o lozinki", "Lozinka lozinka.", status="draft"))
     r = kb_client.get("/api/v1/kb/search?q=tajni+nacrt+lozinka")
     assert all(x["title"] != "Tajni nacrt o lozinki" for x in r.get_json()["results"])
     r = kb_client.get("/api/v1/kb/search?q=password&lang=en")
@@ -67,13 +65,9 @@ def test_help_feedback_is_counted(kb_client, services: Services, starter):
         article_id = s.scalar(select(Article.id).where(Article.language == "en").limit(1))
     page = kb_client.get(f"/help/articles/{article_id}").get_data(as_text=True)
     token = csrf_token_from(page)
-    r = kb_client.post(
-        f"/help/articles/{article_id}/feedback", data={"helpful": "yes", "csrf_token": token}
-    )
+    r = kb_client.post(f"/help/articles/{article_id}/feedback", data={"helpful": "yes", "csrf_token": token})
     assert r.status_code == 302
-    r = kb_client.post(
-        f"/help/articles/{article_id}/feedback", data={"helpful": "no", "csrf_token": token}
-    )
+    r = kb_client.post(f"/help/articles/{article_id}/feedback", data={"helpful": "no", "csrf_token": token})
     assert (
         kb_client.post(
             f"/help/articles/{article_id}/feedback", data={"helpful": "maybe", "csrf_token": token}
@@ -165,7 +159,5 @@ def test_ticket_panel_suggests_articles_with_insert_buttons(kb_client, services:
     page = kb_client.get(f"/console/tickets/{res.ticket_reference}").get_data(as_text=True)
     assert "Suggested answers" in page
     assert "Zaboravio sam lozinku za nalog" in page  # the starter article's title
-    assert re.search(
-        r'data-kb-insert="Zaboravio sam lozinku za nalog: http[^"]+/help/articles/\d+"', page
-    )
+    assert re.search(r'data-kb-insert="Zaboravio sam lozinku za nalog: http[^"]+/help/articles/\d+"', page)
     assert "kb-panel.js" in page
