@@ -8,6 +8,7 @@ worker that stores what the webhooks accepted, and the call-back panel on ticket
 from __future__ import annotations
 
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from channels import dispatcher
 from channels.phone import console, webhooks
@@ -16,6 +17,7 @@ from channels.phone.sender import SmsSender
 from channels.phone.twilio_http import ApiBaseHttpClient
 from channels.phone.worker import PhoneWorker
 from helpdesk.extensions import csrf
+from helpdesk.navigation import add_nav_link
 from helpdesk.services import Services, TicketPanel
 
 CHANNELS = ("sms", "phone")  # a phone ticket is answered by SMS
@@ -46,3 +48,7 @@ def init_app(app: Flask, services: Services) -> None:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(console.bp)
     dispatcher.init_app(app, services)  # delivery of what the senders above send
+    if not phone.has_credentials:
+        add_nav_link(app, "phone_console.outbox", _l("SMS outbox"))
+    if settings.demo:
+        add_nav_link(app, "phone_console.simulator", _l("Phone simulator"))
