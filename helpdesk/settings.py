@@ -63,6 +63,7 @@ class Settings:
     # triage
     triage: str = "model"  # model | local
     triage_confidence_threshold: float = 0.45
+    triage_routes: str = ""  # "category=queue,..." over helpdesk.routing.DEFAULT_ROUTES
     # outbox
     outbox_max_attempts: int = 8
     outbox_poll_seconds: float = 2.0

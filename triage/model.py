@@ -43,7 +43,7 @@ class ModelConfig:
     min_df: int = 2
     # Out-of-scope threshold policy: the largest threshold whose in-scope accuracy on the
     # held-out split stays within `max_in_scope_loss` of the accuracy without abstaining.
-    max_in_scope_loss: float = 0.015
+    max_in_scope_loss: float = 0.005
 
 
 def softmax(scores: NDArray[np.floating], temperature: float) -> NDArray[np.float64]:
