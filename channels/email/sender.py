@@ -124,14 +124,17 @@ class EmailSender:
 
     def _relay(self, msg: EmailMessage, envelope_from: str, to: str) -> None:
         host, _, port = (self.settings.smtp_relay or "").rpartition(":")
+        smtp: smtplib.SMTP | None = None
         try:
-            with smtplib.SMTP(host or "127.0.0.1", int(port or 25), timeout=30) as smtp:
-                if self.settings.smtp_relay_starttls:
-                    smtp.starttls(context=ssl.create_default_context())
-                if self.settings.smtp_relay_user:
-                    password = self.settings.smtp_relay_password or ""
-                    smtp.login(self.settings.smtp_relay_user, password)
-                smtp.send_message(msg, from_addr=envelope_from, to_addrs=[to])
+            smtp = smtplib.SMTP(host or "127.0.0.1", int(port or 25), timeout=30)
+            if self.settings.smtp_relay_starttls:
+                cafile = self.settings.smtp_relay_cafile
+                smtp.starttls(context=ssl.create_default_context(cafile=cafile))
+            if self.settings.smtp_relay_user:
+                password = self.settings.smtp_relay_password or ""
+                smtp.login(self.settings.smtp_relay_user, password)
+            smtp.send_message(msg, from_addr=envelope_from, to_addrs=[to])
+            _quit_quietly(smtp)  # accepted: a lost QUIT reply changes nothing
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             if all(code >= 500 for code in codes):
@@ -143,6 +146,16 @@ class EmailSender:
             raise TemporaryFailure(f"relay answered {exc.smtp_code}") from exc
         except (OSError, smtplib.SMTPException) as exc:  # down, timeout, TLS, disconnect
             raise TemporaryFailure(f"relay unavailable ({type(exc).__name__})") from exc
+        finally:
+            if smtp is not None:
+                smtp.close()  # never wait for a QUIT reply on a broken (e.g. half-TLS) session
+
+
+def _quit_quietly(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        pass
 
 
 def write_eml(folder: Path, item_id: int, msg: EmailMessage) -> Path:

@@ -1,0 +1,103 @@
+"""The channel inside the real app: init_app, the background SMTP service, the console outbox page,
+the `smtp` command, and the SMTP session limits."""
+
+from __future__ import annotations
+
+import smtplib
+from pathlib import Path
+from typing import Any
+
+from channels.dispatcher import OutboxDispatcher
+from channels.email.sender import EmailSender
+from channels.email.server import COMMAND_LIMIT, SmtpService
+from helpdesk import create_app
+from helpdesk.models import Queue, Ticket
+from helpdesk.services import Services
+from helpdesk.tickets import Actor, assign_ticket
+from tests.channels.email.helpers import SUPPORT, MailClient, count, mail_services, tickets
+from tests.conftest import login
+
+
+def email_app(tmp_path: Path, **overrides: Any) -> tuple[Any, Services]:
+    svc = mail_services(tmp_path, channels=("channels.email",), smtp_port=0, **overrides)
+    return create_app(svc.settings, services=svc), svc
+
+
+def test_init_app_registers_sender_smtp_service_and_command(tmp_path: Path) -> None:
+    app, svc = email_app(tmp_path)
+    assert isinstance(svc.senders["email"], EmailSender)
+    [smtp] = [b for b in svc.background if b.name == "smtp"]
+    assert "smtp" in app.cli.commands
+    smtp.start()  # what `helpdesk serve` does in embedded mode
+    try:
+        assert isinstance(smtp, SmtpService)
+        reply = MailClient(smtp).send(
+            b"From: ana@example.rs\r\nTo: podrska@helpdesk.localhost\r\nSubject: Zdravo\r\n\r\nTekst\r\n",
+            "ana@example.rs",
+        )
+        assert "OK ticket HD-" in reply and count(svc, Ticket) == 1
+    finally:
+        smtp.stop()
+
+
+def test_console_shows_the_local_outbox_only_for_visible_tickets(tmp_path: Path) -> None:
+    app, svc = email_app(tmp_path)  # no relay configured: mail goes to <data_dir>/outbox
+    smtp = SmtpService(svc, "127.0.0.1", 0)
+    smtp.start()
+    try:
+        client_mail = MailClient(smtp)
+        client_mail.send(
+            b"From: ana@example.rs\r\nTo: podrska@helpdesk.localhost\r\nSubject: Prvo\r\n\r\nA\r\n",
+            "ana@example.rs",
+        )
+        client_mail.send(
+            b"From: bora@example.rs\r\nTo: podrska@helpdesk.localhost\r\nSubject: Drugo\r\n\r\nB\r\n",
+            "bora@example.rs",
+        )
+    finally:
+        smtp.stop()
+    assert OutboxDispatcher(svc).run_once() == 2
+    assert len(list((svc.settings.data_dir / "outbox").glob("*.eml"))) == 2
+    client = app.test_client()
+    agent = login(client, svc, "agent")
+    first, second = tickets(svc)
+    with svc.db.transaction() as s:  # the agent works a queue that holds neither ticket
+        s.add(Queue(name="elsewhere", title="Elsewhere"))
+    assign_ticket(svc, first.reference, Actor.system("test"), agent)
+    page = client.get("/console/email/outbox")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert first.reference in html and "ana@example.rs" in html
+    assert second.reference not in html and "bora@example.rs" not in html  # not theirs to see
+    assert "Primili smo" in html or "We received" in html
+
+
+def test_console_outbox_needs_a_login(tmp_path: Path) -> None:
+    app, _ = email_app(tmp_path)
+    response = app.test_client().get("/console/email/outbox")
+    assert response.status_code in (302, 401)
+
+
+def test_a_client_looping_on_commands_is_cut_off(mail: MailClient) -> None:
+    with smtplib.SMTP(mail.server.host, mail.server.port, timeout=30) as smtp:
+        smtp.ehlo()
+        codes = [smtp.noop()[0] for _ in range(COMMAND_LIMIT + 1)]
+    assert codes[:COMMAND_LIMIT] == [250] * COMMAND_LIMIT
+    assert codes[-1] == 421  # "too many" and the session is closed
+
+
+def test_too_many_recipients_are_refused_politely(mail: MailClient) -> None:
+    with smtplib.SMTP(mail.server.host, mail.server.port, timeout=30) as smtp:
+        smtp.ehlo()
+        smtp.mail("ana@example.rs")
+        codes = [smtp.rcpt(f"a{i}@helpdesk.localhost")[0] for i in range(60)]
+    assert codes.count(250) == 50 and set(codes[50:]) == {452}
+
+
+def test_mail_without_any_sender_is_refused_with_550(mail: MailClient) -> None:
+    with smtplib.SMTP(mail.server.host, mail.server.port, timeout=30) as smtp:
+        smtp.ehlo()
+        smtp.mail("nobody")
+        smtp.rcpt(SUPPORT)
+        code, reply = smtp.data(b"Subject: no from\r\n\r\nwho am I\r\n")
+    assert code == 550 and b"5.1.7" in reply
