@@ -1,7 +1,7 @@
 """web chat visitors: hashed chat tokens, details left in chat, presence
 
-Revision ID: 0008_chat_visitors
-Revises: 0007_kb_articles
+Revision ID: 0009_chat_visitors
+Revises: 0008_ticket_fts
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import helpdesk.models.base
 
-revision: str = "0008_chat_visitors"
-down_revision: str | Sequence[str] | None = "0007_kb_articles"
+revision: str = "0009_chat_visitors"
+down_revision: str | Sequence[str] | None = "0008_ticket_fts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
