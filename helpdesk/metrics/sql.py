@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -30,14 +31,19 @@ def seconds_between(later: Any, earlier: Any, dialect: str) -> ColumnElement[int
     return cast(func.round((func.julianday(later) - func.julianday(earlier)) * 86400.0), Integer)
 
 
-def weeks_subquery(weeks: Sequence[Week]) -> Subquery:
-    """A derived table (idx, week, ws, we) the ticket rows are joined to by time range."""
+def weeks_subquery(weeks: Sequence[Week], until: datetime | None = None) -> Subquery:
+    """A derived table (idx, week, ws, we) the ticket rows are joined to by time range.
+
+    `until` cuts the ranges off at that instant. (Do that here, not with an extra `column <= now`
+    condition: SQLite would take that bound for its index range and scan to `now` for every week.)
+    """
     rows = [
         select(
             literal(i, Integer).label("idx"),
             literal(w.label, String).label("week"),
             literal(w.start, UTCDateTime()).label("ws"),
-            literal(w.end, UTCDateTime()).label("we"),
+            literal(w.end if until is None else max(w.start, min(w.end, until)), UTCDateTime())
+            .label("we"),
         )
         for i, w in enumerate(weeks)
     ]

