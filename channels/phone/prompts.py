@@ -54,6 +54,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "callback_intro": "Povezujemo vas sa građaninom, zahtev broj {number}.",
         "callback_no_number": "Za ovaj zahtev nemamo broj telefona.",
         "callback_no_answer": "Građanin se nije javio. Beleška je dodata na zahtev.",
+        "anonymous": (
+            "Vaš broj je skriven, pa ne možemo da otvorimo zahtev. "
+            "Pozovite ponovo sa prikazanim brojem ili nam pišite."
+        ),
     },
     "en": {
         "menu": (
@@ -81,6 +85,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "callback_intro": "Connecting you to the citizen, request number {number}.",
         "callback_no_number": "There is no phone number for this request.",
         "callback_no_answer": "The citizen did not answer. A note was added to the request.",
+        "anonymous": (
+            "Your number is hidden, so we cannot open a request for you. "
+            "Please call again showing your number, or write to us."
+        ),
     },
 }
 

@@ -115,6 +115,8 @@ def voice_choice() -> Response:
     if digits == "1":
         return _twiml(twiml.ask_ticket_number(phone.urls, lang))
     if digits == "2":
+        if to_e164(request.form.get("From")) is None:  # no number, no contact to file it under
+            return _twiml(twiml.main_menu(phone.urls, lang, notice=text(lang, "anonymous")))
         return _twiml(twiml.voicemail(phone.urls, lang))
     if digits == "3":
         return _speak_to_agent(lang)
@@ -172,7 +174,7 @@ def voice_voicemail() -> Response:
     if not sid or request.form.get("RecordingDuration", "0") == "0":
         return _twiml(twiml.voicemail_received(lang, None) if sid else twiml.hang_up())
     if to_e164(request.form.get("From")) is None:
-        return _twiml(twiml.main_menu(phone.urls, lang, notice=text(lang, "no_recording")))
+        return _twiml(twiml.main_menu(phone.urls, lang, notice=text(lang, "anonymous")))
     params = request.form.to_dict()
     try:
         done, result = phone.worker.run(lambda: jobs.store_voicemail(phone, params, lang))

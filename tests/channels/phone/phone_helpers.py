@@ -138,9 +138,7 @@ def counts(svc) -> tuple[int, int]:
 
 def make_agent(svc, email: str = "ana@helpdesk.localhost", role: str = "agent") -> int:
     with svc.db.transaction() as s:
-        agent = Agent(
-            email=email, name="Ana Agent", role=role, password_hash=hash_password("pw-12345678")
-        )
+        agent = Agent(email=email, name="Ana Agent", role=role, password_hash=hash_password("pw-12345678"))
         s.add(agent)
         s.flush()
         return agent.id
@@ -155,7 +153,5 @@ def csrf_token(client, path: str) -> str:
 
 def login(client, svc, email: str = "ana@helpdesk.localhost") -> None:
     token = csrf_token(client, "/login")
-    response = client.post(
-        "/login", data={"email": email, "password": "pw-12345678", "csrf_token": token}
-    )
+    response = client.post("/login", data={"email": email, "password": "pw-12345678", "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]

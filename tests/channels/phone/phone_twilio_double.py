@@ -37,6 +37,7 @@ class TwilioDouble:
     requests: list[Recorded] = field(default_factory=list)
     fail_next: list[tuple[int, dict]] = field(default_factory=list)  # (status, json) to answer
     url: str = ""
+    hold_downloads: threading.Event | None = None  # set: recordings are served; unset: they wait
     _server: ThreadingHTTPServer | None = None
 
     def messages(self) -> list[dict[str, str]]:
@@ -61,9 +62,7 @@ class TwilioDouble:
                 pass
 
             def _authorized(self) -> bool:
-                expected = base64.b64encode(
-                    f"{double.account_sid}:{double.auth_token}".encode()
-                ).decode()
+                expected = base64.b64encode(f"{double.account_sid}:{double.auth_token}".encode()).decode()
                 return self.headers.get("Authorization") == f"Basic {expected}"
 
             def _send(self, status: int, body: bytes, content_type: str) -> None:
@@ -123,12 +122,12 @@ class TwilioDouble:
                 )
 
             def do_GET(self) -> None:
+                if double.hold_downloads is not None:
+                    double.hold_downloads.wait(timeout=60)
                 ok = self._authorized()
                 double.requests.append(Recorded("GET", self.path, {}, ok))
                 if not ok:
-                    return self._json(
-                        401, {"code": 20003, "message": "Authenticate", "status": 401}
-                    )
+                    return self._json(401, {"code": 20003, "message": "Authenticate", "status": 401})
                 if re.fullmatch(
                     rf"/2010-04-01/Accounts/{double.account_sid}/Recordings/RE[0-9a-f]{{32}}\.mp3",
                     self.path,

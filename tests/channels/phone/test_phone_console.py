@@ -22,9 +22,7 @@ def notes(svc, reference):
         return [m.text for m in ticket.messages if m.direction == "note"]
 
 
-def test_call_back_rings_the_agent_then_bridges_to_the_citizen(
-    phone_app, svc, phone, twilio, double
-):
+def test_call_back_rings_the_agent_then_bridges_to_the_citizen(phone_app, svc, phone, twilio, double):
     twilio.sms(CALLER, "Molim vas da me pozovete, Đorđe.")
     with svc.db.session() as s:
         reference = s.scalars(select(Ticket.reference)).one()
@@ -35,15 +33,11 @@ def test_call_back_rings_the_agent_then_bridges_to_the_citizen(
     token = csrf_token(client, "/console/phone/outbox")
     # Without the CSRF token the console refuses: this form is not a webhook.
     assert client.post(f"/console/phone/call/{reference}").status_code == 400
-    response = client.post(
-        f"/console/phone/call/{reference}", data={"csrf_token": token, "next": page}
-    )
+    response = client.post(f"/console/phone/call/{reference}", data={"csrf_token": token, "next": page})
     assert response.status_code == 302 and response.headers["Location"].endswith(page)
     [call] = double.calls()
     assert call["To"] == AGENT_PHONE and call["From"] == TWILIO_NUMBER
-    assert call["Url"].startswith(
-        "https://podrska.example.rs/channels/twilio/voice/callback-connect"
-    )
+    assert call["Url"].startswith("https://podrska.example.rs/channels/twilio/voice/callback-connect")
     assert any("Call back started" in n for n in notes(svc, reference))
 
     # The agent answers: Twilio fetches the call's Url, the app dials the citizen.
@@ -82,9 +76,7 @@ def test_call_back_without_a_phone_number_is_refused_with_a_message(phone_app, s
 
     result = receive_inbound(
         svc,
-        InboundMessage(
-            channel="email", sender=Identity("email", "a@example.rs"), subject="x", text="y"
-        ),
+        InboundMessage(channel="email", sender=Identity("email", "a@example.rs"), subject="x", text="y"),
     )
     client = phone_app.test_client()
     make_agent(svc, role="supervisor")

@@ -44,9 +44,7 @@ def test_inbound_sms_opens_a_ticket_and_the_agent_reply_goes_out_through_twilio(
     assert ack["StatusCallback"].startswith("https://podrska.example.rs/channels/twilio/sms/status")
 
     agent_id = make_agent(svc)
-    ref = reply_to_ticket(
-        svc, reference, Actor.agent(agent_id), "Pokušajte ponovo sa novim PIN-om."
-    )
+    ref = reply_to_ticket(svc, reference, Actor.agent(agent_id), "Pokušajte ponovo sa novim PIN-om.")
     dispatch()
     reply = double.messages()[-1]
     assert reply["To"] == CALLER and reply["From"] == TWILIO_NUMBER

@@ -78,9 +78,7 @@ def test_voicemail_records_with_transcription_callback():
     record = root.find("Record")
     assert record is not None
     assert record.get("transcribe") == "true"
-    assert (
-        record.get("transcribeCallback") == f"{PUBLIC}/channels/twilio/voice/transcription?lang=en"
-    )
+    assert record.get("transcribeCallback") == f"{PUBLIC}/channels/twilio/voice/transcription?lang=en"
     assert record.get("action") == f"{PUBLIC}/channels/twilio/voice/voicemail?lang=en"
     assert int(record.get("maxLength")) >= 60
 
@@ -158,9 +156,7 @@ def test_twilio_errors_come_back_as_rest_exceptions(tmp_path, double):
 
     from phone_twilio_double import FIXTURES
 
-    double.fail_next.append(
-        (400, json.loads((FIXTURES / "rest_error_invalid_to.json").read_text()))
-    )
+    double.fail_next.append((400, json.loads((FIXTURES / "rest_error_invalid_to.json").read_text())))
     client = make_client(_settings(tmp_path, double))
     with pytest.raises(TwilioRestException) as err:
         client.messages.create(to="+38100", from_="+381113300900", body="x")
@@ -179,8 +175,5 @@ def test_recording_is_fetched_as_mp3_through_the_api_base(tmp_path, double):
 
 def test_recording_urls_off_twilio_are_not_fetched(tmp_path, double):
     settings = _settings(tmp_path, double)
-    assert (
-        fetch_recording(ApiBaseHttpClient(double.url), settings, "https://evil.example/x", "RE1")
-        is None
-    )
+    assert fetch_recording(ApiBaseHttpClient(double.url), settings, "https://evil.example/x", "RE1") is None
     assert double.requests == []

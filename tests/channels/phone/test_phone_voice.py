@@ -22,10 +22,7 @@ def phone_tickets(svc):
                 t.reference,
                 t.channel,
                 t.contact.identity("phone"),
-                [
-                    (m.text, m.external_id, [a.content_type for a in m.attachments])
-                    for m in t.messages
-                ],
+                [(m.text, m.external_id, [a.content_type for a in m.attachments]) for m in t.messages],
             )
             for t in tickets
         ]
@@ -65,9 +62,7 @@ def test_ticket_status_by_number(twilio, svc):
     twilio.press(call, "1")
     assert "type your request number" in call.heard[-1]
     twilio.press(call, number + "#")
-    assert f"Request number {' '.join(number)} is received and waiting to be handled." in heard(
-        call
-    )
+    assert f"Request number {' '.join(number)} is received and waiting to be handled." in heard(call)
     # The full number with the year works too; an unknown number is said so, in Serbian as well.
     twilio.press(call, "1")
     twilio.press(call, result.ticket_reference.replace("HD-", "").replace("-", "") + "#")
@@ -116,13 +111,8 @@ def test_voicemail_and_transcription_delivered_twice_are_stored_once(twilio, svc
     post = twilio.post
     base = "https://podrska.example.rs/channels/twilio/voice"
     for _ in range(2):
-        assert (
-            post(base + "/voicemail?lang=en", fixture_params("voice_record_action.form"))[0] == 200
-        )
-        assert (
-            post(base + "/transcription?lang=en", fixture_params("voice_transcription.form"))[0]
-            == 204
-        )
+        assert post(base + "/voicemail?lang=en", fixture_params("voice_record_action.form"))[0] == 200
+        assert post(base + "/transcription?lang=en", fixture_params("voice_transcription.form"))[0] == 204
     phone.worker.drain()
     assert counts(svc) == (1, 2)
     [(_, _, _, messages)] = phone_tickets(svc)
@@ -221,3 +211,31 @@ def test_recording_plays_in_the_console(phone_app, twilio, svc, phone, double):
     audio = client.get(f"/console/phone/recordings/{attachment_id}")
     assert audio.status_code == 200 and audio.mimetype == "audio/mpeg"
     assert audio.data.startswith(b"ID3")
+
+
+def test_slow_work_does_not_hold_up_the_answer_and_is_finished_afterwards(twilio, svc, phone, double):
+    import threading
+
+    phone.worker.budget_seconds = 0.05  # the recording download below outlasts it for sure
+    double.hold_downloads = threading.Event()
+    call = twilio.call(CALLER)
+    twilio.press(call, "2")
+    twilio.press(call, "2")
+    twilio.record(call, "Slow network today.")
+    assert "has been received and we will get back to you" in heard(call)
+    assert call.statuses[-2:] == [200, 204]  # voicemail answered, transcription accepted
+    assert counts(svc) == (0, 0)  # still downloading
+    double.hold_downloads.set()
+    phone.worker.drain()
+    assert counts(svc) == (1, 2)  # recording and transcript, in order, on one ticket
+    [(_, _, _, messages)] = phone_tickets(svc)
+    assert messages[0][2] == ["audio/mpeg"] and "Slow network today." in messages[1][0]
+
+
+def test_caller_with_a_hidden_number_is_told_why_nothing_is_filed(twilio, svc):
+    call = twilio.call("anonymous")
+    twilio.press(call, "2")
+    twilio.press(call, "2")
+    assert "Your number is hidden" in heard(call)
+    assert call.pending.verb == "gather"  # back in the menu, status by number still works
+    assert counts(svc) == (0, 0)
