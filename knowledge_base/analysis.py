@@ -113,6 +113,17 @@ def serbian_variants(word: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+@lru_cache(maxsize=200_000)
+def serbian_terms(token: str) -> tuple[str, ...] | None:
+    """Index terms for one lower-cased token; None for a stop word. Cached: words repeat."""
+    latin = to_latin(token)
+    if fold(latin) in SERBIAN_STOP_WORDS:
+        return None
+    if not latin[:1].isalpha():
+        return (fold(latin),)
+    return serbian_variants(latin)
+
+
 class SerbianFilter(Filter):
     """Cyrillic -> Latin, stem, fold; emits each variant at the same position."""
 
@@ -121,21 +132,17 @@ class SerbianFilter(Filter):
             if t.stopped:
                 yield t
                 continue
-            latin = to_latin(t.text)
-            if fold(latin) in SERBIAN_STOP_WORDS:
+            terms = serbian_terms(t.text)
+            if terms is None:
                 if t.removestops:
                     continue
                 t.stopped = True
                 yield t
                 continue
-            if not latin[:1].isalpha():
-                t.text = fold(latin)
-                yield t
-                continue
-            for i, variant in enumerate(serbian_variants(latin)):
+            for i, term in enumerate(terms):
                 if i:
                     t = t.copy()
-                t.text = variant
+                t.text = term
                 yield t
 
 

@@ -109,9 +109,7 @@ class KbIndex:
     def _writer(self) -> writing.IndexWriter:
         return self._ix.writer(timeout=WRITE_LOCK_TIMEOUT)
 
-    def rebuild(
-        self, docs: Iterable[KbDocument], progress: Callable[[int], None] | None = None
-    ) -> int:
+    def rebuild(self, docs: Iterable[KbDocument], progress: Callable[[int], None] | None = None) -> int:
         """Replace the whole index with docs in one commit; readers see old or new."""
         count = 0
         with self._write_lock:

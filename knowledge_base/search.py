@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
 
@@ -29,6 +30,8 @@ class SearchOptions:
 
 
 DEFAULT_OPTIONS = SearchOptions()
+# Snippets come from the start of long articles: highlighting re-analyzes the text.
+SNIPPET_SOURCE_CHARS = 6000
 
 
 @dataclass(frozen=True)
@@ -44,24 +47,37 @@ class SearchHit:
 
 
 def _slot_query(
-    field: str, variants: list[str], boost: float, fuzzy: bool, opts: SearchOptions
-) -> query.Query:
+    field: str,
+    variants: list[str],
+    boost: float,
+    fuzzy: bool,
+    opts: SearchOptions,
+    known: Callable[[str, str], bool],
+) -> query.Query | None:
     # One word of the query: its spelling variants are alternatives, not extra evidence.
-    subs: list[query.Query] = [query.Term(field, v, boost=boost) for v in variants]
+    # Terms absent from the index are left out: they would only cost matcher set-up.
+    subs: list[query.Query] = [query.Term(field, v, boost=boost) for v in variants if known(field, v)]
     if fuzzy and len(variants[0]) >= opts.fuzzy_min_length:
         subs.append(
-            query.FuzzyTerm(
-                field, variants[0], boost=boost * opts.fuzzy_boost, maxdist=1, prefixlength=1
-            )
+            query.FuzzyTerm(field, variants[0], boost=boost * opts.fuzzy_boost, maxdist=1, prefixlength=1)
         )
+    if not subs:
+        return None
     return subs[0] if len(subs) == 1 else query.DisjunctionMax(subs)
 
 
 def build_query(
-    text: str, language: str | None = None, options: SearchOptions | None = None
+    text: str,
+    language: str | None = None,
+    options: SearchOptions | None = None,
+    known: Callable[[str, str], bool] | None = None,
 ) -> tuple[query.Query | None, dict[str, frozenset[str]]]:
-    """The query for text and, per language, the terms to highlight."""
+    """The query for text and, per language, the terms to highlight.
+
+    known(field, term) tells whether the index holds a term (no fuzzy matching for those).
+    """
     opts = options or DEFAULT_OPTIONS
+    known = known or (lambda field, term: True)
     langs = [language_key(language)] if language else list(LANGUAGES)
     per_language: list[query.Query] = []
     terms: dict[str, frozenset[str]] = {}
@@ -70,16 +86,22 @@ def build_query(
         if not slots:
             continue
         terms[lang] = frozenset(t for slot in slots for t in slot)
-        fuzzy = len(slots) <= opts.fuzzy_max_words
+        short = len(slots) <= opts.fuzzy_max_words
+        fields = (
+            (f"title_{lang}", opts.title_boost),
+            (f"tags_{lang}", opts.tags_boost),
+            (f"content_{lang}", opts.content_boost),
+        )
         clauses: list[query.Query] = []
         for variants in slots:
-            for name, boost in (
-                ("title", opts.title_boost),
-                ("tags", opts.tags_boost),
-                ("content", opts.content_boost),
-            ):
-                clauses.append(_slot_query(f"{name}_{lang}", variants, boost, fuzzy, opts))
-        per_language.append(query.Or(clauses))
+            # A typo is only suspected when no spelling of the word is in the index at all.
+            unknown = not any(known(f, v) for f, _ in fields for v in variants)
+            for field, boost in fields:
+                clause = _slot_query(field, variants, boost, short and unknown, opts, known)
+                if clause is not None:
+                    clauses.append(clause)
+        if clauses:
+            per_language.append(query.Or(clauses))
     if not per_language:
         return None, terms
     q = per_language[0] if len(per_language) == 1 else query.Or(per_language)
@@ -88,12 +110,11 @@ def build_query(
 
 def snippet_for(text: str, terms: frozenset[str], language: str, length: int = 200) -> str:
     """Up to two fragments around matched words, HTML-escaped, matches in <mark>."""
+    text = text[:SNIPPET_SOURCE_CHARS]
     if terms and text:
         fragmenter = highlight.ContextFragmenter(maxchars=length, surround=60)
         formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
-        found = highlight.highlight(
-            text, terms, analyzer_for(language), fragmenter, formatter, top=2
-        )
+        found = highlight.highlight(text, terms, analyzer_for(language), fragmenter, formatter, top=2)
         if found:
             return str(found)
     head = text[:length]
@@ -112,7 +133,12 @@ def run_search(
     snippets: bool = True,
 ) -> list[SearchHit]:
     opts = options or DEFAULT_OPTIONS
-    q, terms = build_query(text, language, opts)
+    reader = searcher.reader()
+
+    def known(field: str, term: str) -> bool:
+        return bool(reader.doc_frequency(field, term))
+
+    q, terms = build_query(text, language, opts, known)
     if q is None or limit <= 0:
         return []
     weighting = scoring.BM25F(B=opts.bm25_b, K1=opts.bm25_k1)
