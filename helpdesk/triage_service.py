@@ -151,10 +151,20 @@ def agent_labels(db: Database) -> list[Example]:
             )
             if ticket is None:
                 continue
-            text = f"{ticket.subject}\n{first or ''}".strip()
+            text = _model_input(ticket.subject, first or "")
             if text:
                 out.append(Example(text, category, "agent"))
         return out
+
+
+def _model_input(subject: str, text: str) -> str:
+    """Subject and text as receive_inbound passed them to triage; a subject the core made
+    up from the text (no subject given) is not repeated."""
+    flat = " ".join(text.split())
+    derived = subject.removesuffix("...")
+    if subject == "(no subject)" or (derived and flat.startswith(derived)):
+        subject = ""
+    return f"{subject}\n{text}".strip()
 
 
 def init_app(app: Flask, svc: Services) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk.events import CONSOLE_ROOM, event, room_for_queue, room_for_ticket
 from helpdesk.models import OPEN_STATUSES, Attachment, Contact, Message, Ticket
+from helpdesk.routing import pick_assignee
 from helpdesk.services import Services, TriageDecision
 from helpdesk.tickets.contacts import add_identity, find_or_create_contact, normalize_identity
 from helpdesk.tickets.references import next_reference
@@ -223,7 +224,8 @@ def _open_ticket(
         channel=msg.channel,
         category=decision.category,
         queue=decision.queue,
-        assignee_id=decision.assignee_id,
+        # round-robin among the queue's online agents with room, inside this transaction
+        assignee_id=decision.assignee_id or pick_assignee(uow.session, decision.queue),
         contact_id=contact.id,
         language=msg.language or decision.language,
         script=msg.script or decision.script,

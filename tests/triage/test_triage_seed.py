@@ -68,9 +68,7 @@ def test_same_inquiry_in_every_spelling_gets_the_same_category(
 
 
 def test_english_inquiries(seed_model: TriageClassifier) -> None:
-    preds = seed_model.predict(
-        ["I forgot my password and cannot log in", "My child allowance was not paid"]
-    )
+    preds = seed_model.predict(["I forgot my password and cannot log in", "My child allowance was not paid"])
     assert [p.label for p in preds] == ["account_login", "social_benefits"]
 
 
