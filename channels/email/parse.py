@@ -36,6 +36,9 @@ _CHARSET_ALIASES = {
     "cp-850": "cp850",
 }
 _MSGID = re.compile(r"<([^<>\s]+)>")
+MAX_HEADER_CHARS = 16_384
+MAX_PARTS = 200  # leaf parts read from one mail (text, HTML, attachments)
+MAX_DEPTH = 20  # multipart nesting
 
 
 @dataclass(frozen=True)
@@ -84,7 +87,9 @@ def parse_message(raw: bytes) -> ParsedEmail:
     texts: list[str] = []
     htmls: list[str] = []
     attachments: list[ParsedAttachment] = []
-    for part in _leaves(msg):
+    for count, part in enumerate(_leaves(msg)):
+        if count >= MAX_PARTS:  # a mail bomb of nested parts: the rest stays in the raw mail
+            break
         _collect(part, texts, htmls, attachments)
     raw_html = "\n".join(htmls) if htmls else None
     html = sanitize_html(raw_html) if raw_html else None
@@ -111,6 +116,11 @@ def parse_message(raw: bytes) -> ParsedEmail:
 
 def header(msg: Message, name: str) -> str:
     """A header's decoded value, '' when absent; never raises on malformed encoded words."""
+    raw = raw_header(msg, name)
+    if len(raw) > MAX_HEADER_CHARS:
+        # The stdlib header parser is superlinear on huge headers (200 KB of encoded words takes
+        # seconds): such a header is spam or an attack, so only its start is read.
+        return decode_words(raw[:MAX_HEADER_CHARS])
     try:
         value = msg.get(name)
         return "" if value is None else str(value)
@@ -182,14 +192,14 @@ def _date(msg: EmailMessage) -> datetime | None:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _leaves(msg: Message) -> Iterator[Message]:
+def _leaves(msg: Message, depth: int = 0) -> Iterator[Message]:
     """Leaf parts in order, without descending into attached mails (message/rfc822)."""
     if msg.is_multipart():
         payload = msg.get_payload()
-        if isinstance(payload, list):
+        if isinstance(payload, list) and depth < MAX_DEPTH:
             for sub in payload:
                 if isinstance(sub, Message):
-                    yield from _leaves(sub)
+                    yield from _leaves(sub, depth + 1)
         return
     yield msg
 
