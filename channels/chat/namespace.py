@@ -64,9 +64,7 @@ class ChatNamespace(Namespace):
             still_here = hashed in self._visitor.values()
         if hashed and not still_here:
             try:
-                store.touch_visitor(
-                    self.svc, hashed, self.svc.clock.now(), present=False, create=False
-                )
+                store.touch_visitor(self.svc, hashed, self.svc.clock.now(), present=False, create=False)
             except Exception as exc:  # noqa: BLE001 - the row expires on its own
                 log.warning("chat presence update failed: %s", type(exc).__name__)
 

@@ -35,9 +35,7 @@ class ChatSender:
                 self._emit("message", visitor.token_hash, payload)
         elif envelope.text:
             for visitor in visitors:
-                self._emit(
-                    "notice", visitor.token_hash, {"kind": envelope.kind, "text": envelope.text}
-                )
+                self._emit("notice", visitor.token_hash, {"kind": envelope.kind, "text": envelope.text})
         now = self.svc.clock.now()
         present = any(v.present_until is not None and v.present_until > now for v in visitors)
         mailer = self.svc.senders.get("email")

@@ -140,7 +140,17 @@ def touch_visitor(
     email: str | None = None,
     language: str | None = None,
 ) -> None:
-    """Create or update the visitor row; ``present=False`` marks the page gone."""
+    """Create or update the visitor row; ``present=False`` marks the page gone.
+
+    Skips the write when nothing would change (presence is refreshed at most every 30 s), so a
+    chatty citizen costs one write transaction per message, not two.
+    """
+    with svc.db.session() as s:
+        known = s.get(ChatVisitor, hashed)
+        if known is None and not create:
+            return
+        if known is not None and not _changes(known, now, present, name, email, language):
+            return
     with svc.db.transaction() as s:
         visitor = s.get(ChatVisitor, hashed)
         if visitor is None:
@@ -158,6 +168,25 @@ def touch_visitor(
         visitor.updated_at = now
 
 
+def _changes(
+    v: ChatVisitor,
+    now: datetime,
+    present: bool | None,
+    name: str | None,
+    email: str | None,
+    language: str | None,
+) -> bool:
+    if (name and name != v.name) or (email and email != v.email):
+        return True
+    if language and language != v.language:
+        return True
+    if present is False:
+        return v.present_until is not None
+    if present is True:
+        return v.present_until is None or v.present_until < now + PRESENCE - timedelta(seconds=30)
+    return False
+
+
 def visitors_of_ticket(svc: Services, reference: str) -> tuple[list[ChatVisitor], str | None]:
     """The chat visitors who own a ticket, and an email address the contact left (if any)."""
     with svc.db.session() as s:
@@ -169,17 +198,11 @@ def visitors_of_ticket(svc: Services, reference: str) -> tuple[list[ChatVisitor]
                 ContactIdentity.contact_id == ticket.contact_id, ContactIdentity.kind == "chat"
             )
         ).all()
-        visitors = list(
-            s.scalars(select(ChatVisitor).where(ChatVisitor.token_hash.in_(hashes))).all()
-        )
+        visitors = list(s.scalars(select(ChatVisitor).where(ChatVisitor.token_hash.in_(hashes))).all())
         for v in visitors:
             s.expunge(v)
         email = next(
-            (
-                v.email
-                for v in sorted(visitors, key=lambda v: v.updated_at, reverse=True)
-                if v.email
-            ),
+            (v.email for v in sorted(visitors, key=lambda v: v.updated_at, reverse=True) if v.email),
             None,
         )
         if email is None:

@@ -65,9 +65,7 @@ def message_text(data: dict[str, Any]) -> str:
         raise BadRequest("empty", _("Write a message first."))
     text = text.replace("\r\n", "\n").strip()
     if len(text) > MAX_CHARS:
-        raise BadRequest(
-            "too_long", _("The message is too long (at most %(n)d characters).", n=MAX_CHARS)
-        )
+        raise BadRequest("too_long", _("The message is too long (at most %(n)d characters).", n=MAX_CHARS))
     # Control characters other than newlines and tabs have no place in a chat message.
     return "".join(ch for ch in text if ch in "\n\t" or ord(ch) >= 32)
 
