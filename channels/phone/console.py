@@ -152,7 +152,5 @@ def panel_context(ticket: Ticket) -> dict[str, Any]:
         "phone_number": number,
         "can_call": bool(number and phone.settings.agent_phone),
         "twilio_configured": phone.has_credentials,
-        "recordings": [
-            {"id": r.id, "seq": r.seq, "kind": (r.meta or {}).get("kind", "call")} for r in rows
-        ],
+        "recordings": [{"id": r.id, "seq": r.seq, "kind": (r.meta or {}).get("kind", "call")} for r in rows],
     }

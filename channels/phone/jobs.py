@@ -83,9 +83,7 @@ def _phone_message(
 
 def store_voicemail(phone: PhoneChannel, params: Params, lang: str) -> InboundResult:
     sid = params["RecordingSid"]
-    recording = media.fetch_recording(
-        phone.http, phone.settings, params.get("RecordingUrl", ""), sid
-    )
+    recording = media.fetch_recording(phone.http, phone.settings, params.get("RecordingUrl", ""), sid)
     duration = _duration(params, "RecordingDuration")
     if lang == "sr":
         text = f"Govorna poruka ({duration}). Transkript stiže posebno, kada bude gotov."
@@ -146,9 +144,7 @@ def store_call_start(phone: PhoneChannel, params: Params, lang: str) -> InboundR
         if lang == "sr"
         else "Incoming call: the caller asked to speak to an agent."
     )
-    return _phone_message(
-        phone, params, lang, kind="call", text=text, external_id=params["CallSid"]
-    )
+    return _phone_message(phone, params, lang, kind="call", text=text, external_id=params["CallSid"])
 
 
 def store_call_recording(
@@ -165,9 +161,7 @@ def store_call_recording(
     if found is None or found[1] is None:
         log.warning("call recording %s: no ticket for its call, not stored", sid)
         return None
-    recording = media.fetch_recording(
-        phone.http, phone.settings, params.get("RecordingUrl", ""), sid
-    )
+    recording = media.fetch_recording(phone.http, phone.settings, params.get("RecordingUrl", ""), sid)
     what = "Povratni poziv" if reference else "Razgovor sa operaterom"
     if lang != "sr":
         what = "Call back" if reference else "Call with an agent"
@@ -278,9 +272,7 @@ def update_delivery(phone: PhoneChannel, params: Params, message_id: int | None)
         message = session.get(Message, message_id) if message_id else None
         if message is None or (message.external_id and message.external_id != sid):
             message = session.scalar(
-                select(Message).where(
-                    Message.channel.in_(("sms", "phone")), Message.external_id == sid
-                )
+                select(Message).where(Message.channel.in_(("sms", "phone")), Message.external_id == sid)
             )
         if message is None or message.direction != "outbound":
             return False
@@ -290,8 +282,6 @@ def update_delivery(phone: PhoneChannel, params: Params, message_id: int | None)
     error = None
     if state == "failed":
         code = params.get("ErrorCode") or ""
-        error = (
-            f"Twilio error {code}: {ERRORS.get(code, 'not delivered')}" if code else "not delivered"
-        )
+        error = f"Twilio error {code}: {ERRORS.get(code, 'not delivered')}" if code else "not delivered"
     record_delivery(phone.services, target, state, error=error, external_id=sid or None)
     return True

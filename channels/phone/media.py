@@ -56,9 +56,7 @@ def demo_recording(seconds: float = 1.5) -> bytes:
     return buffer.getvalue()
 
 
-def fetch_recording(
-    http: ApiBaseHttpClient, settings: Settings, url: str, sid: str
-) -> AttachmentIn | None:
+def fetch_recording(http: ApiBaseHttpClient, settings: Settings, url: str, sid: str) -> AttachmentIn | None:
     """The recording as MP3 (Twilio converts on request), or None when it cannot be had."""
     if is_simulator_url(url, settings.public_url) and settings.demo:
         return AttachmentIn(filename=f"{sid}.wav", content_type="audio/wav", data=demo_recording())
@@ -68,9 +66,7 @@ def fetch_recording(
     return _fetch(http, settings, url if url.endswith(".mp3") else url + ".mp3", sid)
 
 
-def fetch_media(
-    http: ApiBaseHttpClient, settings: Settings, url: str, sid: str
-) -> AttachmentIn | None:
+def fetch_media(http: ApiBaseHttpClient, settings: Settings, url: str, sid: str) -> AttachmentIn | None:
     if not is_twilio_url(url):
         log.warning("media %s: URL not on Twilio's hosts, not fetched", sid)
         return None

@@ -34,10 +34,8 @@ START_WORDS = frozenset({"start", "yes", "unstop", "subscribe", "optin", "prijav
 
 CONFIRM = {
     "stop": {
-        "sr": "Odjavljeni ste i više nećete dobijati SMS poruke od nas. "
-        "Za ponovnu prijavu pošaljite START.",
-        "en": "You are unsubscribed and will receive no more SMS from us. "
-        "Send START to resubscribe.",
+        "sr": "Odjavljeni ste i više nećete dobijati SMS poruke od nas. Za ponovnu prijavu pošaljite START.",
+        "en": "You are unsubscribed and will receive no more SMS from us. Send START to resubscribe.",
     },
     "start": {
         "sr": "Ponovo ste prijavljeni na SMS poruke. Za odjavu pošaljite STOP.",

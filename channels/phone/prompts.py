@@ -47,8 +47,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "recorded_later": "Hvala. Vaša poruka je primljena i javićemo vam se.",
         "connecting": "Povezujemo vas sa operaterom. Razgovor se snima radi kvaliteta usluge.",
         "closed": (
-            "Operateri su trenutno van radnog vremena, radnim danima od {hours}. "
-            "Možete nam ostaviti poruku."
+            "Operateri su trenutno van radnog vremena, radnim danima od {hours}. Možete nam ostaviti poruku."
         ),
         "agent_busy": "Nijedan operater trenutno nije slobodan. Možete nam ostaviti poruku.",
         "callback_intro": "Povezujemo vas sa građaninom, zahtev broj {number}.",
@@ -78,8 +77,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "recorded_later": "Thank you. Your message has been received and we will get back to you.",
         "connecting": "Connecting you to an agent. This call is recorded to improve our service.",
         "closed": (
-            "Our agents are outside working hours, on working days from {hours}. "
-            "You can leave us a message."
+            "Our agents are outside working hours, on working days from {hours}. You can leave us a message."
         ),
         "agent_busy": "No agent is free right now. You can leave us a message.",
         "callback_intro": "Connecting you to the citizen, request number {number}.",

@@ -31,10 +31,8 @@ OPTED_OUT_REASON = "The citizen opted out of SMS (sent STOP); nothing was sent."
 
 
 ACK = {
-    "sr": "Primili smo vaš zahtev {ref}. Odgovorićemo vam što pre. "
-    "Za odjavu od SMS-a pošaljite STOP.",
-    "en": "We received your request {ref} and will answer as soon as we can. "
-    "Reply STOP to opt out.",
+    "sr": "Primili smo vaš zahtev {ref}. Odgovorićemo vam što pre. Za odjavu od SMS-a pošaljite STOP.",
+    "en": "We received your request {ref} and will answer as soon as we can. Reply STOP to opt out.",
 }
 SURVEY = {
     "sr": "Vaš zahtev {ref} je rešen. Ocenite našu pomoć: {link}",

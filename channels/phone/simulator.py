@@ -148,9 +148,7 @@ class Simulator:
             call.pending = Pending("end")
         return call
 
-    def record(
-        self, call: Call, transcript: str | None, seconds: int = 12
-    ) -> tuple[str, str | None]:
+    def record(self, call: Call, transcript: str | None, seconds: int = 12) -> tuple[str, str | None]:
         """Leave a voicemail; returns (RecordingSid, TranscriptionSid) as Twilio would send them."""
         assert call.pending.verb == "record", f"not recording but {call.pending.verb}"
         attrs = call.pending.attrs

@@ -80,6 +80,4 @@ def simulator_view() -> str:
             error = _("Type a message first.")
     if call is not None:
         phone.worker.drain()  # so the ticket is there when the page shows the link
-    return render_template(
-        "phone/simulator.html", call=call, caller=caller, sms_reply=sms_reply, error=error
-    )
+    return render_template("phone/simulator.html", call=call, caller=caller, sms_reply=sms_reply, error=error)

@@ -67,15 +67,11 @@ class ApiBaseHttpClient(TwilioHttpClient):
             allow_redirects=allow_redirects,
         )
 
-    def get_bytes(
-        self, url: str, auth: tuple[str, str] | None, max_bytes: int
-    ) -> tuple[bytes, str]:
+    def get_bytes(self, url: str, auth: tuple[str, str] | None, max_bytes: int) -> tuple[bytes, str]:
         """GET a media URL (a recording) through the same base and session; (body, content type)."""
         session = self.session
         assert session is not None
-        with session.get(
-            rebase(url, self.api_base), auth=auth, timeout=self.timeout, stream=True
-        ) as resp:
+        with session.get(rebase(url, self.api_base), auth=auth, timeout=self.timeout, stream=True) as resp:
             resp.raise_for_status()
             body = bytearray()
             for chunk in resp.iter_content(64 * 1024):
@@ -86,9 +82,7 @@ class ApiBaseHttpClient(TwilioHttpClient):
 
 
 def has_credentials(settings: Settings) -> bool:
-    return bool(
-        settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from_number
-    )
+    return bool(settings.twilio_account_sid and settings.twilio_auth_token and settings.twilio_from_number)
 
 
 def make_client(settings: Settings, http_client: ApiBaseHttpClient | None = None) -> Client:

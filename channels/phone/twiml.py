@@ -51,9 +51,7 @@ def main_menu(urls: Urls, lang: str, attempt: int = 1, notice: str | None = None
     resp = VoiceResponse()
     if notice:
         _say(resp, lang, notice)
-    gather = resp.gather(
-        num_digits=1, action=urls("/voice/choice", lang=lang), method="POST", timeout=6
-    )
+    gather = resp.gather(num_digits=1, action=urls("/voice/choice", lang=lang), method="POST", timeout=6)
     _say(gather, lang, prompts.text(lang, "menu"))
     if attempt < MENU_ATTEMPTS:
         resp.redirect(urls("/voice/menu", lang=lang, attempt=attempt + 1), method="POST")
@@ -130,7 +128,7 @@ def _dial_target(dial: Dial, target: str, **callbacks: str) -> None:
         dial.number(target, **callbacks)
 
 
-def connect_agent(urls: Urls, lang: str, agent: str, caller_id: str | None) -> str:
+def connect_agent(urls: Urls, lang: str, agent: str, caller_id: str | None = None) -> str:
     resp = VoiceResponse()
     _say(resp, lang, prompts.text(lang, "connecting"))
     dial = resp.dial(

@@ -127,9 +127,7 @@ def _speak_to_agent(lang: str) -> Response:
     phone = current_phone()
     agent = phone.settings.agent_phone
     if not phone.is_open():
-        return _twiml(
-            twiml.agent_unavailable(phone.urls, lang, "closed", hours=phone.hours_text(lang))
-        )
+        return _twiml(twiml.agent_unavailable(phone.urls, lang, "closed", hours=phone.hours_text(lang)))
     if not agent:
         return _twiml(twiml.agent_unavailable(phone.urls, lang, "agent_busy"))
     params = request.form.to_dict()
@@ -139,7 +137,8 @@ def _speak_to_agent(lang: str) -> Response:
             phone.worker.run(lambda: jobs.store_call_start(phone, params, lang))
         except Exception:  # noqa: BLE001 - the caller is connected anyway
             log.warning("call start not stored before dialling (see the worker's log)")
-    return _twiml(twiml.connect_agent(phone.urls, lang, agent, phone.settings.twilio_from_number))
+    # No callerId: the agent's phone shows the citizen's own number.
+    return _twiml(twiml.connect_agent(phone.urls, lang, agent))
 
 
 @bp.post("/voice/ticket-status")
@@ -171,8 +170,9 @@ def voice_voicemail() -> Response:
     _param("CallSid")
     phone, lang = current_phone(), _lang()
     sid = _param("RecordingSid", required=False)
-    if not sid or request.form.get("RecordingDuration", "0") == "0":
-        return _twiml(twiml.voicemail_received(lang, None) if sid else twiml.hang_up())
+    duration = request.form.get("RecordingDuration", "0")
+    if not sid or not duration.isdigit() or int(duration) == 0:  # nothing was said
+        return _twiml(twiml.main_menu(phone.urls, lang, notice=text(lang, "no_recording")))
     if to_e164(request.form.get("From")) is None:
         return _twiml(twiml.main_menu(phone.urls, lang, notice=text(lang, "anonymous")))
     params = request.form.to_dict()
@@ -264,9 +264,7 @@ def voice_callback_done() -> Response:
     if outcome in {"busy", "no-answer", "failed", "canceled"}:
         params = request.form.to_dict()
         params["CallStatus"] = outcome
-        phone.worker.submit(
-            lambda: jobs.store_call_back_outcome(phone, params, reference, "citizen")
-        )
+        phone.worker.submit(lambda: jobs.store_call_back_outcome(phone, params, reference, "citizen"))
         return _twiml(twiml.hang_up(lang, "callback_no_answer"))
     return _twiml(twiml.hang_up())
 

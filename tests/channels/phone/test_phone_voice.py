@@ -141,6 +141,7 @@ def test_speak_to_an_agent_in_business_hours_dials_and_records_the_call(twilio, 
     assert call.pending.verb == "dial" and call.pending.dial_target == AGENT_PHONE
     assert call.pending.attrs["record"] == "record-from-answer-dual"
     assert "Povezujemo vas sa operaterom" in call.heard[-1]
+    assert "callerId" not in call.pending.attrs  # the agent's phone shows the citizen's number
     # While it rings, the ticket is there for the agent: who calls, on which ticket.
     [(reference, channel, number, messages)] = phone_tickets(svc)
     assert channel == "phone" and number == CALLER
@@ -238,4 +239,14 @@ def test_caller_with_a_hidden_number_is_told_why_nothing_is_filed(twilio, svc):
     twilio.press(call, "2")
     assert "Your number is hidden" in heard(call)
     assert call.pending.verb == "gather"  # back in the menu, status by number still works
+    assert counts(svc) == (0, 0)
+
+
+def test_empty_recording_goes_back_to_the_menu_and_stores_nothing(twilio, svc, phone):
+    from phone_helpers import fixture_params
+
+    params = {**fixture_params("voice_record_action.form"), "RecordingDuration": "0"}
+    status, body = twilio.post("https://podrska.example.rs/channels/twilio/voice/voicemail?lang=en", params)
+    assert status == 200 and "We did not record a message." in body and "<Gather" in body
+    phone.worker.drain()
     assert counts(svc) == (0, 0)
