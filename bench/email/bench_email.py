@@ -113,7 +113,9 @@ def main() -> None:
     sink_controller = _Controller(Sink(), hostname="127.0.0.1", port=0)
     sink_controller.start()
     try:
-        raw_elapsed, raw_lat = run_senders("127.0.0.1", sink_controller.port, args.senders, args.messages)
+        raw_elapsed, raw_lat = run_senders(
+            "127.0.0.1", sink_controller.port, args.senders, args.messages
+        )
     finally:
         sink_controller.stop()
 
@@ -129,7 +131,9 @@ def main() -> None:
         server = SmtpService(svc, "127.0.0.1", 0)
         server.start()
         try:
-            ours_elapsed, ours_lat = run_senders("127.0.0.1", server.port, args.senders, args.messages)
+            ours_elapsed, ours_lat = run_senders(
+                "127.0.0.1", server.port, args.senders, args.messages
+            )
         finally:
             server.stop()
         with db.session() as s:
