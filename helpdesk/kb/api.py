@@ -32,9 +32,7 @@ def search() -> Response | tuple[Response, int]:
         )
     limit_arg = request.args.get("limit", "5")
     if not limit_arg.isdigit() or not 1 <= int(limit_arg) <= 20:
-        return error_response(
-            422, "'limit' must be a number from 1 to 20.", details={"field": "limit"}
-        )
+        return error_response(422, "'limit' must be a number from 1 to 20.", details={"field": "limit"})
     svc = current_services()
     kb = kb_service(svc)
     hits = kb.search(q, language=lang, limit=int(limit_arg)) if kb else svc.kb.search(q, lang)

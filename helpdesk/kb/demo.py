@@ -12,10 +12,7 @@ from helpdesk.services import Services
 from knowledge_base.io import read_articles
 
 STARTER_ARTICLES = (
-    Path(__file__).resolve().parent.parent.parent
-    / "knowledge_base"
-    / "data"
-    / "starter_articles.jsonl"
+    Path(__file__).resolve().parent.parent.parent / "knowledge_base" / "data" / "starter_articles.jsonl"
 )
 
 

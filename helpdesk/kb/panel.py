@@ -38,14 +38,10 @@ def make_panel(svc: Services, kb: WhooshKnowledgeBase, limit: int = 3) -> Ticket
             from helpdesk.models import Article
 
             with svc.db.session() as s:
-                for a in s.scalars(
-                    select(Article).where(Article.id.in_([int(h.id) for h in hits]))
-                ):
+                for a in s.scalars(select(Article).where(Article.id.in_([int(h.id) for h in hits]))):
                     texts[str(a.id)] = markdown_to_text(a.body)
         return {
-            "kb_hits": [
-                {"hit": h, "text": texts.get(h.id, ""), "link": f"{h.title}: {h.url}"} for h in hits
-            ]
+            "kb_hits": [{"hit": h, "text": texts.get(h.id, ""), "link": f"{h.title}: {h.url}"} for h in hits]
         }
 
     return TicketPanel(PANEL_TEMPLATE, context)

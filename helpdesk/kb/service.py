@@ -2,8 +2,9 @@
 
 The database is the truth; every node keeps its own index under its data directory. A
 write in this process is indexed at once (``article_saved``); writes made by other nodes
-are picked up by ``sync``, which a search runs at most every ``sync_seconds`` and which
-costs one ``count(*), max(updated_at)`` query when nothing changed.
+are picked up by ``sync``, which a search runs at most every ``sync_seconds``: it reads
+(id, updated_at, status) of every article and compares them with the versions indexed
+(kept in memory), so clock skew between nodes cannot hide an edit.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ class WhooshKnowledgeBase:
         self.sync_seconds = sync_seconds
         self._sync_lock = threading.Lock()
         self._last_check = 0.0
-        self._last_state: tuple[int, datetime | None] | None = None
+        self._versions: dict[str, str] | None = None  # what the index holds, id -> version
 
     # -- the Protocol ---------------------------------------------------------------------
 
@@ -95,13 +96,6 @@ class WhooshKnowledgeBase:
 
     # -- keeping in step ------------------------------------------------------------------
 
-    def _state(self) -> tuple[int, datetime | None]:
-        with self.db.session() as s:
-            count, newest = s.execute(
-                select(func.count(Article.id), func.max(Article.updated_at))
-            ).one()
-        return int(count or 0), newest
-
     def sync(self, force: bool = False) -> int:
         """Index what changed in the database since the last look; returns the changes."""
         now = time.monotonic()
@@ -111,42 +105,46 @@ class WhooshKnowledgeBase:
             return 0  # another thread is syncing; its result serves this search too
         try:
             self._last_check = now
-            state = self._state()
-            if not force and state == self._last_state:
-                return 0
-            changed = self._apply_changes()
-            self._last_state = state
-            return changed
+            return self._apply_changes()
         finally:
             self._sync_lock.release()
 
     def _apply_changes(self) -> int:
-        indexed = self.index.versions()
+        if self._versions is None:
+            self._versions = self.index.versions()
+        indexed = self._versions
         with self.db.session() as s:
             rows = s.execute(select(Article.id, Article.updated_at, Article.status)).all()
             current = {str(i): _version(u, st) for i, u, st in rows}
             stale = [int(i) for i, v in current.items() if indexed.get(i) != v]
-            docs = (
-                [
+            docs = []
+            for start in range(0, len(stale), 500):
+                chunk = stale[start : start + 500]
+                docs += [
                     article_document(a, self.public_url)
-                    for a in s.scalars(select(Article).where(Article.id.in_(stale)))
+                    for a in s.scalars(select(Article).where(Article.id.in_(chunk)))
                 ]
-                if stale
-                else []
-            )
         gone = [i for i in indexed if i not in current]
         if docs:
             self.index.upsert(docs)
+            indexed.update((d.id, d.version) for d in docs)
         if gone:
             self.index.delete(gone)
+            for i in gone:
+                indexed.pop(i, None)
         return len(docs) + len(gone)
 
     def article_saved(self, article: Article) -> None:
         """Index one article right after its transaction committed."""
-        self.index.upsert([article_document(article, self.public_url)])
+        doc = article_document(article, self.public_url)
+        self.index.upsert([doc])
+        if self._versions is not None:
+            self._versions[doc.id] = doc.version
 
     def article_deleted(self, article_id: int) -> None:
         self.index.delete([str(article_id)])
+        if self._versions is not None:
+            self._versions.pop(str(article_id), None)
 
     def reindex(self, progress: Callable[[int], None] | None = None) -> int:
         """Rebuild the whole index from the database (``helpdesk kb reindex``)."""
@@ -157,8 +155,7 @@ class WhooshKnowledgeBase:
                     yield article_document(article, self.public_url)
 
         count = self.index.rebuild(documents(), progress=progress)
-        self._last_state = self._state()
-        self._last_check = time.monotonic()
+        self._versions = None  # re-read from the new index at the next sync
         return count
 
     def count_articles(self) -> int:

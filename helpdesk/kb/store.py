@@ -164,9 +164,7 @@ def feedback_counts(svc: Services, article_ids: Iterable[int]) -> dict[int, tupl
     return {int(a): (int(y or 0), int(n or 0)) for a, y, n in rows}
 
 
-def import_records(
-    svc: Services, records: Iterable[ArticleRecord], author_id: int | None = None
-) -> int:
+def import_records(svc: Services, records: Iterable[ArticleRecord], author_id: int | None = None) -> int:
     """Add every record in one transaction (all or nothing), then reindex them."""
     now = svc.clock.now()
     added: list[Article] = []

@@ -35,9 +35,7 @@ ERRORS = {
 
 
 def may_edit() -> bool:
-    return bool(
-        current_user.is_authenticated and (current_user.is_editor or current_user.role == "admin")
-    )
+    return bool(current_user.is_authenticated and (current_user.is_editor or current_user.role == "admin"))
 
 
 def _require_editor() -> None:
