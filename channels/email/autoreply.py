@@ -199,9 +199,7 @@ def _body_says_bounce(msg: Message) -> bool:
 
 
 def _has_returned_mail(msg: Message) -> bool:
-    return any(
-        p.get_content_type() in ("message/rfc822", "text/rfc822-headers") for p in msg.walk()
-    )
+    return any(p.get_content_type() in ("message/rfc822", "text/rfc822-headers") for p in msg.walk())
 
 
 def _report_text(msg: Message) -> str:

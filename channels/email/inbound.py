@@ -51,14 +51,16 @@ class Outcome:
     detail: str = ""
 
 
-def handle_message(
-    svc: Services, raw: bytes, mail_from: str | None, rcpt_tos: list[str]
-) -> Outcome:
+def handle_message(svc: Services, raw: bytes, mail_from: str | None, rcpt_tos: list[str]) -> Outcome:
     parsed = parse_message(raw)
     verdict = classify(parsed.message, mail_from)
     bounce_tags = [t for t in map(parse_bounce_address, rcpt_tos) if t is not None]
     if verdict.kind == BOUNCE or (bounce_tags and verdict.kind != HUMAN):
         return _record_bounce(svc, parsed, verdict, bounce_tags)
+    if parse_our_id(parsed.message_id or "") is not None:
+        # One of our own mails came back (a forwarding loop, a relay routing to us): never a ticket.
+        log.info("our own outbound mail came back; dropped")
+        return Outcome("automatic", detail="our own mail")
     if verdict.kind != HUMAN or bounce_tags:
         # Vacation notices, list mail, anything sent to a bounce address: never a ticket, never
         # an answer. Logged without addresses (personal data stays out of logs).
@@ -81,8 +83,14 @@ def _store(
     text = extract_reply(parsed.text, parsed.from_name) if parsed.text else ""
     attachments, omitted = _attachments(svc, parsed)
     meta: dict[str, object] = {"to": list(parsed.to), "cc": list(parsed.cc)}
+    html = parsed.html
     if text != parsed.text.strip():
-        meta["full_text"] = parsed.text  # the agent can open what the stored text left out
+        # The agent can open what the stored text left out. The HTML holds the same quotes, so
+        # the ticket shows the stripped text and keeps the (sanitized) HTML beside it.
+        meta["full_text"] = parsed.text
+        if html:
+            meta["full_html"] = html
+            html = None
     if omitted:
         meta["omitted_attachments"] = omitted
     if parsed.html and "data-remote-src=" in parsed.html:
@@ -100,7 +108,7 @@ def _store(
             sender_name=parsed.from_name,
             subject=parsed.subject,
             text=text or "(bez teksta / no text)",
-            html=parsed.html,
+            html=html,
             attachments=attachments,
             external_id=parsed.message_id or "sha256:" + hashlib.sha256(raw).hexdigest(),
             hints=_hints(parsed, rcpt_tos),

@@ -204,9 +204,7 @@ def _leaves(msg: Message, depth: int = 0) -> Iterator[Message]:
     yield msg
 
 
-def _collect(
-    part: Message, texts: list[str], htmls: list[str], attachments: list[ParsedAttachment]
-) -> None:
+def _collect(part: Message, texts: list[str], htmls: list[str], attachments: list[ParsedAttachment]) -> None:
     ctype = part.get_content_type()
     disposition = (part.get_content_disposition() or "").lower()
     filename = _filename(part)

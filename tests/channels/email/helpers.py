@@ -58,9 +58,7 @@ def mail_services(tmp_path: Path, database_url: str | None = None, **overrides: 
 class MailClient:
     server: SmtpService
 
-    def send(
-        self, raw: bytes | EmailMessage, mail_from: str = "", to: list[str] | None = None
-    ) -> str:
+    def send(self, raw: bytes | EmailMessage, mail_from: str = "", to: list[str] | None = None) -> str:
         """Send with smtplib, return the server's final reply text (raises on 4xx/5xx)."""
         data = raw.as_bytes(policy=policy.SMTP) if isinstance(raw, EmailMessage) else crlf(raw)
         with smtplib.SMTP(self.server.host, self.server.port, timeout=30) as smtp:

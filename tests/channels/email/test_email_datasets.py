@@ -101,9 +101,7 @@ def test_talon_standard_replies_strip_to_expected_text() -> None:
     assert not wrong
 
 
-@pytest.mark.parametrize(
-    "name", ["camel_case", "sparse", "long", "jeff", "short_url", "johndoeexamplecom"]
-)
+@pytest.mark.parametrize("name", ["camel_case", "sparse", "long", "jeff", "short_url", "johndoeexamplecom"])
 def test_talon_signature_splits(name: str) -> None:
     folder = dataset_dir("reply-talon") / "tests/fixtures/signature/emails/stripped"
     # "#sig#" marks signature lines in talon's training data; it is not part of the mail.

@@ -91,9 +91,7 @@ class _Relay:
         self.logins: list[bytes] = []
         self.delivered = 0
 
-    async def handle_RCPT(
-        self, server: Any, session: Any, envelope: Any, address: str, options: Any
-    ) -> str:
+    async def handle_RCPT(self, server: Any, session: Any, envelope: Any, address: str, options: Any) -> str:
         if self.rcpt_reply.startswith("250"):
             envelope.rcpt_tos.append(address)
         return self.rcpt_reply
@@ -102,9 +100,7 @@ class _Relay:
         self.delivered += 1
         return "250 OK"
 
-    def authenticate(
-        self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any
-    ) -> AuthResult:
+    def authenticate(self, server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
         self.logins.append(data.login)
         return AuthResult(success=data.login == b"helpdesk" and data.password == b"s3cret")
 

@@ -103,10 +103,7 @@ def test_attachments_inline_images_and_sanitized_html(mail: MailClient, mail_svc
     [msg] = messages(mail_svc, ticket.reference)
     files = {a.filename: a for a in msg.attachments}
     assert set(files) == {"screenshot.png", "rešenje.pdf", "dokumenta.zip"}
-    assert (
-        files["screenshot.png"].inline
-        and files["screenshot.png"].content_id == "screenshot@example.rs"
-    )
+    assert files["screenshot.png"].inline and files["screenshot.png"].content_id == "screenshot@example.rs"
     assert not files["rešenje.pdf"].inline
     assert mail_svc.attachments.get(files["rešenje.pdf"].sha256).startswith(b"%PDF-1.4")
     # the archive is stored as it came, never unpacked
@@ -141,9 +138,7 @@ def test_oversize_message_gets_552(tmp_path: Path) -> None:
         server.stop()
 
 
-def test_stranger_recipient_gets_550_never_an_open_relay(
-    mail: MailClient, mail_svc: Services
-) -> None:
+def test_stranger_recipient_gets_550_never_an_open_relay(mail: MailClient, mail_svc: Services) -> None:
     with smtplib.SMTP(mail.server.host, mail.server.port, timeout=30) as smtp:
         smtp.ehlo()
         smtp.mail("spammer@example.com")
@@ -170,9 +165,7 @@ def test_storage_failure_answers_451_and_the_retry_is_stored(tmp_path: Path) -> 
         assert count(svc, Ticket) == 0  # the failed attempt left nothing half-stored
         with svc.db.transaction() as s:  # the store comes back; the sender retries
             s.execute(text("ALTER TABLE messages_away RENAME TO messages"))
-        assert "OK ticket" in mail.send(
-            citizen_mail(message_id="<retry@example.rs>"), "ana@example.rs"
-        )
+        assert "OK ticket" in mail.send(citizen_mail(message_id="<retry@example.rs>"), "ana@example.rs")
         assert count(svc, Message, Message.external_id == "retry@example.rs") == 1
     finally:
         server.stop()
@@ -189,9 +182,7 @@ def test_same_message_id_twice_is_stored_once(store_mail: MailClient, mail_store
     assert count(mail_svc, OutboxItem) == 1  # one acknowledgement, not two
 
 
-def test_mail_without_message_id_is_deduplicated_by_content(
-    mail: MailClient, mail_svc: Services
-) -> None:
+def test_mail_without_message_id_is_deduplicated_by_content(mail: MailClient, mail_svc: Services) -> None:
     raw = citizen_mail().as_bytes()
     mail.send(raw, "ana@example.rs")
     mail.send(raw, "ana@example.rs")

@@ -108,9 +108,7 @@ def test_every_threading_signal_lands_on_the_same_ticket(
     reference, ack = open_ticket(mail, mail_svc, relay_sink)
     token = ack["Reply-To"].addresses[0].username.split("+", 1)[1]
     # 1. In-Reply-To our acknowledgement's Message-ID (never stored: the id carries the token)
-    mail.send(
-        mail_from_citizen("drugo pitanje", "Prvi odgovor", In_Reply_To=ack["Message-ID"]), CITIZEN
-    )
+    mail.send(mail_from_citizen("drugo pitanje", "Prvi odgovor", In_Reply_To=ack["Message-ID"]), CITIZEN)
     # 2. only the reference in the subject
     mail.send(mail_from_citizen(f"Dopuna [{reference}]", "Drugi odgovor"), CITIZEN)
     # 3. only the reply+TOKEN address
@@ -134,15 +132,11 @@ def test_threading_is_scoped_to_the_senders_contact(
     reference, ack = open_ticket(mail, mail_svc, relay_sink)
     stranger = "uljez@example.com"
     mail.send(
-        mail_from_citizen(
-            f"Re: [{reference}]", "Ja nisam Milica", stranger, In_Reply_To=ack["Message-ID"]
-        ),
+        mail_from_citizen(f"Re: [{reference}]", "Ja nisam Milica", stranger, In_Reply_To=ack["Message-ID"]),
         stranger,
     )
     assert count(mail_svc, Ticket) == 2
-    assert [m.text for m in messages(mail_svc, reference)] == [
-        messages(mail_svc, reference)[0].text
-    ]
+    assert [m.text for m in messages(mail_svc, reference)] == [messages(mail_svc, reference)[0].text]
 
 
 def test_agent_reply_goes_out_threaded_and_the_citizens_answer_threads_back(
@@ -167,9 +161,7 @@ def test_agent_reply_goes_out_threaded_and_the_citizens_answer_threads_back(
     [sent] = [m for m in messages(mail_svc, reference) if m.id == ref.message_id]
     assert sent.delivery_state == "sent" and f"<{sent.external_id}>" == reply["Message-ID"]
     # The citizen's mail client answers: only In-Reply-To, a fresh subject, to the support address.
-    mail.send(
-        mail_from_citizen("Hvala", "Sada radi, hvala!", In_Reply_To=reply["Message-ID"]), CITIZEN
-    )
+    mail.send(mail_from_citizen("Hvala", "Sada radi, hvala!", In_Reply_To=reply["Message-ID"]), CITIZEN)
     assert count(mail_svc, Ticket) == 1
     assert messages(mail_svc, reference)[-1].text == "Sada radi, hvala!"
 
@@ -187,6 +179,26 @@ def test_quoted_reply_is_stripped_on_the_ticket(
     last = messages(mail_svc, reference)[-1]
     assert last.text == "Evo, poslala sam skeniran dokument."
     assert "> primili smo vašu poruku." in last.meta["full_text"]
+
+
+def test_html_reply_shows_the_stripped_text_and_keeps_the_html(
+    mail: MailClient, mail_svc: Services, relay_sink: RelaySink
+) -> None:
+    reference, ack = open_ticket(mail, mail_svc, relay_sink)
+    msg = mail_from_citizen(
+        f"Re: [{reference}]",
+        "Hvala, sada radi.\n\nOn Mon, Mar 2, 2026 at 9:00 AM Podrska wrote:\n> Pokusajte ponovo.\n",
+        In_Reply_To=ack["Message-ID"],
+    )
+    msg.add_alternative(
+        '<div>Hvala, sada radi.</div><div class="gmail_quote">On Mon, Mar 2, 2026 at 9:00 AM '
+        "Podrska wrote:<blockquote>Pokusajte ponovo.</blockquote></div>",
+        subtype="html",
+    )
+    mail.send(msg, CITIZEN)
+    last = messages(mail_svc, reference)[-1]
+    assert last.text == "Hvala, sada radi." and last.html is None
+    assert "Pokusajte ponovo." in last.meta["full_html"]
 
 
 def dsn_for(original: EmailMessage, to: str, status: str = "5.1.1") -> bytes:
@@ -224,9 +236,7 @@ def test_bounce_to_the_verp_address_marks_the_reply_failed(
     assert f"OK bounce {reference}" in answer
     [failed] = [m for m in messages(mail_svc, reference) if m.id == ref.message_id]
     assert failed.delivery_state == "failed" and "5.1.1" in (failed.delivery_error or "")
-    assert (
-        count(mail_svc, Ticket) == 1 and count(mail_svc, OutboxItem, OutboxItem.kind == "ack") == 1
-    )
+    assert count(mail_svc, Ticket) == 1 and count(mail_svc, OutboxItem, OutboxItem.kind == "ack") == 1
 
 
 def test_bounce_to_the_support_address_is_matched_by_the_returned_message_id(
@@ -280,9 +290,7 @@ def test_relay_down_is_retried_with_backoff_then_delivered(
     mail.send(mail_from_citizen(), CITIZEN)
     assert dispatch(mail_svc) == 1
     [item] = outbox(mail_svc)
-    assert (
-        item.status == "pending" and item.attempts == 1 and "relay unavailable" in item.last_error
-    )
+    assert item.status == "pending" and item.attempts == 1 and "relay unavailable" in item.last_error
     with_relay(mail_svc, f"127.0.0.1:{relay_sink.port}")
     assert dispatch(mail_svc) == 0  # not due yet: backoff
     assert isinstance(mail_svc.clock, FixedClock)
@@ -334,3 +342,16 @@ def test_subject_and_name_cannot_inject_headers(
     with mail_svc.db.session() as s:
         stored = s.scalar(select(Message).where(Message.external_id == "inject@example.rs"))
         assert stored is not None
+
+
+def test_our_own_reply_coming_back_opens_nothing(
+    mail: MailClient, mail_svc: Services, relay_sink: RelaySink
+) -> None:
+    reference, _ = open_ticket(mail, mail_svc, relay_sink)
+    reply_to_ticket(mail_svc, reference, Actor.agent(agent_id(mail_svc)), "Odgovor agenta")
+    dispatch(mail_svc)
+    ours = relay_sink.messages()[-1]
+    assert ours["Auto-Submitted"] is None  # a person's reply: only its Message-ID gives it away
+    assert "OK automatic" in mail.send(ours, "podrska@helpdesk.localhost")
+    assert count(mail_svc, Ticket) == 1
+    assert [m.direction for m in messages(mail_svc, reference)] == ["inbound", "outbound"]
