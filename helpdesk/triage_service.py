@@ -41,6 +41,7 @@ class ModelTriage:
         settings: Settings,
         db: Database | None = None,
         monotonic: Callable[[], float] = time.monotonic,
+        train_missing: Callable[[], object] | None = None,
     ) -> None:
         self.store = ModelStore(settings.data_dir, settings.secret_key)
         self.threshold = settings.triage_confidence_threshold
@@ -53,6 +54,8 @@ class ModelTriage:
         self._checked_at = -1e9
         self._queues: set[str] | None = None
         self._queues_at = -1e9
+        # Called once, on a thread, the first time an inquiry arrives with no model.
+        self._train_missing = train_missing
         self.reload()
 
     @property
@@ -97,6 +100,9 @@ class ModelTriage:
         script = detect_script(body)
         language = detect_language(body)
         loaded = self._loaded
+        if loaded is None and self._train_missing is not None:
+            train, self._train_missing = self._train_missing, None
+            threading.Thread(target=train, name="triage-train", daemon=True).start()
         if loaded is None or not body:
             category, confidence, in_scope = "other", 0.0, False
         else:
@@ -171,18 +177,17 @@ def init_app(app: Flask, svc: Services) -> None:
     """HELPDESK_TRIAGE=model (default) uses the trained model; =local sends all to triage.
 
     A classifier the caller put into Services (a test's fake) is left alone. With no model
-    yet, the seed model is trained on a background thread (a few seconds) unless testing;
-    until it is active, inquiries go to the triage queue.
+    yet (`make run` trains one first with `helpdesk triage train --if-missing`), the first
+    inquiry starts training the seed model on a thread (seconds), unless testing; until it
+    is active, inquiries go to the triage queue.
     """
     mode = svc.settings.triage
     if mode not in {"model", "local"}:
         raise ValueError(f"HELPDESK_TRIAGE must be 'model' or 'local', not {mode!r}")
     if mode == "local" or not isinstance(svc.triage, LocalTriage):
         return
-    service = ModelTriage(svc.settings, svc.db)
-    svc.triage = service
-    if service.version is None and not svc.settings.testing:
-        threading.Thread(target=train_if_missing, args=(svc,), name="triage-train", daemon=True).start()
+    auto = None if svc.settings.testing else (lambda: train_if_missing(svc))
+    svc.triage = ModelTriage(svc.settings, svc.db, train_missing=auto)
 
 
 def train_if_missing(svc: Services) -> str | None:
