@@ -21,6 +21,12 @@ def init_app(app: Flask, services: Services) -> None:
     from channels.email.console import bp
 
     app.register_blueprint(bp)
+    if not services.settings.smtp_relay:  # mail is only written locally: show where
+        from flask_babel import lazy_gettext as _l
+
+        from helpdesk.navigation import add_nav_link
+
+        add_nav_link(app, "email_console.outbox", _l("Mail outbox"))
     services.senders[EmailSender.channel] = EmailSender(services.settings)
     smtp = SmtpService(services)
     services.background.append(smtp)

@@ -68,8 +68,10 @@ class HelpdeskHandler:
             )
         except NoSender:
             return "550 5.1.7 The message has no sender address we could answer"
-        except Exception:  # storage failed (or a bug): keep the mail at the sender, it retries
-            log.exception("storing an inbound mail failed; answered 451")
+        except Exception as exc:  # noqa: BLE001 - any failure: keep the mail at the sender (retries)
+            # Not log.exception: a database error's text carries the row's values (addresses).
+            statement = " ".join(str(getattr(exc, "statement", "") or "").split())[:200]
+            log.error("storing an inbound mail failed (%s %s); answered 451", type(exc).__name__, statement)
             return "451 4.3.0 Temporary failure storing the message, please try again later"
         if outcome.ticket_reference:
             return f"250 2.0.0 OK {outcome.kind} {outcome.ticket_reference}"
