@@ -61,11 +61,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     _register_blueprints(app)
     from helpdesk.console import init_app as init_console
     from helpdesk.kb import init_app as init_kb
+    from helpdesk.supervisor import init_app as init_supervisor
     from helpdesk.triage_service import init_app as init_triage
 
     init_console(app, svc)
     init_kb(app, svc)
     init_triage(app, svc)
+    init_supervisor(app, svc)  # SLA policy and watch, dashboard, metrics API, survey
     _load_channels(app, svc)
     _template_context(app)
     from helpdesk.monitoring import init_metrics

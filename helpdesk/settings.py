@@ -60,6 +60,11 @@ class Settings:
     timezone: str = "Europe/Belgrade"
     business_hours: str = "mon-fri 08:00-16:00"
     holidays: tuple[date, ...] = ()
+    holiday_rules: str = "rs"  # rs (Serbian public holidays) | none; comma-separated
+    sla_policy: str = "business_hours"  # business_hours | clock
+    sla_targets: str = ""  # e.g. "urgent=1h/4h,high=2h/8h,payments:normal=2h/8h"; empty: defaults
+    sla_warning_ratio: float = 0.25  # warn supervisors when this share of a target is left
+    sla_check_seconds: float = 60.0
     # triage
     triage: str = "model"  # model | local
     triage_confidence_threshold: float = 0.45

@@ -1,56 +1,16 @@
-"""Stores for the metrics tests: SQLite, and PostgreSQL when HELPDESK_TEST_DATABASE_URL is set.
-
-Weekly figures count every ticket in the store, so each test gets a store of its own: a fresh
-SQLite file, or a fresh PostgreSQL database created beside the test database and dropped after.
+"""Fixtures for the supervisor tests: the hand-worked scenario on the lead's `store` (SQLite and
+PostgreSQL, migrated with Alembic, so the report indexes exist), with a fixed clock and the
+business-hours SLA policy.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
-
 import metrics_scenario as scenario
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from helpdesk.business_hours import BusinessCalendar
-from helpdesk.db import Database
-from helpdesk.models import Base
+from helpdesk.services import FixedClock
 from helpdesk.sla import BusinessHoursSla
-
-
-def _postgres_database(url: str):
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    name = f"hd_metrics_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def metrics_db(request, tmp_path):
-    if request.param == "sqlite":
-        db = Database(f"sqlite:///{tmp_path / 'metrics.db'}")
-        Base.metadata.create_all(db.engine)
-        yield db
-        db.dispose()
-        return
-    pg = os.environ.get("HELPDESK_TEST_DATABASE_URL")
-    if not pg:
-        if os.environ.get("CI"):
-            pytest.fail("HELPDESK_TEST_DATABASE_URL is required in CI")
-        pytest.skip("PostgreSQL not configured (HELPDESK_TEST_DATABASE_URL)")
-    for url in _postgres_database(pg):
-        db = Database(url)
-        Base.metadata.create_all(db.engine)
-        yield db
-        db.dispose()
 
 
 @pytest.fixture()
@@ -60,9 +20,22 @@ def sla_policy():
 
 
 @pytest.fixture()
-def scenario_db(metrics_db, sla_policy):
-    with metrics_db.transaction() as session:
-        tickets = scenario.build(session, sla_policy)
+def metrics_svc(store, sla_policy):
+    store.clock = FixedClock(scenario.NOW)
+    store.sla = sla_policy
+    return store
+
+
+@pytest.fixture()
+def metrics_db(metrics_svc):
+    return metrics_svc.db
+
+
+@pytest.fixture()
+def scenario_db(metrics_svc):
+    db = metrics_svc.db
+    with db.transaction() as session:
+        tickets = scenario.build(session, metrics_svc.sla)
         ids = {k: t.id for k, t in tickets.items()}
-    metrics_db.ticket_ids = ids
-    return metrics_db
+    db.ticket_ids = ids
+    return db

@@ -2,20 +2,11 @@
 
 from __future__ import annotations
 
-from metrics_scenario import NOW, local
+from metrics_scenario import local
 from sqlalchemy import select
 
-from helpdesk.events import RecordingPublisher
 from helpdesk.models import Agent, AuditEvent, Queue, Ticket
-from helpdesk.services import FixedClock, Services
-from helpdesk.settings import Settings
 from helpdesk.sla import SlaChecker, sla_fields
-
-
-def make_services(db, policy, tmp_path):
-    settings = Settings.from_env({"HELPDESK_DATA_DIR": str(tmp_path)})
-    return Services(settings=settings, db=db, clock=FixedClock(NOW), sla=policy,
-                    publisher=RecordingPublisher())
 
 
 def add_people(db):
@@ -29,9 +20,9 @@ def add_people(db):
         return boss.id, other.id
 
 
-def test_breaches_are_recorded_once_and_announced(scenario_db, sla_policy, tmp_path):
+def test_breaches_are_recorded_once_and_announced(scenario_db, metrics_svc):
     boss_id, other_id = add_people(scenario_db)
-    svc = make_services(scenario_db, sla_policy, tmp_path)
+    svc = metrics_svc
     checker = SlaChecker(svc)
     result = checker.check()
     ids = scenario_db.ticket_ids
@@ -56,16 +47,16 @@ def test_breaches_are_recorded_once_and_announced(scenario_db, sla_policy, tmp_p
     assert again.breached == [] and len(svc.publisher.events) == 2
 
 
-def test_close_to_breach_warns_once_and_marks_the_console_row(scenario_db, sla_policy, tmp_path):
+def test_close_to_breach_warns_once_and_marks_the_console_row(scenario_db, metrics_svc):
     boss_id, _ = add_people(scenario_db)
-    svc = make_services(scenario_db, sla_policy, tmp_path)
+    svc = metrics_svc
     with scenario_db.transaction() as s:
         t6 = s.get(Ticket, scenario_db.ticket_ids["T6"])
         t = Ticket(reference="HD-2026-000099", subject="Soon due", status="open",
                    priority="normal", channel="email", queue="finance",
                    contact_id=t6.contact_id, created_at=local(11, 16, 8, 30),
                    reply_token="soon")
-        sla_policy.on_open(t, t.created_at)  # first response due 12:30
+        svc.sla.on_open(t, t.created_at)  # first response due 12:30
         s.add(t)
     checker = SlaChecker(svc)
     result = checker.check()

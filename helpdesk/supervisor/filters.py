@@ -1,0 +1,59 @@
+"""Reading the dashboard's and the API's query string: weeks and filters, with clear errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from helpdesk.db import Database
+from helpdesk.metrics import REPORT_CHANNELS, Filters, Week, WeekError, resolve_weeks
+from helpdesk.models import Queue, Ticket
+
+MAX_NAME = 64
+
+
+class FilterError(ValueError):
+    """A query-string value that cannot be used; the message names the parameter."""
+
+
+@dataclass(frozen=True)
+class Query:
+    weeks: list[Week]
+    filters: Filters
+    first: str  # the labels as given or defaulted, to fill the form again
+    last: str
+
+
+def read_query(args: Mapping[str, str], now: datetime, tz: ZoneInfo) -> Query:
+    first = (args.get("from") or "").strip() or None
+    last = (args.get("to") or "").strip() or None
+    try:
+        weeks = resolve_weeks(first, last, now, tz)
+    except WeekError as exc:
+        raise FilterError(str(exc)) from None
+    channel = (args.get("channel") or "").strip() or None
+    if channel is not None and channel not in REPORT_CHANNELS:
+        raise FilterError(f"channel must be one of {', '.join(REPORT_CHANNELS)}")
+    queue = (args.get("queue") or "").strip() or None
+    category = (args.get("category") or "").strip() or None
+    for name, value in (("queue", queue), ("category", category)):
+        if value is not None and len(value) > MAX_NAME:
+            raise FilterError(f"{name} is longer than {MAX_NAME} characters")
+    return Query(weeks, Filters(channel, queue, category), weeks[0].label, weeks[-1].label)
+
+
+def filter_choices(db: Database, since: datetime) -> tuple[list[str], list[str]]:
+    """Queues (configured and seen) and the categories seen since `since`."""
+    t = Ticket.__table__.c
+    with db.session() as s:
+        queues = set(s.scalars(select(Queue.name)).all())
+        # The created_at range keeps this on the covering report index, not a table scan.
+        recent = select(t.queue, t.category).where(t.created_at >= since).distinct().limit(500)
+        seen = s.execute(recent).all()
+    queues.update(q for q, _ in seen if q)
+    categories = {c for _, c in seen if c}
+    return sorted(queues), sorted(categories)

@@ -1,0 +1,152 @@
+"""The dashboard's tables: one definition feeds the HTML table, its chart and its CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import format_decimal, format_percent
+from flask_babel import gettext as _
+
+from helpdesk.metrics import REPORT_CHANNELS, WeeklyReport
+
+
+@dataclass(frozen=True)
+class Cell:
+    text: str  # what the page shows (localized)
+    raw: Any  # what the CSV holds (plain number, seconds, ratio)
+
+
+@dataclass
+class Table:
+    id: str
+    caption: str
+    columns: list[str]
+    rows: list[list[Cell]] = field(default_factory=list)
+    csv_columns: list[str] = field(default_factory=list)  # stable English names for the CSV
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(self.csv_columns or self.columns)
+        for row in self.rows:
+            writer.writerow(["" if c.raw is None else c.raw for c in row])
+        return out.getvalue()
+
+
+def channel_name(channel: str) -> str:
+    names = {"phone": _("Phone"), "chat": _("Chat"), "email": _("Email"), "web": _("Web form")}
+    return names.get(channel, channel)
+
+
+def duration(seconds: int | None) -> str:
+    if seconds is None:
+        return "–"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return _("%(m)d min", m=minutes)
+    hours, minutes = divmod(minutes, 60)
+    if hours < 48:
+        return _("%(h)d h %(m)02d min", h=hours, m=minutes)
+    days, hours = divmod(hours, 24)
+    return _("%(d)d d %(h)d h", d=days, h=hours)
+
+
+def number(value: float | int | None) -> Cell:
+    return Cell("–" if value is None else format_decimal(value), value)
+
+
+def change(value: float | int | None, kind: str = "count") -> Cell:
+    if value is None:
+        return Cell("–", None)
+    if kind == "duration":
+        sign = "+" if value > 0 else ("−" if value < 0 else "±")
+        return Cell(sign + duration(abs(int(value))), value)
+    if kind == "percent":
+        return Cell(_("%(n)s pp", n=format_decimal(round(value * 100, 1), format="+#,##0.0;−#")), value)
+    text = format_decimal(value, format="+#,##0.##;−#,##0.##") if value else "±0"
+    return Cell(text, value)
+
+
+def _week(label: str) -> Cell:
+    return Cell(label, label)
+
+
+def build_tables(report: WeeklyReport) -> dict[str, Table]:
+    weeks, changes = report.weeks, report.changes()
+    labels = [w.week for w in weeks]
+    tables: dict[str, Table] = {}
+
+    t = Table(
+        "volume", _("Inquiries per week and channel"),
+        [_("Week"), *(channel_name(c) for c in REPORT_CHANNELS), _("Total"),
+         _("Change from the week before"), _("Deflected chats")],
+        csv_columns=["week", *REPORT_CHANNELS, "total", "change", "deflected_chats"],
+    )
+    for w, ch in zip(weeks, changes, strict=True):
+        t.rows.append([_week(w.week), *(number(w.by_channel.get(c, 0)) for c in REPORT_CHANNELS),
+                       number(w.total), change(ch["total"]), number(w.deflected)])
+    tables[t.id] = t
+
+    for key, caption, attr in (
+        ("categories", _("Inquiries per category"), "by_category"),
+        ("queues", _("Inquiries per queue"), "by_queue"),
+    ):
+        names: dict[str, int] = {}
+        for w in weeks:
+            for name, count in getattr(w, attr).items():
+                names[name] = names.get(name, 0) + count
+        t = Table(key, caption, [_("Category") if key == "categories" else _("Queue"),
+                                 *labels, _("Total")],
+                  csv_columns=[key[:-1] if key == "queues" else "category", *labels, "total"])
+        for name, total in sorted(names.items(), key=lambda kv: (-kv[1], kv[0])):
+            t.rows.append([Cell(name, name), *(number(getattr(w, attr).get(name, 0)) for w in weeks),
+                           number(total)])
+        tables[t.id] = t
+
+    t = Table(
+        "times", _("First response and resolution times"),
+        [_("Week"), _("First response, median"), _("First response, 90th percentile"),
+         _("Resolution, median"), _("Resolution, 90th percentile"),
+         _("Change in median first response")],
+        csv_columns=["week", "first_response_median_seconds", "first_response_p90_seconds",
+                     "resolution_median_seconds", "resolution_p90_seconds",
+                     "first_response_median_change_seconds"],
+    )
+    for w, ch in zip(weeks, changes, strict=True):
+        fr, res = w.first_response, w.resolution
+        t.rows.append([_week(w.week)] + [Cell(duration(v), v) for v in (
+            fr.median_seconds, fr.p90_seconds, res.median_seconds, res.p90_seconds)]
+            + [change(ch["first_response_median"], "duration")])
+    tables[t.id] = t
+
+    t = Table(
+        "sla", _("SLA compliance"),
+        [_("Week"), _("Targets met"), _("Outcomes decided"), _("Compliance"),
+         _("Change from the week before")],
+        csv_columns=["week", "met", "decided", "sla_compliance", "change"],
+    )
+    for w, ch in zip(weeks, changes, strict=True):
+        rate = w.sla_compliance
+        t.rows.append([_week(w.week), number(w.sla_met), number(w.sla_decided),
+                       Cell("–" if rate is None else format_percent(rate, "#,##0.0%"), rate),
+                       change(ch["sla_compliance"], "percent")])
+    tables[t.id] = t
+
+    t = Table("backlog", _("Open tickets at the end of the week"),
+              [_("Week"), _("Backlog"), _("Change from the week before")],
+              csv_columns=["week", "backlog", "change"])
+    for w, ch in zip(weeks, changes, strict=True):
+        t.rows.append([_week(w.week), number(w.backlog), change(ch["backlog"])])
+    tables[t.id] = t
+
+    t = Table("csat", _("Satisfaction (1 to 5)"),
+              [_("Week"), _("Average score"), _("Answers"), _("Change from the week before")],
+              csv_columns=["week", "csat", "answers", "change"])
+    for w, ch in zip(weeks, changes, strict=True):
+        t.rows.append([_week(w.week), number(w.csat), number(w.csat_responses),
+                       change(ch["csat"])])
+    tables[t.id] = t
+    return tables

@@ -1,0 +1,116 @@
+"""The supervisor dashboard: weekly service levels, today's counters, charts and CSV exports."""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, render_template, request
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from helpdesk.auth import roles_required
+from helpdesk.metrics import REPORT_CHANNELS, live_counters, weekly_report
+from helpdesk.services import current_services
+from helpdesk.supervisor.charts import Series, bar_chart, hbar_chart, line_chart
+from helpdesk.supervisor.filters import FilterError, Query, filter_choices, read_query
+from helpdesk.supervisor.tables import Table, build_tables, channel_name
+
+bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
+
+
+def _query() -> tuple[Query, str | None]:
+    svc = current_services()
+    tz = ZoneInfo(svc.settings.timezone)
+    now = svc.clock.now()
+    try:
+        return read_query(request.args, now, tz), None
+    except FilterError as exc:
+        return read_query({}, now, tz), str(exc)
+
+
+def _charts(tables: dict[str, Table], labels: list[str]) -> dict[str, object]:
+    desc = _("The exact figures are in the table beside this chart.")
+    volume = tables["volume"]
+    channels = [
+        Series(channel_name(c), [row[i + 1].raw for row in volume.rows], f"series-{i + 1}")
+        for i, c in enumerate(REPORT_CHANNELS)
+    ]
+    times = tables["times"]
+    hours = [
+        Series(name, [None if r[col].raw is None else r[col].raw / 3600 for r in times.rows], css)
+        for name, col, css in (
+            (_("First response, median"), 1, "series-1"),
+            (_("First response, 90th percentile"), 2, "series-2"),
+            (_("Resolution, median"), 3, "series-3"),
+            (_("Resolution, 90th percentile"), 4, "series-4"),
+        )
+    ]
+    sla = [Series(_("Compliance"), [None if r[3].raw is None else r[3].raw * 100
+                                    for r in tables["sla"].rows], "series-1")]
+    return {
+        "volume": bar_chart("chart-volume", volume.caption, desc, labels, channels),
+        "categories": hbar_chart("chart-categories", tables["categories"].caption, desc,
+                                 [(r[0].raw, r[-1].raw) for r in tables["categories"].rows]),
+        "queues": hbar_chart("chart-queues", tables["queues"].caption, desc,
+                             [(r[0].raw, r[-1].raw) for r in tables["queues"].rows]),
+        "times": line_chart("chart-times", times.caption, desc, labels, hours,
+                            fmt=lambda v: _("%(h)s h", h=format_decimal(round(v, 1)))),
+        "sla": bar_chart("chart-sla", tables["sla"].caption, desc, labels, sla,
+                         fmt=lambda v: f"{v:.0f} %", top=100),
+        "backlog": line_chart("chart-backlog", tables["backlog"].caption, desc, labels,
+                              [Series(_("Backlog"), [r[1].raw for r in tables["backlog"].rows],
+                                      "series-1")]),
+        "csat": bar_chart("chart-csat", tables["csat"].caption, desc, labels,
+                          [Series(_("Average score"), [r[1].raw for r in tables["csat"].rows],
+                                  "series-2")], fmt=lambda v: f"{v:.0f}", top=5),
+    }
+
+
+def _report_tables(query: Query) -> tuple[dict[str, Table], object]:
+    svc = current_services()
+    tz = ZoneInfo(svc.settings.timezone)
+    report = weekly_report(svc.db, query.weeks, svc.clock.now(), query.filters, tz)
+    return build_tables(report), report
+
+
+@bp.get("")
+@roles_required("supervisor")
+def dashboard() -> tuple[str, int]:
+    svc = current_services()
+    tz = ZoneInfo(svc.settings.timezone)
+    query, error = _query()
+    tables, _report = _report_tables(query)
+    labels = [w.label for w in query.weeks]
+    queues, categories = filter_choices(svc.db, query.weeks[0].start)
+    html = render_template(
+        "supervisor/dashboard.html",
+        query=query,
+        error=error,
+        tables=tables,
+        charts=_charts(tables, labels),
+        live=live_counters(svc.db, svc.clock.now(), tz, query.filters),
+        channels=[(c, channel_name(c)) for c in REPORT_CHANNELS],
+        queues=queues,
+        categories=categories,
+        export_args={k: v for k, v in request.args.items() if k != "lang" and v} if not error else {},
+    )
+    return html, 400 if error else 200
+
+
+@bp.get("/export/<table_id>.csv")
+@roles_required("supervisor")
+def export(table_id: str) -> Response:
+    query, error = _query()
+    if error:
+        return Response(error + "\n", status=400, mimetype="text/plain")
+    tables, _report = _report_tables(query)
+    table = tables.get(table_id)
+    if table is None:
+        abort(404)
+    filename = f"helpdesk-{table_id}-{query.first}-{query.last}.csv"
+    return Response(
+        table.to_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+    )

@@ -1,0 +1,102 @@
+"""The dashboard, its CSV exports and the metrics API, through the Flask test client."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from metrics_scenario import EXPECTED
+
+from helpdesk import create_app
+from helpdesk.auth.accounts import create_token
+from helpdesk.models import Agent
+from tests.conftest import add_agent, login
+
+RANGE = {"from": "2026-W42", "to": "2026-W46"}
+
+
+def client_for(svc):
+    return create_app(svc.settings, services=svc).test_client()
+
+
+def token_for(svc, role):
+    agent_id = add_agent(svc, f"{role}-api@helpdesk.localhost", role)
+    with svc.db.transaction() as s:
+        return create_token(s, s.get(Agent, agent_id), svc.clock.now())
+
+
+def test_api_returns_exactly_the_weekly_shape(scenario_db, metrics_svc):
+    client = client_for(metrics_svc)
+    token = token_for(metrics_svc, "supervisor")
+    response = client.get("/api/v1/metrics/weekly", query_string=RANGE,
+                          headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert list(body) == ["weeks"]
+    assert body["weeks"] == [{"week": w, **EXPECTED[w]} for w in EXPECTED]
+
+
+def test_api_refuses_agents_missing_tokens_and_bad_weeks(metrics_svc):
+    client = client_for(metrics_svc)
+    assert client.get("/api/v1/metrics/weekly").status_code == 401
+    agent = token_for(metrics_svc, "agent")
+    refused = client.get("/api/v1/metrics/weekly", headers={"Authorization": f"Bearer {agent}"})
+    assert refused.status_code == 403
+    assert refused.get_json()["error"]["code"] == "forbidden"
+    boss = token_for(metrics_svc, "supervisor")
+    bad = client.get("/api/v1/metrics/weekly", query_string={"from": "2026-48"},
+                     headers={"Authorization": f"Bearer {boss}"})
+    assert bad.status_code == 400
+    assert "ISO week" in bad.get_json()["error"]["message"]
+    default = client.get("/api/v1/metrics/weekly", headers={"Authorization": f"Bearer {boss}"})
+    weeks = [w["week"] for w in default.get_json()["weeks"]]
+    assert len(weeks) == 12 and weeks[-1] == "2026-W47"  # the clock is at Monday of W47
+
+
+def test_dashboard_for_supervisors_only(scenario_db, metrics_svc):
+    client = client_for(metrics_svc)
+    assert client.get("/supervisor").status_code == 302  # to the login page
+    login(client, metrics_svc, "agent")
+    assert client.get("/supervisor").status_code == 403
+    assert client.get("/supervisor/export/volume.csv").status_code == 403
+
+
+def test_dashboard_shows_charts_tables_and_live_counters(scenario_db, metrics_svc):
+    client = client_for(metrics_svc)
+    login(client, metrics_svc, "supervisor")
+    page = client.get("/supervisor", query_string={**RANGE, "lang": "en"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    for key in ("volume", "categories", "queues", "times", "sla", "backlog", "csat"):
+        assert f'id="chart-{key}-title"' in html and f'id="table-{key}"' in html
+    assert html.count("<svg") == 7
+    assert "66.7%" in html  # W44 SLA compliance
+    assert "3 d 14 h" in html  # W44 resolution p90 = 86.5 h
+    assert "Open past an SLA target" in html
+
+
+def test_csv_export_of_a_table_follows_the_filters(scenario_db, metrics_svc):
+    client = client_for(metrics_svc)
+    login(client, metrics_svc, "admin")
+    response = client.get("/supervisor/export/volume.csv", query_string=RANGE)
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [(r["week"], r["total"], r["phone"], r["deflected_chats"]) for r in rows] == [
+        ("2026-W42", "1", "0", "0"), ("2026-W43", "3", "2", "1"), ("2026-W44", "3", "0", "0"),
+        ("2026-W45", "1", "0", "0"), ("2026-W46", "2", "0", "0")]
+    times = client.get("/supervisor/export/times.csv", query_string={**RANGE, "channel": "phone"})
+    rows = list(csv.DictReader(io.StringIO(times.get_data(as_text=True))))
+    assert rows[2]["first_response_median_seconds"] == "239400"  # T2, the SMS
+    assert client.get("/supervisor/export/nope.csv").status_code == 404
+    bad = client.get("/supervisor/export/volume.csv", query_string={"channel": "fax"})
+    assert bad.status_code == 400 and "channel must be" in bad.get_data(as_text=True)
+
+
+def test_bad_filters_get_a_clear_message_not_an_error_page(metrics_svc):
+    client = client_for(metrics_svc)
+    login(client, metrics_svc, "supervisor")
+    page = client.get("/supervisor", query_string={"from": "2026-W50", "to": "2026-W40",
+                                                    "lang": "en"})
+    assert page.status_code == 400
+    assert "comes after" in page.get_data(as_text=True)
