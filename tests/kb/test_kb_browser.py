@@ -126,3 +126,4 @@ def test_ticket_panel_inserts_an_article_into_the_reply(server: LiveServer, desk
     reply = page.locator("#reply-text")
     assert "/help/articles/" in reply.input_value()
     assert page.evaluate("document.activeElement.id") == "reply-text"
+    assert panel.locator("[data-kb-status]").inner_text() == "Inserted into the reply."

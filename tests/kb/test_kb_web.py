@@ -161,3 +161,17 @@ def test_ticket_panel_suggests_articles_with_insert_buttons(kb_client, services:
     assert "Zaboravio sam lozinku za nalog" in page  # the starter article's title
     assert re.search(r'data-kb-insert="Zaboravio sam lozinku za nalog: http[^"]+/help/articles/\d+"', page)
     assert "kb-panel.js" in page
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Где да поручим извод из матичне књиге рођених?",
+        "Gde da poručim izvod iz matične knjige rođenih?",
+        "Gde da porucim izvod iz maticne knjige rodenih?",
+        "gde da porucim izvod iz maticne knjige rodjenih",
+    ],
+)
+def test_digraphic_question_finds_the_same_starter_article_first(kb_client, starter, question):
+    r = kb_client.get("/api/v1/kb/search", query_string={"q": question, "lang": "sr"})
+    assert r.get_json()["results"][0]["title"] == "Извод из матичне књиге рођених"

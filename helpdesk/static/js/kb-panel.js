@@ -13,6 +13,6 @@
     box.dispatchEvent(new Event("input", { bubbles: true }));
     box.focus();
     var status = document.querySelector("[data-kb-status]");
-    if (status) { status.textContent = button.getAttribute("aria-label") || ""; }
+    if (status) { status.textContent = status.getAttribute("data-kb-done") || ""; }
   });
 })();
