@@ -10,11 +10,14 @@ jobs in arrival order, so a transcription is never stored before its recording.
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
 from typing import TypeVar
 
 from flask import Flask
@@ -23,6 +26,20 @@ from sqlalchemy.exc import OperationalError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 RETRIES = 3
+
+
+def _where() -> str:
+    """Exception type and where it was raised, without its message.
+
+    Database errors carry the statement's parameters (phone numbers, message text) in their
+    message, and personal data stays out of the logs.
+    """
+    kind, _, tb = sys.exc_info()
+    frames = traceback.extract_tb(tb)
+    # Our own frames say more than the library's innermost ones.
+    frames = [f for f in frames if "site-packages" not in f.filename][-3:] or frames[-1:]
+    trail = " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames))
+    return f"{kind.__name__ if kind else '?'} at {trail}"
 
 
 class PhoneWorker:
@@ -56,11 +73,11 @@ class PhoneWorker:
                         return job()
                     except OperationalError:  # a busy or restarting database: try again soon
                         if attempt == RETRIES:
-                            log.exception("phone job failed %d times", RETRIES)
+                            log.error("phone job failed %d times: %s", RETRIES, _where())
                             raise
                         time.sleep(0.2 * attempt)
                     except Exception:
-                        log.exception("phone job failed")
+                        log.error("phone job failed: %s", _where())
                         raise
                 raise AssertionError("unreachable")
 

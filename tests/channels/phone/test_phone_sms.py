@@ -164,3 +164,14 @@ def test_without_credentials_sms_go_to_the_local_outbox_shown_in_the_console(tmp
     finally:
         phone.worker.stop()
         svc.db.dispose()
+
+
+def test_voice_webhooks_delivered_twice_are_stored_once_on_both_stores(twilio, svc, phone):
+    base = "https://podrska.example.rs/channels/twilio/voice"
+    record = fixture_params("voice_record_action.form")
+    transcription = fixture_params("voice_transcription.form")
+    for _ in range(2):
+        assert twilio.post(base + "/voicemail?lang=en", record)[0] == 200
+        assert twilio.post(base + "/transcription?lang=en", transcription)[0] == 204
+    phone.worker.drain()
+    assert counts(svc) == (1, 2)

@@ -250,3 +250,29 @@ def test_empty_recording_goes_back_to_the_menu_and_stores_nothing(twilio, svc, p
     assert status == 200 and "We did not record a message." in body and "<Gather" in body
     phone.worker.drain()
     assert counts(svc) == (0, 0)
+
+
+def test_no_phone_number_or_message_text_reaches_the_logs(twilio, svc, phone, double, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    double.fail_next.append((500, {"code": 20500, "message": "Internal error", "status": 500}))
+    twilio.sms(CALLER, "Moj JMBG je 0101990710123, pomozite.")
+    twilio.sms(CALLER, "STOP")
+    call = twilio.call(CALLER)
+    twilio.press(call, "2")
+    twilio.press(call, "2")
+    twilio.record(call, "Secret words.")
+    phone.worker.drain()
+    # A job that fails inside the database logs where, not what (SQL errors carry parameters).
+    from sqlalchemy import text
+
+    def broken_job():
+        with svc.db.session() as s:
+            s.execute(text("SELECT * FROM no_such_table WHERE x = :n"), {"n": CALLER})
+
+    phone.worker.submit(broken_job)
+    phone.worker.drain()
+    assert "phone job failed" in caplog.text and "OperationalError at" in caplog.text
+    for secret in ("641234567", "0101990710123", "Secret words"):
+        assert secret not in caplog.text
