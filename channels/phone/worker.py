@@ -35,9 +35,9 @@ def _where() -> str:
     message, and personal data stays out of the logs.
     """
     kind, _, tb = sys.exc_info()
-    frames = traceback.extract_tb(tb)
+    stack = traceback.extract_tb(tb)
     # Our own frames say more than the library's innermost ones.
-    frames = [f for f in frames if "site-packages" not in f.filename][-3:] or frames[-1:]
+    frames = [f for f in stack if "site-packages" not in f.filename][-3:] or stack[-1:]
     trail = " <- ".join(f"{Path(f.filename).name}:{f.lineno}" for f in reversed(frames))
     return f"{kind.__name__ if kind else '?'} at {trail}"
 
