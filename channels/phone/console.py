@@ -17,6 +17,7 @@ from twilio.base.exceptions import TwilioRestException
 
 from channels.phone import outbox_log
 from channels.phone.channel import current_phone
+from channels.phone.numbers import to_e164
 from channels.phone.simulator_page import simulator_view
 from helpdesk.console.access import can_access, load_viewer
 from helpdesk.models import Attachment, Message, Ticket
@@ -66,7 +67,7 @@ def call_back(reference: str) -> Response:
     if phone.has_credentials:
         try:
             call = phone.client().calls.create(
-                to=agent,
+                to=agent if agent.startswith(("client:", "sip:")) else to_e164(agent) or agent,
                 from_=phone.settings.twilio_from_number,
                 url=connect,
                 status_callback=status,

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from twilio.twiml.voice_response import Dial, Gather, VoiceResponse
 
 from channels.phone import prompts
+from channels.phone.numbers import to_e164
 from channels.phone.prompts import GREETING, VOICES
 
 PREFIX = "/channels/twilio"
@@ -124,8 +125,8 @@ def _dial_target(dial: Dial, target: str, **callbacks: str) -> None:
         dial.client(target.removeprefix("client:"), **callbacks)
     elif target.startswith("sip:"):
         dial.sip(target, **callbacks)
-    else:
-        dial.number(target, **callbacks)
+    else:  # '011 330 0901' in settings still dials +381113300901
+        dial.number(to_e164(target) or target, **callbacks)
 
 
 def connect_agent(urls: Urls, lang: str, agent: str, caller_id: str | None = None) -> str:

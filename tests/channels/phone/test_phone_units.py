@@ -85,7 +85,11 @@ def test_voicemail_records_with_transcription_callback():
 
 @pytest.mark.parametrize(
     ("target", "tag", "text"),
-    [("+381113300901", "Number", "+381113300901"), ("client:desk", "Client", "desk")],
+    [
+        ("+381113300901", "Number", "+381113300901"),
+        ("011 330 0901", "Number", "+381113300901"),
+        ("client:desk", "Client", "desk"),
+    ],
 )
 def test_agent_dial_rings_a_number_or_a_client_and_records(target, tag, text):
     root = ET.fromstring(twiml.connect_agent(URLS, "sr", target, "+381113300900"))
