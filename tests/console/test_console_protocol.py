@@ -121,7 +121,10 @@ def test_live_updates_presence_and_counts(console_server: Server) -> None:
     assert created["ticket"]["queue"] == "triage"
     after = ana.call("counts", {})
     triage = lambda c: next(q["open"] for q in c["queues"] if q["name"] == "triage")  # noqa: E731
-    assert triage(after) == triage(before) + 1 and after["unassigned"] == before["unassigned"] + 1
+    assert triage(after) == triage(before) + 1
+    # Auto-assignment may hand it to an online agent; either way it is counted exactly once.
+    mine_or_free = after["unassigned"] + after["mine"] - before["unassigned"] - before["mine"]
+    assert mine_or_free in (0, 1)
 
     assert ana.call("view", {"reference": reference})["ok"]
     assert boris.call("view", {"reference": reference})["ok"]

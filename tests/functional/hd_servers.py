@@ -21,6 +21,7 @@ import socketio
 ROOT = Path(__file__).resolve().parents[2]
 CLI = [sys.executable, "-c", "from helpdesk.cli import main; main()"]
 PASSWORD = "correct horse battery"
+CHAT_AGENT = "ana@helpdesk.test"  # the agent of the chat protocol tests
 
 
 def free_port() -> int:

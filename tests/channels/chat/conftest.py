@@ -10,20 +10,29 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "functional"))
 
-from hd_servers import Server, base_env, prepare_store  # noqa: E402
+from hd_servers import CHAT_AGENT, Server, base_env, prepare_store  # noqa: E402
 
-AGENT = "ana@helpdesk.test"
+AGENT = CHAT_AGENT
 
 
-@pytest.fixture
-def chat_env(tmp_path: Path) -> dict[str, str]:
-    env = base_env(tmp_path / "data")
+def new_env(tmp: Path) -> dict[str, str]:
+    env = base_env(tmp / "data")
     prepare_store(env, [{"email": AGENT, "name": "Ana Petrović", "queues": ("triage",)}])
     return env
 
 
+@pytest.fixture(scope="module")
+def chat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """One server for the tests that don't restart it (each citizen has its own conversation)."""
+    tmp = tmp_path_factory.mktemp("chat")
+    server = Server(new_env(tmp), tmp / "server.log").start()
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def chat_server(chat_env: dict[str, str], tmp_path: Path) -> Iterator[Server]:
-    server = Server(chat_env, tmp_path / "server.log").start()
+def own_chat_server(tmp_path: Path) -> Iterator[Server]:
+    """A server this test may kill and restart."""
+    server = Server(new_env(tmp_path), tmp_path / "server.log").start()
     yield server
     server.stop()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import socketio
-from conftest import AGENT
+from hd_servers import CHAT_AGENT as AGENT
 from hd_servers import Citizen, Console, Server, login_cookie
 
 
@@ -15,18 +15,14 @@ def test_a_conversation(chat_server: Server) -> None:
     assert hello["agents_online"] is True  # the console connection counts as online
     assert hello["reference"] is None
 
-    sent = citizen.send(
-        "Ne mogu da se prijavim na portal", name="Milica", email="milica@example.rs"
-    )
+    sent = citizen.send("Ne mogu da se prijavim na portal", name="Milica", email="milica@example.rs")
     assert sent and sent["ok"] and not sent["duplicate"]
     reference = sent["reference"]
     assert sent["message"]["seq"] == 1
 
-    _, created = agent.wait_for(
-        lambda n, d: n == "ticket.created" and d["ticket"]["reference"] == reference
-    )
+    _, created = agent.wait_for(lambda n, d: n == "ticket.created" and d["ticket"]["reference"] == reference)
     assert created["ticket"]["channel"] == "chat"
-    _, msg = agent.wait_for(lambda n, d: n == "message.created" and d["message"]["seq"] == 1)
+    _, msg = agent.wait_for(lambda n, d: n == "message.created" and d["ticket"]["reference"] == reference)
     assert msg["message"]["text"] == "Ne mogu da se prijavim na portal"
 
     assert agent.call("view", {"reference": reference})["ok"]
@@ -62,16 +58,10 @@ def test_bad_input_gets_a_protocol_error_not_a_crash(chat_server: Server) -> Non
     citizen = Citizen(chat_server.url)
     citizen.connect()
     assert citizen.call("message", "not an object")["error"]["code"] == "bad_request"
-    assert (
-        citizen.call("message", {"client_id": "x", "text": "hi"})["error"]["code"]
-        == "bad_client_id"
-    )
+    assert citizen.call("message", {"client_id": "x", "text": "hi"})["error"]["code"] == "bad_client_id"
     too_long = citizen.call("message", {"client_id": "abcdefgh1", "text": "a" * 4001})
     assert too_long["error"]["code"] == "too_long"
-    assert (
-        citizen.call("message", {"client_id": "abcdefgh2", "text": "   "})["error"]["code"]
-        == "empty"
-    )
+    assert citizen.call("message", {"client_id": "abcdefgh2", "text": "   "})["error"]["code"] == "empty"
     bad_mail = citizen.call("message", {"client_id": "abcdefgh3", "text": "hi", "email": "nope"})
     assert bad_mail["error"]["code"] == "bad_email"
     assert citizen.call("history", {"after": -1})["error"]["code"] == "bad_after"
@@ -81,9 +71,9 @@ def test_bad_input_gets_a_protocol_error_not_a_crash(chat_server: Server) -> Non
 
 
 def test_resend_after_reconnect_and_restart_loses_and_doubles_nothing(
-    chat_server: Server, tmp_path
+    own_chat_server: Server, tmp_path
 ) -> None:
-    url = chat_server.url
+    url = own_chat_server.url
     agent = Console(url, login_cookie(url, AGENT))
     citizen = Citizen(url)
     citizen.connect()
@@ -110,10 +100,10 @@ def test_resend_after_reconnect_and_restart_loses_and_doubles_nothing(
     # 2. The server crashes mid-conversation (SIGKILL) and comes back on the same port.
     assert agent.call("reply", {"reference": reference, "text": "odgovor 3"})["ok"]
     agent.close()
-    chat_server.kill()
+    own_chat_server.kill()
     citizen.drop()
     assert citizen.send("četvrta, dok server ne radi") is None
-    restarted = Server(chat_server.env, tmp_path / "server2.log", port=chat_server.port).start()
+    restarted = Server(own_chat_server.env, tmp_path / "server2.log", port=own_chat_server.port).start()
     try:
         citizen.connect()
         citizen.wait_text("odgovor 3")
