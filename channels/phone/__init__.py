@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from channels import dispatcher
 from channels.phone import console, webhooks
 from channels.phone.channel import EXTENSION_KEY, PhoneChannel
+from channels.phone.cli import phone_cli
 from channels.phone.sender import SmsSender
 from channels.phone.twilio_http import ApiBaseHttpClient
 from channels.phone.worker import PhoneWorker
@@ -48,6 +49,7 @@ def init_app(app: Flask, services: Services) -> None:
     app.register_blueprint(webhooks.bp)
     app.register_blueprint(console.bp)
     dispatcher.init_app(app, services)  # delivery of what the senders above send
+    app.cli.add_command(phone_cli)
     if not phone.has_credentials:
         add_nav_link(app, "phone_console.outbox", _l("SMS outbox"))
     if settings.demo:

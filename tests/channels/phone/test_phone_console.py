@@ -152,3 +152,20 @@ def test_simulator_is_absent_outside_demo_mode(phone_app, svc):
     assert client.get("/console/phone/simulator").status_code == 404
     with svc.db.session() as s:
         assert s.scalars(select(Message)).all() == []
+
+
+def test_cli_prints_the_webhook_urls_and_the_local_outbox(tmp_path):
+    app = make_phone_app(tmp_path, None)
+    svc = app.extensions["helpdesk"]
+    try:
+        runner = app.test_cli_runner()
+        result = runner.invoke(args=["phone", "urls"])
+        assert result.exit_code == 0
+        assert "Voice URL (HTTP POST):     https://podrska.example.rs/channels/twilio/voice" in (
+            result.output
+        )
+        assert "local outbox" in result.output
+        assert "The local SMS outbox is empty." in runner.invoke(args=["phone", "outbox"]).output
+    finally:
+        app.extensions["phone_channel"].worker.stop()
+        svc.db.dispose()
