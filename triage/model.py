@@ -92,6 +92,10 @@ class TriageClassifier:
     def _fit_once(self, texts: Sequence[str], labels: Sequence[str]) -> None:
         self.features = build_features(self.config.min_df if len(texts) > 2000 else 1)
         x = self.features.fit_transform(texts)
+        for _, vectorizer in self.features.transformer_list:
+            # Terms dropped by min_df are kept only for introspection: rare words (names)
+            # must not ride along into the model file.
+            vectorizer.stop_words_ = None
         self.svm = LinearSVC(C=self.config.C)
         self.svm.fit(x, labels)
         self.labels = [str(c) for c in self.svm.classes_]
