@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import click
 from flask import current_app
+from flask.cli import AppGroup
 
 from channels.phone import outbox_log
 from channels.phone.channel import EXTENSION_KEY, PhoneChannel
 
 
-@click.group("phone")
+@click.group("phone", cls=AppGroup)
 def phone_cli() -> None:
     """The Twilio phone channel."""
 
