@@ -7,7 +7,8 @@ number of clients and messages (the raw baseline).
 
     .venv/bin/python bench/chat/run.py                # 50 and 200 citizens, 5 messages each
     .venv/bin/python bench/chat/run.py --clients 50 --messages 10
-    .venv/bin/python bench/chat/run.py --database-url postgresql+psycopg://postgres@127.0.0.1/test
+    .venv/bin/python bench/chat/run.py --database-url postgresql+psycopg://postgres@127.0.0.1/test \
+        --redis-url redis://127.0.0.1:6379/0    # a scratch database on that server, dropped after
 """
 
 from __future__ import annotations
@@ -32,6 +33,27 @@ sys.path.insert(0, str(ROOT))
 from hd_servers import Server, base_env, free_port, login_cookie, prepare_store  # noqa: E402
 
 AGENT = "bench@helpdesk.test"
+
+
+class ScratchDatabase:
+    """A database of its own on the given PostgreSQL server, dropped afterwards."""
+
+    def __init__(self, server_url: str) -> None:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.engine import make_url
+
+        self.name = f"bench_chat_{uuid.uuid4().hex[:8]}"
+        self.admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+        with self.admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{self.name}"'))
+        self.url = make_url(server_url).set(database=self.name).render_as_string(False)
+
+    def drop(self) -> None:
+        from sqlalchemy import text
+
+        with self.admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
+        self.admin.dispose()
 
 
 def pct(values: list[float], p: float) -> float:
@@ -161,9 +183,11 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-chat-"))
-    extra = {"HELPDESK_DATABASE_URL": args.database_url} if args.database_url else {}
+    scratch = ScratchDatabase(args.database_url) if args.database_url else None
+    extra = {"HELPDESK_DATABASE_URL": scratch.url} if scratch else {}
     if args.redis_url:
         extra["HELPDESK_REDIS_URL"] = args.redis_url
+        extra["HELPDESK_SOCKETIO_CHANNEL"] = f"bench-chat-{uuid.uuid4().hex[:8]}"  # no cross-talk
     env = base_env(tmp / "data", **extra)
     env["HELPDESK_LOG_LEVEL"] = "ERROR"
     prepare_store(env, [{"email": AGENT, "name": "Bench", "role": "supervisor"}])
@@ -202,6 +226,8 @@ def main() -> None:
         server.stop()
         echo.terminate()
         echo.wait(10)
+        if scratch:
+            scratch.drop()
     print("\n".join(lines))
 
 
