@@ -10,6 +10,7 @@ A bounce also names the outbound message it answers, so that message can be mark
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 
@@ -62,6 +63,7 @@ _VACATION_SUBJECT = re.compile(
     r"аутоматски одговор|odsutan|odsutna|absence|r.ponse automatique)\b|^\s*auto:\s",
     re.I,
 )
+_FORWARD = re.compile(r"^\s*(fwd?|fw|tr|wg|prosle[dđ]eno|прослеђено)\s*:", re.I)
 _AUTO_HEADERS = (
     "X-Autoreply",
     "X-Autorespond",
@@ -129,7 +131,7 @@ def _bounce_reason(msg: Message, mail_from: str | None) -> str:
     report_type = str(report_type).lower()
     if ctype == "multipart/report" and "disposition-notification" not in report_type:
         return f"multipart/report {report_type}".strip()
-    part_types = {p.get_content_type() for p in msg.walk()}
+    part_types = {p.get_content_type() for p in _own_parts(msg)}
     if part_types & {"message/delivery-status", "message/global-delivery-status"}:
         return "delivery-status part"
     if "message/feedback-report" in part_types:
@@ -151,6 +153,8 @@ def _bounce_reason(msg: Message, mail_from: str | None) -> str:
         return "null sender bounce"
     if from_bounce and (null_sender or auto):
         return "mailer-daemon"
+    if _FORWARD.match(subject):
+        return ""  # a person forwarding a bounce they got is asking for help: a ticket
     if _BOUNCE_SUBJECT.search(subject) and _has_returned_mail(msg):
         if _body_says_bounce(msg) or "complaint" in subject.lower():
             return "returned message"
@@ -199,7 +203,20 @@ def _body_says_bounce(msg: Message) -> bool:
 
 
 def _has_returned_mail(msg: Message) -> bool:
-    return any(p.get_content_type() in ("message/rfc822", "text/rfc822-headers") for p in msg.walk())
+    returned = ("message/rfc822", "text/rfc822-headers")
+    return any(p.get_content_type() in returned for p in _own_parts(msg))
+
+
+def _own_parts(msg: Message) -> Iterator[Message]:
+    """The parts of this mail, not of mails attached to it (a forwarded bounce is not a bounce)."""
+    yield msg
+    if msg.get_content_maintype() == "message" or not msg.is_multipart():
+        return
+    payload = msg.get_payload()
+    if isinstance(payload, list):
+        for sub in payload:
+            if isinstance(sub, Message):
+                yield from _own_parts(sub)
 
 
 def _report_text(msg: Message) -> str:

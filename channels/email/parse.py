@@ -194,7 +194,7 @@ def _date(msg: EmailMessage) -> datetime | None:
 
 def _leaves(msg: Message, depth: int = 0) -> Iterator[Message]:
     """Leaf parts in order, without descending into attached mails (message/rfc822)."""
-    if msg.is_multipart():
+    if msg.is_multipart() and msg.get_content_maintype() != "message":
         payload = msg.get_payload()
         if isinstance(payload, list) and depth < MAX_DEPTH:
             for sub in payload:

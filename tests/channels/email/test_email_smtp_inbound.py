@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import smtplib
-from email import policy
+from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -249,3 +249,16 @@ def test_garbage_data_is_accepted_as_text_not_a_crash(mail: MailClient, mail_svc
     assert "OK ticket" in reply
     [ticket] = tickets(mail_svc)
     assert "broken" in messages(mail_svc, ticket.reference)[0].text
+
+
+def test_a_citizen_forwarding_a_bounce_gets_a_ticket(mail: MailClient, mail_svc: Services) -> None:
+    bounce = (dataset_dir("sisimai-bounces") / "maildir" / "bsd" / "rfc3464-01.eml").read_bytes()
+    msg = citizen_mail(
+        subject="Fwd: Undelivered Mail Returned to Sender",
+        body="Poslala sam zahtev ministarstvu i vratio mi se ovaj mejl. Šta da radim?",
+    )
+    msg.add_attachment(message_from_bytes(bounce, policy=policy.default))
+    assert "OK ticket" in mail.send(msg, "ana@example.rs")
+    [ticket] = tickets(mail_svc)
+    [stored] = messages(mail_svc, ticket.reference)
+    assert stored.text.startswith("Poslala sam zahtev") and len(stored.attachments) == 1
