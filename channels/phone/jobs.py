@@ -85,10 +85,10 @@ def store_voicemail(phone: PhoneChannel, params: Params, lang: str) -> InboundRe
     sid = params["RecordingSid"]
     recording = media.fetch_recording(phone.http, phone.settings, params.get("RecordingUrl", ""), sid)
     duration = _duration(params, "RecordingDuration")
-    if lang == "sr":
-        text = f"Govorna poruka ({duration}). Transkript stiže posebno, kada bude gotov."
+    if lang == "sr":  # Twilio does not transcribe Serbian (see twiml.TRANSCRIBE_LANGUAGES)
+        text = f"Govorna poruka ({duration}), snimak je u prilogu."
     else:
-        text = f"Voicemail ({duration}). The transcript follows separately when ready."
+        text = f"Voicemail ({duration}), recording attached. The transcript follows when ready."
     if recording is None:
         text += " [recording could not be downloaded from Twilio]"
     return _phone_message(

@@ -17,7 +17,10 @@ from channels.phone.numbers import to_e164
 from channels.phone.prompts import GREETING, VOICES
 
 PREFIX = "/channels/twilio"
-MAX_VOICEMAIL_SECONDS = 180
+# Twilio transcribes recordings of 2 to 120 seconds, in English only: a Serbian message run through
+# the English engine comes back as confident nonsense, worse for an agent than no transcript.
+MAX_VOICEMAIL_SECONDS = 120
+TRANSCRIBE_LANGUAGES = ("en",)
 MENU_ATTEMPTS = 3
 
 
@@ -98,8 +101,11 @@ def voicemail(urls: Urls, lang: str, notice: str | None = None) -> str:
         finish_on_key="#",
         play_beep=True,
         timeout=8,
-        transcribe=True,
-        transcribe_callback=urls("/voice/transcription", lang=lang),
+        **(
+            {"transcribe": True, "transcribe_callback": urls("/voice/transcription", lang=lang)}
+            if lang in TRANSCRIBE_LANGUAGES
+            else {}
+        ),
     )
     # <Record> falls through here only when nothing was said.
     _say(resp, lang, prompts.text(lang, "no_recording"))

@@ -122,7 +122,7 @@ def test_voicemail_and_transcription_delivered_twice_are_stored_once(twilio, svc
 def test_second_voicemail_joins_the_callers_open_ticket(twilio, svc, phone):
     for text in ("First message.", "Second message."):
         call = twilio.call(CALLER)
-        twilio.press(call, "1")
+        twilio.press(call, "2")
         twilio.press(call, "2")
         twilio.record(call, text)
     phone.worker.drain()
@@ -276,3 +276,15 @@ def test_no_phone_number_or_message_text_reaches_the_logs(twilio, svc, phone, do
     assert "phone job failed" in caplog.text and "OperationalError at" in caplog.text
     for secret in ("641234567", "0101990710123", "Secret words"):
         assert secret not in caplog.text
+
+
+def test_serbian_voicemail_is_recorded_without_an_english_transcription(twilio, svc, phone):
+    call = twilio.call(CALLER)
+    twilio.press(call, "1")
+    twilio.press(call, "2")
+    assert "transcribe" not in call.pending.attrs  # Twilio transcribes English only
+    assert int(call.pending.attrs["maxLength"]) <= 120
+    twilio.record(call, None)
+    phone.worker.drain()
+    [(_, _, _, [(text, _, audio)])] = phone_tickets(svc)
+    assert text.startswith("Govorna poruka (0:12)") and audio == ["audio/mpeg"]
