@@ -4,8 +4,11 @@ the `smtp` command, and the SMTP session limits."""
 from __future__ import annotations
 
 import smtplib
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from channels.dispatcher import OutboxDispatcher
 from channels.email.sender import EmailSender
@@ -14,7 +17,14 @@ from helpdesk import create_app
 from helpdesk.models import Queue, Ticket
 from helpdesk.services import Services
 from helpdesk.tickets import Actor, assign_ticket
-from tests.channels.email.helpers import SUPPORT, MailClient, count, mail_services, tickets
+from tests.channels.email.helpers import (
+    SUPPORT,
+    MailClient,
+    count,
+    mail_services,
+    messages,
+    tickets,
+)
 from tests.conftest import login
 
 
@@ -101,3 +111,43 @@ def test_mail_without_any_sender_is_refused_with_550(mail: MailClient) -> None:
         smtp.rcpt(SUPPORT)
         code, reply = smtp.data(b"Subject: no from\r\n\r\nwho am I\r\n")
     assert code == 550 and b"5.1.7" in reply
+
+
+def test_an_idle_session_is_closed(mail_svc: Services, monkeypatch: Any) -> None:
+    monkeypatch.setattr("channels.email.server.SESSION_TIMEOUT", 1)
+    server = SmtpService(mail_svc, "127.0.0.1", 0)
+    server.start()
+    try:
+        with smtplib.SMTP(server.host, server.port, timeout=30) as smtp:
+            smtp.ehlo()
+            # Say nothing; the server hangs up instead of holding the slot forever.
+            with pytest.raises(smtplib.SMTPServerDisconnected):
+                smtp.getreply()
+                smtp.noop()
+    finally:
+        server.stop()
+
+
+def test_oversize_attachment_is_listed_not_stored(tmp_path: Path) -> None:
+    svc = mail_services(tmp_path, max_attachment_bytes=1000)
+    server = SmtpService(svc, "127.0.0.1", 0)
+    server.start()
+    try:
+        msg = EmailMessage()
+        msg["From"] = "ana@example.rs"
+        msg["To"] = SUPPORT
+        msg["Subject"] = "Skenirana dokumenta"
+        msg.set_content("U prilogu.")
+        msg.add_attachment(
+            b"%PDF" + b"x" * 5000, maintype="application", subtype="pdf", filename="veliki.pdf"
+        )
+        msg.add_attachment(b"%PDF small", maintype="application", subtype="pdf", filename="mali.pdf")
+        MailClient(server).send(msg, "ana@example.rs")
+    finally:
+        server.stop()
+    [ticket] = tickets(svc)
+    [stored] = messages(svc, ticket.reference)
+    assert [a.filename for a in stored.attachments] == ["mali.pdf"]
+    assert stored.meta["omitted_attachments"] == [
+        {"filename": "veliki.pdf", "size": 5004, "reason": "too large"}
+    ]
