@@ -70,6 +70,30 @@ def test_call_back_rings_the_agent_then_bridges_to_the_citizen(phone_app, svc, p
     phone.worker.drain()
     assert sum("the citizen - no-answer" in n for n in notes(svc, reference)) == 1
 
+    # A second try connects; the recorded conversation lands on the same (SMS) ticket.
+    recording_sid = "RE" + "6b" * 16
+    status, _ = twilio.post(
+        pending.attrs["recordingStatusCallback"],
+        {
+            "AccountSid": double.account_sid,
+            "CallSid": "CA" + "4e" * 16,
+            "RecordingSid": recording_sid,
+            "RecordingStatus": "completed",
+            "RecordingDuration": "65",
+            "RecordingChannels": "2",
+            "RecordingSource": "DialVerb",
+            "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/{double.account_sid}"
+            f"/Recordings/{recording_sid}",
+        },
+    )
+    assert status == 204
+    phone.worker.drain()
+    with svc.db.session() as s:
+        ticket = s.scalars(select(Ticket).where(Ticket.reference == reference)).one()
+        [recorded] = [m for m in ticket.messages if m.external_id == recording_sid]
+        assert recorded.text.startswith("Povratni poziv (1:05)")
+        assert [a.content_type for a in recorded.attachments] == ["audio/mpeg"]
+
 
 def test_call_back_without_a_phone_number_is_refused_with_a_message(phone_app, svc, double):
     from helpdesk.tickets import Identity, InboundMessage, receive_inbound
