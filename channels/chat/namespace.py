@@ -18,6 +18,7 @@ from helpdesk.events import event, room_for_ticket
 from helpdesk.models import Ticket
 from helpdesk.services import Services
 from helpdesk.tickets import Identity, InboundMessage, ThreadHints, receive_inbound
+from helpdesk.tickets.serialize import iso
 from helpdesk.tickets.types import InvalidChange, TicketNotFound
 from helpdesk.tickets.uow import unit_of_work
 
@@ -146,8 +147,20 @@ class ChatNamespace(Namespace):
                 extra_identities=(Identity("email", email),) if email else (),
             ),
         )
-        message = store.message_for_citizen(self.svc, result.message_id)
-        if message is not None and not result.duplicate:
+        if result.duplicate:  # answer what was stored the first time
+            message = store.message_for_citizen(self.svc, result.message_id)
+        else:  # built from what we know: saves a read per message
+            message = {
+                "id": result.message_id,
+                "seq": result.seq,
+                "reference": result.ticket_reference,
+                "direction": "inbound",
+                "kind": "message",
+                "text": text,
+                "author": None,
+                "created_at": iso(now),
+                "client_id": client_id,
+            }
             # The citizen's other tabs show it too; this tab has the acknowledgement.
             self.emit("message", message, room=store.room_for_visitor(hashed), include_self=False)
         return {
