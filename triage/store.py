@@ -18,11 +18,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import joblib
-
-from triage.model import TriageClassifier
+if TYPE_CHECKING:
+    from triage.model import TriageClassifier
 
 MODEL_FILE = "model.joblib"
 SIG_FILE = "model.sig"
@@ -113,6 +112,8 @@ class ModelStore:
             except FileExistsError:
                 n += 1
                 version = f"{base}-{n}"
+        import joblib  # with sklearn, loaded only when a model is saved or loaded
+
         buf = io.BytesIO()
         joblib.dump(model, buf, compress=3)
         data = buf.getvalue()
@@ -150,6 +151,10 @@ class ModelStore:
         if not hmac.compare_digest(sig, _sign(self._key, data)):
             raise ModelError(f"model {version}: signature does not match this installation's key")
         # Only now is it safe to unpickle: the bytes are the ones we wrote.
+        import joblib
+
+        from triage.model import TriageClassifier
+
         model = joblib.load(io.BytesIO(data))
         if not isinstance(model, TriageClassifier):
             raise ModelError(f"model {version}: not a triage classifier")

@@ -10,12 +10,7 @@ import click
 from flask.cli import AppGroup
 
 from helpdesk.cli.common import services
-from helpdesk.triage_service import agent_labels
-from triage.datasets import DatasetError, read_examples, read_seed
-from triage.evaluation import train_and_evaluate
-from triage.model import Progress
 from triage.store import ModelError, ModelStore
-from triage.training import train_version
 
 
 def register(cli: click.Group) -> None:
@@ -55,6 +50,10 @@ def _store() -> ModelStore:
 @click.option("--seed-only", is_flag=True, help="Ignore agents' corrections.")
 def train(if_missing: bool, force: bool, seed_only: bool) -> None:
     """Retrain from the seed data plus agents' category corrections; write a new version."""
+    from helpdesk.triage_service import agent_labels
+    from triage.datasets import read_seed
+    from triage.training import train_version
+
     svc = services()
     store = _store()
     if if_missing and store.active_version() is not None:
@@ -64,9 +63,8 @@ def train(if_missing: bool, force: bool, seed_only: bool) -> None:
     extra = [] if seed_only else agent_labels(svc.db)
     click.echo(f"training on {len(seed)} seed examples and {len(extra)} agent labels")
     bar = _Bar("training")
-    progress: Progress = bar
     try:
-        result = train_version(store, seed, extra, progress=progress, force=force)
+        result = train_version(store, seed, extra, progress=bar, force=force)
     finally:
         bar.close()
     previous = (
@@ -98,6 +96,10 @@ def evaluate(
     per_class: bool,
 ) -> None:
     """Train the triage pipeline on one CSV/JSON-lines file and report on another, as JSON."""
+    # sklearn loads only for the commands that train, so `helpdesk --help` stays quick
+    from triage.datasets import DatasetError, read_examples
+    from triage.evaluation import train_and_evaluate
+
     try:
         train_rows = read_examples(Path(train_file), text_column, label_column)
         test_rows = read_examples(Path(test_file), text_column, label_column)
