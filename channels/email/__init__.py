@@ -18,9 +18,10 @@ from helpdesk.services import Services
 
 
 def init_app(app: Flask, services: Services) -> None:
-    from channels.email.console import bp
+    from channels.email.console import bp, register_panel
 
     app.register_blueprint(bp)
+    register_panel(services)
     if not services.settings.smtp_relay:  # mail is only written locally: show where
         from flask_babel import lazy_gettext as _l
 

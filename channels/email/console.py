@@ -8,18 +8,26 @@ from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
+from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, abort, make_response, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from channels.email.html import allow_remote_images, has_remote_images
 from channels.email.parse import decoded_text, header
 from helpdesk.console.access import can_access, load_viewer
-from helpdesk.models import OutboxItem, Ticket
-from helpdesk.services import current_services
+from helpdesk.models import Message, OutboxItem, Ticket
+from helpdesk.services import Services, current_services
 
 bp = Blueprint("email_console", __name__, url_prefix="/console/email")
 _NAME = re.compile(r"^(\d{8}T\d{6})-(\d+)\.eml$")
+_CID_SRC = re.compile(r'src="cid:([^"]+)"')
+# The page that shows remote images on request may load them from anywhere over HTTPS/HTTP.
+_IMAGES_CSP = (
+    "default-src 'none'; style-src 'self'; img-src 'self' data: https: http:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
 MAX_SHOWN = 50
 
 
@@ -80,3 +88,75 @@ def outbox() -> str:
             if ticket is not None and viewer is not None and can_access(viewer, ticket):
                 shown.append((mail, ticket.reference))
     return render_template("email/outbox.html", mails=shown, relay=bool(svc.settings.smtp_relay))
+
+
+def panel_context(ticket: Ticket) -> dict[str, Any]:
+    """For the ticket view: the mails whose full HTML or held remote images an agent may open."""
+    svc = current_services()
+    with svc.db.session() as s:
+        rows = s.scalars(
+            select(Message)
+            .where(Message.ticket_id == ticket.id, Message.channel == "email")
+            .where(Message.direction == "inbound")
+            .order_by(Message.seq)
+        ).all()
+        mails = [
+            {"id": m.id, "seq": m.seq, "remote_images": bool((m.meta or {}).get("remote_images"))}
+            for m in rows
+            if m.html or (m.meta or {}).get("full_html")
+        ]
+    return {"email_mails": mails}
+
+
+@bp.get("/messages/<int:message_id>")
+@login_required
+def message_view(message_id: int) -> Response:
+    """One mail's sanitized HTML, whole (quotes included); remote images only on request."""
+    svc = current_services()
+    with svc.db.session() as s:
+        message = s.get(Message, message_id)
+        if message is None or message.channel != "email" or message.direction != "inbound":
+            abort(404)
+        ticket = message.ticket
+        viewer = load_viewer(svc, current_user.id)
+        if viewer is None or not can_access(viewer, ticket):
+            abort(403)
+        html = message.html or str((message.meta or {}).get("full_html") or "")
+        cids = {a.content_id: a.id for a in message.attachments if a.content_id}
+        reference, seq = ticket.reference, message.seq
+    show_images = request.args.get("images") == "1"
+    html = _inline_cids(html, cids)
+    held = has_remote_images(html)
+    if show_images:
+        html = allow_remote_images(html)
+    response = make_response(
+        render_template(
+            "email/message.html",
+            html=html,
+            reference=reference,
+            seq=seq,
+            message_id=message_id,
+            held=held and not show_images,
+        )
+    )
+    if show_images:
+        response.headers["Content-Security-Policy"] = _IMAGES_CSP
+    return response
+
+
+def _inline_cids(html: str, cids: dict[str, int]) -> str:
+    """cid: images point at the mail's own stored attachments."""
+
+    def replace(match: re.Match[str]) -> str:
+        attachment_id = cids.get(match.group(1).lower()) or cids.get(match.group(1))
+        if attachment_id is None:
+            return match.group(0)
+        return f'src="{url_for("web.attachment", attachment_id=attachment_id)}"'
+
+    return _CID_SRC.sub(replace, html)
+
+
+def register_panel(svc: Services) -> None:
+    from helpdesk.services import TicketPanel
+
+    svc.ticket_panels.append(TicketPanel("email/_ticket_panel.html", panel_context))

@@ -14,6 +14,7 @@ from channels.dispatcher import OutboxDispatcher
 from channels.email.sender import EmailSender
 from channels.email.server import COMMAND_LIMIT, SmtpService
 from helpdesk import create_app
+from helpdesk.console.views import render_panels
 from helpdesk.models import Queue, Ticket
 from helpdesk.services import Services
 from helpdesk.tickets import Actor, assign_ticket
@@ -21,6 +22,7 @@ from tests.channels.email.helpers import (
     SUPPORT,
     MailClient,
     count,
+    fixture_bytes,
     mail_services,
     messages,
     tickets,
@@ -151,3 +153,46 @@ def test_oversize_attachment_is_listed_not_stored(tmp_path: Path) -> None:
     assert stored.meta["omitted_attachments"] == [
         {"filename": "veliki.pdf", "size": 5004, "reason": "too large"}
     ]
+
+
+def test_agent_opens_the_whole_mail_and_asks_for_remote_images(tmp_path: Path) -> None:
+    app, svc = email_app(tmp_path)
+    smtp = SmtpService(svc, "127.0.0.1", 0)
+    smtp.start()
+    try:
+        MailClient(smtp).send(fixture_bytes("attachments_inline_html.eml"), "marija@example.rs")
+    finally:
+        smtp.stop()
+    [ticket] = tickets(svc)
+    [stored] = messages(svc, ticket.reference)
+    client = app.test_client()
+    login(client, svc, "supervisor")
+    with app.test_request_context(), svc.db.session() as s:  # the panel on the ticket view
+        panels = render_panels(s.get_one(Ticket, ticket.id))
+    assert any(f"/console/email/messages/{stored.id}" in str(p) for p in panels)
+    page = client.get(f"/console/email/messages/{stored.id}")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "Load remote images" in html
+    assert ' src="https://tracker' not in html
+    png = next(a for a in stored.attachments if a.content_id)
+    assert f'src="/attachments/{png.id}"' in html  # the inline image shows from our own store
+    assert "img-src 'self' data:;" in page.headers["Content-Security-Policy"]
+    asked = client.get(f"/console/email/messages/{stored.id}?images=1")
+    assert 'src="https://tracker.example.com/open.gif?u=42"' in asked.get_data(as_text=True)
+    assert "img-src 'self' data: https:" in asked.headers["Content-Security-Policy"]
+    assert "<script" not in asked.get_data(as_text=True).split("</main>")[0].split("<article")[-1]
+
+
+def test_mail_page_is_only_for_agents_who_may_see_the_ticket(tmp_path: Path) -> None:
+    app, svc = email_app(tmp_path)
+    smtp = SmtpService(svc, "127.0.0.1", 0)
+    smtp.start()
+    try:
+        MailClient(smtp).send(fixture_bytes("attachments_inline_html.eml"), "marija@example.rs")
+    finally:
+        smtp.stop()
+    [ticket] = tickets(svc)
+    [stored] = messages(svc, ticket.reference)
+    client = app.test_client()
+    login(client, svc, "agent")  # in no queue, not assigned
+    assert client.get(f"/console/email/messages/{stored.id}").status_code == 403
