@@ -33,9 +33,11 @@ class ChatSender:
         if payload is not None:
             for visitor in visitors:
                 self._emit("message", visitor.token_hash, payload)
-        elif envelope.text:
+        elif envelope.text or envelope.links.get(envelope.kind):
+            # No message row (a survey, say): the page shows a notice, with its link if any.
+            notice = {"kind": envelope.kind, "text": envelope.text, "url": envelope.links.get(envelope.kind)}
             for visitor in visitors:
-                self._emit("notice", visitor.token_hash, {"kind": envelope.kind, "text": envelope.text})
+                self._emit("notice", visitor.token_hash, notice)
         now = self.svc.clock.now()
         present = any(v.present_until is not None and v.present_until > now for v in visitors)
         mailer = self.svc.senders.get("email")

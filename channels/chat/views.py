@@ -39,6 +39,8 @@ def chat_strings() -> dict[str, str]:
         "try_again": _("That did not work. Please try again."),
         "typing": _("%(name)s is typing…", name="%(name)s"),
         "chatting_with": _("You are chatting with %(name)s.", name="%(name)s"),
+        "survey": _("Your question was resolved. How did we do? Tell us in a short survey."),
+        "survey_link": _("Open the survey"),
     }
 
 

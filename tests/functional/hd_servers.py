@@ -210,11 +210,13 @@ class Citizen:
         self.cond = threading.Condition()
         self.sio: socketio.Client | None = None
         self.typing: list[dict[str, Any]] = []
+        self.notices: list[dict[str, Any]] = []
 
     def connect(self) -> dict[str, Any]:
         sio = socketio.Client(reconnection=False)
         sio.on("message", self._accept, namespace="/chat")
         sio.on("typing", lambda d: self.typing.append(d), namespace="/chat")
+        sio.on("notice", lambda d: self.notices.append(d), namespace="/chat")
         sio.connect(
             self.base_url,
             namespaces=["/chat"],
@@ -281,7 +283,5 @@ class Citizen:
                         return m
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(
-                        f"{text!r} never arrived; shown {[m['text'] for m in self.shown]}"
-                    )
+                    raise AssertionError(f"{text!r} never arrived; shown {[m['text'] for m in self.shown]}")
                 self.cond.wait(left)

@@ -177,6 +177,22 @@
   socket.on("typing", function (data) {
     typingEl.textContent = data && data.typing ? T.typing.replace("%(name)s", data.name || T.support) : "";
   });
+  socket.on("notice", function (data) {
+    if (!data) { return; }
+    var li = document.createElement("li");
+    li.className = "chat-msg chat-msg--notice";
+    var p = document.createElement("p");
+    p.className = "chat-msg__text";
+    p.textContent = data.kind === "survey" ? T.survey : (data.text || "");
+    li.appendChild(p);
+    // Only our own survey links: never a link the page did not expect.
+    if (data.url && /^https?:\/\//.test(data.url)) {
+      var a = document.createElement("a");
+      a.href = data.url; a.textContent = T.survey_link; a.target = "_blank"; a.rel = "noopener";
+      li.appendChild(a);
+    }
+    log.appendChild(li);
+  });
   socket.on("presence", function (data) {
     if (data && typeof data.agents_online === "boolean") {
       statusEl.textContent = data.agents_online ? T.online : T.offline;

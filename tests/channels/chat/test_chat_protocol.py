@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import socketio
 from hd_servers import CHAT_AGENT as AGENT
 from hd_servers import Citizen, Console, Server, login_cookie
@@ -50,6 +52,14 @@ def test_a_conversation(chat_server: Server) -> None:
 
     transcript = citizen.call("transcript", {"email": "milica@example.rs"})
     assert transcript == {"ok": True}
+
+    # Resolving the ticket asks the citizen, in the chat, how it went.
+    assert agent.call("set", {"reference": reference, "field": "status", "value": "resolved"})["ok"]
+    deadline = time.monotonic() + 20
+    while not citizen.notices and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert citizen.notices and citizen.notices[0]["kind"] == "survey"
+    assert citizen.notices[0]["url"].startswith(chat_server.url + "/survey/")
     citizen.drop()
     agent.close()
 
