@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import logging
 import threading
+import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -51,6 +53,7 @@ class ChatNamespace(Namespace):
         self.svc = svc
         self._lock = threading.Lock()
         self._visitor: dict[str, str] = {}  # sid -> token hash (this process's connections)
+        self._recent: dict[str, deque[float]] = {}  # sid -> times of its last messages
 
     # -- connection ---------------------------------------------------------------------------
     def on_connect(self, auth: object = None) -> bool:
@@ -62,6 +65,8 @@ class ChatNamespace(Namespace):
     def on_disconnect(self, *args: object) -> None:
         with self._lock:
             hashed = self._visitor.pop(request.sid, None)  # type: ignore[attr-defined]
+            for kind in ("message", "typing"):
+                self._recent.pop(f"{request.sid}:{kind}", None)  # type: ignore[attr-defined]
             still_here = hashed in self._visitor.values()
         if hashed and not still_here:
             try:
@@ -77,6 +82,19 @@ class ChatNamespace(Namespace):
         if old and old != hashed:
             leave_room(store.room_for_visitor(old))
         join_room(store.room_for_visitor(hashed))
+
+    def _throttle(self, kind: str, limit: int, per: float) -> None:
+        """At most ``limit`` events of a kind per ``per`` seconds and connection: a flood is
+        refused before it reaches the store (the browser retries later)."""
+        key = f"{request.sid}:{kind}"  # type: ignore[attr-defined]
+        now = time.monotonic()
+        with self._lock:
+            recent = self._recent.setdefault(key, deque())
+            while recent and now - recent[0] > per:
+                recent.popleft()
+            if len(recent) >= limit:
+                raise BadRequest("slow_down", _("Too many messages at once. Wait a moment."))
+            recent.append(now)
 
     def _hashed(self) -> str:
         hashed = self._visitor.get(request.sid)  # type: ignore[attr-defined]
@@ -124,6 +142,7 @@ class ChatNamespace(Namespace):
     @guarded
     def on_message(self, data: dict[str, Any]) -> dict[str, Any]:
         hashed = self._hashed()
+        self._throttle("message", limit=20, per=10.0)
         client_id = validate.client_id(data)
         text = validate.message_text(data)
         name = validate.optional_text(data, "name", 200)
@@ -173,6 +192,7 @@ class ChatNamespace(Namespace):
     @guarded
     def on_typing(self, data: dict[str, Any]) -> None:
         hashed = self._hashed()
+        self._throttle("typing", limit=5, per=5.0)
         ticket = store.current_ticket(self.svc, hashed)
         if ticket is not None and ticket.is_open:
             self.svc.publisher.publish(

@@ -135,6 +135,10 @@
     socket.timeout(15000).emit("message", payload, function (err, res) {
       if (err) { return; } // no answer: it stays pending and is re-sent after the reconnect
       var li = state.items[p.client_id];
+      if (res && !res.ok && res.error && res.error.code === "slow_down") {
+        setTimeout(function () { if (socket.connected) { sendPending(p); } }, 5000);
+        return; // still pending: sent again in a moment
+      }
       if (!res || !res.ok) {
         dropPending(p.client_id);
         if (li) {

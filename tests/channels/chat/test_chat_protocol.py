@@ -171,3 +171,17 @@ def test_a_citizen_cannot_read_another_citizens_conversation(chat_server: Server
     for c in (alice, bob, mallory):
         c.drop()
     agent.close()
+
+
+def test_a_flood_is_refused_before_the_store_and_nothing_else_is_lost(chat_server: Server) -> None:
+    citizen = Citizen(chat_server.url)
+    citizen.connect()
+    answers = [
+        citizen.call("message", {"client_id": f"flood-{i:04d}", "text": f"poruka {i}"}) for i in range(25)
+    ]
+    accepted = [a for a in answers if a["ok"]]
+    refused = [a for a in answers if not a["ok"]]
+    assert len(accepted) == 20
+    assert {a["error"]["code"] for a in refused} == {"slow_down"}
+    stored = [m["text"] for m in citizen.call("history", {"after": 0})["messages"]]
+    assert stored == [f"poruka {i}" for i in range(20)]
