@@ -72,6 +72,11 @@
       return;
     }
     if (!ticket || ticket.reference !== reference) { return; }
+    if (data.type === "ticket.merged") {
+      // This ticket now lives inside another one: the server redirects to it.
+      window.location.reload();
+      return;
+    }
     if (data.type === "message.created") {
       refreshTimeline(data.message && data.message.direction === "inbound");
     } else if (data.type === "ticket.updated" || data.type === "ticket.assigned") {
@@ -162,7 +167,7 @@
     payload.reference = reference;
     socket.timeout(15000).emit(name, payload, function (err, res) {
       if (err) { say(statusEl, T.disconnected); return; }
-      if (!res || !res.ok) { say(statusEl, (res && res.error && res.error.message) || "Error"); return; }
+      if (!res || !res.ok) { say(statusEl, (res && res.error && res.error.message) || T.error); return; }
       say(statusEl, okText);
       if (done) { done(res); }
     });
