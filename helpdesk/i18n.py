@@ -51,22 +51,23 @@ class CyrillicTranslations(support.NullTranslations):
         self.latin = latin
 
     @staticmethod
-    def _cyr(text: str) -> str:
+    def _cyr(text: str, *sources: str) -> str:
+        """Transliterate a Serbian translation; an untranslated (English) string stays as it is."""
         from triage.text import to_cyrillic  # the one owner of Serbian script conversion
 
-        return to_cyrillic(text)
+        return text if text in sources else to_cyrillic(text)
 
     def gettext(self, message: str) -> str:
-        return self._cyr(self.latin.gettext(message))
+        return self._cyr(self.latin.gettext(message), message)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self._cyr(self.latin.ngettext(singular, plural, n))
+        return self._cyr(self.latin.ngettext(singular, plural, n), singular, plural)
 
     def pgettext(self, context: str, message: str) -> str:
-        return self._cyr(self.latin.pgettext(context, message))
+        return self._cyr(self.latin.pgettext(context, message), message)
 
     def npgettext(self, context: str, singular: str, plural: str, n: int) -> str:
-        return self._cyr(self.latin.npgettext(context, singular, plural, n))
+        return self._cyr(self.latin.npgettext(context, singular, plural, n), singular, plural)
 
     ugettext = gettext
     ungettext = ngettext
