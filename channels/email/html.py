@@ -39,7 +39,10 @@ def sanitize_html(html: str) -> str:
 
 
 def _hold_remote_src(match: re.Match[str]) -> str:
-    return _REMOTE_SRC.sub(r' data-remote-src="\1"', match.group(0))
+    tag = _REMOTE_SRC.sub(r' data-remote-src="\1"', match.group(0))
+    if " alt=" not in tag:  # a screen reader would read out the file name; mark it decorative
+        tag = tag.replace("<img", '<img alt=""', 1)
+    return tag
 
 
 def allow_remote_images(sanitized_html: str) -> str:
