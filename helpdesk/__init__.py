@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask import Flask, g, request
 from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from helpdesk.db import Database
 from helpdesk.events import SocketIOPublisher
@@ -48,6 +49,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         BABEL_DEFAULT_LOCALE="sr_Latn",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
     )
+    if settings.proxy_hops:  # the client's address (rate limits) and scheme come from the proxy
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     svc = services or Services(settings=settings, db=Database(settings.database_url))
     app.extensions["helpdesk"] = svc
 

@@ -28,6 +28,7 @@ class Settings:
     demo: bool = False
     testing: bool = False
     secure_cookies: bool = False  # set on behind HTTPS
+    proxy_hops: int = 0  # reverse proxies in front (nginx: 1) whose X-Forwarded-* headers to trust
     redis_url: str | None = None
     socketio_channel: str = "helpdesk"  # the Redis pub/sub channel shared by all processes
     api_ticket_rate_limit: str = "30 per minute"  # the public ticket form, per client address
