@@ -61,3 +61,24 @@ def test_core_operations_set_and_move_due_times_in_business_hours(store):
         assert t.sla_paused_seconds == 3 * 8 * 3600  # Mon 9-16, Tue, Wed, Thu 8-9
         assert t.first_response_due_at == local(12, 10, 11)  # 2 h were left
         assert t.resolution_due_at == local(12, 11, 15)  # 14 h were left: Thu 7 h + Fri 7 h
+
+
+def test_console_ticket_view_shows_the_sla_panel(services):
+    from datetime import timedelta
+
+    from tests.conftest import T0, login
+
+    app = create_app(services.settings, services=services)
+    client = app.test_client()
+    login(client, services, "supervisor")
+    result = receive_inbound(services, InboundMessage(
+        channel="email", sender=Identity("email", "b@example.rs"), subject="Porez",
+        text="Pitanje o porezu."))
+    page = client.get(f"/console/tickets/{result.ticket_reference}?lang=en")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200
+    assert "Within its target" in html and "First response due" in html
+    assert "23.11.2026 14:00" in html  # Monday 10:00 Belgrade + 4 business hours
+    services.clock.at = T0 + timedelta(hours=3, minutes=30)  # half an hour left
+    html = client.get(f"/console/tickets/{result.ticket_reference}?lang=en").get_data(as_text=True)
+    assert "Close to its target" in html and "sla-panel sla-warning" in html
