@@ -69,6 +69,7 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--no-fill", action="store_true", help="measure the store as it is")
     args = parser.parse_args()
     args.data_dir.mkdir(parents=True, exist_ok=True)
     url = args.database_url or f"sqlite:///{args.data_dir.resolve() / 'helpdesk.db'}"
@@ -76,7 +77,7 @@ def main() -> None:
     upgrade(db)
     with db.session() as s:
         have = int(s.scalar(select(func.count(Ticket.id))) or 0)
-    if have < args.tickets:
+    if have < args.tickets and not args.no_fill:
         fill(args, db, have)
     if db.dialect == "postgresql":
         with db.engine.connect() as conn:
