@@ -53,6 +53,31 @@ def fill(args: argparse.Namespace, db: Database, have: int) -> None:
     print(f"filled in {time.perf_counter() - started:.0f} s", flush=True)
 
 
+def dashboard_client(args: argparse.Namespace, url: str) -> Callable[[], object]:
+    """The whole dashboard page through the app, logged in as the demo supervisor."""
+    from helpdesk import create_app
+    from helpdesk.demo import DEMO_LOGINS
+    from helpdesk.settings import Settings
+
+    settings = Settings(data_dir=args.data_dir, database_url=url, channels=(), triage="local",
+                        embedded_services=False).resolved()
+    client = create_app(settings).test_client()
+    boss = next(d for d in DEMO_LOGINS if d.role == "supervisor")
+    page = client.get("/login").get_data(as_text=True)
+    marker = 'name="csrf_token" value="'
+    start = page.index(marker) + len(marker)
+    token = page[start : page.index('"', start)]
+    client.post("/login", data={"email": boss.email, "password": boss.password,
+                                "csrf_token": token})
+
+    def get() -> object:
+        response = client.get("/supervisor")
+        assert response.status_code == 200, response.status_code
+        return response
+
+    return get
+
+
 def measure(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
     fn()  # warm the cache: we measure queries, not the first read from disk
     times = []
@@ -113,6 +138,8 @@ def main() -> None:
                                          secret_key="bench").resolved(), db=db)
         return queue_counts(svc, Viewer(1, "bench", "supervisor", frozenset()))
 
+    dashboard = dashboard_client(args, url)
+
     cases: list[tuple[str, Callable[[], object]]] = [
         ("baseline: SELECT COUNT(*) FROM tickets", count_all),
         ("weekly figures, 52 weeks", lambda: weekly_report(db, weeks52, now, Filters(), tz)),
@@ -123,6 +150,7 @@ def main() -> None:
         ("today's live counters", lambda: live_counters(db, now, tz, Filters())),
         ("queue list: GROUP BY queue, status", queue_status),
         ("queue list: console queue_counts()", console_queue_list),
+        ("GET /supervisor (12 weeks, whole page)", dashboard),
     ]
     print(f"\n{db.dialect}, {total:,} tickets, weeks {weeks52[0].label}..{weeks52[-1].label}, "
           f"median of {args.repeat} runs after one warm-up\n")
