@@ -12,7 +12,7 @@ import threading
 import click
 from flask import Flask
 
-from channels.email.sender import EmailSender
+from channels.email.sender import EmailSender, StoreAckLimiter
 from channels.email.server import SmtpService
 from helpdesk.services import Services
 
@@ -28,7 +28,8 @@ def init_app(app: Flask, services: Services) -> None:
         from helpdesk.navigation import add_nav_link
 
         add_nav_link(app, "email_console.outbox", _l("Mail outbox"))
-    services.senders[EmailSender.channel] = EmailSender(services.settings)
+    limiter = StoreAckLimiter(services)
+    services.senders[EmailSender.channel] = EmailSender(services.settings, limiter)
     smtp = SmtpService(services)
     services.background.append(smtp)
     app.extensions["helpdesk.email.smtp"] = smtp

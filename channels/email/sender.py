@@ -13,12 +13,14 @@ import ssl
 import threading
 import time
 from collections import deque
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+
+from sqlalchemy import func, select
 
 from channels.email.ack_text import ack_subject_and_text, sender_name
 from channels.email.thread_hints import (
@@ -28,7 +30,9 @@ from channels.email.thread_hints import (
     reply_address,
     verp_address,
 )
+from helpdesk.models import ContactIdentity, OutboxItem, Ticket
 from helpdesk.outbound import Envelope, PermanentFailure, SendResult, TemporaryFailure
+from helpdesk.services import Services
 from helpdesk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,10 +61,37 @@ class AckRateLimiter:
             return True
 
 
+class StoreAckLimiter:
+    """Counts acknowledgements already sent to the address in the store, so the limit holds across
+    restarts and across several dispatcher processes (`helpdesk worker` on each node)."""
+
+    def __init__(self, svc: Services, limit: int = ACK_LIMIT, window: float = ACK_WINDOW) -> None:
+        self.svc, self.limit, self.window = svc, limit, window
+
+    def allow(self, address: str) -> bool:
+        since = self.svc.clock.now() - timedelta(seconds=self.window)
+        with self.svc.db.session() as s:
+            sent = s.scalar(
+                select(func.count())
+                .select_from(OutboxItem)
+                .join(Ticket, Ticket.id == OutboxItem.ticket_id)
+                .join(ContactIdentity, ContactIdentity.contact_id == Ticket.contact_id)
+                .where(
+                    OutboxItem.channel == "email",
+                    OutboxItem.kind == "ack",
+                    OutboxItem.status == "sent",
+                    OutboxItem.sent_at >= since,
+                    ContactIdentity.kind == "email",
+                    ContactIdentity.value == address.strip().lower(),
+                )
+            )
+        return int(sent or 0) < self.limit
+
+
 class EmailSender:
     channel = "email"
 
-    def __init__(self, settings: Settings, limiter: AckRateLimiter | None = None) -> None:
+    def __init__(self, settings: Settings, limiter: AckRateLimiter | StoreAckLimiter | None = None) -> None:
         self.settings = settings
         self.limiter = limiter or AckRateLimiter()
         self.outbox_dir = settings.data_dir / "outbox"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from channels.email.sender import EmailSender
+from channels.email.sender import EmailSender, StoreAckLimiter
 from channels.email.server import SmtpService, _Controller
 from helpdesk.services import Services
 from tests.channels.email.helpers import MailClient, RelaySink, mail_services
@@ -27,7 +27,8 @@ def relay_sink() -> Iterator[RelaySink]:
 def _with_sender(svc: Services, sink: RelaySink) -> Services:
     from dataclasses import replace
 
-    svc.senders["email"] = EmailSender(replace(svc.settings, smtp_relay=f"127.0.0.1:{sink.port}"))
+    relay = replace(svc.settings, smtp_relay=f"127.0.0.1:{sink.port}")
+    svc.senders["email"] = EmailSender(relay, StoreAckLimiter(svc))
     return svc
 
 

@@ -123,4 +123,6 @@ def fixture_bytes(name: str) -> bytes:
 
 
 def with_relay(svc: Services, relay: str | None) -> None:
-    svc.senders["email"] = EmailSender(replace(svc.settings, smtp_relay=relay))
+    current = svc.senders["email"]
+    assert isinstance(current, EmailSender)
+    svc.senders["email"] = EmailSender(replace(svc.settings, smtp_relay=relay), current.limiter)

@@ -170,7 +170,7 @@ def test_agent_opens_the_whole_mail_and_asks_for_remote_images(tmp_path: Path) -
     with app.test_request_context(), svc.db.session() as s:  # the panel on the ticket view
         panels = render_panels(s.get_one(Ticket, ticket.id))
     assert any(f"/console/email/messages/{stored.id}" in str(p) for p in panels)
-    page = client.get(f"/console/email/messages/{stored.id}")
+    page = client.get(f"/console/email/messages/{stored.id}?lang=en")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "Load remote images" in html
     assert ' src="https://tracker' not in html
