@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import secrets
 from pathlib import Path
 
 
@@ -17,7 +18,7 @@ class AttachmentStore:
         path = self.path(digest)
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
+            tmp = path.with_suffix(f".{secrets.token_hex(8)}.tmp")  # unique per writer, thread or process
             tmp.write_bytes(data)
             os.chmod(tmp, 0o600)
             os.replace(tmp, path)  # atomic: a reader never sees half a file
