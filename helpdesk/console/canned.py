@@ -30,8 +30,7 @@ CANNED = [
         "working_on_it",
         _l("Working on it"),
         _l(
-            "Thank you for your patience. We are looking into it and will write back as soon as "
-            "we know more."
+            "Thank you for your patience. We are looking into it and will write back as soon as we know more."
         ),
     ),
     (

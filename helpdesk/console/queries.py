@@ -93,29 +93,20 @@ def queue_counts(svc: Services, viewer: Viewer) -> dict[str, Any]:
     """Open tickets per visible queue, plus the agent's own and the unassigned ones."""
     names = visible_queues(svc, viewer)
     with svc.db.session() as s:
-        titles = dict(s.execute(select(Queue.name, Queue.title)).tuples().all())
+        titles = {name: title for name, title in s.execute(select(Queue.name, Queue.title))}
         active = (Ticket.status.in_(OPEN_STATUSES), Ticket.merged_into_id.is_(None))
-        per_queue = dict(
-            s.execute(
-                select(Ticket.queue, func.count(Ticket.id))
-                .where(*active, Ticket.queue.in_(names))
-                .group_by(Ticket.queue)
-            )
-            .tuples()
-            .all()
+        counted = s.execute(
+            select(Ticket.queue, func.count(Ticket.id))
+            .where(*active, Ticket.queue.in_(names))
+            .group_by(Ticket.queue)
         )
-        mine = s.scalar(
-            select(func.count(Ticket.id)).where(*active, Ticket.assignee_id == viewer.id)
-        )
+        per_queue = {name: count for name, count in counted}
+        mine = s.scalar(select(func.count(Ticket.id)).where(*active, Ticket.assignee_id == viewer.id))
         unassigned = s.scalar(
-            select(func.count(Ticket.id)).where(
-                *active, Ticket.assignee_id.is_(None), ticket_filter(viewer)
-            )
+            select(func.count(Ticket.id)).where(*active, Ticket.assignee_id.is_(None), ticket_filter(viewer))
         )
     return {
-        "queues": [
-            {"name": n, "title": titles.get(n, n), "open": per_queue.get(n, 0)} for n in names
-        ],
+        "queues": [{"name": n, "title": titles.get(n, n), "open": per_queue.get(n, 0)} for n in names],
         "mine": mine or 0,
         "unassigned": unassigned or 0,
     }
@@ -132,7 +123,7 @@ def categories(svc: Services) -> list[str]:
 def agents(svc: Services) -> list[tuple[int, str]]:
     with svc.db.session() as s:
         stmt = select(Agent.id, Agent.name).where(Agent.active.is_(True)).order_by(Agent.name)
-        return list(s.execute(stmt).tuples().all())
+        return [(agent_id, name) for agent_id, name in s.execute(stmt)]
 
 
 def timeline(svc: Services, ticket_id: int, after: int = 0) -> list[dict[str, Any]]:

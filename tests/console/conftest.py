@@ -28,3 +28,4 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]
     server = Server(env, tmp / "server.log").start()
     yield server
     server.stop()
+    assert server.problems() == []

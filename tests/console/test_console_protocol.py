@@ -30,9 +30,7 @@ def refused_reason(url: str, headers: dict[str, str] | None = None) -> str:
 
 def test_console_refuses_connections_without_an_agent_session(console_server: Server) -> None:
     assert "unauthorized" in refused_reason(console_server.url)
-    assert "unauthorized" in refused_reason(
-        console_server.url, {"Cookie": "helpdesk_session=forged"}
-    )
+    assert "unauthorized" in refused_reason(console_server.url, {"Cookie": "helpdesk_session=forged"})
 
 
 def test_console_refuses_a_foreign_origin_even_with_a_session(console_server: Server) -> None:
@@ -86,9 +84,7 @@ def test_every_event_checks_queue_and_role(console_server: Server) -> None:
     assert sara.call("assign", {"reference": reference, "agent_id": boris_id})["ok"]
     # Bad values are refused in words, nothing crashes.
     assert (
-        ana.call("set", {"reference": reference, "field": "status", "value": "zzz"})["error"][
-            "code"
-        ]
+        ana.call("set", {"reference": reference, "field": "status", "value": "zzz"})["error"]["code"]
         == "invalid"
     )
     assert (
@@ -96,10 +92,7 @@ def test_every_event_checks_queue_and_role(console_server: Server) -> None:
         == "bad_field"
     )
     assert ana.call("reply", "garbage")["error"]["code"] == "bad_reference"
-    assert (
-        ana.call("reply", {"reference": "HD-0000-000000", "text": "x"})["error"]["code"]
-        == "not_found"
-    )
+    assert ana.call("reply", {"reference": "HD-0000-000000", "text": "x"})["error"]["code"] == "not_found"
     for c in (vesna, ana, sara):
         c.close()
     citizen.drop()
@@ -115,9 +108,7 @@ def test_live_updates_presence_and_counts(console_server: Server) -> None:
     citizen.connect()
     reference = citizen.send("Zaboravila sam lozinku")["reference"]
 
-    _, created = ana.wait_for(
-        lambda n, d: n == "ticket.created" and d["ticket"]["reference"] == reference
-    )
+    _, created = ana.wait_for(lambda n, d: n == "ticket.created" and d["ticket"]["reference"] == reference)
     assert created["ticket"]["queue"] == "triage"
     after = ana.call("counts", {})
     triage = lambda c: next(q["open"] for q in c["queues"] if q["name"] == "triage")  # noqa: E731
@@ -133,9 +124,7 @@ def test_live_updates_presence_and_counts(console_server: Server) -> None:
     assert seen["agent"]["name"] == "Ana" and seen["reference"] == reference
 
     assert boris.call("set", {"reference": reference, "field": "priority", "value": "high"})["ok"]
-    _, updated = ana.wait_for(
-        lambda n, d: n == "ticket.updated" and d["ticket"]["priority"] == "high"
-    )
+    _, updated = ana.wait_for(lambda n, d: n == "ticket.updated" and d["ticket"]["priority"] == "high")
     assert updated["ticket"]["reference"] == reference
     # Vesna does not work this queue: she never hears about it.
     assert not any(d.get("ticket", {}).get("reference") == reference for _, d in vesna.events)

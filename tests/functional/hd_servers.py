@@ -106,7 +106,8 @@ class Server:
         )
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
-                [sys.executable, str(Path(__file__).with_name("hd_run_server.py"))],
+                # Warnings show in the log (pytest's "warnings are errors" stops at the process).
+                [sys.executable, "-W", "default", str(Path(__file__).with_name("hd_run_server.py"))],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -123,6 +124,12 @@ class Server:
                 pass
             time.sleep(0.2)
         raise RuntimeError("server did not start:\n" + self.log_path.read_text()[-3000:])
+
+    def problems(self) -> list[str]:
+        """Server-side tracebacks, warnings and handler failures the clients could not see."""
+        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+        marks = ("Traceback", "Warning:", " failed: ")
+        return [line for line in text.splitlines() if any(m in line for m in marks)]
 
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:

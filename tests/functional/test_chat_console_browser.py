@@ -25,6 +25,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     srv = Server(env, tmp / "server.log").start()
     yield srv
     srv.stop()
+    assert srv.problems() == []
 
 
 def violations(page: Any) -> list[dict[str, Any]]:

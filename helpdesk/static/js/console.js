@@ -71,12 +71,12 @@
       refreshBoard();
       return;
     }
-    if (!ticket || ticket.reference !== reference) { return; }
-    if (data.type === "ticket.merged") {
-      // This ticket now lives inside another one: the server redirects to it.
+    if (data.type === "ticket.merged" && (data.source === reference || data.target === reference)) {
+      // Messages moved between tickets: reload (the server redirects a merged ticket to its target).
       window.location.reload();
       return;
     }
+    if (!ticket || ticket.reference !== reference) { return; }
     if (data.type === "message.created") {
       refreshTimeline(data.message && data.message.direction === "inbound");
     } else if (data.type === "ticket.updated" || data.type === "ticket.assigned") {

@@ -28,6 +28,7 @@ def chat_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server = Server(new_env(tmp), tmp / "server.log").start()
     yield server
     server.stop()
+    assert server.problems() == []
 
 
 @pytest.fixture
@@ -36,3 +37,4 @@ def own_chat_server(tmp_path: Path) -> Iterator[Server]:
     server = Server(new_env(tmp_path), tmp_path / "server.log").start()
     yield server
     server.stop()
+    assert server.problems() == []
