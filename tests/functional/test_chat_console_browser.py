@@ -132,12 +132,19 @@ def test_citizen_chats_agent_answers_live_by_keyboard(browser: Any, server: Serv
         reply.wait_for()
         assert "Ana Petrović" in reply.inner_text()
         assert "Ana Petrović" in citizen.locator("#chat-agent").inner_text()
+        assert violations(citizen) == []  # with messages in the log too
 
         # A reload resumes the same conversation (token in localStorage), each message once.
         citizen.reload()
         citizen.locator("#chat-log li", has_text="Moji dokumenti").wait_for()
         assert citizen.locator("#chat-log li").count() == 2
         assert fits(citizen, 360)
+
+        # The ticket view holds at 360 px too.
+        agent.set_viewport_size({"width": 360, "height": 800})
+        assert fits(agent, 360)
+        assert violations(agent) == []
+        agent.set_viewport_size({"width": 1280, "height": 900})
 
         # The help dialog lists the shortcuts.
         agent.evaluate("document.activeElement.blur()")  # out of the reply box

@@ -268,5 +268,13 @@
   });
 
   // Keep the citizen marked present while the page is open (the offline fallback needs it).
-  setInterval(function () { if (socket.connected) { socket.emit("heartbeat", {}); } }, 30000);
+  setInterval(function () {
+    if (!socket.connected || !state.ready) { return; }
+    socket.emit("heartbeat", {}, function (res) {
+      if (res && res.ok) {  // an agent may have come online (or left) meanwhile
+        statusEl.textContent = res.agents_online ? T.online : T.offline;
+        root.classList.toggle("chat--offline", !res.agents_online);
+      }
+    });
+  }, 30000);
 })();
