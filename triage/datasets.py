@@ -66,6 +66,15 @@ def read_examples(
 
 
 def _jsonl_rows(raw: str, path: Path) -> list[dict[str, object]]:
+    stripped = raw.lstrip()
+    if stripped.startswith("["):  # a .json file holding one array of objects
+        try:
+            array = json.loads(stripped)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{path}: not JSON ({exc.msg})") from exc
+        if not all(isinstance(item, dict) for item in array):
+            raise DatasetError(f"{path}: expected an array of JSON objects")
+        return list(array)
     rows: list[dict[str, object]] = []
     for n, line in enumerate(raw.splitlines(), 1):
         if not line.strip():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -38,8 +39,11 @@ def trained_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def svc(tmp_path: Path, trained_dir: Path) -> Iterator[Services]:
-    settings = make_settings(tmp_path, data_dir=trained_dir, triage="model")
+def svc(tmp_path: Path, trained_dir: Path, store_url: str) -> Iterator[Services]:
+    """Services on SQLite and (when configured) PostgreSQL, with the seed model active."""
+    data_dir = tmp_path / "var"
+    shutil.copytree(trained_dir, data_dir)  # each test may train and activate its own versions
+    settings = make_settings(tmp_path, store_url, data_dir=data_dir, triage="model")
     services = make_services(settings)
     with services.db.transaction() as s:
         for name in ("social",):
