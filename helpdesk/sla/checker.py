@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import and_, or_, select
@@ -28,6 +28,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 RUNNING = ("new", "open")  # pending tickets have their clock stopped
+BATCH = 500
+MAX_BATCHES = 200
+LIVE_WINDOW = timedelta(hours=1)  # breaches older than this when found are not announced
 
 
 @dataclass
@@ -115,9 +118,20 @@ class SlaChecker:
         return result
 
     def _record_breaches(self, now: datetime, result: CheckResult) -> None:
+        # Batches of BATCH tickets, each its own transaction, so a catch-up after downtime
+        # (or a freshly loaded history) neither holds one huge lock nor floods the consoles.
+        for _ in range(MAX_BATCHES):
+            fetched, recorded = self._record_batch(now, result)
+            if fetched < BATCH or recorded == 0:
+                break
+
+    def _record_batch(self, now: datetime, result: CheckResult) -> tuple[int, int]:
         from helpdesk.models import Ticket
         from helpdesk.tickets.uow import unit_of_work
 
+        recent = now - max(LIVE_WINDOW, timedelta(seconds=2 * self.interval))
+        rooms: dict[str, list[str]] = {}
+        recorded = 0
         with unit_of_work(self.svc) as uow:
             tickets = uow.session.scalars(
                 select(Ticket)
@@ -133,6 +147,8 @@ class SlaChecker:
                         Ticket.resolution_due_at <= now,
                     ),
                 )
+                .order_by(Ticket.id)
+                .limit(BATCH)
                 .with_for_update(skip_locked=True, of=Ticket)
             ).all()
             for ticket in tickets:
@@ -142,10 +158,16 @@ class SlaChecker:
                 which, due = missed
                 ticket.sla_breached_at = due
                 uow.session.add(breach_audit(ticket, which, due, now))
-                data = _summary(ticket, "breached", which, due)
-                for room in _rooms(uow.session, ticket.queue):
-                    uow.emit(event("sla.breached", room, ticket=data))
+                recorded += 1
                 result.breached.append(ticket.reference)
+                if due < recent:
+                    continue  # an old breach found late is recorded, not announced
+                if ticket.queue not in rooms:
+                    rooms[ticket.queue] = _rooms(uow.session, ticket.queue)
+                data = _summary(ticket, "breached", which, due)
+                for room in rooms[ticket.queue]:
+                    uow.emit(event("sla.breached", room, ticket=data))
+        return len(tickets), recorded
 
     def _send_warnings(self, now: datetime, result: CheckResult) -> None:
         from helpdesk.models import Ticket

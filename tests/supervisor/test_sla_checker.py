@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from metrics_scenario import local
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from helpdesk.models import Agent, AuditEvent, Queue, Ticket
 from helpdesk.sla import SlaChecker, sla_fields
@@ -24,7 +24,7 @@ def test_breaches_are_recorded_once_and_announced(scenario_db, metrics_svc):
     boss_id, other_id = add_people(scenario_db)
     svc = metrics_svc
     checker = SlaChecker(svc)
-    result = checker.check()
+    result = checker.check(local(10, 30, 10, 30))  # half an hour after T6's first response was due
     ids = scenario_db.ticket_ids
     with scenario_db.session() as s:
         t6 = s.get(Ticket, ids["T6"])
@@ -43,7 +43,7 @@ def test_breaches_are_recorded_once_and_announced(scenario_db, metrics_svc):
     assert rooms == [("sla.breached", "queue:finance"), ("sla.breached", f"agent:{boss_id}")]
     assert svc.publisher.events[0].data["ticket"]["reference"] == t6_ref
 
-    again = checker.check()
+    again = checker.check()  # NOW, two weeks later: T7 is pending, nothing new
     assert again.breached == [] and len(svc.publisher.events) == 2
 
 
@@ -61,6 +61,9 @@ def test_close_to_breach_warns_once_and_marks_the_console_row(scenario_db, metri
     checker = SlaChecker(svc)
     result = checker.check()
     assert result.warned == ["HD-2026-000099"]
+    # T6 passed its target two weeks ago: recorded now, but too old to announce live
+    assert result.breached == ["HD-2026-000007"]
+    assert "sla.breached" not in svc.publisher.types()
     warnings = [e for e in svc.publisher.events if e.type == "sla.warning"]
     assert {e.room for e in warnings} == {"queue:finance", f"agent:{boss_id}"}
     assert checker.check().warned == []  # told once
@@ -72,3 +75,23 @@ def test_close_to_breach_warns_once_and_marks_the_console_row(scenario_db, metri
         assert sla_fields(svc, t, local(11, 16, 12, 30))["sla_state"] == "breached"
         t6 = s.get(Ticket, scenario_db.ticket_ids["T6"])
         assert sla_fields(svc, t6)["sla_state"] == "breached"
+
+
+def test_a_large_catch_up_is_recorded_in_batches(scenario_db, metrics_svc, monkeypatch):
+    import helpdesk.sla.checker as checker_module
+
+    monkeypatch.setattr(checker_module, "BATCH", 2)
+    with scenario_db.transaction() as s:
+        t6 = s.get(Ticket, scenario_db.ticket_ids["T6"])
+        for n in range(5):
+            t = Ticket(reference=f"HD-2026-0009{n:02d}", subject="Old", status="open",
+                       priority="normal", channel="web", queue="triage",
+                       contact_id=t6.contact_id, created_at=local(11, 2, 9), reply_token=f"old{n}")
+            metrics_svc.sla.on_open(t, t.created_at)
+            s.add(t)
+    result = SlaChecker(metrics_svc).check()
+    assert len(result.breached) == 6  # T6 and the five, over three batches
+    with scenario_db.session() as s:
+        count = s.scalar(select(func.count()).select_from(AuditEvent)
+                         .where(AuditEvent.action == "sla.breached"))
+        assert count == 8  # the six, plus T5 (late first answer) and T9 (late), at resolution
