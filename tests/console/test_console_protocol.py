@@ -131,3 +131,24 @@ def test_live_updates_presence_and_counts(console_server: Server) -> None:
     for c in (ana, boris, vesna):
         c.close()
     citizen.drop()
+
+
+def test_a_ticket_from_another_channel_appears_live(console_server: Server) -> None:
+    """The console hears about every channel: here a web-form inquiry through the public API."""
+    url = console_server.url
+    sara = Console(url, login_cookie(url, "sara@helpdesk.test"))
+    r = requests.post(
+        url + "/api/v1/tickets",
+        json={
+            "contact": {"name": "Jovan", "email": "jovan@example.rs"},
+            "subject": "Obrazac za pasoš",
+            "body": "Gde mogu da nađem obrazac?",
+        },
+        timeout=10,
+    )
+    assert r.status_code == 201, r.text
+    _, created = sara.wait_for(
+        lambda n, d: n == "ticket.created" and d["ticket"]["subject"] == "Obrazac za pasoš"
+    )
+    assert created["ticket"]["channel"] != "chat"
+    sara.close()
