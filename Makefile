@@ -29,7 +29,7 @@ node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -d helpdesk/translations -f -q 2>/dev/null || true
+	$(BIN)/pybabel -q compile --use-fuzzy -d helpdesk/translations -f
 
 lint: setup
 	$(BIN)/ruff check .

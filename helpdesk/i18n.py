@@ -6,6 +6,7 @@ by transliteration when a page is rendered, so the two scripts can never drift a
 
 from __future__ import annotations
 
+import re
 from functools import cached_property
 from typing import Any
 
@@ -43,6 +44,15 @@ def current_language() -> str:
     return "sr-Cyrl" if locale.script == "Cyrl" else "sr-Latn"
 
 
+# Words a reader must see (or type) exactly as written, so they stay Latin in Cyrillic text: key
+# names, protocol/format names, SMS keywords, identifiers (HELPDESK_AGENT_PHONE, client_id) and
+# quoted protocol words ('hello'). to_cyrillic already keeps URLs, emails and placeholders.
+_KEEP_LATIN = re.compile(
+    r"\b(?:Enter|Shift|Ctrl|Alt|Esc|JavaScript|HTTPS?|HTML|SMTP|CSV|ISO|SLA|STOP|START"
+    r"|[A-Za-z]+_\w+)\b|'[a-z_]+'"
+)
+
+
 class CyrillicTranslations(support.NullTranslations):
     """The Latin Serbian catalog, transliterated to Cyrillic on the way out."""
 
@@ -50,24 +60,36 @@ class CyrillicTranslations(support.NullTranslations):
         super().__init__()
         self.latin = latin
 
-    @staticmethod
-    def _cyr(text: str, *sources: str) -> str:
-        """Transliterate a Serbian translation; an untranslated (English) string stays as it is."""
+    def _cyr(self, text: str, key: object) -> str:
+        """Transliterate a Serbian translation; an untranslated (English) string stays as it is.
+
+        Asking the catalog (not comparing with the msgid) keeps "Status" or "SMS", whose Serbian
+        equals the English, transliterated too.
+        """
         from triage.text import to_cyrillic  # the one owner of Serbian script conversion
 
-        return text if text in sources else to_cyrillic(text)
+        if key not in getattr(self.latin, "_catalog", {}):
+            return text
+        out: list[str] = []
+        pos = 0
+        for m in _KEEP_LATIN.finditer(text):
+            out += [to_cyrillic(text[pos : m.start()]), m.group(0)]
+            pos = m.end()
+        out.append(to_cyrillic(text[pos:]))
+        return "".join(out)
 
     def gettext(self, message: str) -> str:
         return self._cyr(self.latin.gettext(message), message)
 
     def ngettext(self, singular: str, plural: str, n: int) -> str:
-        return self._cyr(self.latin.ngettext(singular, plural, n), singular, plural)
+        return self._cyr(self.latin.ngettext(singular, plural, n), (singular, 0))
 
     def pgettext(self, context: str, message: str) -> str:
-        return self._cyr(self.latin.pgettext(context, message), message)
+        return self._cyr(self.latin.pgettext(context, message), f"{context}\x04{message}")
 
     def npgettext(self, context: str, singular: str, plural: str, n: int) -> str:
-        return self._cyr(self.latin.npgettext(context, singular, plural, n), singular, plural)
+        text = self.latin.npgettext(context, singular, plural, n)
+        return self._cyr(text, (f"{context}\x04{singular}", 0))
 
     ugettext = gettext
     ungettext = ngettext
