@@ -96,7 +96,7 @@ class TriageClassifier:
             # Terms dropped by min_df are kept only for introspection: rare words (names)
             # must not ride along into the model file.
             vectorizer.stop_words_ = None
-        self.svm = LinearSVC(C=self.config.C)
+        self.svm = LinearSVC(C=self.config.C, random_state=self.config.seed)  # reproducible
         self.svm.fit(x, labels)
         self.labels = [str(c) for c in self.svm.classes_]
 
