@@ -46,6 +46,14 @@ class SearchHit:
     category: str
 
 
+def _or(subs: list[query.Query]) -> query.Query:
+    # Preload matches into an array: faster in pure Python than Whoosh's union tree, which it
+    # picks above 5,000 documents (measured in bench/kb: about 2-3x at 10,000 articles).
+    q = query.Or(subs)
+    q.matcher_type = query.Or.ARRAY_MATCHER
+    return q
+
+
 def _slot_query(
     field: str,
     variants: list[str],
@@ -101,10 +109,10 @@ def build_query(
                 if clause is not None:
                     clauses.append(clause)
         if clauses:
-            per_language.append(query.Or(clauses))
+            per_language.append(_or(clauses))
     if not per_language:
         return None, terms
-    q = per_language[0] if len(per_language) == 1 else query.Or(per_language)
+    q = per_language[0] if len(per_language) == 1 else _or(per_language)
     return q, terms
 
 
