@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import threading
+from functools import lru_cache
 
 import snowballstemmer
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -28,11 +29,17 @@ def prepare(text: str) -> str:
     return normalize(mask(text))
 
 
-def stems(text: str) -> list[str]:
+@lru_cache(maxsize=100_000)
+def _stem(word: str) -> str:
+    # Words repeat a lot across inquiries; the pure-Python stemmer is the costly part.
     stemmer = getattr(_local, "stemmer", None)
     if stemmer is None:
         stemmer = _local.stemmer = snowballstemmer.stemmer("english")
-    return list(stemmer.stemWords(_WORD_RE.findall(text)))
+    return str(stemmer.stemWord(word))
+
+
+def stems(text: str) -> list[str]:
+    return [_stem(word) for word in _WORD_RE.findall(text)]
 
 
 def word_pairs(text: str) -> list[str]:
