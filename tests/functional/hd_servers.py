@@ -107,7 +107,18 @@ class Server:
         with open(self.log_path, "ab") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
                 # Warnings show in the log (pytest's "warnings are errors" stops at the process).
-                [sys.executable, "-W", "default", str(Path(__file__).with_name("hd_run_server.py"))],
+                [
+                    sys.executable,
+                    "-W",
+                    "default",
+                    "-c",
+                    "from helpdesk.cli import main; main()",
+                    "serve",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                ],
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
