@@ -30,6 +30,7 @@ __all__ = [
     "apply_text_search",
     "search_ticket_ids",
     "search_document",
+    "subject_document",
     "match_expression",
     "tsquery_expression",
     "index_available",
@@ -61,6 +62,14 @@ def _prefix(word: str) -> str:
             break
         common += 1
     return word[: max(common, MIN_PREFIX)]
+
+
+def subject_document(reference: str | None, subject: str | None) -> str:
+    """The subject row also holds the reference and its bare number ("HD-2026-000123" -> 123),
+    so an agent can type either."""
+    number = (reference or "").rsplit("-", 1)[-1]
+    bare = str(int(number)) if number.isdigit() else ""
+    return search_document(f"{reference or ''} {bare} {subject or ''}")
 
 
 def _query_words(q: str) -> list[str]:
@@ -146,12 +155,12 @@ def _index_flushed(session: Session, flush_context: Any) -> None:
     gone: list[int] = []
     for obj in session.new:
         if isinstance(obj, Ticket):
-            rows.append((-obj.id, obj.id, search_document(obj.subject)))
+            rows.append((-obj.id, obj.id, subject_document(obj.reference, obj.subject)))
         elif isinstance(obj, Message):
             rows.append((obj.id, obj.ticket_id, search_document(obj.text)))
     for obj in session.dirty:
         if isinstance(obj, Ticket) and _changed(obj, "subject"):
-            rows.append((-obj.id, obj.id, search_document(obj.subject)))
+            rows.append((-obj.id, obj.id, subject_document(obj.reference, obj.subject)))
         elif isinstance(obj, Message) and (_changed(obj, "text") or _changed(obj, "ticket_id")):
             rows.append((obj.id, obj.ticket_id, search_document(obj.text)))
     for obj in session.deleted:
@@ -172,7 +181,7 @@ def _missing(conn: Connection, batch: int) -> tuple[list[Row], list[Row]]:
     table, key = (PG_TABLE, "key") if conn.dialect.name == "postgresql" else (FTS_TABLE, "rowid")
     tickets = conn.execute(
         text(
-            f"SELECT t.id, t.subject FROM tickets t WHERE NOT EXISTS "  # noqa: S608
+            f"SELECT t.id, t.reference, t.subject FROM tickets t WHERE NOT EXISTS "  # noqa: S608
             f"(SELECT 1 FROM {table} f WHERE f.{key} = -t.id) ORDER BY t.id LIMIT :n"
         ),
         {"n": batch},
@@ -185,7 +194,7 @@ def _missing(conn: Connection, batch: int) -> tuple[list[Row], list[Row]]:
         {"n": batch},
     ).all()
     return (
-        [(-tid, tid, search_document(subject)) for tid, subject in tickets],
+        [(-tid, tid, subject_document(ref, subject)) for tid, ref, subject in tickets],
         [(mid, tid, search_document(body)) for mid, tid, body in messages],
     )
 
@@ -199,7 +208,9 @@ def index_bulk(
     conn = session.connection()
     if not index_available(conn):
         return
-    rows: list[Row] = [(-t["id"], t["id"], search_document(t.get("subject"))) for t in tickets]
+    rows: list[Row] = [
+        (-t["id"], t["id"], subject_document(t.get("reference"), t.get("subject"))) for t in tickets
+    ]
     rows += [(m["id"], m["ticket_id"], search_document(m.get("text"))) for m in messages]
     if conn.dialect.name == "sqlite":
         # Fresh ids: a plain insert, without _write's delete-first.
@@ -211,9 +222,7 @@ def index_bulk(
         _write(conn, rows)
 
 
-def sync_index(
-    session: Session, batch: int = 20_000, progress: Callable[[int], None] | None = None
-) -> int:
+def sync_index(session: Session, batch: int = 20_000, progress: Callable[[int], None] | None = None) -> int:
     """Index every ticket subject and message not yet in the index; commits per batch."""
     conn = session.connection()
     if not index_available(conn):

@@ -38,6 +38,9 @@ def test_messages_notes_and_references_are_searchable(store: Services) -> None:
     assert refs(store, "gradjanin") == [ref]
     assert refs(store, ref) == [ref]
     assert refs(store, ref.lower()) == [ref]
+    number = int(ref.rsplit("-", 1)[1])
+    assert refs(store, str(number)) == [ref]  # the bare ticket number
+    assert refs(store, f"pitanje {number}") == [ref]  # subject words and number together
 
 
 def test_bad_queries_never_fail(store: Services) -> None:
