@@ -146,9 +146,7 @@ def _letters_to_cyrillic(text: str) -> str:
         cyr = _LAT_TO_CYR_DIGRAPHS.get(pair)
         if cyr is not None:
             start = _word_start(text, i)
-            if not any(
-                lowered.startswith(p, start) and i + 2 <= start + len(p) for p in _NOT_DIGRAPH
-            ):
+            if not any(lowered.startswith(p, start) and i + 2 <= start + len(p) for p in _NOT_DIGRAPH):
                 first_upper = text[i].isupper()
                 out.append(cyr.upper() if first_upper else cyr)
                 i += 2
@@ -255,7 +253,8 @@ def detect_language(text: str) -> Language:
     """A cheap guess at the language: "sr" (either script), "en" or "other".
 
     Cyrillic without Russian-only letters is Serbian; Latin text is scored by common
-    Serbian and English words, and Serbian diacritics count for Serbian.
+    Serbian and English words, and Serbian diacritics count for Serbian; failing those, by
+    the shape of its words.
     """
     cleaned = _EMAIL_RE.sub(" ", _URL_RE.sub(" ", text))
     cyr, lat, other = _script_counts(cleaned)
@@ -269,14 +268,30 @@ def detect_language(text: str) -> Language:
         return "other" if ru * 20 > cyr else "sr"
     sr_score = 2 * sum(1 for ch in low if ch in _SR_LATIN_LETTERS)
     en_score = 0
-    for tok in tokenize(cleaned):
+    tokens = tokenize(cleaned)
+    for tok in tokens:
         if tok in _SR_WORDS:
             sr_score += 1
         if tok in _EN_WORDS:
             en_score += 1
-    if sr_score == 0 and en_score == 0:
+    if sr_score != en_score:
+        return "sr" if sr_score > en_score else "en"
+    return _guess_by_word_shape(tokens)
+
+
+_EN_SHAPE = re.compile(r"[wyqx]|th|ck|ee|oo|ou|ea|(?:ing|tion|ed)$")
+_SR_SHAPE = re.compile(r"[aiou]$|lj|nj|dj|[aeiou]j")
+
+
+def _guess_by_word_shape(tokens: list[str]) -> Language:
+    """No function words to go by ("izgubio pasos"): Serbian words mostly end in a vowel
+    other than e and have lj/nj/dj; English has w, y, th, -ing. A guess needs half the words."""
+    words = [t for t in tokens if len(t) >= 3 and t.isalpha()]
+    sr = sum(1 for w in words if _SR_SHAPE.search(w) and not _EN_SHAPE.search(w))
+    en = sum(1 for w in words if _EN_SHAPE.search(w) and not _SR_SHAPE.search(w))
+    if max(sr, en) * 2 < len(words) or sr == en:
         return "other"
-    return "sr" if sr_score > en_score else "en"
+    return "sr" if sr > en else "en"
 
 
 def mask(text: str) -> str:

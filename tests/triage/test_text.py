@@ -156,6 +156,11 @@ def test_detect_script(text: str, script: str) -> None:
         ("Я забыл пароль от аккаунта", "other"),
         ("Ich habe mein Passwort vergessen", "other"),
         ("12345", "other"),
+        # no function words and no diacritics: the shape of the words decides
+        ("izgubio pasos", "sr"),
+        ("lozinka ne radi", "sr"),
+        ("password reset", "en"),
+        ("Bonjour", "other"),
     ],
 )
 def test_detect_language(text: str, language: str) -> None:
@@ -179,3 +184,16 @@ def test_mask_removes_personal_data() -> None:
 def test_mask_keeps_words_with_digits_and_plain_text() -> None:
     assert mask("Windows 10 i eID2 kartica") == "Windows <num> i eID2 kartica"
     assert mask("bez brojeva") == "bez brojeva"
+
+
+def test_detect_language_and_script_agree_with_the_labelled_seed_data() -> None:
+    import csv
+
+    from triage.datasets import SEED_PATH
+
+    lines = [line for line in SEED_PATH.read_text(encoding="utf-8").splitlines() if line[:1] != "#"]
+    rows = list(csv.DictReader(lines))
+    assert len(rows) > 500
+    wrong = [r["text"] for r in rows if detect_language(r["text"]) != r["language"]]
+    assert wrong == []
+    assert all(detect_script(r["text"]) == r["script"] for r in rows)
