@@ -276,7 +276,8 @@ def detect_language(text: str) -> Language:
             en_score += 1
     if sr_score != en_score:
         return "sr" if sr_score > en_score else "en"
-    return _guess_by_word_shape(tokens)
+    guess = _guess_by_word_shape(tokens)
+    return "en" if guess == "other" and sr_score > 0 else guess
 
 
 _EN_SHAPE = re.compile(r"[wyqx]|th|ck|ee|oo|ou|ea|(?:ing|tion|ed)$")
