@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from helpdesk.auth.accounts import authenticate, close_session, open_session
 from helpdesk.auth.roles import login_required, public
 from helpdesk.extensions import limiter
+from helpdesk.i18n import LANGUAGES
 from helpdesk.services import current_services
 
 bp = Blueprint("auth", __name__)
@@ -49,7 +50,10 @@ def login() -> str | Response:
             agent = authenticate(s, email, password, now)
             key = open_session(s, agent, now) if agent is not None else None
         if agent is not None and key is not None:
-            session.clear()  # nothing from before the login survives into the agent's session
+            chosen = session.get("lang")
+            session.clear()  # nothing from before the login survives into the agent's session...
+            if chosen in LANGUAGES:  # ...but the language picked on the login page
+                session["lang"] = g.remember_agent_language = chosen
             agent.session_key = key
             login_user(agent)
             return redirect(_safe_next(request.args.get("next")))

@@ -25,7 +25,9 @@ def kb_app(services: Services) -> Any:
 
 @pytest.fixture
 def kb_client(kb_app: Any) -> Any:
-    return kb_app.test_client()
+    client = kb_app.test_client()
+    client.get("/help?lang=en")  # these tests read the English interface; the default is Serbian
+    return client
 
 
 @pytest.fixture

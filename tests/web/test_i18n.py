@@ -27,7 +27,8 @@ from babel.support import Translations
 from helpdesk import create_app
 from helpdesk.extensions import babel
 from helpdesk.i18n import LANGUAGE_NAMES, CyrillicTranslations
-from tests.conftest import make_services, make_settings
+from helpdesk.models import Agent
+from tests.conftest import PASSWORD, add_agent, csrf_token_from, make_services, make_settings
 from triage.text import to_latin
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -272,3 +273,18 @@ def test_language_choice_is_remembered_for_the_next_page(client: Any) -> None:
     _render(client, "/login", "sr-Cyrl")
     page = client.get("/help").get_data(as_text=True)
     assert '<html lang="sr-Cyrl">' in page and "Помоћ и одговори" in page
+
+
+def test_language_picked_on_the_login_page_survives_the_login(client: Any) -> None:
+    svc = client.application.extensions["helpdesk"]
+    agent_id = add_agent(svc, "vesna@helpdesk.localhost")
+    token = csrf_token_from(_render(client, "/login", "sr-Cyrl"))
+    response = client.post(
+        "/login",
+        data={"email": "vesna@helpdesk.localhost", "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.status_code == 302
+    page = client.get("/help").get_data(as_text=True)
+    assert '<html lang="sr-Cyrl">' in page and "Одјава" in page  # "Log out", in Cyrillic
+    with svc.db.session() as s:  # and it is the agent's language from now on
+        assert s.get(Agent, agent_id).language == "sr-Cyrl"

@@ -155,3 +155,4 @@ def login(client, svc, email: str = "ana@helpdesk.localhost") -> None:
     token = csrf_token(client, "/login")
     response = client.post("/login", data={"email": email, "password": "pw-12345678", "csrf_token": token})
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    client.get("/console/phone/outbox?lang=en")  # the tests read English texts; the default is Serbian

@@ -203,7 +203,7 @@ def test_recording_plays_in_the_console(phone_app, twilio, svc, phone, double):
     # The ticket view shows the phone panel (rendered by the console's own panel hook).
     from helpdesk.console.views import render_panels
 
-    with phone_app.test_request_context(f"/console/tickets/{reference}"):
+    with phone_app.test_request_context(f"/console/tickets/{reference}?lang=en"):
         with svc.db.session() as s:
             ticket = s.scalars(select(Ticket)).one()
             panel = "".join(render_panels(ticket))
