@@ -7,6 +7,7 @@ from helpdesk.models.chat import ChatVisitor
 from helpdesk.models.contacts import IDENTITY_KINDS, Contact, ContactIdentity
 from helpdesk.models.kb import Article, ArticleFeedback
 from helpdesk.models.outbox import OUTBOX_STATES, OutboxItem
+from helpdesk.models.report_indexes import REPORT_INDEXES  # noqa: F401 - on the tickets table
 from helpdesk.models.tickets import (
     CHANNELS,
     DELIVERY_STATES,

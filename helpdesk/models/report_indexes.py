@@ -1,0 +1,29 @@
+"""Covering indexes for the supervisor's weekly figures and the SLA watch (migration 0010).
+
+Each weekly figure reads one time column by range; the index holds that column first and then the
+columns the figure and its filters need, so neither SQLite nor PostgreSQL visits the table rows.
+Declared here, on the tickets table, so the models and the migrations describe the same schema.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Index
+
+from helpdesk.models.tickets import Ticket
+
+_t = Ticket.__table__.c
+_FILTERS = (_t.merged_into_id, _t.channel, _t.queue, _t.category)
+
+REPORT_INDEXES = (
+    Index("ix_tickets_report_created", _t.created_at, *_FILTERS, _t.deflected),
+    Index("ix_tickets_report_first_response", _t.first_response_at, _t.created_at, *_FILTERS),
+    Index(
+        "ix_tickets_report_resolved", _t.resolved_at, _t.created_at, _t.resolution_due_at,
+        _t.first_response_at, _t.first_response_due_at, _t.csat_score, *_FILTERS,
+    ),
+    Index(
+        "ix_tickets_report_resolution_due", _t.resolution_due_at, _t.resolved_at,
+        _t.sla_paused_at, *_FILTERS,
+    ),
+    Index("ix_tickets_sla_watch", _t.status, _t.sla_breached_at, _t.resolution_due_at),
+)
