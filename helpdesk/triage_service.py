@@ -56,10 +56,11 @@ class ModelTriage:
         self._queues_at = -1e9
         # Called once, on a thread, the first time an inquiry arrives with no model.
         self._train_missing = train_missing
-        self.reload()
+        # The model loads on first use, so CLI commands that never classify stay quick.
 
     @property
     def version(self) -> str | None:
+        self._maybe_reload()
         loaded = self._loaded
         return loaded.version if loaded else None
 
