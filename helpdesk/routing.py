@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from helpdesk.models import OPEN_STATUSES, Agent, Queue, Ticket
+from helpdesk.models import OPEN_STATUSES, Queue, Ticket
 
 TRIAGE_QUEUE = "triage"
 DEFAULT_ROUTES: dict[str, str] = {
@@ -96,7 +96,3 @@ def pick_assignee(session: Session, queue_name: str) -> int | None:
     )
     after = [a for a in available if last is not None and a.id > last]
     return (after or available)[0].id
-
-
-def online_agents(session: Session) -> list[Agent]:
-    return list(session.scalars(select(Agent).where(Agent.active, Agent.online)))
