@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import statistics
 import tempfile
 import time
 from collections.abc import Callable
@@ -74,8 +73,11 @@ def make_articles(n: int, rng: random.Random, words: list[str]) -> list[KbDocume
         title = " ".join(rng.choice(words) for _ in range(rng.randint(3, 8)))
         body = " ".join(rng.choice(words) for _ in range(rng.randint(80, 400)))
         lang = "en" if rng.random() < 0.2 else "sr"
-        docs.append(KbDocument(str(i), title.capitalize(), body, language=lang,
-                               tags=[rng.choice(words) for _ in range(3)]))
+        docs.append(
+            KbDocument(
+                str(i), title.capitalize(), body, language=lang, tags=[rng.choice(words) for _ in range(3)]
+            )
+        )
     return docs
 
 
@@ -94,7 +96,8 @@ def make_queries(n: int, rng: random.Random, words: list[str]) -> list[str]:
 
 def plain_whoosh(docs: list[KbDocument], folder: Path) -> tuple[object, float]:
     schema = fields.Schema(
-        id=fields.ID(stored=True), title=fields.TEXT(analyzer=StandardAnalyzer(), stored=True),
+        id=fields.ID(stored=True),
+        title=fields.TEXT(analyzer=StandardAnalyzer(), stored=True),
         body=fields.TEXT(analyzer=StandardAnalyzer()),
     )
     start = time.perf_counter()
@@ -140,9 +143,7 @@ def bench_kb(sizes: list[int], n_queries: int) -> list[str]:
 
             s = ours.searcher()
             for q in queries:
-                without_snip.append(
-                    timed(lambda q=q: run_search(s, q, limit=5, snippets=False))
-                )
+                without_snip.append(timed(lambda q=q: run_search(s, q, limit=5, snippets=False)))
             search_lines.append(row(f"{n:,} articles, top 5 + snippets", with_snip, base))
             search_lines.append(row(f"{n:,} articles, top 5, no snippets", without_snip, base))
             searcher.close()

@@ -42,8 +42,6 @@ class ArticleFeedback(Base):
     __tablename__ = "kb_article_feedback"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    article_id: Mapped[int] = mapped_column(
-        ForeignKey("kb_articles.id", ondelete="CASCADE"), index=True
-    )
+    article_id: Mapped[int] = mapped_column(ForeignKey("kb_articles.id", ondelete="CASCADE"), index=True)
     helpful: Mapped[bool]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -61,9 +61,7 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_kb_article_feedback")),
     )
-    op.create_index(
-        op.f("ix_kb_article_feedback_article_id"), "kb_article_feedback", ["article_id"]
-    )
+    op.create_index(op.f("ix_kb_article_feedback_article_id"), "kb_article_feedback", ["article_id"])
 
 
 def downgrade() -> None:

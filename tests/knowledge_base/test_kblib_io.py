@@ -73,8 +73,7 @@ def test_starter_articles_cover_three_scripts_and_are_marked_as_samples():
     assert all(r.sample for r in records)
     ix = KbIndex(None)
     ix.rebuild(
-        KbDocument(str(i), r.title, r.body, r.language, r.script, r.tags)
-        for i, r in enumerate(records)
+        KbDocument(str(i), r.title, r.body, r.language, r.script, r.tags) for i, r in enumerate(records)
     )
     # A Latin question without diacritics finds the Cyrillic tax article.
     top = ix.search("prijava poreza na imovinu")[0]

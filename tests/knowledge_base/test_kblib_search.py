@@ -102,13 +102,7 @@ def test_drafts_are_hidden_unless_asked(index):
 
 def test_snippet_marks_matches_and_escapes_html():
     ix = KbIndex(None)
-    ix.rebuild(
-        [
-            KbDocument(
-                "x", "Plaćanje", "Platite <script>alert(1)</script> karticom i čuvajte potvrdu."
-            )
-        ]
-    )
+    ix.rebuild([KbDocument("x", "Plaćanje", "Platite <script>alert(1)</script> karticom i čuvajte potvrdu.")])
     hit = ix.search("kartica")[0]
     assert "<mark" in hit.snippet and "karticom</mark>" in hit.snippet
     assert "<script>" not in hit.snippet
@@ -133,13 +127,9 @@ def test_nominative_and_other_cases_meet():
 
 
 def test_upsert_and_delete_are_seen_by_the_next_search(index):
-    index.upsert(
-        [KbDocument("new", "Porez na imovinu", "Prijava poreza na imovinu u roku od 30 dana.")]
-    )
+    index.upsert([KbDocument("new", "Porez na imovinu", "Prijava poreza na imovinu u roku od 30 dana.")])
     assert index.search("porez imovina")[0].id == "new"
-    index.upsert(
-        [KbDocument("new", "Porez na imovinu", "Izmenjeno: rok je 30 dana.", published=False)]
-    )
+    index.upsert([KbDocument("new", "Porez na imovinu", "Izmenjeno: rok je 30 dana.", published=False)])
     assert index.search("porez imovina") == []
     index.delete(["new"])
     assert "new" not in index.versions()
