@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from flask import request
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_socketio import ConnectionRefusedError, Namespace, join_room, leave_room
+from flask_socketio import ConnectionRefusedError, Namespace, disconnect, join_room, leave_room
 from sqlalchemy import select, update
 
 from helpdesk.console import queries
@@ -78,6 +78,9 @@ def agent_event(handler: Handler) -> Handler:
         try:
             viewer = self.current_viewer()
             if viewer is None:
+                # Logged out (or deactivated) in another tab: say so, and stop the broadcasts.
+                self.emit("session_ended", {"type": "session_ended"}, room=request.sid)  # type: ignore[attr-defined]
+                disconnect()
                 return fail("unauthorized", _("Your session has ended. Log in again."))
             payload = data if isinstance(data, dict) else {}
             return handler(self, viewer, payload)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+import time
+from typing import Any
 
 import requests
 import socketio
-from hd_servers import Citizen, Console, Server, login_cookie
+from hd_servers import Citizen, Console, Server
 
 
 def refused_reason(url: str, headers: dict[str, str] | None = None) -> str:
@@ -33,8 +35,10 @@ def test_console_refuses_connections_without_an_agent_session(console_server: Se
     assert "unauthorized" in refused_reason(console_server.url, {"Cookie": "helpdesk_session=forged"})
 
 
-def test_console_refuses_a_foreign_origin_even_with_a_session(console_server: Server) -> None:
-    cookie = login_cookie(console_server.url, "ana@helpdesk.test")
+def test_console_refuses_a_foreign_origin_even_with_a_session(
+    console_server: Server, cookie_for: Any
+) -> None:
+    cookie = cookie_for("ana@helpdesk.test")
     # Engine.IO already refuses unknown origins; this checks the namespace's own guard too.
     reason = refused_reason(console_server.url, {"Cookie": cookie, "Origin": "http://evil.example"})
     assert reason
@@ -45,13 +49,13 @@ def test_console_pages_need_login(console_server: Server) -> None:
     assert r.status_code in (302, 303) and "/login" in r.headers["Location"]
 
 
-def test_every_event_checks_queue_and_role(console_server: Server) -> None:
+def test_every_event_checks_queue_and_role(console_server: Server, cookie_for: Any) -> None:
     url = console_server.url
     citizen = Citizen(url)
     citizen.connect()
     reference = citizen.send("Kako da platim porez?")["reference"]  # lands in "triage"
 
-    vesna = Console(url, login_cookie(url, "vesna@helpdesk.test"))  # works "taxes" only
+    vesna = Console(url, cookie_for("vesna@helpdesk.test"))  # works "taxes" only
     for event, payload in [
         ("view", {}),
         ("reply", {"text": "x"}),
@@ -64,23 +68,23 @@ def test_every_event_checks_queue_and_role(console_server: Server) -> None:
     page = requests.get(
         f"{url}/console/tickets/{reference}",
         timeout=10,
-        headers={"Cookie": login_cookie(url, "vesna@helpdesk.test")},
+        headers={"Cookie": cookie_for("vesna@helpdesk.test")},
     )
     assert page.status_code == 403
 
-    ana = Console(url, login_cookie(url, "ana@helpdesk.test"))
+    ana = Console(url, cookie_for("ana@helpdesk.test"))
     boris_id = None
     # An agent may claim, but may not hand a ticket to someone else.
     assert ana.call("claim", {"reference": reference})["ok"]
     page = requests.get(
         f"{url}/console/tickets/{reference}",
         timeout=10,
-        headers={"Cookie": login_cookie(url, "ana@helpdesk.test")},
+        headers={"Cookie": cookie_for("ana@helpdesk.test")},
     ).text
     boris_id = int(re.search(r'<option value="(\d+)"[^>]*>Boris</option>', page).group(1))
     refused = ana.call("assign", {"reference": reference, "agent_id": boris_id})
     assert refused["error"]["code"] == "forbidden"
-    sara = Console(url, login_cookie(url, "sara@helpdesk.test"))  # supervisor: anyone
+    sara = Console(url, cookie_for("sara@helpdesk.test"))  # supervisor: anyone
     assert sara.call("assign", {"reference": reference, "agent_id": boris_id})["ok"]
     # Bad values are refused in words, nothing crashes.
     assert (
@@ -98,11 +102,11 @@ def test_every_event_checks_queue_and_role(console_server: Server) -> None:
     citizen.drop()
 
 
-def test_live_updates_presence_and_counts(console_server: Server) -> None:
+def test_live_updates_presence_and_counts(console_server: Server, cookie_for: Any) -> None:
     url = console_server.url
-    ana = Console(url, login_cookie(url, "ana@helpdesk.test"))
-    boris = Console(url, login_cookie(url, "boris@helpdesk.test"))
-    vesna = Console(url, login_cookie(url, "vesna@helpdesk.test"))
+    ana = Console(url, cookie_for("ana@helpdesk.test"))
+    boris = Console(url, cookie_for("boris@helpdesk.test"))
+    vesna = Console(url, cookie_for("vesna@helpdesk.test"))
     before = ana.call("counts", {})
     citizen = Citizen(url)
     citizen.connect()
@@ -133,10 +137,10 @@ def test_live_updates_presence_and_counts(console_server: Server) -> None:
     citizen.drop()
 
 
-def test_a_ticket_from_another_channel_appears_live(console_server: Server) -> None:
+def test_a_ticket_from_another_channel_appears_live(console_server: Server, cookie_for: Any) -> None:
     """The console hears about every channel: here a web-form inquiry through the public API."""
     url = console_server.url
-    sara = Console(url, login_cookie(url, "sara@helpdesk.test"))
+    sara = Console(url, cookie_for("sara@helpdesk.test"))
     r = requests.post(
         url + "/api/v1/tickets",
         json={
@@ -152,3 +156,27 @@ def test_a_ticket_from_another_channel_appears_live(console_server: Server) -> N
     )
     assert created["ticket"]["channel"] != "chat"
     sara.close()
+
+
+def test_logging_out_ends_the_live_connection(console_server: Server) -> None:
+    url = console_server.url
+    http = requests.Session()
+    page = http.get(url + "/login", timeout=10).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    http.post(
+        url + "/login",
+        timeout=10,
+        data={"csrf_token": token, "email": "boris@helpdesk.test", "password": "correct horse battery"},
+    )
+    cookie = "; ".join(f"{c.name}={c.value}" for c in http.cookies)
+    boris = Console(url, cookie)
+    assert boris.call("counts", {})["ok"]
+    page = http.get(url + "/console", timeout=10).text
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    assert http.post(url + "/logout", data={"csrf_token": token}, timeout=10).ok
+    boris.sio.emit("counts", {}, namespace="/console")  # any event after the logout
+    boris.wait_for(lambda n, d: n == "session_ended")
+    deadline = time.monotonic() + 10
+    while boris.sio.connected and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not boris.sio.connected  # no more broadcasts for a closed session

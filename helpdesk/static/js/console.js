@@ -35,6 +35,11 @@
     connection.classList.add("connection--down");
   });
   setInterval(function () { if (socket.connected) { socket.emit("heartbeat", {}, function () {}); } }, 30000);
+  socket.on("session_ended", function () {
+    // Logged out elsewhere: don't keep reconnecting with a dead session; go to the login page.
+    socket.io.opts.reconnection = false;
+    window.location.assign("/login?next=" + encodeURIComponent(window.location.pathname));
+  });
 
   // ---------------------------------------------------------------- list view
   var boardTimer = null;
