@@ -286,6 +286,18 @@ class Citizen:
             self._accept(res["message"])
         return res
 
+    def cut(self) -> None:
+        """The network goes away: the TCP connection is shut down under the WebSocket, with no
+        Socket.IO or WebSocket goodbye (what a train entering a tunnel does)."""
+        assert self.sio is not None
+        ws = self.sio.eio.ws
+        ws.sock.shutdown(socket.SHUT_RDWR)
+        deadline = time.monotonic() + 20
+        while self.sio.connected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not self.sio.connected
+        self.sio = None
+
     def drop(self) -> None:
         """The connection goes away (the server sees a disconnect)."""
         if self.sio is not None:

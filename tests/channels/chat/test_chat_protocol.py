@@ -93,8 +93,8 @@ def test_resend_after_reconnect_and_restart_loses_and_doubles_nothing(
     assert agent.call("reply", {"reference": reference, "text": "odgovor 1"})["ok"]
     citizen.wait_text("odgovor 1")
 
-    # 1. A dropped connection: the agent answers meanwhile, the citizen writes meanwhile.
-    citizen.drop()
+    # 1. A cut connection: the agent answers meanwhile, the citizen writes meanwhile.
+    citizen.cut()
     assert agent.call("reply", {"reference": reference, "text": "odgovor 2"})["ok"]
     assert citizen.send("treća, napisana bez veze") is None  # kept pending in the "browser"
     citizen.connect()  # hello, history after the last seq, then the pending resend
