@@ -56,13 +56,14 @@ def main() -> None:
     xtr, ytr = [e.text for e in train], [e.label for e in train]
     xte, yte = [e.text for e in test], [e.label for e in test]
 
-    start = time.perf_counter()
+    # CPU seconds beside wall seconds: on a shared machine the wall clock mostly measures others.
+    start, cpu = time.perf_counter(), time.process_time()
     ours = TriageClassifier().fit(xtr, ytr)
-    ours_train = time.perf_counter() - start
-    start = time.perf_counter()
+    ours_train, ours_cpu = time.perf_counter() - start, time.process_time() - cpu
+    start, cpu = time.perf_counter(), time.process_time()
     raw: Pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LinearSVC())
     raw.fit(xtr, ytr)
-    raw_train = time.perf_counter() - start
+    raw_train, raw_cpu = time.perf_counter() - start, time.process_time() - cpu
 
     start = time.perf_counter()
     ours_pred = ours.predict(xte)
@@ -86,7 +87,8 @@ def main() -> None:
 
     rows = [
         ("accuracy (Banking77 test)", f"{ours_acc:.4f}", f"{raw_acc:.4f}", ours_acc / raw_acc),
-        ("training time, s (10,003)", f"{ours_train:.1f}", f"{raw_train:.1f}", ours_train / raw_train),
+        ("training wall time, s", f"{ours_train:.1f}", f"{raw_train:.1f}", ours_train / raw_train),
+        ("training CPU time, s", f"{ours_cpu:.1f}", f"{raw_cpu:.1f}", ours_cpu / raw_cpu),
         ("single inquiry p50, ms", f"{ours_p50:.2f}", f"{raw_p50:.2f}", ours_p50 / raw_p50),
         ("single inquiry p99, ms", f"{ours_p99:.2f}", f"{raw_p99:.2f}", ours_p99 / raw_p99),
         ("full decision p50, ms", f"{dec_p50:.2f}", "-", dec_p50 / raw_p50),
