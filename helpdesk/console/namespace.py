@@ -167,6 +167,23 @@ class ConsoleNamespace(Namespace):
             raise Refused("forbidden", _("This ticket is not in your queues."))
         return ticket
 
+    def _prune_ticket_room(self, reference: str) -> None:
+        """After a queue or assignee change, agents here who may no longer see the ticket stop
+        getting its live events (each process prunes its own connections; actions are checked
+        on every event anyway)."""
+        room = room_for_ticket(reference)
+        server = self.socketio.server
+        with self.svc.db.session() as s:
+            ticket = s.scalar(select(Ticket).where(Ticket.reference == reference))
+            if ticket is None:
+                return
+            s.expunge(ticket)
+        for sid, _eio_sid in list(server.manager.get_participants(CONSOLE_NAMESPACE, room)):
+            agent_id = self._agents.get(sid)
+            viewer = load_viewer(self.svc, agent_id) if agent_id is not None else None
+            if viewer is None or not can_access(viewer, ticket):
+                server.leave_room(sid, room, namespace=CONSOLE_NAMESPACE)
+
     @staticmethod
     def _text(data: dict[str, Any]) -> str:
         text = data.get("text")
@@ -279,6 +296,7 @@ class ConsoleNamespace(Namespace):
         if not allowed:
             raise Refused("forbidden", _("Only a supervisor can assign tickets to others."))
         assign_ticket(self.svc, ticket.reference, Actor.agent(viewer.id), target)
+        self._prune_ticket_room(ticket.reference)
         return {"ok": True}
 
     @agent_event
@@ -289,4 +307,6 @@ class ConsoleNamespace(Namespace):
         if field not in SETTERS or not isinstance(value, str):
             raise Refused("bad_field", _("Unknown field."))
         SETTERS[str(field)](self.svc, ticket.reference, Actor.agent(viewer.id), value)
+        if field == "queue":
+            self._prune_ticket_room(ticket.reference)
         return {"ok": True}

@@ -180,3 +180,25 @@ def test_logging_out_ends_the_live_connection(console_server: Server) -> None:
     while boris.sio.connected and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not boris.sio.connected  # no more broadcasts for a closed session
+
+
+def test_moving_a_ticket_out_of_an_agents_queues_stops_its_live_events(
+    console_server: Server, cookie_for: Any
+) -> None:
+    url = console_server.url
+    citizen = Citizen(url)
+    citizen.connect()
+    reference = citizen.send("Pitanje o porezu na imovinu")["reference"]
+    ana = Console(url, cookie_for("ana@helpdesk.test"))  # triage
+    sara = Console(url, cookie_for("sara@helpdesk.test"))  # supervisor
+    assert ana.call("view", {"reference": reference})["ok"]
+    # Unassigned (auto-assignment may have given it to Ana) and moved to a queue she does not work.
+    assert sara.call("assign", {"reference": reference, "agent_id": None})["ok"]
+    assert sara.call("set", {"reference": reference, "field": "queue", "value": "taxes"})["ok"]
+    citizen.send("Još jedno pitanje, samo za red Porezi")
+    sara.wait_for(lambda n, d: n == "message.created" and "samo za red" in d["message"]["text"])
+    assert not any(n == "message.created" and "samo za red" in d["message"]["text"] for n, d in ana.events)
+    assert ana.call("view", {"reference": reference})["error"]["code"] == "forbidden"
+    for c in (ana, sara):
+        c.close()
+    citizen.drop()
