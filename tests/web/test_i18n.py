@@ -288,3 +288,21 @@ def test_language_picked_on_the_login_page_survives_the_login(client: Any) -> No
     assert '<html lang="sr-Cyrl">' in page and "Одјава" in page  # "Log out", in Cyrillic
     with svc.db.session() as s:  # and it is the agent's language from now on
         assert s.get(Agent, agent_id).language == "sr-Cyrl"
+
+
+def test_chat_socket_errors_come_in_the_page_language(client: Any) -> None:
+    socketio = client.application.extensions["socketio"]
+    said = {}
+    for lang in ("sr-Latn", "sr-Cyrl", "en"):
+        _render(client, "/chat", lang)  # the choice lives in the session the socket shares
+        sock = socketio.test_client(client.application, namespace="/chat", flask_test_client=client)
+        reply = sock.emit(
+            "message", {"text": "x", "client_id": "abcdefgh12"}, namespace="/chat", callback=True
+        )
+        sock.disconnect(namespace="/chat")
+        said[lang] = reply["error"]["message"]
+    assert said == {
+        "sr-Latn": "Započnite razgovor porukom 'hello'.",
+        "sr-Cyrl": "Започните разговор поруком 'hello'.",  # the event name stays as typed
+        "en": "Start the conversation with 'hello' first.",
+    }
