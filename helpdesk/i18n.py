@@ -31,7 +31,7 @@ def select_locale() -> str:
         if chosen not in LANGUAGES and getattr(current_user, "is_authenticated", False):
             chosen = current_user.language
         if chosen not in LANGUAGES:
-            best = request.accept_languages.best_match(["sr", "en"], default=None)
+            best = request.accept_languages.best_match(["sr", "en"])
             chosen = "sr-Latn" if best == "sr" else ("en" if best == "en" else None)
     return LANGUAGES.get(chosen or "", LANGUAGES["sr-Latn"])
 
@@ -85,16 +85,17 @@ class CyrillicTranslations(support.NullTranslations):
         return self._cyr(self.latin.ngettext(singular, plural, n), (singular, 0))
 
     def pgettext(self, context: str, message: str) -> str:
-        return self._cyr(self.latin.pgettext(context, message), f"{context}\x04{message}")
+        return self._cyr(str(self.latin.pgettext(context, message)), f"{context}\x04{message}")
 
     def npgettext(self, context: str, singular: str, plural: str, n: int) -> str:
-        text = self.latin.npgettext(context, singular, plural, n)
+        text = str(self.latin.npgettext(context, singular, plural, n))
         return self._cyr(text, (f"{context}\x04{singular}", 0))
 
     ugettext = gettext
-    ungettext = ngettext
+    # Flask-Babel calls these u-names; babel's stubs name the parameters differently.
+    ungettext = ngettext  # type: ignore[assignment]
     upgettext = pgettext
-    unpgettext = npgettext
+    unpgettext = npgettext  # type: ignore[assignment]
 
 
 class SerbianDomain(Domain):
