@@ -111,6 +111,10 @@
     li.scrollIntoView({ block: "nearest" });
   }
 
+  function isPending(clientId) {
+    return state.pending.some(function (p) { return p.client_id === clientId; });
+  }
+
   function dropPending(clientId) {
     state.pending = state.pending.filter(function (p) { return p.client_id !== clientId; });
     save(PENDING_KEY, state.pending);
@@ -133,7 +137,13 @@
       name: nameBox.value.trim() || null, email: emailBox.value.trim() || null,
     };
     socket.timeout(15000).emit("message", payload, function (err, res) {
-      if (err) { return; } // no answer: it stays pending and is re-sent after the reconnect
+      if (err) {
+        // No answer yet (a busy server): try again; the server stores each client_id once.
+        setTimeout(function () {
+          if (socket.connected && state.ready && isPending(p.client_id)) { sendPending(p); }
+        }, 5000);
+        return;
+      }
       var li = state.items[p.client_id];
       if (res && !res.ok && res.error && res.error.code === "slow_down") {
         setTimeout(function () { if (socket.connected) { sendPending(p); } }, 5000);
@@ -157,14 +167,20 @@
   function hello() {
     socket.timeout(15000).emit("hello", { token: state.token, language: langBox.value },
       function (err, res) {
-        if (err || !res || !res.ok) { return; }
+        if (err || !res || !res.ok) {
+          setTimeout(function () { if (socket.connected && !state.ready) { hello(); } }, 3000);
+          return;
+        }
         state.token = res.token; save(TOKEN_KEY, res.token);
         statusEl.textContent = res.agents_online ? T.online : T.offline;
         root.classList.toggle("chat--offline", !res.agents_online);
         if (res.agent_name) { agentEl.textContent = T.chatting_with.replace("%(name)s", res.agent_name); }
         var after = res.reference === state.reference ? state.lastSeq : 0;
         socket.timeout(15000).emit("history", { after: after }, function (err2, hist) {
-          if (err2 || !hist || !hist.ok) { return; }
+          if (err2 || !hist || !hist.ok) {
+            setTimeout(function () { if (socket.connected && !state.ready) { hello(); } }, 3000);
+            return;
+          }
           hist.messages.forEach(accept);
           state.ready = true;
           state.pending.forEach(sendPending);
