@@ -27,9 +27,7 @@ def _strip_comments(lines: Iterable[str]) -> Iterable[str]:
     return (line for line in lines if not line.lstrip().startswith("#"))
 
 
-def read_examples(
-    path: Path | str, text_column: str = "text", label_column: str = "label"
-) -> list[Example]:
+def read_examples(path: Path | str, text_column: str = "text", label_column: str = "label") -> list[Example]:
     """Examples from a .csv file (header row) or a .jsonl / .json lines file.
 
     `label_column` falls back to "category" when the file has no "label" column, so
@@ -51,9 +49,7 @@ def read_examples(
         label_col = "category"
     missing = [c for c in (text_column, label_col) if c not in rows[0]]
     if missing:
-        raise DatasetError(
-            f"{path} has no column {', '.join(missing)} (columns: {', '.join(rows[0])})"
-        )
+        raise DatasetError(f"{path} has no column {', '.join(missing)} (columns: {', '.join(rows[0])})")
     out = []
     for row in rows:
         text, label = row.get(text_column), row.get(label_col)

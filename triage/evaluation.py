@@ -35,9 +35,7 @@ def evaluate_predictions(
     }
     if out_of_scope_label is not None:
         oos = y == out_of_scope_label
-        result["in_scope_accuracy"] = (
-            round(float((y == g)[~oos].mean()), 4) if (~oos).any() else None
-        )
+        result["in_scope_accuracy"] = round(float((y == g)[~oos].mean()), 4) if (~oos).any() else None
         result["out_of_scope_recall"] = (
             round(float((g == out_of_scope_label)[oos].mean()), 4) if oos.any() else None
         )

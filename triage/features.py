@@ -79,9 +79,7 @@ def build_features(min_df: int = 2) -> FeatureUnion:
             ),
             (
                 "pairs",
-                TfidfVectorizer(
-                    analyzer=word_pairs, sublinear_tf=True, min_df=min_df, dtype=_float32()
-                ),
+                TfidfVectorizer(analyzer=word_pairs, sublinear_tf=True, min_df=min_df, dtype=_float32()),
             ),
         ]
     )

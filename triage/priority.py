@@ -88,6 +88,4 @@ def assess(text: str, category: str | None = None) -> Cues:
         priority = "low"
     else:
         priority = "normal"
-    return Cues(
-        priority=priority, complaint=complaint, urgent=urgent, legal=legal, deadline=deadline
-    )
+    return Cues(priority=priority, complaint=complaint, urgent=urgent, legal=legal, deadline=deadline)

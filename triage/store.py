@@ -80,9 +80,7 @@ class ModelStore:
     def versions(self) -> list[str]:
         if not self.root.is_dir():
             return []
-        return sorted(
-            p.name for p in self.root.iterdir() if p.is_dir() and _VERSION_RE.match(p.name)
-        )
+        return sorted(p.name for p in self.root.iterdir() if p.is_dir() and _VERSION_RE.match(p.name))
 
     def active_version(self) -> str | None:
         try:
@@ -97,9 +95,7 @@ class ModelStore:
         except OSError:
             return None
 
-    def save(
-        self, model: TriageClassifier, meta: dict[str, Any], now: datetime | None = None
-    ) -> str:
+    def save(self, model: TriageClassifier, meta: dict[str, Any], now: datetime | None = None) -> str:
         """Write a new version (not activated); returns its name."""
         self._ensure_root()
         now = now or datetime.now(UTC)

@@ -32,9 +32,7 @@ def is_gate_example(text: str) -> bool:
     return digest[0] % EVAL_SLICE == 0
 
 
-def split_for_gate(
-    seed: Sequence[Example], extra: Sequence[Example]
-) -> tuple[list[Example], list[Example]]:
+def split_for_gate(seed: Sequence[Example], extra: Sequence[Example]) -> tuple[list[Example], list[Example]]:
     train = [e for e in seed if not is_gate_example(e.text)] + list(extra)
     gate = [e for e in seed if is_gate_example(e.text)]
     return train, gate
