@@ -151,7 +151,10 @@ class ModelStore:
 
         from triage.model import TriageClassifier
 
-        model = joblib.load(io.BytesIO(data))
+        try:
+            model = joblib.load(io.BytesIO(data))
+        except Exception as exc:  # ours, but written by an incompatible version of the code
+            raise ModelError(f"model {version}: cannot be loaded by this version ({exc})") from exc
         if not isinstance(model, TriageClassifier):
             raise ModelError(f"model {version}: not a triage classifier")
         return LoadedModel(version, model, self.meta(version))

@@ -107,3 +107,24 @@ def test_a_worse_model_is_not_activated(tmp_path: Path, seed_examples: list[Exam
     assert second.version in store.versions()  # kept for inspection, not used
     forced = train_version(store, seed_examples, poison, force=True, now=NOW)
     assert forced.activated and store.active_version() == forced.version
+
+
+def test_signed_but_unusable_files_are_refused(tmp_path: Path, seed_model: TriageClassifier) -> None:
+    import io
+
+    import joblib
+
+    from triage.store import _sign
+
+    store = ModelStore(tmp_path, "k")
+    version = store.save(seed_model, {}, now=NOW)
+    vdir = tmp_path / "models" / "triage" / version
+    for payload, message in ((b"not a pickle at all", "cannot be loaded"), (None, "not a triage classifier")):
+        if payload is None:
+            buf = io.BytesIO()
+            joblib.dump({"just": "a dict"}, buf)
+            payload = buf.getvalue()
+        (vdir / MODEL_FILE).write_bytes(payload)
+        (vdir / SIG_FILE).write_text(_sign(b"k", payload))
+        with pytest.raises(ModelError, match=message):
+            store.load(version)
