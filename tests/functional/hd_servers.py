@@ -89,6 +89,7 @@ class Server:
 
     def __init__(self, env: dict[str, str], log_path: Path, port: int | None = None) -> None:
         self.env = env
+        self.fixed_port = port is not None
         self.port = port or free_port()
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
@@ -127,7 +128,13 @@ class Server:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError("server exited:\n" + self.log_path.read_text()[-3000:])
+                log_text = self.log_path.read_text(errors="replace")
+                if "Address already in use" in log_text and not self.fixed_port:
+                    # Another process took the free port between our probe and the bind.
+                    self.log_path.write_text("")
+                    self.port = free_port()
+                    return self.start()
+                raise RuntimeError("server exited:\n" + log_text[-3000:])
             try:
                 if requests.get(self.url + "/chat", timeout=2).status_code == 200:
                     return self
