@@ -93,3 +93,14 @@ def test_bulk_inserted_tickets_are_indexed_by_sync(store: Services) -> None:
         assert sync_index(s) == 2
     assert refs(store, "decji dodatak") == ["HD-2026-999999"]
     assert refs(store, "kada stize") == ["HD-2026-999999"]
+
+
+def test_merged_messages_are_found_on_the_target(store: Services) -> None:
+    from helpdesk.tickets import merge_tickets
+
+    source = open_ticket(store, "h@example.rs", "Dupli zahtev", "Vozačka dozvola nije stigla.")
+    target = open_ticket(store, "i@example.rs", "Vozačka dozvola", "Gde je moja dozvola?")
+    merge_tickets(store, source, target, Actor.system("test"))
+    assert refs(store, "nije stigla") == [target]
+    assert refs(store, "gde je moja") == [target]
+    assert refs(store, "dupli zahtev") == [source]  # the merged ticket keeps its subject row
