@@ -1,8 +1,10 @@
 """Routing: category -> queue, low confidence -> the triage queue, round-robin assignment.
 
-The category map is configurable (HELPDESK_TRIAGE_ROUTES="taxes=payments,other=triage") over
-the defaults below, and checked against the queues that exist in the database, so a ticket
-is never routed to a queue nobody can see. Assignment runs inside the ticket's transaction.
+The category map is the defaults below, overlaid by HELPDESK_TRIAGE_ROUTES
+("taxes=payments,other=triage"), overlaid by the rules stored in the database
+(`helpdesk triage route CATEGORY QUEUE`, read again within half a minute by every process). A
+route is checked against the queues that exist, so a ticket is never routed to a queue nobody can
+see. Assignment runs inside the ticket's transaction.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from helpdesk.models import OPEN_STATUSES, Queue, Ticket
+from helpdesk.models import OPEN_STATUSES, Queue, Ticket, TriageRoute
 
 TRIAGE_QUEUE = "triage"
 DEFAULT_ROUTES: dict[str, str] = {
@@ -61,6 +63,28 @@ def choose_queue(
 
 def existing_queues(session: Session) -> set[str]:
     return set(session.scalars(select(Queue.name)))
+
+
+def stored_routes(session: Session) -> dict[str, str]:
+    return {r.category: r.queue for r in session.scalars(select(TriageRoute))}
+
+
+def set_route(session: Session, category: str, queue: str | None) -> None:
+    """Store (or with queue None, remove) the rule for a category; the queue must exist."""
+    category = category.strip()
+    if not category or len(category) > 40:
+        raise ValueError("category must be 1 to 40 characters")
+    route = session.get(TriageRoute, category)
+    if queue is None:
+        if route is not None:
+            session.delete(route)
+        return
+    if queue not in existing_queues(session):
+        raise ValueError(f"no queue named {queue!r}")
+    if route is None:
+        session.add(TriageRoute(category=category, queue=queue))
+    else:
+        route.queue = queue
 
 
 def pick_assignee(session: Session, queue_name: str) -> int | None:

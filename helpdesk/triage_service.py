@@ -19,7 +19,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from helpdesk.db import Database
 from helpdesk.models import AuditEvent, Message, Ticket
-from helpdesk.routing import TRIAGE_QUEUE, choose_queue, existing_queues, parse_routes
+from helpdesk.routing import TRIAGE_QUEUE, choose_queue, existing_queues, parse_routes, stored_routes
 from helpdesk.services import LocalTriage, Services, TriageDecision
 from helpdesk.settings import Settings
 from triage.datasets import Example
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 CHECK_INTERVAL = 1.0  # seconds between looks at the active pointer
-QUEUES_TTL = 30.0  # seconds a list of existing queues is trusted
+QUEUES_TTL = 30.0  # seconds the queues and stored routes read from the database are trusted
 
 
 class ModelTriage:
@@ -45,7 +45,7 @@ class ModelTriage:
     ) -> None:
         self.store = ModelStore(settings.data_dir, settings.secret_key)
         self.threshold = settings.triage_confidence_threshold
-        self.routes = parse_routes(getattr(settings, "triage_routes", None))
+        self.routes = parse_routes(settings.triage_routes)
         self.db = db
         self._monotonic = monotonic
         self._lock = threading.Lock()
@@ -53,6 +53,7 @@ class ModelTriage:
         self._mtime: float | None = None
         self._checked_at = -1e9
         self._queues: set[str] | None = None
+        self._stored: dict[str, str] = {}
         self._queues_at = -1e9
         # Called once, on a thread, the first time an inquiry arrives with no model.
         self._train_missing = train_missing
@@ -85,15 +86,17 @@ class ModelTriage:
         if self._monotonic() - self._checked_at >= CHECK_INTERVAL:
             self.reload()
 
-    def _existing_queues(self) -> set[str] | None:
+    def _routing(self) -> tuple[dict[str, str], set[str] | None]:
+        """The category map (settings overlaid by stored rules) and the queues that exist."""
         if self.db is None:
-            return None
+            return self.routes, None
         now = self._monotonic()
         if self._queues is None or now - self._queues_at > QUEUES_TTL:
             with self.db.session() as s:
                 self._queues = existing_queues(s)
+                self._stored = stored_routes(s)
             self._queues_at = now
-        return self._queues
+        return {**self.routes, **self._stored}, self._queues
 
     def triage(self, subject: str, text: str) -> TriageDecision:
         self._maybe_reload()
@@ -111,11 +114,10 @@ class ModelTriage:
             category, confidence, in_scope = pred.label, pred.confidence, pred.in_scope
         cues = assess(body, category)
         threshold = max(self.threshold, loaded.model.threshold if loaded else 0.0)
-        queue = (
-            choose_queue(category, confidence, in_scope, threshold, self.routes, self._existing_queues())
-            if loaded is not None
-            else TRIAGE_QUEUE
-        )
+        queue = TRIAGE_QUEUE
+        if loaded is not None:
+            routes, queues = self._routing()
+            queue = choose_queue(category, confidence, in_scope, threshold, routes, queues)
         return TriageDecision(
             category=category,
             confidence=round(confidence, 4),

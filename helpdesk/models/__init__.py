@@ -20,6 +20,7 @@ from helpdesk.models.tickets import (
     Ticket,
     TicketCounter,
 )
+from helpdesk.models.triage import TriageRoute
 
 __all__ = [
     "CHANNELS",
@@ -47,6 +48,7 @@ __all__ = [
     "Queue",
     "Ticket",
     "TicketCounter",
+    "TriageRoute",
     "UTCDateTime",
     "queue_members",
     "utcnow",

@@ -82,3 +82,11 @@ def test_train_writes_a_private_active_version_once(tmp_path: Path) -> None:
     assert again.returncode == 0 and "nothing to do" in again.stdout
     status = run(tmp_path, "triage", "status")
     assert f"* {version}" in status.stdout
+
+
+def test_route_shows_and_stores_rules(tmp_path: Path) -> None:
+    assert run(tmp_path, "db", "upgrade").returncode == 0
+    shown = run(tmp_path, "triage", "route")
+    assert shown.returncode == 0 and "taxes" in shown.stdout and "-> payments" in shown.stdout
+    refused = run(tmp_path, "triage", "route", "taxes", "nowhere")
+    assert refused.returncode == 2 and "no queue named 'nowhere'" in refused.stderr

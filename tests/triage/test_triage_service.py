@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from helpdesk import create_app
 from helpdesk.models import Agent, Queue, Ticket
-from helpdesk.routing import TRIAGE_QUEUE, choose_queue, parse_routes
+from helpdesk.routing import TRIAGE_QUEUE, choose_queue, parse_routes, set_route
 from helpdesk.services import Services
 from helpdesk.settings import Settings
 from helpdesk.tickets import Actor, Identity, InboundMessage, receive_inbound, set_category
@@ -174,3 +174,19 @@ def test_a_model_from_elsewhere_is_not_loaded(tmp_path: Path) -> None:
     service = ModelTriage(settings, None)  # logs an error, keeps the safe default
     assert service.version is None
     assert service.triage("", "Izgubio sam pasoš").queue == TRIAGE_QUEUE
+
+
+def test_a_stored_route_overrides_the_default_map(svc: Services) -> None:
+    text = "Rešenje za porez na imovinu ima pogrešan iznos."
+    assert _inbound(svc, text, "a@example.com").queue == "payments"
+    with svc.db.transaction() as s:
+        set_route(s, "taxes", "documents")
+        with pytest.raises(ValueError, match="no queue named"):
+            set_route(s, "taxes", "nowhere")
+    # a fresh service (as after the cache's half minute) reads the stored rule
+    svc.triage = ModelTriage(svc.settings, svc.db)
+    assert _inbound(svc, text, "b@example.com").queue == "documents"
+    with svc.db.transaction() as s:
+        set_route(s, "taxes", None)
+    svc.triage = ModelTriage(svc.settings, svc.db)
+    assert _inbound(svc, text, "c@example.com").queue == "payments"
