@@ -1,7 +1,7 @@
 """triage routes: category -> queue rules stored in the database
 
-Revision ID: 0011_triage_routes
-Revises: 0010_report_indexes
+Revision ID: 0012_triage_routes
+Revises: 0011_ticket_fts_keys
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import helpdesk.models.base
 
-revision: str = "0011_triage_routes"
-down_revision: str | Sequence[str] | None = "0010_report_indexes"
+revision: str = "0012_triage_routes"
+down_revision: str | Sequence[str] | None = "0011_ticket_fts_keys"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
