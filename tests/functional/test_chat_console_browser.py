@@ -86,12 +86,15 @@ def test_citizen_chats_agent_answers_live_by_keyboard(browser: Any, server: Serv
     citizen_ctx = browser.new_context(viewport={"width": 360, "height": 740})
     try:
         agent = agent_ctx.new_page()
+        errors: list[str] = []
+        agent.on("pageerror", lambda exc: errors.append(f"console page: {exc}"))
         login(agent, server.url)
         agent.goto(f"{server.url}/console?lang=en")
         agent.locator("#console-connection", has_text="Live").wait_for()
         assert violations(agent) == []
 
         citizen = citizen_ctx.new_page()
+        citizen.on("pageerror", lambda exc: errors.append(f"chat page: {exc}"))
         citizen.goto(f"{server.url}/chat?lang=en")
         assert citizen.get_by_label("Message").is_visible()
         assert citizen.get_by_role("button", name="Send").is_visible()
@@ -153,6 +156,7 @@ def test_citizen_chats_agent_answers_live_by_keyboard(browser: Any, server: Serv
         assert dialog.is_visible() and "Ctrl" in dialog.inner_text()
         agent.keyboard.press("Escape")
         assert not dialog.is_visible()
+        assert errors == []  # no script error on either page along the way
     finally:
         agent_ctx.close()
         citizen_ctx.close()
