@@ -118,7 +118,8 @@ def test_citizen_chats_agent_answers_live_by_keyboard(browser: Any, server: Serv
         row = agent.locator("#ticket-list tr", has_text="rešenje o porezu")
         row.wait_for()
         assert agent.locator("#console-announcer").inner_text().startswith("New ticket")
-        row.locator("a").focus()
+        agent.keyboard.press("j")  # keyboard only: j focuses the first (newest) ticket
+        assert agent.evaluate("document.activeElement.textContent") in row.inner_text()
         agent.keyboard.press("Enter")
         agent.locator("#timeline li", has_text="rešenje o porezu").wait_for()
         agent.locator("#console-connection", has_text="Live").wait_for()
