@@ -144,10 +144,30 @@ class Server:
         raise RuntimeError("server did not start:\n" + self.log_path.read_text()[-3000:])
 
     def problems(self) -> list[str]:
-        """Server-side tracebacks, warnings and handler failures the clients could not see."""
+        """Server-side tracebacks, warnings and handler failures the clients could not see.
+
+        One is tolerated: a browser leaving a page while Engine.IO upgrades its connection to
+        WebSocket (python-engineio logs the closed socket as an OSError from its WebSocket driver).
+        """
         text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        marks = ("Traceback", "Warning:", " failed: ")
-        return [line for line in text.splitlines() if any(m in line for m in marks)]
+        found: list[str] = []
+        block: list[str] = []
+        for line in [*text.splitlines(), "<end>"]:
+            if line.startswith("Traceback") or (block and (line.startswith((" ", "During")) or not line)):
+                block.append(line)
+                continue
+            if block:
+                block.append(line)  # the exception line ends the block
+                upgrade_race = any("_websocket_wsgi.py" in b for b in block) and (
+                    line.startswith(("OSError", "simple_websocket.errors.ConnectionClosed"))
+                )
+                if not upgrade_race:
+                    found.append(line)
+                block = []
+                continue
+            if "Warning:" in line or " failed: " in line:
+                found.append(line)
+        return found
 
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:
