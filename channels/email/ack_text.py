@@ -44,3 +44,45 @@ def ack_subject_and_text(reference: str, language: str, script: str) -> tuple[st
 
 def sender_name(language: str, script: str) -> str:
     return _SENDER_NAMES[_key(language, script)]
+
+
+_SURVEY = {
+    ("sr", "latn"): (
+        "Kako smo vam pomogli?",
+        "Poštovani,\n\nvaš zahtev {ref} je rešen. Molimo vas da ocenite našu pomoć od 1 do 5 "
+        "(jedno pitanje, manje od minuta):\n\n{link}\n\nHvala vam.\n\nKorisnička podrška",
+    ),
+    ("sr", "cyrl"): (
+        "Како смо вам помогли?",
+        "Поштовани,\n\nваш захтев {ref} је решен. Молимо вас да оцените нашу помоћ од 1 до 5 "
+        "(једно питање, мање од минута):\n\n{link}\n\nХвала вам.\n\nКорисничка подршка",
+    ),
+    ("en", "latn"): (
+        "How did we do?",
+        "Hello,\n\nyour request {ref} is resolved. Please rate our help from 1 to 5 "
+        "(one question, less than a minute):\n\n{link}\n\nThank you.\n\nCitizen support",
+    ),
+}
+_TRANSCRIPT = {
+    ("sr", "latn"): (
+        "Prepiska vašeg razgovora",
+        "Prepiska razgovora {ref}:\n\n{lines}\n\nKorisnička podrška",
+    ),
+    ("sr", "cyrl"): ("Препис вашег разговора", "Препис разговора {ref}:\n\n{lines}\n\nКорисничка подршка"),
+    ("en", "latn"): (
+        "Your chat transcript",
+        "Transcript of conversation {ref}:\n\n{lines}\n\nCitizen support",
+    ),
+}
+
+
+def survey_subject_and_text(reference: str, link: str, language: str, script: str) -> tuple[str, str]:
+    title, body = _SURVEY[_key(language, script)]
+    return title, body.format(ref=reference, link=link)
+
+
+def transcript_subject_and_text(
+    reference: str, lines: list[str], language: str, script: str
+) -> tuple[str, str]:
+    title, body = _TRANSCRIPT[_key(language, script)]
+    return title, body.format(ref=reference, lines="\n\n".join(lines))

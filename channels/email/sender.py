@@ -22,7 +22,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from channels.email.ack_text import ack_subject_and_text, sender_name
+from channels.email.ack_text import (
+    ack_subject_and_text,
+    sender_name,
+    survey_subject_and_text,
+    transcript_subject_and_text,
+)
 from channels.email.thread_hints import (
     clean_subject,
     new_message_id,
@@ -138,6 +143,20 @@ class EmailSender:
             # RFC 3834: an automatic answer says so, and asks other responders not to answer it.
             msg["Auto-Submitted"] = "auto-replied"
             msg["X-Auto-Response-Suppress"] = "All"
+        elif env.kind == "survey":
+            title, text = survey_subject_and_text(
+                env.ticket_reference, env.links.get("survey", ""), env.language, env.script
+            )
+            html = None
+            msg["Subject"] = f"{title} [{env.ticket_reference}]"
+            msg["Auto-Submitted"] = "auto-generated"
+        elif env.kind == "transcript":
+            lines = [
+                f"[{line.at[:16].replace('T', ' ')}] {line.author}: {line.text}" for line in env.transcript
+            ]
+            title, text = transcript_subject_and_text(env.ticket_reference, lines, env.language, env.script)
+            html = None
+            msg["Subject"] = f"{title}: {base} [{env.ticket_reference}]"
         else:
             msg["Subject"] = f"Re: {base} [{env.ticket_reference}]"
         theirs = [i for i in env.thread_external_ids if parse_our_id(i) is None and "@" in i]
