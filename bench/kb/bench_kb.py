@@ -21,6 +21,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select, text
 from whoosh import fields, qparser, scoring
@@ -40,9 +41,9 @@ def pct(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
-def timed(fn: Callable[[], object], repeat: list[str] | None = None) -> float:
+def timed(fn: Callable[..., object], *args: Any, **kwargs: Any) -> float:
     start = time.perf_counter()
-    fn()
+    fn(*args, **kwargs)
     return (time.perf_counter() - start) * 1000
 
 
@@ -94,7 +95,7 @@ def make_queries(n: int, rng: random.Random, words: list[str]) -> list[str]:
     return queries
 
 
-def plain_whoosh(docs: list[KbDocument], folder: Path) -> tuple[object, float]:
+def plain_whoosh(docs: list[KbDocument], folder: Path) -> tuple[Any, float]:
     schema = fields.Schema(
         id=fields.ID(stored=True),
         title=fields.TEXT(analyzer=StandardAnalyzer(), stored=True),
@@ -137,13 +138,13 @@ def bench_kb(sizes: list[int], n_queries: int) -> list[str]:
             ours.search("warm up")
             with_snip, without_snip, base = [], [], []
             for q in queries:
-                with_snip.append(timed(lambda q=q: ours.search(q, limit=5)))
-                base.append(timed(lambda q=q: list(searcher.search(parser.parse(q), limit=5))))
+                with_snip.append(timed(ours.search, q, limit=5))
+                base.append(timed(lambda text: list(searcher.search(parser.parse(text), limit=5)), q))
             from knowledge_base.search import run_search
 
             s = ours.searcher()
             for q in queries:
-                without_snip.append(timed(lambda q=q: run_search(s, q, limit=5, snippets=False)))
+                without_snip.append(timed(run_search, s, q, limit=5, snippets=False))
             search_lines.append(row(f"{n:,} articles, top 5 + snippets", with_snip, base))
             search_lines.append(row(f"{n:,} articles, top 5, no snippets", without_snip, base))
             searcher.close()
@@ -220,10 +221,10 @@ def bench_tickets(n_tickets: int, n_queries: int, n_baseline: int, reuse: Path |
             s.execute(sql, {"p": f"%{q}%"}).all()  # type: ignore[attr-defined]
 
     api_path(queries[0])
-    api = [timed(lambda q=q: api_path(q)) for q in queries]
-    rank = [timed(lambda q=q: ranked(q)) for q in queries]
-    base = [timed(lambda q=q: like_scan(q)) for q in queries[:n_baseline]]
-    page_only = [timed(lambda q=q: like_page(q)) for q in queries[:n_baseline]]
+    api = [timed(api_path, q) for q in queries]
+    rank = [timed(ranked, q) for q in queries]
+    base = [timed(like_scan, q) for q in queries[:n_baseline]]
+    page_only = [timed(like_page, q) for q in queries[:n_baseline]]
     size_mb = sum(f.stat().st_size for f in tmp.glob("helpdesk.db*")) / 1e6
     db.dispose()
     return [
