@@ -149,7 +149,11 @@ def weekly_figures(
         fig.by_queue = dict(sorted(fig.by_queue.items(), key=lambda kv: (-kv[1], kv[0])))
 
     for at_column, attr in ((t.first_response_at, "first_response"), (t.resolved_at, "resolution")):
-        for idx, pct in _percentiles(session, dialect, weeks, at_column, where).items():
+        if dialect == "postgresql":
+            found = _percentiles_grouped(session, w, at_column, where)
+        else:
+            found = _percentiles(session, dialect, weeks, at_column, where)
+        for idx, pct in found.items():
             setattr(figures[idx], attr, pct)
 
     for idx, decided, met in _sla_outcomes(session, w, weeks, now, where):
@@ -176,14 +180,35 @@ def _joined(w: Any, column: Any) -> Any:
     return w.join(Ticket.__table__, and_(column >= w.c.ws, column < w.c.we))
 
 
+def _percentiles_grouped(
+    session: Session, w: Any, at_column: Any, where: list[Any]
+) -> dict[int, Percentiles]:
+    """PostgreSQL: one grouped query with percentile_disc, which is the nearest-rank percentile
+    (the first value whose cumulative share reaches p), the same definition as `_percentiles`."""
+    t = Ticket.__table__.c
+    secs = seconds_between(at_column, t.created_at, "postgresql")
+    rows = session.execute(
+        select(
+            w.c.idx,
+            func.count(),
+            func.percentile_disc(0.5).within_group(secs),
+            func.percentile_disc(0.9).within_group(secs),
+        )
+        .select_from(_joined(w, at_column))
+        .where(*where)
+        .group_by(w.c.idx)
+    )
+    return {idx: Percentiles(int(med), int(p90), n) for idx, n, med, p90 in rows}
+
+
 def _percentiles(
     session: Session, dialect: str, weeks: Sequence[Week], at_column: Any, where: list[Any]
 ) -> dict[int, Percentiles]:
-    """Nearest-rank median and p90 of seconds from creation to `at_column`, week by week.
+    """Nearest-rank median and p90 of seconds from creation to `at_column`, week by week (SQLite).
 
     One small query per week: SQLite sorts a window partitioned by week several times slower
     than it sorts each week's rows on their own (measured: 4.6 s against 0.9 s for 52 weeks of
-    a million tickets), and PostgreSQL does not mind. The statement is built once and run with
+    a million tickets). The statement is built once and run with
     each week's bounds as parameters.
     """
     t = Ticket.__table__.c
