@@ -104,3 +104,21 @@ def test_merged_messages_are_found_on_the_target(store: Services) -> None:
     assert refs(store, "nije stigla") == [target]
     assert refs(store, "gde je moja") == [target]
     assert refs(store, "dupli zahtev") == [source]  # the merged ticket keeps its subject row
+
+
+def test_api_ticket_search_uses_the_full_text_index(kb_client, services: Services) -> None:
+    from helpdesk.auth.accounts import create_token
+    from helpdesk.models import Agent
+    from tests.conftest import add_agent
+
+    tax = open_ticket(services, "j@example.rs", "Порез на имовину", "Решење о порезу није стигло.")
+    open_ticket(services, "k@example.rs", "Lozinka", "Zaboravio sam lozinku.")
+    agent_id = add_agent(services, "search-api@helpdesk.localhost", "admin")
+    with services.db.transaction() as s:
+        token = create_token(s, s.get_one(Agent, agent_id), services.clock.now())
+    headers = {"Authorization": f"Bearer {token}"}
+    for q in ("poreza", "ПОРЕЗ", "resenje o porezu"):
+        body = kb_client.get("/api/v1/tickets", query_string={"q": q}, headers=headers).get_json()
+        assert body["total"] == 1 and [t["reference"] for t in body["tickets"]] == [tax], q
+    body = kb_client.get("/api/v1/tickets", query_string={"q": '"*) NEAR('}, headers=headers)
+    assert body.status_code == 200 and body.get_json()["total"] == 0
