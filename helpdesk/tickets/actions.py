@@ -129,18 +129,14 @@ def merge_tickets(svc: Services, source_ref: str, target_ref: str, actor: Actor)
         target = get_ticket(s, target_ref, for_update=True)
         if source.merged_into_id is not None:
             raise InvalidChange("that ticket is already merged")
-        moved = s.scalars(
-            select(Message).where(Message.ticket_id == source.id).order_by(Message.seq)
-        ).all()
+        moved = s.scalars(select(Message).where(Message.ticket_id == source.id).order_by(Message.seq)).all()
         # Step aside first so the (ticket_id, seq) unique key never sees two equal pairs.
         s.execute(update(Message).where(Message.ticket_id == source.id).values(seq=-Message.seq))
         for message in moved:
             target.last_seq += 1
             message.ticket_id = target.id
             message.seq = target.last_seq
-        s.execute(
-            update(OutboxItem).where(OutboxItem.ticket_id == source.id).values(ticket_id=target.id)
-        )
+        s.execute(update(OutboxItem).where(OutboxItem.ticket_id == source.id).values(ticket_id=target.id))
         source.merged_into_id = target.id
         before = source.status
         source.status = "closed"
@@ -267,17 +263,13 @@ def _change_status(uow: UnitOfWork, ticket: Ticket, actor: Actor, status: str) -
     uow.audit(actor, "ticket.status_changed", ticket, {"status": before}, {"status": status})
 
 
-def _set_field(
-    svc: Services, reference: str, actor: Actor, name: str, value: Any, action: str
-) -> None:
+def _set_field(svc: Services, reference: str, actor: Actor, name: str, value: Any, action: str) -> None:
     with unit_of_work(svc) as uow:
         ticket = get_ticket(uow.session, reference, for_update=True)
         _change(uow, ticket, actor, name, value, action)
 
 
-def _change(
-    uow: UnitOfWork, ticket: Ticket, actor: Actor, name: str, value: Any, action: str
-) -> None:
+def _change(uow: UnitOfWork, ticket: Ticket, actor: Actor, name: str, value: Any, action: str) -> None:
     before = getattr(ticket, name)
     if before == value:
         return
@@ -313,3 +305,45 @@ def open_ticket_count(session: Session, contact_id: int) -> int:
         )
         or 0
     )
+
+
+def note_kb_suggested(svc: Services, reference: str, actor: Actor, article_ids: list[int]) -> None:
+    """The citizen was shown knowledge-base answers on this ticket (the first time is audited)."""
+    with unit_of_work(svc) as uow:
+        ticket = get_ticket(uow.session, reference, for_update=True)
+        if ticket.kb_suggested:
+            return
+        ticket.kb_suggested = True
+        uow.audit(
+            actor,
+            "ticket.kb_suggested",
+            ticket,
+            {"kb_suggested": False},
+            {"kb_suggested": True, "articles": article_ids[:10]},
+        )
+
+
+def close_by_citizen(svc: Services, reference: str, actor: Actor) -> bool:
+    """The citizen ends the conversation; returns whether it counts as deflected.
+
+    Deflected: answers from the knowledge base were suggested and no agent had answered, so the
+    citizen found the answer alone. The ticket is resolved either way; a later message reopens it.
+    """
+    with unit_of_work(svc) as uow:
+        ticket = get_ticket(uow.session, reference, for_update=True)
+        if actor.kind == "contact" and ticket.contact_id != actor.id:
+            raise InvalidChange("not your conversation")
+        if not ticket.is_open:
+            return ticket.deflected
+        answered = uow.session.scalar(
+            select(func.count(Message.id)).where(
+                Message.ticket_id == ticket.id,
+                Message.direction == "outbound",
+                Message.agent_id.is_not(None),
+            )
+        )
+        ticket.deflected = bool(ticket.kb_suggested and not answered)
+        _change_status(uow, ticket, actor, "resolved")
+        uow.audit(actor, "ticket.closed_by_citizen", ticket, after={"deflected": ticket.deflected})
+        _announce_ticket(uow, ticket)
+        return ticket.deflected

@@ -18,8 +18,10 @@ from helpdesk.tickets import (
     ThreadHints,
     add_note,
     assign_ticket,
+    close_by_citizen,
     merge_contacts,
     merge_tickets,
+    note_kb_suggested,
     receive_inbound,
     reply_to_ticket,
     set_category,
@@ -318,3 +320,31 @@ def test_pending_pauses_the_resolution_clock(store: Services) -> None:
         ticket = s.get_one(Ticket, first.ticket_id)
         assert ticket.sla_paused_seconds == 5 * 3600
         assert ticket.resolution_due_at == due + timedelta(hours=5)
+
+
+def test_a_chat_closed_after_kb_answers_without_an_agent_is_deflected(store: Services) -> None:
+    agent = add_agent(store, "deflect@helpdesk.localhost")
+
+    def chat(token: str) -> tuple[str, int]:
+        r = receive_inbound(store, InboundMessage(channel="chat", sender=Identity("chat", token),
+                                                  subject="", text="Kako da produžim pasoš?"))
+        with store.db.session() as s:
+            return r.ticket_reference, s.get_one(Ticket, r.ticket_id).contact_id
+
+    found_alone, contact = chat("t-1")
+    note_kb_suggested(store, found_alone, Actor.contact(contact), [3, 5])
+    assert close_by_citizen(store, found_alone, Actor.contact(contact)) is True
+
+    helped, contact2 = chat("t-2")
+    note_kb_suggested(store, helped, Actor.contact(contact2), [3])
+    reply_to_ticket(store, helped, Actor.agent(agent), "Evo odgovora.")
+    assert close_by_citizen(store, helped, Actor.contact(contact2)) is False
+
+    no_suggestion, contact3 = chat("t-3")
+    assert close_by_citizen(store, no_suggestion, Actor.contact(contact3)) is False
+    with pytest.raises(InvalidChange):
+        close_by_citizen(store, no_suggestion, Actor.contact(contact))  # someone else's chat
+    with store.db.session() as s:
+        rows = {t.reference: (t.status, t.deflected) for t in s.scalars(select(Ticket))}
+    assert rows == {found_alone: ("resolved", True), helped: ("resolved", False),
+                    no_suggestion: ("resolved", False)}
