@@ -19,7 +19,15 @@ from channels.chat.validate import BadRequest, error
 from helpdesk.events import event, room_for_ticket
 from helpdesk.models import Ticket
 from helpdesk.services import Services
-from helpdesk.tickets import Identity, InboundMessage, ThreadHints, receive_inbound
+from helpdesk.tickets import (
+    Actor,
+    Identity,
+    InboundMessage,
+    ThreadHints,
+    close_by_citizen,
+    note_kb_suggested,
+    receive_inbound,
+)
 from helpdesk.tickets.serialize import iso
 from helpdesk.tickets.types import InvalidChange, TicketNotFound
 from helpdesk.tickets.uow import unit_of_work
@@ -27,6 +35,7 @@ from helpdesk.tickets.uow import unit_of_work
 log = logging.getLogger(__name__)
 CHAT_NAMESPACE = "/chat"
 Handler = Callable[..., dict[str, Any] | None]
+MAX_SUGGESTIONS = 3
 
 
 def guarded(handler: Handler) -> Handler:
@@ -54,6 +63,9 @@ class ChatNamespace(Namespace):
         self._lock = threading.Lock()
         self._visitor: dict[str, str] = {}  # sid -> token hash (this process's connections)
         self._recent: dict[str, deque[float]] = {}  # sid -> times of its last messages
+        # token hash -> article ids shown before the visitor had an open ticket: the next
+        # message's ticket is marked kb_suggested (deflection counts need it).
+        self._suggested: dict[str, list[int]] = {}
 
     # -- connection ---------------------------------------------------------------------------
     def on_connect(self, auth: object = None) -> bool:
@@ -65,7 +77,7 @@ class ChatNamespace(Namespace):
     def on_disconnect(self, *args: object) -> None:
         with self._lock:
             hashed = self._visitor.pop(request.sid, None)  # type: ignore[attr-defined]
-            for kind in ("message", "typing"):
+            for kind in ("message", "typing", "suggest", "close"):
                 self._recent.pop(f"{request.sid}:{kind}", None)  # type: ignore[attr-defined]
             still_here = hashed in self._visitor.values()
         if hashed and not still_here:
@@ -166,6 +178,10 @@ class ChatNamespace(Namespace):
                 extra_identities=(Identity("email", email),) if email else (),
             ),
         )
+        with self._lock:
+            shown = self._suggested.pop(hashed, None)
+        if shown:  # suggestions were on screen when the citizen wrote this
+            note_kb_suggested(self.svc, result.ticket_reference, Actor.system("chat"), shown)
         if result.duplicate:  # answer what was stored the first time
             message = store.message_for_citizen(self.svc, result.message_id)
         else:  # built from what we know: saves a read per message
@@ -227,3 +243,37 @@ class ChatNamespace(Namespace):
             row = uow.session.get_one(Ticket, ticket.id)
             uow.queue_outbound(row, "email", "transcript", to=address)
         return {"ok": True}
+
+    @guarded
+    def on_suggest(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Knowledge-base articles for what the citizen is typing (before or during a ticket)."""
+        hashed = self._hashed()
+        self._throttle("suggest", limit=10, per=10.0)
+        text = validate.suggest_text(data)
+        lang = validate.language(data)
+        ticket = store.current_ticket(self.svc, hashed)
+        language = store.LANGUAGES.get(lang or "", (None, None))[0]
+        hits = self.svc.kb.search(text, language=language, limit=MAX_SUGGESTIONS)
+        articles = [{"id": h.id, "title": h.title, "snippet": h.snippet, "url": h.url} for h in hits]
+        ids = [h.id for h in hits]
+        if ids and ticket is not None and ticket.is_open:
+            if not ticket.kb_suggested:
+                note_kb_suggested(self.svc, ticket.reference, Actor.contact(ticket.contact_id), ids)
+        elif ids:
+            with self._lock:  # noted on the ticket the next message opens (or reopens)
+                self._suggested[hashed] = ids
+        return {"ok": True, "articles": articles}
+
+    @guarded
+    def on_close(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The citizen's question is answered: resolve the ticket (deflected if the knowledge
+        base answered it without an agent); a later message opens or reopens as the core decides."""
+        hashed = self._hashed()
+        self._throttle("close", limit=5, per=10.0)
+        ticket = store.current_ticket(self.svc, hashed)
+        with self._lock:
+            self._suggested.pop(hashed, None)
+        if ticket is None:  # read the suggestions and left without asking: nothing to resolve
+            return {"ok": True, "reference": None, "deflected": False}
+        deflected = close_by_citizen(self.svc, ticket.reference, Actor.contact(ticket.contact_id))
+        return {"ok": True, "reference": ticket.reference, "deflected": deflected}

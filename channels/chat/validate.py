@@ -70,6 +70,16 @@ def message_text(data: dict[str, Any]) -> str:
     return "".join(ch for ch in text if ch in "\n\t" or ord(ch) >= 32)
 
 
+def suggest_text(data: dict[str, Any]) -> str:
+    """What the citizen is typing, for knowledge-base suggestions (the search reads 1,000 chars)."""
+    text = data.get("text")
+    if not isinstance(text, str) or not text.strip():
+        raise BadRequest("empty", _("Write a question first."))
+    if len(text) > MAX_CHARS:
+        raise BadRequest("too_long", _("The message is too long (at most %(n)d characters).", n=MAX_CHARS))
+    return " ".join(text.split())[:1000]
+
+
 def client_id(data: dict[str, Any]) -> str:
     value = data.get("client_id")
     if not isinstance(value, str) or not CLIENT_ID_RE.match(value):
