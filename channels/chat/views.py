@@ -41,6 +41,9 @@ def chat_strings() -> dict[str, str]:
         "chatting_with": _("You are chatting with %(name)s.", name="%(name)s"),
         "survey": _("Your question was resolved. How did we do? Tell us in a short survey."),
         "survey_link": _("Open the survey"),
+        "suggest_found": _("Articles that may answer your question: %(n)s.", n="%(n)s"),
+        "new_tab": _("(opens in a new tab)"),
+        "closed": _("Thank you. The conversation is closed."),
     }
 
 

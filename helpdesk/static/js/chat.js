@@ -44,6 +44,7 @@
     pending: load(PENDING_KEY, []),  // [{client_id, text}] not yet acknowledged
     items: {},           // client_id -> <li>
     ready: false,
+    open: false,         // the conversation has an open ticket (the close button shows)
   };
   var profile = load(PROFILE_KEY, {});
   if (profile.name && !nameBox.value) { nameBox.value = profile.name; }
@@ -164,6 +165,13 @@
     });
   }
 
+  // Knowledge-base suggestions and "close the chat" (chat-suggest.js, loaded before this file).
+  var suggest = window.HelpdeskChatSuggest ? window.HelpdeskChatSuggest({
+    socket: socket, strings: T, textBox: textBox, langBox: langBox, showError: showError,
+    isReady: function () { return socket.connected && state.ready; },
+    hasConversation: function () { return state.open; },
+  }) : null;
+
   function hello() {
     socket.timeout(15000).emit("hello", { token: state.token, language: langBox.value },
       function (err, res) {
@@ -174,6 +182,8 @@
         state.token = res.token; save(TOKEN_KEY, res.token);
         statusEl.textContent = res.agents_online ? T.online : T.offline;
         root.classList.toggle("chat--offline", !res.agents_online);
+        state.open = !!res.reference && ["new", "open", "pending"].indexOf(res.status) >= 0;
+        if (suggest) { suggest.refresh(); }
         if (res.agent_name) { agentEl.textContent = T.chatting_with.replace("%(name)s", res.agent_name); }
         var after = res.reference === state.reference ? state.lastSeq : 0;
         socket.timeout(15000).emit("history", { after: after }, function (err2, hist) {
@@ -238,6 +248,8 @@
     state.items[p.client_id] = li; log.appendChild(li);
     textBox.value = ""; stopTyping();
     if (socket.connected && state.ready) { sendPending(p); }
+    state.open = true;
+    if (suggest) { suggest.messageSent(); }
     textBox.focus();
   });
 

@@ -4,59 +4,16 @@ against a real server whose knowledge base holds the starter articles."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import socketio
 from hd_servers import CHAT_AGENT as AGENT
 from hd_servers import Citizen, Console, Server, base_env, login_cookie, prepare_store, quick_disconnect
-from sqlalchemy import select
+from kb_articles import publish_starter_articles, ticket_row
 
-STARTER = Path(__file__).resolve().parents[3] / "knowledge_base" / "data" / "starter_articles.jsonl"
 CERTIFICATE = "Elektronski sertifikat na ličnoj karti"
 RESIDENCE = "Промена пребивалишта и пријава адресе"
-
-
-def publish_starter_articles(env: dict[str, str]) -> None:
-    """Put the starter articles (published) into the server's database before it starts; the
-    server indexes them from the database on its first search."""
-    from helpdesk.db import Database
-    from helpdesk.models import Article
-    from helpdesk.settings import Settings
-    from knowledge_base.io import read_articles
-
-    db = Database(Settings.from_env(env).database_url)
-    with db.transaction() as s:
-        for r in read_articles(STARTER):
-            s.add(
-                Article(
-                    title=r.title,
-                    body=r.body,
-                    language=r.language,
-                    script=r.script or "latn",
-                    tags=r.tags,
-                    category=r.category,
-                    status="published",
-                    sample=True,
-                )
-            )
-    db.engine.dispose()
-
-
-def ticket_row(env: dict[str, str], reference: str) -> dict[str, Any]:
-    from helpdesk.db import Database
-    from helpdesk.models import Ticket
-    from helpdesk.settings import Settings
-
-    db = Database(Settings.from_env(env).database_url)
-    try:
-        with db.session() as s:
-            t = s.scalar(select(Ticket).where(Ticket.reference == reference))
-            assert t is not None
-            return {"status": t.status, "deflected": t.deflected, "kb_suggested": t.kb_suggested}
-    finally:
-        db.engine.dispose()
 
 
 @pytest.fixture(scope="module")
