@@ -80,6 +80,8 @@ class ChatNamespace(Namespace):
             for kind in ("message", "typing", "suggest", "close"):
                 self._recent.pop(f"{request.sid}:{kind}", None)  # type: ignore[attr-defined]
             still_here = hashed in self._visitor.values()
+            if hashed and not still_here:  # the visitor's last page left: forget, don't leak
+                self._suggested.pop(hashed, None)
         if hashed and not still_here:
             try:
                 store.touch_visitor(self.svc, hashed, self.svc.clock.now(), present=False, create=False)
