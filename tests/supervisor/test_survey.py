@@ -87,17 +87,3 @@ def test_bad_answers_and_bad_links_are_refused_clearly(store):
     assert client.get(f"/survey/{other}").status_code == 404
     assert client.get(f"/survey/{survey_token(store.settings.secret_key, 999999)}").status_code == 404
 
-
-def test_invitation_text_in_the_citizens_language_and_script():
-    from helpdesk.outbound import Envelope
-    from helpdesk.survey.text import survey_invitation
-
-    def env(language, script):
-        return Envelope(1, "survey", "email", "HD-2026-000007", "s", "a@example.rs", None, "",
-                        None, language, script, links={"survey": "http://h/survey/tok"})
-
-    latin = survey_invitation(env("sr", "latn"))
-    assert "zahtev HD-2026-000007 je rešen" in latin and "http://h/survey/tok" in latin
-    cyrillic = survey_invitation(env("sr", "cyrl"))
-    assert "захтев HD-2026-000007 је решен" in cyrillic and "http://h/survey/tok" in cyrillic
-    assert survey_invitation(env("en", "latn")).startswith("Hello,")
