@@ -32,8 +32,17 @@ class Table:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(self.csv_columns or self.columns)
         for row in self.rows:
-            writer.writerow(["" if c.raw is None else c.raw for c in row])
+            writer.writerow([csv_safe(c.raw) for c in row])
         return out.getvalue()
+
+
+def csv_safe(value: Any) -> Any:
+    """A name that a spreadsheet would run as a formula (=, +, -, @) is quoted with a '."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def channel_name(channel: str) -> str:

@@ -111,3 +111,18 @@ def test_dashboard_in_serbian_latin_and_cyrillic(scenario_db, metrics_svc):
     html = cyrillic.get_data(as_text=True)
     assert "Упити по недељама и каналима" in html
     assert "2026-W44" in html  # week labels stay as they are
+
+
+def test_csv_export_does_not_hand_spreadsheets_a_formula(scenario_db, metrics_svc):
+    from sqlalchemy import update
+
+    from helpdesk.models import Ticket
+
+    with scenario_db.transaction() as s:
+        s.execute(update(Ticket).where(Ticket.id == scenario_db.ticket_ids["T1"])
+                  .values(category="=HYPERLINK(1)"))
+    client = client_for(metrics_svc)
+    login(client, metrics_svc, "supervisor")
+    body = client.get("/supervisor/export/categories.csv", query_string=RANGE).get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(body)))
+    assert ["'=HYPERLINK(1)", "0", "1", "0", "0", "0", "1"] in rows
