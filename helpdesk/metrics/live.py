@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
 from helpdesk.db import Database
 from helpdesk.metrics.sql import channel_group
@@ -30,26 +30,36 @@ class LiveCounters:
 
 def live_counters(db: Database, now: datetime, tz: ZoneInfo, filters: Filters) -> LiveCounters:
     t = Ticket.__table__.c
-    midnight = datetime.combine(now.astimezone(tz).date(), time(0), tzinfo=tz).astimezone(UTC)
+    today = now.astimezone(tz).date()
+    midnight = datetime.combine(today, time(0), tzinfo=tz).astimezone(UTC)
+    tomorrow = datetime.combine(today + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
     where = filters.conditions()
     counters = LiveCounters()
     with db.session() as session:
         chan = channel_group(t.channel)
         for channel, count in session.execute(
-            select(chan, func.count()).where(*where, t.created_at >= midnight).group_by(chan)
+            select(chan, func.count())
+            .where(*where, t.created_at >= midnight, t.created_at < tomorrow)
+            .group_by(chan)
         ):
             counters.created_by_channel[channel] = count
             counters.created_today += count
         counters.resolved_today = session.scalar(
-            select(func.count()).where(*where, t.resolved_at >= midnight)
+            select(func.count()).where(*where, t.resolved_at >= midnight, t.resolved_at < tomorrow)
         ) or 0
         running = t.status.in_(("new", "open"))
+        # Past a target now, whether or not the SLA watch has recorded it yet.
+        past_target = or_(
+            t.sla_breached_at.is_not(None),
+            and_(running, t.first_response_at.is_(None), t.first_response_due_at <= now),
+            and_(running, t.resolution_due_at <= now),
+        )
         row = session.execute(
             select(
                 func.sum(case((running, 1), else_=0)),
                 func.sum(case((t.status == "pending", 1), else_=0)),
                 func.sum(case((t.assignee_id.is_(None), 1), else_=0)),
-                func.sum(case((t.sla_breached_at.is_not(None), 1), else_=0)),
+                func.sum(case((past_target, 1), else_=0)),
             ).where(*where, t.status.in_(OPEN_STATUSES))
         ).one()
         counters.open, counters.pending, counters.unassigned, counters.breached_open = (

@@ -6,13 +6,14 @@ table beside it, which holds the exact figures (the chart is a picture of that t
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
-W, H = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 56, 12, 16, 64
+W, H = 640, 240
+LEFT, RIGHT, TOP, BOTTOM = 56, 12, 16, 44
 
 
 @dataclass(frozen=True)
@@ -22,19 +23,23 @@ class Series:
     css: str  # series-1 .. series-5: colour and dash pattern come from supervisor.css
 
 
-def _nice_max(value: float) -> float:
+def _nice_top(value: float, steps: int = 4, whole: bool = True) -> float:
+    """The smallest top of the axis at or above `value` whose `steps` gridlines fall on round
+    numbers (1, 2, 2.5 or 5 times a power of ten), so every tick label is exact. Counts
+    (`whole`) never get gridlines between whole numbers."""
     if value <= 0:
-        return 1.0
-    magnitude = 10 ** (len(str(int(value))) - 1)
-    for step in (1, 2, 2.5, 5, 10):
-        if value <= step * magnitude:
-            return float(step * magnitude)
-    return float(10 * magnitude)
+        return float(steps)
+    raw = max(value / steps, 1.0) if whole else value / steps
+    magnitude = 10 ** math.floor(math.log10(raw))
+    for nice in (1, 2, 2.5, 5, 10):
+        if raw <= nice * magnitude:
+            return nice * magnitude * steps
+    return 10 * magnitude * steps  # pragma: no cover - the loop always returns
 
 
-def _frame(chart_id: str, title: str, desc: str, body: list[str]) -> Markup:
+def _frame(chart_id: str, title: str, desc: str, body: list[str], height: int = H) -> Markup:
     head = (
-        f'<svg class="chart" viewBox="0 0 {W} {H}" role="img" '
+        f'<svg class="chart" viewBox="0 0 {W} {height}" role="img" '
         f'aria-labelledby="{chart_id}-title {chart_id}-desc" focusable="false" '
         f'xmlns="http://www.w3.org/2000/svg">'
         f'<title id="{chart_id}-title">{escape(title)}</title>'
@@ -43,12 +48,14 @@ def _frame(chart_id: str, title: str, desc: str, body: list[str]) -> Markup:
     return Markup(head + "".join(body) + "</svg>")  # noqa: S704 - every text part is escaped
 
 
-def _axes(top: float, fmt: Callable[[float], str], labels: Sequence[str]) -> list[str]:
+def _axes(
+    top: float, fmt: Callable[[float], str], labels: Sequence[str], steps: int = 4
+) -> list[str]:
     plot_w, plot_h = W - LEFT - RIGHT, H - TOP - BOTTOM
     out = []
-    for i in range(5):
-        value = top * i / 4
-        y = TOP + plot_h - plot_h * i / 4
+    for i in range(steps + 1):
+        value = top * i / steps
+        y = TOP + plot_h - plot_h * i / steps
         out.append(f'<line class="grid" x1="{LEFT}" x2="{W - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
         out.append(
             f'<text class="tick" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">'
@@ -67,25 +74,27 @@ def _axes(top: float, fmt: Callable[[float], str], labels: Sequence[str]) -> lis
     return out
 
 
-def _legend(series: Sequence[Series]) -> list[str]:
-    out, x = [], LEFT
-    for s in series:
-        out.append(f'<rect class="swatch {s.css}" x="{x}" y="{H - 14}" width="12" height="12"/>')
-        out.append(f'<text class="legend" x="{x + 16}" y="{H - 4}">{escape(s.name)}</text>')
-        x += 24 + 8 * len(s.name)
-    return out
+def _legend(series: Sequence[Series]) -> str:
+    """An HTML list under the chart: it wraps at any width, and a screen reader reads it once
+    (the SVG itself is one image named by its title)."""
+    items = "".join(
+        f'<li><span class="swatch {s.css}" aria-hidden="true"></span>{escape(s.name)}</li>'
+        for s in series
+    )
+    return f'<ul class="sv-legend">{items}</ul>'
 
 
 def bar_chart(
     chart_id: str, title: str, desc: str, labels: Sequence[str], series: Sequence[Series],
     fmt: Callable[[float], str] = lambda v: f"{v:,.0f}", top: float | None = None,
+    steps: int = 4,
 ) -> Markup:
     """Stacked vertical bars, one per label."""
     totals = [sum(s.values[i] or 0 for s in series) for i in range(len(labels))]
-    top = top or _nice_max(max(totals, default=0))
+    top = top or _nice_top(max(totals, default=0), steps)
     plot_w, plot_h = W - LEFT - RIGHT, H - TOP - BOTTOM
     slot = plot_w / max(1, len(labels))
-    body = _axes(top, fmt, labels)
+    body = _axes(top, fmt, labels, steps)
     for i in range(len(labels)):
         base = 0.0
         for s in series:
@@ -99,18 +108,18 @@ def bar_chart(
                 f'y="{y:.1f}" width="{slot * 0.7:.1f}" height="{height:.1f}"/>'
             )
             base += value
-    if len(series) > 1:
-        body += _legend(series)
-    return _frame(chart_id, title, desc, body)
+    legend = _legend(series) if len(series) > 1 else ""
+    return _frame(chart_id, title, desc, body) + Markup(legend)  # noqa: S704 - escaped above
 
 
 def line_chart(
     chart_id: str, title: str, desc: str, labels: Sequence[str], series: Sequence[Series],
     fmt: Callable[[float], str] = lambda v: f"{v:,.0f}", top: float | None = None,
+    whole: bool = True,
 ) -> Markup:
     """One line per series; a missing value breaks the line."""
     values = [v for s in series for v in s.values if v is not None]
-    top = top or _nice_max(max(values, default=0))
+    top = top or _nice_top(max(values, default=0), whole=whole)
     plot_w, plot_h = W - LEFT - RIGHT, H - TOP - BOTTOM
     slot = plot_w / max(1, len(labels))
     body = _axes(top, fmt, labels)
@@ -126,8 +135,7 @@ def line_chart(
         for run in runs:
             if len(run) > 1:
                 body.append(f'<polyline class="line {s.css}" points="{" ".join(run)}"/>')
-    body += _legend(series)
-    return _frame(chart_id, title, desc, body)
+    return _frame(chart_id, title, desc, body) + Markup(_legend(series))  # noqa: S704
 
 
 def hbar_chart(
@@ -135,12 +143,12 @@ def hbar_chart(
 ) -> Markup:
     """Horizontal bars for the largest `limit` items (the table beside lists them all)."""
     items = list(items)[:limit]
-    top = _nice_max(max((v for _, v in items), default=0))
-    row = (H - TOP - 8) / max(1, limit)
+    top = _nice_top(max((v for _, v in items), default=0))
+    row = 28.0
     label_w = 150
     body = []
     for i, (name, value) in enumerate(items):
-        y = TOP + row * i
+        y = 8 + row * i
         width = (W - label_w - RIGHT - 60) * value / top
         body.append(
             f'<text class="tick" x="{label_w - 6}" y="{y + row * 0.6:.1f}" text-anchor="end">'
@@ -154,4 +162,4 @@ def hbar_chart(
             f'<text class="tick" x="{label_w + width + 4:.1f}" y="{y + row * 0.6:.1f}">'
             f"{value:,.0f}</text>"
         )
-    return _frame(chart_id, title, desc, body)
+    return _frame(chart_id, title, desc, body, height=int(16 + row * max(1, len(items))))

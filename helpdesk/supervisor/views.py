@@ -55,7 +55,8 @@ def _charts(tables: dict[str, Table], labels: list[str]) -> dict[str, object]:
         "queues": hbar_chart("chart-queues", tables["queues"].caption, desc,
                              [(r[0].raw, r[-1].raw) for r in tables["queues"].rows]),
         "times": line_chart("chart-times", times.caption, desc, labels, hours,
-                            fmt=lambda v: _("%(h)s h", h=format_decimal(round(v, 1)))),
+                            fmt=lambda v: _("%(h)s h", h=format_decimal(round(v, 2))),
+                            whole=False),
         "sla": bar_chart("chart-sla", tables["sla"].caption, desc, labels, sla,
                          fmt=lambda v: f"{v:.0f} %", top=100),
         "backlog": line_chart("chart-backlog", tables["backlog"].caption, desc, labels,
@@ -63,7 +64,7 @@ def _charts(tables: dict[str, Table], labels: list[str]) -> dict[str, object]:
                                       "series-1")]),
         "csat": bar_chart("chart-csat", tables["csat"].caption, desc, labels,
                           [Series(_("Average score"), [r[1].raw for r in tables["csat"].rows],
-                                  "series-2")], fmt=lambda v: f"{v:.0f}", top=5),
+                                  "series-2")], fmt=lambda v: f"{v:.0f}", top=5, steps=5),
     }
 
 

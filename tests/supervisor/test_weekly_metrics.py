@@ -92,3 +92,14 @@ def test_weeks_are_parsed_strictly():
 def test_week_with_the_dst_change_is_169_hours_long():
     week = parse_week("2026-W43", BELGRADE)
     assert (week.end - week.start).total_seconds() == 169 * 3600
+
+
+def test_live_counters_for_today(scenario_db):
+    from helpdesk.metrics import live_counters
+
+    live = live_counters(scenario_db, NOW, BELGRADE, Filters())
+    assert (live.created_today, live.resolved_today) == (0, 0)
+    assert (live.open, live.pending, live.unassigned) == (1, 1, 2)  # T6 open, T7 pending
+    assert live.breached_open == 1  # T6, before the SLA watch has run; T7's clock is stopped
+    at_w44_start = live_counters(scenario_db, local(10, 27, 12), BELGRADE, Filters())
+    assert at_w44_start.created_today == 1 and at_w44_start.resolved_today == 1  # T5
