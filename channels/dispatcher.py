@@ -111,4 +111,4 @@ def worker() -> None:
         pass
     finally:
         for service in started:
-            service.stop()  # type: ignore[attr-defined]
+            service.stop()

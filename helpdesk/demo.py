@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import random
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,6 +25,7 @@ from helpdesk.models import (
     Ticket,
     TicketCounter,
 )
+from helpdesk.routing import DEFAULT_ROUTES
 from helpdesk.services import Services
 from helpdesk.ticket_search import index_bulk
 
@@ -36,18 +37,6 @@ QUEUES = {
     "social": "Social benefits and health",
     "technical": "Technical support",
     "complaints": "Complaints",
-}
-CATEGORY_QUEUES = {
-    "account_login": "accounts",
-    "eid_certificates": "accounts",
-    "payments_fees": "payments",
-    "taxes": "payments",
-    "personal_documents": "documents",
-    "social_benefits": "social",
-    "health_vaccination": "social",
-    "technical_portal": "technical",
-    "complaints": "complaints",
-    "other": "triage",
 }
 
 
@@ -290,9 +279,7 @@ def generate(
     done = 0
     while done < tickets:
         size = min(batch, tickets - done)
-        rows = _batch(
-            rng, size, start, now, agent_ids, next_ticket, next_contact, next_message, counters
-        )
+        rows = _batch(rng, size, start, now, agent_ids, next_ticket, next_contact, next_message, counters)
         with svc.db.transaction() as s:
             for model, values in rows.items():
                 if values:
@@ -374,7 +361,7 @@ def _batch(
         )
         priority = rng.choices(["low", "normal", "high", "urgent"], [15, 65, 15, 5])[0]
         confident = rng.random() < 0.85
-        queue = CATEGORY_QUEUES[category] if confident else "triage"
+        queue = DEFAULT_ROUTES[category] if confident else "triage"
         seq = 1
         messages.append(
             {
@@ -457,9 +444,3 @@ def _working_time(rng: random.Random, at: datetime) -> datetime:
         if at.weekday() >= 5 and rng.random() < 0.8:
             at -= timedelta(days=at.weekday() - 4)
     return at.astimezone(UTC)
-
-
-def chunks(total: int, size: int) -> Iterator[int]:
-    while total > 0:
-        yield min(size, total)
-        total -= size

@@ -8,7 +8,7 @@ workers don't even try the same rows.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from helpdesk.outbound import Envelope, SendResult, TranscriptLine, survey_token
 from helpdesk.services import Services
 from helpdesk.tickets.serialize import iso, message_dict, ticket_dict
 from helpdesk.tickets.types import Actor
-from helpdesk.tickets.uow import unit_of_work
+from helpdesk.tickets.uow import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
 
@@ -97,8 +97,7 @@ def build_envelope(svc: Services, session: Session, item: OutboxItem) -> Envelop
         channel=item.channel,
         ticket_reference=ticket.reference,
         subject=ticket.subject,
-        to_address=item.payload.get("to")
-        or addresses.get(IDENTITY_FOR_CHANNEL.get(item.channel, "")),
+        to_address=item.payload.get("to") or addresses.get(IDENTITY_FOR_CHANNEL.get(item.channel, "")),
         to_name=contact.name,
         text=message.text if message else "",
         html=message.html if message else None,
@@ -147,9 +146,7 @@ def mark_failed(svc: Services, item_id: int, error: str, *, retry: bool) -> None
             return
         item.status = "failed"
         ticket = uow.session.get_one(Ticket, item.ticket_id)
-        uow.audit(
-            Actor.system("outbox"), "outbox.failed", ticket, after={"item": item.id, "error": error}
-        )
+        uow.audit(Actor.system("outbox"), "outbox.failed", ticket, after={"item": item.id, "error": error})
         if item.message_id:
             message = uow.session.get_one(Message, item.message_id)
             message.delivery_state = "failed"
@@ -157,9 +154,9 @@ def mark_failed(svc: Services, item_id: int, error: str, *, retry: bool) -> None
             _announce(uow, message)
 
 
-def _announce(uow: object, message: Message) -> None:
+def _announce(uow: UnitOfWork, message: Message) -> None:
     ticket = message.ticket
-    uow.emit(  # type: ignore[attr-defined]
+    uow.emit(
         event(
             "message.updated",
             room_for_ticket(ticket.reference),
@@ -167,13 +164,3 @@ def _announce(uow: object, message: Message) -> None:
             message=message_dict(message),
         )
     )
-
-
-def next_due(svc: Services) -> datetime | None:
-    with svc.db.session() as s:
-        return s.scalar(
-            select(OutboxItem.next_attempt_at)
-            .where(OutboxItem.status == "pending")
-            .order_by(OutboxItem.next_attempt_at)
-            .limit(1)
-        )

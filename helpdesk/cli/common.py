@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app
 
-from helpdesk.services import Services
+from helpdesk.services import BackgroundService, Services
 
 
 def make_app() -> Flask:
@@ -21,8 +21,8 @@ def services() -> Services:
 
 def start_background(
     svc: Services, *, include: set[str] | None = None, exclude: set[str] | None = None
-) -> list[object]:
-    started = []
+) -> list[BackgroundService]:
+    started: list[BackgroundService] = []
     for service in svc.background:
         if (include is None or service.name in include) and service.name not in (exclude or set()):
             service.start()

@@ -41,7 +41,7 @@ def serve(host: str | None, port: int | None) -> None:
 
     def _stop(*_: Any) -> None:
         for service in started:
-            service.stop()  # type: ignore[attr-defined]
+            service.stop()
         sys.exit(0)
 
     signal.signal(signal.SIGTERM, _stop)

@@ -296,17 +296,6 @@ def _announce_message(uow: UnitOfWork, ticket: Ticket, message: Message) -> None
         uow.emit(event("message.created", room, ticket=data, message=payload))
 
 
-def open_ticket_count(session: Session, contact_id: int) -> int:
-    return (
-        session.scalar(
-            select(func.count(Ticket.id)).where(
-                Ticket.contact_id == contact_id, Ticket.status.in_(("new", "open", "pending"))
-            )
-        )
-        or 0
-    )
-
-
 def note_kb_suggested(svc: Services, reference: str, actor: Actor, article_ids: list[int]) -> None:
     """The citizen was shown knowledge-base answers on this ticket (the first time is audited)."""
     with unit_of_work(svc) as uow:

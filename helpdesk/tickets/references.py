@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -38,7 +38,3 @@ def next_reference(session: Session, now: datetime) -> str:
 
 def format_reference(year: int, number: int) -> str:
     return f"{PREFIX}-{year}-{number:06d}"
-
-
-def current_counter(session: Session, year: int) -> int:
-    return session.scalar(select(TicketCounter.last).where(TicketCounter.year == year)) or 0
