@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from helpdesk.console.access import Viewer, ticket_filter, visible_queues
 from helpdesk.models import CHANNELS, OPEN_STATUSES, STATUSES, Agent, Message, Queue, Ticket
 from helpdesk.services import Services
+from helpdesk.sla import sla_fields
 
 PAGE = 100
 
@@ -70,6 +71,7 @@ def list_tickets(svc: Services, viewer: Viewer, f: Filters) -> list[dict[str, An
     if f.queue:
         stmt = stmt.where(Ticket.queue == f.queue)
     stmt = stmt.order_by(Ticket.updated_at.desc(), Ticket.id.desc()).limit(PAGE)
+    now = svc.clock.now()  # one instant for the whole page, so rows agree with each other
     with svc.db.session() as s:
         return [
             {
@@ -84,6 +86,7 @@ def list_tickets(svc: Services, viewer: Viewer, f: Filters) -> list[dict[str, An
                 "contact": t.contact.name if t.contact else None,
                 "updated_at": t.updated_at,
                 "resolution_due_at": t.resolution_due_at,
+                **sla_fields(svc, t, now),  # sla_state / sla_css: the row's deadline badge
             }
             for t, name in s.execute(stmt).all()
         ]

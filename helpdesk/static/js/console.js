@@ -93,6 +93,37 @@
       socket.on(name, function (data) { data = data || {}; data.type = data.type || name; onTicketEvent(data); });
     });
 
+  // ---------------------------------------------------------------- SLA
+  // The SLA watch tells a queue (and its supervisors) when a ticket nears or passes its deadline.
+  // A supervisor gets each one twice (queue room and own room): show it once per ticket and due time.
+  var slaSeen = {};
+  function markRow(ref, state) {
+    var row = document.querySelector('#ticket-list tr[data-reference="' + CSS.escape(ref) + '"]');
+    if (!row) { return; }
+    row.classList.remove("sla-warning", "sla-breached");
+    row.classList.add("sla-" + state);
+    row.dataset.sla = state;
+    var slot = row.querySelector(".sla-slot");
+    if (slot) {
+      var badge = document.createElement("span");
+      badge.className = "badge sla-badge sla-badge--" + state;
+      badge.textContent = T["sla_" + state + "_badge"];
+      slot.textContent = "";
+      slot.appendChild(badge);
+    }
+  }
+  function onSla(state, data) {
+    var ticket = data && data.ticket;
+    if (!ticket || typeof ticket.reference !== "string") { return; }
+    var key = ticket.reference + "|" + state + "|" + (ticket.sla_due_at || "");
+    if (slaSeen[key]) { return; }
+    slaSeen[key] = true;
+    if (view === "list") { markRow(ticket.reference, state); }
+    say(document.getElementById("sla-notice"), fmt(T["sla_" + state], ticket));
+  }
+  socket.on("sla.warning", function (data) { onSla("warning", data); });
+  socket.on("sla.breached", function (data) { onSla("breached", data); });
+
   // ---------------------------------------------------------------- ticket view
   var timeline = document.getElementById("timeline");
   function lastSeq() {
