@@ -100,6 +100,11 @@ def test_supervisor_is_told_live_and_the_row_says_due_soon(server: LiveServer) -
         assert "sla-warning" in row and 'data-sla="warning"' in row
         assert ">Due soon</span>" in row  # in words, not colour alone
         assert "css/sla.css" in page
+        for lang, words in (("sr-Latn", "Rok ističe"), ("sr-Cyrl", "Рок истиче")):
+            board = requests.get(
+                f"{server.url}/console/board?lang={lang}", headers={"Cookie": sara_cookie}, timeout=10
+            ).text
+            assert words in _row(board, reference), lang
         # The ticket the agent in another queue can't see is not in her list either.
         other = requests.get(
             f"{server.url}/console/board?lang=en", headers={"Cookie": vesna_cookie}, timeout=10
