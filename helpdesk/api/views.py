@@ -15,7 +15,7 @@ from helpdesk.api.openapi import openapi_document
 from helpdesk.api.validation import choice_field, int_arg, json_body, text_field
 from helpdesk.auth import public
 from helpdesk.extensions import limiter
-from helpdesk.models import CHANNELS, PRIORITIES, STATUSES, Agent, Message, Ticket
+from helpdesk.models import CHANNELS, PRIORITIES, STATUSES, Agent, Message, Queue, Ticket
 from helpdesk.services import current_services
 from helpdesk.ticket_search import apply_text_search
 from helpdesk.tickets import (
@@ -167,9 +167,7 @@ def list_tickets() -> Response:
         if q := request.args.get("q"):
             stmt = apply_text_search(stmt, s, q)
         total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-        rows = s.scalars(
-            stmt.order_by(Ticket.id.desc()).limit(per_page).offset((page - 1) * per_page)
-        )
+        rows = s.scalars(stmt.order_by(Ticket.id.desc()).limit(per_page).offset((page - 1) * per_page))
         tickets = [ticket_dict(t) for t in rows]
     return jsonify({"tickets": tickets, "page": page, "per_page": per_page, "total": total})
 
@@ -205,18 +203,26 @@ def update_ticket(reference: str) -> Response:
         raise ApiError(422, "Nothing to change.")
     svc = current_services()
     actor = Actor.agent(api_agent().id)
+    # Read and check every field first, so that a bad one changes nothing at all.
+    status = choice_field(body, "status", STATUSES)
+    priority = choice_field(body, "priority", PRIORITIES)
+    queue = text_field(body, "queue", required=False, max_len=64)
+    category = text_field(body, "category", required=False, max_len=40)
     with svc.db.session() as s:
         get_ticket(s, reference)  # 404 before any change
-    if (status := choice_field(body, "status", STATUSES)) is not None:
+        if queue is not None and s.scalar(select(Queue.id).where(Queue.name == queue)) is None:
+            raise ApiError(422, f"There is no queue named '{queue}'.", details={"field": "queue"})
+    assignee = _assignee_id(body["assignee"]) if "assignee" in body else None
+    if status is not None:
         set_status(svc, reference, actor, status)
-    if (priority := choice_field(body, "priority", PRIORITIES)) is not None:
+    if priority is not None:
         set_priority(svc, reference, actor, priority)
-    if (queue := text_field(body, "queue", required=False, max_len=64)) is not None:
+    if queue is not None:
         set_queue(svc, reference, actor, queue)
-    if (category := text_field(body, "category", required=False, max_len=40)) is not None:
+    if category is not None:
         set_category(svc, reference, actor, category)
     if "assignee" in body:
-        assign_ticket(svc, reference, actor, _assignee_id(body["assignee"]))
+        assign_ticket(svc, reference, actor, assignee)
     with svc.db.session() as s:
         return jsonify(ticket_dict(get_ticket(s, reference)))
 
@@ -247,11 +253,7 @@ def post_message(reference: str) -> tuple[Response, int]:
         raise ApiError(422, "'internal' must be true or false.", details={"field": "internal"})
     svc = current_services()
     actor = Actor.agent(api_agent().id)
-    ref = (
-        add_note(svc, reference, actor, text)
-        if internal
-        else reply_to_ticket(svc, reference, actor, text)
-    )
+    ref = add_note(svc, reference, actor, text) if internal else reply_to_ticket(svc, reference, actor, text)
     with svc.db.session() as s:
         message = s.get_one(Message, ref.message_id)
         return jsonify(message_dict(message, s.get(Agent, actor.id))), 201

@@ -143,17 +143,23 @@ def test_agent_works_a_ticket_through_the_api(client: Any, services: Services) -
         ({"queue": "nowhere"}, "queue"),
         ({"assignee": "ghost@x.rs"}, "assignee"),
         ({"colour": "red"}, "Unknown"),
-        ({}, "Nothing"),
     ],
 )
-def test_patch_validation(
-    client: Any, services: Services, body: dict[str, Any], message: str
-) -> None:
+def test_patch_validation(client: Any, services: Services, body: dict[str, Any], message: str) -> None:
     token = token_for(services)
     ref = client.post("/api/v1/tickets", json=NEW).get_json()["reference"]
-    response = client.patch(f"/api/v1/tickets/{ref}", headers=auth(token), json=body)
+    response = client.patch(f"/api/v1/tickets/{ref}", headers=auth(token), json={"status": "open", **body})
     assert response.status_code == 422
     assert message in response.get_json()["error"]["message"]
+    # A bad field changes nothing, not even the good fields beside it.
+    assert client.get(f"/api/v1/tickets/{ref}", headers=auth(token)).get_json()["status"] == "new"
+
+
+def test_empty_patch_is_refused(client: Any, services: Services) -> None:
+    token = token_for(services)
+    ref = client.post("/api/v1/tickets", json=NEW).get_json()["reference"]
+    response = client.patch(f"/api/v1/tickets/{ref}", headers=auth(token), json={})
+    assert response.status_code == 422 and "Nothing" in response.get_json()["error"]["message"]
 
 
 def test_message_validation(client: Any, services: Services) -> None:
@@ -161,10 +167,7 @@ def test_message_validation(client: Any, services: Services) -> None:
     ref = client.post("/api/v1/tickets", json=NEW).get_json()["reference"]
     for body in ({"body": ""}, {"body": "x", "internal": "yes"}, {}):
         assert (
-            client.post(
-                f"/api/v1/tickets/{ref}/messages", headers=auth(token), json=body
-            ).status_code
-            == 422
+            client.post(f"/api/v1/tickets/{ref}/messages", headers=auth(token), json=body).status_code == 422
         )
 
 
@@ -177,9 +180,7 @@ def test_ticket_form_is_rate_limited(client: Any, services: Services) -> None:
 def test_openapi_document(client: Any) -> None:
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")
-    assert {"/tickets", "/tickets/{reference}", "/tickets/{reference}/messages"} <= set(
-        doc["paths"]
-    )
+    assert {"/tickets", "/tickets/{reference}", "/tickets/{reference}/messages"} <= set(doc["paths"])
     assert set(doc["paths"]["/tickets/{reference}"]) >= {"get", "patch"}
 
 
