@@ -189,3 +189,13 @@ def test_token_of_inactive_agent_is_refused(client: Any, services: Services) -> 
     with services.db.transaction() as s:
         s.scalar(select(Agent).where(Agent.email == "agent-api@helpdesk.localhost")).active = False
     assert client.get("/api/v1/tickets", headers=auth(token)).status_code == 401
+
+
+def test_403_when_the_token_lacks_the_role(client: Any, services: Services) -> None:
+    agent = token_for(services, "agent")
+    response = client.get("/api/v1/metrics/weekly?from=2026-W40&to=2026-W48", headers=auth(agent))
+    assert response.status_code == 403
+    assert response.get_json()["error"]["code"] == "forbidden"
+    supervisor = token_for(services, "supervisor")
+    allowed = client.get("/api/v1/metrics/weekly?from=2026-W40&to=2026-W48", headers=auth(supervisor))
+    assert allowed.status_code == 200 and len(allowed.get_json()["weeks"]) == 9
