@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
 from helpdesk.events import event, room_for_agent, room_for_queue
@@ -51,9 +51,7 @@ def _supervisor_rooms(session: Session, queue: str) -> list[str]:
         .where(Queue.name == queue, Agent.role.in_(roles), Agent.active.is_(True))
     ).all()
     if not ids:
-        ids = session.scalars(
-            select(Agent.id).where(Agent.role.in_(roles), Agent.active.is_(True))
-        ).all()
+        ids = session.scalars(select(Agent.id).where(Agent.role.in_(roles), Agent.active.is_(True))).all()
     return [room_for_agent(i) for i in sorted(set(ids))]
 
 
@@ -135,18 +133,7 @@ class SlaChecker:
         with unit_of_work(self.svc) as uow:
             tickets = uow.session.scalars(
                 select(Ticket)
-                .where(
-                    Ticket.status.in_(RUNNING),
-                    Ticket.sla_breached_at.is_(None),
-                    Ticket.merged_into_id.is_(None),
-                    or_(
-                        and_(
-                            Ticket.first_response_at.is_(None),
-                            Ticket.first_response_due_at <= now,
-                        ),
-                        Ticket.resolution_due_at <= now,
-                    ),
-                )
+                .where(_running_due_by(now))
                 .order_by(Ticket.id)
                 .limit(BATCH)
                 .with_for_update(skip_locked=True, of=Ticket)
@@ -179,20 +166,7 @@ class SlaChecker:
         else:
             return  # only the business-hours policy knows its targets
         with self.svc.db.session() as session:
-            candidates = session.scalars(
-                select(Ticket).where(
-                    Ticket.status.in_(RUNNING),
-                    Ticket.sla_breached_at.is_(None),
-                    Ticket.merged_into_id.is_(None),
-                    or_(
-                        and_(
-                            Ticket.first_response_at.is_(None),
-                            Ticket.first_response_due_at <= horizon,
-                        ),
-                        Ticket.resolution_due_at <= horizon,
-                    ),
-                )
-            ).all()
+            candidates = session.scalars(select(Ticket).where(_running_due_by(horizon))).all()
             events = []
             for ticket in candidates:
                 due = next_due(ticket)
@@ -208,3 +182,18 @@ class SlaChecker:
                 result.warned.append(ticket.reference)
         for ev in events:
             self.svc.publisher.publish(ev)
+
+
+def _running_due_by(moment: datetime) -> ColumnElement[bool]:
+    """Running tickets, not yet breached, with a target (first response or resolution) by ``moment``."""
+    from helpdesk.models import Ticket
+
+    return and_(
+        Ticket.status.in_(RUNNING),
+        Ticket.sla_breached_at.is_(None),
+        Ticket.merged_into_id.is_(None),
+        or_(
+            and_(Ticket.first_response_at.is_(None), Ticket.first_response_due_at <= moment),
+            Ticket.resolution_due_at <= moment,
+        ),
+    )
