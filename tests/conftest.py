@@ -317,5 +317,5 @@ def browser_login(page: Any, base_url: str, email: str, password: str = PASSWORD
     page.goto(f"{base_url}/login?lang=en")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the click alone does not wait for the form's new page
+        page.get_by_role("button", name="Log in").click()

@@ -48,8 +48,8 @@ def login(page: Any, base_url: str) -> None:
     page.goto(f"{base_url}/login?lang=en")
     page.get_by_label("Email").fill(AGENT)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_load_state()
+    with page.expect_navigation():  # the click alone does not wait for the form's new page
+        page.get_by_role("button", name="Log in").click()
 
 
 def tab_to(page: Any, element_id: str, limit: int = 40) -> None:

@@ -63,8 +63,8 @@ def test_supervisor_sees_charts_beside_tables_and_axe_finds_nothing(server, desk
     assert axe(desktop) == []
     # the filters work from the keyboard: choose the phone channel and submit
     desktop.get_by_label("Channel", exact=True).select_option("phone")
-    desktop.get_by_role("button", name="Show").press("Enter")
-    desktop.wait_for_load_state()
+    with desktop.expect_navigation():
+        desktop.get_by_role("button", name="Show").press("Enter")
     assert "channel=phone" in desktop.url
     volume = desktop.get_by_role("table", name="Inquiries per week and channel")
     assert volume.locator("tbody tr").nth(1).locator("td").first.inner_text() == "2"  # phone
@@ -96,8 +96,8 @@ def test_survey_page_is_accessible_and_works_by_keyboard(server, phone):
     phone.get_by_role("radio", name="5").focus()
     phone.keyboard.press("Space")
     phone.get_by_label("Comment (optional)").fill("Hvala!")
-    phone.get_by_role("button", name="Send").press("Enter")
-    phone.wait_for_load_state()
+    with phone.expect_navigation():
+        phone.get_by_role("button", name="Send").press("Enter")
     assert phone.get_by_role("status").inner_text().startswith("Your answer about request")
     assert axe(phone) == []
     with server.services.db.session() as s:

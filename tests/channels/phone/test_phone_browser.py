@@ -28,16 +28,17 @@ def test_simulator_by_keyboard_at_360px_leaves_a_voicemail_and_the_sms_outbox_sh
         assert axe(page) == []
         page.get_by_label("Calling from").focus()
         page.keyboard.press("Tab")
-        page.keyboard.press("Enter")  # "Call the helpdesk"
-        page.wait_for_load_state()
+        # Each step submits a form: wait for the new page, not for the old one's load state.
+        with page.expect_navigation():
+            page.keyboard.press("Enter")  # "Call the helpdesk"
         assert "For English, press 2" in page.inner_text("main")
         for key in ("2", "2"):
             page.get_by_label("Keys to press").fill(key)
-            page.get_by_label("Keys to press").press("Enter")
-            page.wait_for_load_state()
+            with page.expect_navigation():
+                page.get_by_label("Keys to press").press("Enter")
         page.get_by_label("What you say after the tone").fill("My eID login fails.")
-        page.get_by_role("button", name="Finish recording").click()
-        page.wait_for_load_state()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Finish recording").click()
         assert "received as request number 1" in page.inner_text("main")
         assert axe(page) == []
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
