@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app, redirect, request, url_for
+from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -27,8 +27,10 @@ def require_login() -> Response | None:
     view = current_app.view_functions.get(endpoint)
     if getattr(view, "_public", False) or current_user.is_authenticated:
         return None
-    if request.blueprint == "api" or request.accept_mimetypes.best == "application/json":
-        return None  # the API answers 401 itself, in JSON
+    if request.blueprint == "api":
+        return None  # bearer tokens: the API answers 401 itself, in JSON
+    if request.accept_mimetypes.best == "application/json":
+        abort(401)  # a script gets a status, not a redirect to the login page
     return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
 
 

@@ -91,13 +91,9 @@ def _receive(
         created_at=msg.received_at or uow.now,
         raw_path=raw_digest,
         meta=msg.meta,
-    )
-    s.add(message)
-    s.flush()
-    for attachment, digest in zip(msg.attachments, digests, strict=True):
-        s.add(
+        # Built with the message so one flush writes both and no reload is needed for the event.
+        attachments=[
             Attachment(
-                message_id=message.id,
                 sha256=digest,
                 size=len(attachment.data),
                 content_type=attachment.content_type,
@@ -105,9 +101,11 @@ def _receive(
                 inline=attachment.inline,
                 content_id=attachment.content_id,
             )
-        )
+            for attachment, digest in zip(msg.attachments, digests, strict=True)
+        ],
+    )
+    s.add(message)
     s.flush()
-    s.refresh(message, ["attachments"])
 
     actor = Actor.contact(contact.id)
     uow.audit(
