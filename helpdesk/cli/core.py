@@ -6,16 +6,16 @@ import os
 import secrets
 import signal
 import sys
+import threading
 from typing import Any
 
 import click
 from flask import current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
 from sqlalchemy import select, text
 
 from helpdesk.auth.accounts import create_token, hash_password
 from helpdesk.cli.common import services, start_background
-from helpdesk.extensions import get_socketio
 from helpdesk.migrate import pending_heads, upgrade
 from helpdesk.models import ROLES, Agent, Queue
 
@@ -29,36 +29,56 @@ def register(cli: click.Group) -> None:
 
 
 @click.command()
-@with_appcontext
 @click.option("--host", default=None, help="Address to listen on (HELPDESK_HOST).")
 @click.option("--port", default=None, type=int, help="Port (HELPDESK_PORT).")
-def serve(host: str | None, port: int | None) -> None:
+@click.option(
+    "--production",
+    is_flag=True,
+    help="Serve with gunicorn (one worker, HELPDESK_THREADS threads, graceful SIGTERM).",
+)
+def serve(host: str | None, port: int | None, production: bool) -> None:
     """Serve the web app and Socket.IO; in embedded mode also the SMTP server and the outbox."""
+    from helpdesk.settings import Settings
+
+    settings = Settings.from_env()
+    host, port = host or settings.host, port or settings.port
+    if production:
+        # gunicorn's worker builds the app: not here too (that would double the start-up time).
+        # Become gunicorn's master process (exec), so SIGTERM from systemd reaches it directly.
+        argv = [sys.executable, "-m", "gunicorn", "--config", "python:helpdesk.gunicorn_config"]
+        os.execv(sys.executable, [*argv, "--bind", f"{host}:{port}", "helpdesk.wsgi:app"])  # noqa: S606
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+    with app.app_context():
+        _serve_embedded(host, port)
+
+
+def _serve_embedded(host: str, port: int) -> None:
+    """The demo server of `make run`: Werkzeug's threaded server, which simple-websocket supports.
+
+    Werkzeug directly rather than socketio.run(), which warns about production use whenever
+    standard input is not a terminal; production is `--production` (gunicorn).
+    """
+    from werkzeug.serving import make_server
+
     svc = services()
-    settings = svc.settings
-    started = start_background(svc) if settings.embedded_services else []
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    server = make_server(host, port, app, threaded=True)
+    started = start_background(svc) if svc.settings.embedded_services else []
 
     def _stop(*_: Any) -> None:
-        for service in started:
-            service.stop()
-        sys.exit(0)
+        # shutdown() waits for serve_forever to return: not from the signal handler's own thread.
+        threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, _stop)
-    click.echo(f"Helpdesk at http://{host or settings.host}:{port or settings.port}")
-    # Flask refuses app.run() under its own CLI (meant for `flask run`); this command is the server.
-    os.environ.pop("FLASK_RUN_FROM_CLI", None)
+    click.echo(f"Helpdesk at http://{host}:{server.port}")
     try:
-        get_socketio(app).run(
-            app,
-            host=host or settings.host,
-            port=port or settings.port,
-            allow_unsafe_werkzeug=True,
-            use_reloader=False,
-            log_output=False,
-        )
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
     finally:
-        _stop()
+        server.server_close()
+        for service in reversed(started):
+            service.stop()
 
 
 @click.group(cls=AppGroup)
