@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from channels.email.autoreply import BOUNCE, HUMAN, Classification, classify
-from channels.email.parse import ParsedEmail, parse_message
+from channels.email.parse import ParsedEmail, parse_message, usable_address
 from channels.email.quotes import extract_reply
 from channels.email.thread_hints import (
     SentTag,
@@ -77,8 +77,9 @@ def _store(
     mail_from: str | None,
     rcpt_tos: list[str],
 ) -> Outcome:
-    address = parsed.from_address or (mail_from or "").strip().lower()
-    if "@" not in address:
+    # The From header's addr-spec, else the envelope sender (what bounces would go back to).
+    address = parsed.from_address or usable_address(mail_from)
+    if not address:
         raise NoSender("no sender address")
     text = extract_reply(parsed.text, parsed.from_name) if parsed.text else ""
     attachments, omitted = _attachments(svc, parsed)
@@ -97,6 +98,8 @@ def _store(
         meta["remote_images"] = True
     if parsed.defects:
         meta["mime_defects"] = parsed.defects
+    if parsed.structure_unread:
+        meta["structure_unread"] = True
     sample = f"{parsed.subject}\n{text}"
     language = detect_language(sample)
     script = detect_script(sample)
@@ -105,23 +108,44 @@ def _store(
         InboundMessage(
             channel=CHANNEL,
             sender=Identity("email", address),
-            sender_name=parsed.from_name,
-            subject=parsed.subject,
-            text=text or "(bez teksta / no text)",
-            html=html,
+            sender_name=storable(parsed.from_name),
+            subject=storable(parsed.subject) or "",
+            text=storable(text) or "(bez teksta / no text)",
+            html=storable(html),
             attachments=attachments,
-            external_id=parsed.message_id or "sha256:" + hashlib.sha256(raw).hexdigest(),
+            external_id=storable(parsed.message_id) or "sha256:" + hashlib.sha256(raw).hexdigest(),
             hints=_hints(parsed, rcpt_tos),
             # The acknowledgement must come in the citizen's language and script.
             language=language if language in ("sr", "en") else None,
             script=script if script in ("latn", "cyrl") else None,
             wants_acknowledgement=not verdict.suppress_ack,
             raw=raw,
-            meta=meta,
+            meta=_storable_meta(meta),
         ),
     )
     kind = "duplicate" if result.duplicate else "ticket" if result.created else "reply"
     return Outcome(kind, result.ticket_reference)
+
+
+def storable(value: str | None) -> str | None:
+    """Text every database takes: no NUL (PostgreSQL refuses it), no lone surrogates (UTF-8 does)."""
+    if value is None:
+        return None
+    value = value.replace("\x00", "")
+    return value.encode("utf-8", "replace").decode("utf-8")
+
+
+def _storable_meta(meta: dict[str, object]) -> dict[str, object]:
+    def clean(value: object) -> object:
+        if isinstance(value, str):
+            return storable(value)
+        if isinstance(value, list | tuple):
+            return [clean(v) for v in value]
+        if isinstance(value, dict):
+            return {k: clean(v) for k, v in value.items()}
+        return value
+
+    return {k: clean(v) for k, v in meta.items()}
 
 
 def _hints(parsed: ParsedEmail, rcpt_tos: list[str]) -> ThreadHints:
@@ -144,9 +168,10 @@ def _attachments(
     omitted: list[dict[str, object]] = []
     for a in parsed.attachments:
         if len(a.data) > limit:
-            omitted.append({"filename": a.filename, "size": len(a.data), "reason": "too large"})
+            omitted.append({"filename": storable(a.filename), "size": len(a.data), "reason": "too large"})
             continue
-        kept.append(AttachmentIn(a.filename, a.content_type, a.data, a.inline, a.content_id))
+        name = storable(a.filename) or "attachment"
+        kept.append(AttachmentIn(name, a.content_type, a.data, a.inline, storable(a.content_id)))
     return tuple(kept), omitted
 
 

@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from email import message_from_bytes, policy
 from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
-from email.utils import getaddresses, parseaddr, parsedate_to_datetime
+from email.parser import BytesParser
+from email.utils import getaddresses, parsedate_to_datetime
 
 from channels.email.html import html_to_text, sanitize_html
 
@@ -39,6 +40,16 @@ _MSGID = re.compile(r"<([^<>\s]+)>")
 MAX_HEADER_CHARS = 16_384
 MAX_PARTS = 200  # leaf parts read from one mail (text, HTML, attachments)
 MAX_DEPTH = 20  # multipart nesting
+# The stdlib parser recurses once per nesting level (RecursionError near 1,000) and slows down
+# quadratically long before (500 levels take seconds). A mail declaring more multipart boundaries
+# than any real one does is read for its headers only; its raw original is kept with the ticket.
+MAX_BOUNDARIES = 64
+_BOUNDARY = re.compile(rb"boundary\s*=", re.I)
+_SURROGATES = re.compile("[\udc80-\udcff]")
+_ANGLE_ADDR = re.compile(r"<\s*([^<>\s\"]+@[^<>\s\"]+)\s*>")
+# A legacy 8-bit header without a declared charset: Serbian mail is most often Windows Central
+# European, and the body's fallback (decode_bytes) makes the same guess, so one mail reads alike.
+LEGACY_HEADER_CODEC = "windows-1250"
 
 
 @dataclass(frozen=True)
@@ -70,6 +81,7 @@ class ParsedEmail:
     html: str | None  # sanitized
     attachments: list[ParsedAttachment] = field(default_factory=list)
     defects: int = 0
+    structure_unread: bool = False  # too deeply nested to read: only the headers were
 
     @property
     def thread_ids(self) -> tuple[str, ...]:
@@ -81,15 +93,18 @@ class ParsedEmail:
 
 
 def parse_message(raw: bytes) -> ParsedEmail:
-    msg = message_from_bytes(raw, policy=policy.default)
-    assert isinstance(msg, EmailMessage)  # policy.default always builds EmailMessage
-    name, address = _sender(msg)
+    msg, unread = _parse_structure(raw)
+    _repair_8bit_headers(msg, _legacy_codec(msg))
+    name, address = sender_of(msg)
     texts: list[str] = []
     htmls: list[str] = []
     attachments: list[ParsedAttachment] = []
-    for count, part in enumerate(_leaves(msg)):
+    if unread:
+        texts.append(_unread_body_text(msg))
+    for count, part in enumerate(() if unread else _leaves(msg)):
         if count >= MAX_PARTS:  # a mail bomb of nested parts: the rest stays in the raw mail
             break
+        _repair_8bit_headers(part, _legacy_codec(part))
         _collect(part, texts, htmls, attachments)
     raw_html = "\n".join(htmls) if htmls else None
     html = sanitize_html(raw_html) if raw_html else None
@@ -110,8 +125,74 @@ def parse_message(raw: bytes) -> ParsedEmail:
         text=text.replace("\r\n", "\n"),
         html=html,
         attachments=attachments,
-        defects=len(msg.defects) + sum(len(p.defects) for p in msg.walk()),
+        defects=len(msg.defects) + (0 if unread else sum(len(p.defects) for p in msg.walk())),
+        structure_unread=unread,
     )
+
+
+def _parse_structure(raw: bytes) -> tuple[EmailMessage, bool]:
+    """The parsed mail, and whether its MIME structure was left unread (pathological nesting)."""
+    if len(_BOUNDARY.findall(raw)) <= MAX_BOUNDARIES:
+        try:
+            msg = message_from_bytes(raw, policy=policy.default)
+            assert isinstance(msg, EmailMessage)  # policy.default always builds EmailMessage
+            return msg, False
+        except RecursionError:
+            pass  # deeper than the stdlib can go: read the headers alone below
+    head = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+    assert isinstance(head, EmailMessage)
+    return head, True
+
+
+def _unread_body_text(msg: EmailMessage) -> str:
+    """What a person can read of a mail whose structure we refused to walk: its first text lines."""
+    body = msg.get_payload()
+    lines = body.splitlines() if isinstance(body, str) else []
+    readable = [ln for ln in lines if ln.strip() and not ln.startswith(("--", "Content-"))][:50]
+    text = decode_bytes("\n".join(readable).encode("utf-8", "surrogateescape"), None)
+    note = "[The MIME structure of this mail is nested too deeply to read; the original is attached.]"
+    return f"{note}\n\n{text}".strip()
+
+
+def _legacy_codec(part: Message) -> str:
+    """The codec for raw 8-bit header bytes that are not UTF-8: the part's declared charset, if any."""
+    charset = part.get_content_charset() if _safe_ctype(part) else None
+    codec = codec_for(charset)
+    return codec if codec and codec not in ("ascii", "utf-8") else LEGACY_HEADER_CODEC
+
+
+def _safe_ctype(part: Message) -> bool:
+    try:
+        part.get_content_type()
+        return True
+    except Exception:  # noqa: BLE001 - a Content-Type the header parser chokes on
+        return False
+
+
+def decode_8bit(value: str, legacy: str = LEGACY_HEADER_CODEC) -> str:
+    """A header value read from bytes (non-ASCII bytes surrogate-escaped) as real text.
+
+    RFC 6532 headers are UTF-8; older mailers send raw bytes of a local charset. UTF-8 first,
+    then the legacy codec, so no surrogate escape ever reaches the store.
+    """
+    if not _SURROGATES.search(value):
+        return value
+    data = value.encode("utf-8", "surrogateescape")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode(legacy, "replace")
+
+
+def _repair_8bit_headers(part: Message, legacy: str) -> None:
+    """Decode every raw 8-bit header of the part in place, keeping the headers' order."""
+    items = list(part.raw_items()) if isinstance(part, EmailMessage) else list(part.items())
+    if not any(_SURROGATES.search(str(value)) for _, value in items):
+        return
+    for name in {key.lower() for key, _ in items}:
+        del part[name]
+    for key, value in items:
+        part.set_raw(key, decode_8bit(str(value), legacy))
 
 
 def header(msg: Message, name: str) -> str:
@@ -168,15 +249,63 @@ def raw_header(msg: Message, name: str) -> str:
     return ""
 
 
-def _sender(msg: EmailMessage) -> tuple[str | None, str | None]:
-    for name in ("From", "Sender", "Return-Path"):
-        value = raw_header(msg, name)
-        if not value:
-            continue
-        display, address = parseaddr(value)
-        if "@" in address:
-            return (_one_line(decode_words(display)) or None), address.strip().lower()
+def sender_of(msg: Message) -> tuple[str | None, str | None]:
+    """The author's display name and address from From (then Sender), or (None, None).
+
+    The standard library's header registry parses the mailbox, so the address is the addr-spec
+    (``victim@gov.example <attacker@example.org>`` is attacker@example.org, never the display
+    text). An address that no reply could reach (``xxxxx@xxxxx``, ``Big Bug bb@bug.com``) counts
+    as none: the caller falls back to the envelope sender.
+    """
+    for name in ("From", "Sender"):
+        found = _mailbox(msg, name)
+        if found[1]:
+            return found
     return None, None
+
+
+def _mailbox(msg: Message, name: str) -> tuple[str | None, str | None]:
+    raw = raw_header(msg, name)
+    if not raw.strip() or len(raw) > MAX_HEADER_CHARS:
+        return None, None
+    try:
+        value = msg.get(name)
+        addresses = list(getattr(value, "addresses", ()))
+        broken = any(type(d).__name__ == "InvalidHeaderDefect" for d in getattr(value, "defects", ()))
+    except Exception:  # noqa: BLE001 - the header parser raises many types on broken input
+        addresses, broken = [], True
+    if not broken:
+        for address in addresses:
+            spec = usable_address(address.addr_spec)
+            if spec:
+                return _display(address.display_name), spec
+    # A malformed header: trust only an unambiguous angle-addr, the part that names the mailbox.
+    angles = _ANGLE_ADDR.findall(re.sub(r'"(?:[^"\\]|\\.)*"', '""', raw))
+    spec = usable_address(angles[0]) if len(set(angles)) == 1 else None
+    if spec:
+        return _display(decode_words(raw.split("<", 1)[0]).strip().strip('"')), spec
+    return None, None
+
+
+def usable_address(value: str | None) -> str | None:
+    """The lowercased addr-spec if a reply could be delivered to it, else None."""
+    spec = (value or "").strip().strip("<>").strip()
+    local, at, domain = spec.rpartition("@")
+    # Checked by hand, not by headerregistry.Address: that refuses the non-ASCII local parts
+    # which RFC 6531 (SMTPUTF8) mail may carry.
+    if not at or not local or "." not in domain.strip(".") or domain.startswith("."):
+        return None
+    if any(c in spec for c in ' "\\()<>,;[]') or spec.count("@") != 1:
+        return None
+    if _SURROGATES.search(spec) or any(ord(c) < 33 for c in spec):
+        return None
+    return spec.lower()
+
+
+def _display(name: str | None) -> str | None:
+    """A display name to show, None when it is empty or poses as an address."""
+    text = _one_line(name or "")
+    return None if not text or "@" in text else text[:200]
 
 
 def _addresses(msg: EmailMessage, name: str) -> tuple[str, ...]:

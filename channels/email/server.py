@@ -2,8 +2,10 @@
 
 The event loop only speaks SMTP; parsing and the database run in a small thread pool, so one slow
 commit never stalls the other sessions. Replies follow RFC 5321/3463: 550 5.7.1 for a recipient we
-do not serve (never an open relay), 552 for oversize (aiosmtpd's own check), 451 4.3.0 when storing
-failed so the sending MTA keeps the mail and retries.
+do not serve (never an open relay), 552 for oversize (aiosmtpd's own check), 451 4.3.0 only when
+storing failed for a reason that passes (the database away, the disk full) so the sending MTA keeps
+the mail and retries, and 554 5.6.0 for a mail that could never be stored (retrying would only
+delay the bounce by days).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlalchemy import exc as sa_exc
 
 from channels.email.inbound import NoSender, handle_message
 from helpdesk.services import Services
@@ -24,6 +27,16 @@ logging.getLogger("mail.log").setLevel(logging.WARNING)
 MAX_RECIPIENTS = 50
 SESSION_TIMEOUT = 120  # seconds of silence before the server hangs up
 COMMAND_LIMIT = 100  # per command per session: a client looping on RCPT or NOOP is cut off
+
+
+def is_temporary(exc: BaseException) -> bool:
+    """Whether a failure to store may pass by itself (answer 451) or never will (554)."""
+    if isinstance(exc, sa_exc.DataError):  # a value no column takes: the same next time
+        return False
+    if isinstance(exc, sa_exc.DBAPIError | sa_exc.TimeoutError | sa_exc.DisconnectionError):
+        # Unreachable, locked, a schema being migrated, a race on a unique key: all pass.
+        return True
+    return isinstance(exc, OSError | TimeoutError | MemoryError)
 
 
 class HelpdeskHandler:
@@ -68,11 +81,16 @@ class HelpdeskHandler:
             )
         except NoSender:
             return "550 5.1.7 The message has no sender address we could answer"
-        except Exception as exc:  # noqa: BLE001 - any failure: keep the mail at the sender (retries)
+        except Exception as exc:  # noqa: BLE001 - any failure gets a final or a temporary answer
             # Not log.exception: a database error's text carries the row's values (addresses).
             statement = " ".join(str(getattr(exc, "statement", "") or "").split())[:200]
-            log.error("storing an inbound mail failed (%s %s); answered 451", type(exc).__name__, statement)
-            return "451 4.3.0 Temporary failure storing the message, please try again later"
+            if is_temporary(exc):
+                log.error(
+                    "storing an inbound mail failed (%s %s); answered 451", type(exc).__name__, statement
+                )
+                return "451 4.3.0 Temporary failure storing the message, please try again later"
+            log.error("an inbound mail cannot be stored (%s %s); answered 554", type(exc).__name__, statement)
+            return "554 5.6.0 The message cannot be stored here; please send it as plain text"
         if outcome.ticket_reference:
             return f"250 2.0.0 OK {outcome.kind} {outcome.ticket_reference}"
         return f"250 2.0.0 OK {outcome.kind}"
@@ -81,8 +99,30 @@ class HelpdeskHandler:
         self.executor.shutdown(wait=True)
 
 
+class LongLineSMTP(SMTP):
+    """aiosmtpd's SMTP, taking DATA lines longer than RFC 5321's 1,000 octets.
+
+    Real mail has them (Outlook replies, SES and GMX bounces), and common MTAs accept them, so
+    the only limit on a line is the message size limit (aiosmtpd's ``line_length_limit`` is also
+    the stream reader's buffer limit; command lines keep their own 512-octet check).
+    """
+
+    def __init__(self, handler: object, *, data_size_limit: int | None = None, **kwargs: object) -> None:
+        self.line_length_limit = max(SMTP.line_length_limit, (data_size_limit or 0) + 2)
+        super().__init__(handler, data_size_limit=data_size_limit, **kwargs)  # type: ignore[arg-type]
+
+
 class _Controller(Controller):
     """aiosmtpd's Controller, able to listen on port 0 (a free port, for tests and benches)."""
+
+    def __init__(self, *args: object, long_lines: bool = False, **kwargs: object) -> None:
+        self.long_lines = long_lines
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def factory(self) -> SMTP:
+        if self.long_lines:
+            return LongLineSMTP(self.handler, **self.SMTP_kwargs)
+        return super().factory()
 
     def _trigger_server(self) -> None:
         if self.port == 0 and self.server is not None:
@@ -117,6 +157,7 @@ class SmtpService:
             enable_SMTPUTF8=True,
             decode_data=False,
             ident="Helpdesk ESMTP",
+            long_lines=True,
         )
 
     @property
