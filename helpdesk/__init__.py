@@ -74,6 +74,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     init_supervisor(app, svc)  # SLA policy and watch, dashboard, metrics API, survey
     _load_channels(app, svc)
     _template_context(app)
+    from helpdesk.timefmt import init_app as init_time
+
+    init_time(app)  # every time shown in HELPDESK_TIMEZONE, with its zone
     from helpdesk.monitoring import init_metrics
     from helpdesk.security import init_security
 

@@ -5,13 +5,14 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from helpdesk.console import queries
+from helpdesk.console import listing, queries, saved
 from helpdesk.console.access import (
     Viewer,
     all_queue_names,
@@ -22,6 +23,7 @@ from helpdesk.console.access import (
 from helpdesk.console.canned import CANNED
 from helpdesk.models import CHANNELS, PRIORITIES, STATUSES, Ticket
 from helpdesk.services import current_services
+from helpdesk.tickets import InvalidChange
 
 log = logging.getLogger(__name__)
 bp = Blueprint("console", __name__, url_prefix="/console")
@@ -37,13 +39,29 @@ def viewer() -> Viewer:
 
 def board_context(v: Viewer) -> dict[str, Any]:
     svc = current_services()
-    f = queries.Filters.from_args(request.args)
+    f = listing.Filters.from_args(request.args)
+    page = listing.list_page(svc, v, f)
     return {
         "filters": f,
         "query": f.query_string(),
-        "tickets": queries.list_tickets(svc, v, f),
+        "listing": page,
+        "tickets": page.tickets,
         "counts": queries.queue_counts(svc, v),
+        "sort_columns": SORT_COLUMNS,
     }
+
+
+SORT_COLUMNS = (
+    ("reference", "Reference"),
+    ("subject", "Subject"),
+    ("status", "Status"),
+    ("priority", "Priority"),
+    ("channel", "Channel"),
+    ("queue", "Queue"),
+    ("assignee", "Assignee"),
+    ("due", "Due"),
+    ("updated", "Updated"),
+)
 
 
 @bp.get("")
@@ -59,9 +77,35 @@ def index() -> str:
         channels=CHANNELS,
         categories=queries.categories(svc),
         queues=visible_queues(svc, v),
+        saved_views=saved.list_views(svc, v.id),
         vendor_socketio=VENDOR_SOCKETIO,
         **board_context(v),
     )
+
+
+@bp.post("/views")
+@login_required
+def save_view() -> Response:
+    """Keep the list's current filters under a name (same name: replaced)."""
+    v = viewer()
+    query = request.form.get("query", "")[:2000]
+    try:
+        saved.save_view(current_services(), v.id, request.form.get("name", ""), query)
+    except InvalidChange as exc:
+        flash(str(exc), "error")
+    else:
+        flash(_("The view was saved."), "info")
+    return redirect(url_for("console.index") + ("?" + query if query else ""))
+
+
+@bp.post("/views/<int:view_id>/delete")
+@login_required
+def delete_view(view_id: int) -> Response:
+    v = viewer()
+    if not saved.delete_view(current_services(), v.id, view_id):
+        abort(404)
+    flash(_("The view was deleted."), "info")
+    return redirect(url_for("console.index"))
 
 
 @bp.get("/board")

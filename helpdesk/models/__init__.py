@@ -4,6 +4,7 @@ from helpdesk.models.agents import ROLES, Agent, AgentSession, ApiToken, Queue, 
 from helpdesk.models.audit import AuditEvent
 from helpdesk.models.base import Base, UTCDateTime, utcnow
 from helpdesk.models.chat import ChatVisitor
+from helpdesk.models.console import SavedView
 from helpdesk.models.contacts import IDENTITY_KINDS, Contact, ContactIdentity
 from helpdesk.models.kb import Article, ArticleFeedback
 from helpdesk.models.outbox import OUTBOX_STATES, OutboxItem
@@ -46,6 +47,7 @@ __all__ = [
     "Message",
     "OutboxItem",
     "Queue",
+    "SavedView",
     "Ticket",
     "TicketCounter",
     "TriageRoute",

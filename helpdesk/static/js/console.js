@@ -82,13 +82,19 @@
       return;
     }
     if (!ticket || ticket.reference !== reference) { return; }
+    // The same events drive every agent's view, the acting agent's own included: a reply turns
+    // the ticket "open" and its message "queued" then "sent" here without a reload.
     if (data.type === "message.created") {
       refreshTimeline(data.message && data.message.direction === "inbound");
+      syncProps(ticket);
+    } else if (data.type === "message.updated") {
+      if (data.message && data.message.seq) { refreshTimeline(false, data.message.seq); }
+      syncProps(ticket);
     } else if (data.type === "ticket.updated" || data.type === "ticket.assigned") {
       syncProps(ticket);
     }
   }
-  ["ticket.created", "ticket.updated", "ticket.assigned", "ticket.merged", "message.created"]
+  ["ticket.created", "ticket.updated", "ticket.assigned", "ticket.merged", "message.created", "message.updated"]
     .forEach(function (name) {
       socket.on(name, function (data) { data = data || {}; data.type = data.type || name; onTicketEvent(data); });
     });
@@ -132,19 +138,26 @@
     for (var i = 0; i < items.length; i++) { max = Math.max(max, parseInt(items[i].dataset.seq, 10)); }
     return max;
   }
-  var fetching = false, again = false;
-  function refreshTimeline(announceInbound) {
+  var fetching = false, again = false, redoFrom = 0;
+  function refreshTimeline(announceInbound, changedSeq) {
     if (view !== "ticket") { return; }
+    if (changedSeq) { redoFrom = redoFrom ? Math.min(redoFrom, changedSeq) : changedSeq; }
     if (fetching) { again = true; return; }
     fetching = true;
-    fetch(root.dataset.timelineUrl + "?after=" + lastSeq(), { credentials: "same-origin" })
+    // A changed message (its delivery state) is fetched again and replaced in place.
+    var after = redoFrom ? Math.min(redoFrom - 1, lastSeq()) : lastSeq();
+    redoFrom = 0;
+    fetch(root.dataset.timelineUrl + "?after=" + after, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
       .then(function (html) {
         var tpl = document.createElement("template");
         tpl.innerHTML = html;
         var gotInbound = false;
         Array.prototype.forEach.call(tpl.content.querySelectorAll("li[data-seq]"), function (li) {
-          if (!timeline.querySelector('li[data-seq="' + li.dataset.seq + '"]')) {
+          var old = timeline.querySelector('li[data-seq="' + li.dataset.seq + '"]');
+          if (old) {
+            if (old.innerHTML !== li.innerHTML) { timeline.replaceChild(li, old); }
+          } else {
             timeline.appendChild(li);
             if (li.classList.contains("tl--inbound")) { gotInbound = true; }
           }
@@ -279,6 +292,12 @@
   }
 
   function syncProps(ticket) {
+    var badge = document.getElementById("ticket-status");
+    if (badge && ticket.status && badge.dataset.status !== ticket.status) {
+      badge.dataset.status = ticket.status;
+      badge.className = "badge status-" + ticket.status;
+      badge.textContent = (T.statuses && T.statuses[ticket.status]) || ticket.status;
+    }
     ["status", "priority", "category", "queue"].forEach(function (f) {
       var el = document.getElementById("p-" + f);
       // Don't overwrite what the agent is editing right now.
@@ -289,6 +308,36 @@
     var sel = document.getElementById("p-assignee");
     if (sel && document.activeElement !== sel) { sel.value = ticket.assignee_id == null ? "" : String(ticket.assignee_id); }
   }
+
+  // ---------------------------------------------------------------- list: sorting
+  // Column headers are buttons (announced with aria-sort on the header); a sort is a URL, so the
+  // live refresh, the back button and a saved view all keep it.
+  document.addEventListener("click", function (ev) {
+    var btn = ev.target && ev.target.closest ? ev.target.closest("button.sort[data-href]") : null;
+    if (btn) { ev.preventDefault(); window.location.assign(btn.dataset.href); }
+  });
+
+  // ---------------------------------------------------------------- relative times
+  // The server writes "5 minutes ago" in the page's language; keep the words true as time passes.
+  var rtf = null;
+  try { rtf = new Intl.RelativeTimeFormat(document.documentElement.lang || undefined, { numeric: "auto" }); }
+  catch (e) { rtf = null; }
+  function relativeWords(date) {
+    var secs = (date.getTime() - Date.now()) / 1000, abs = Math.abs(secs);
+    var units = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60]];
+    for (var i = 0; i < units.length; i++) {
+      if (abs >= units[i][1] * 0.9) { return rtf.format(Math.round(secs / units[i][1]), units[i][0]); }
+    }
+    return rtf.format(0, "second");
+  }
+  function refreshTimes() {
+    if (!rtf) { return; }
+    Array.prototype.forEach.call(document.querySelectorAll("time.when[datetime]"), function (el) {
+      var d = new Date(el.getAttribute("datetime"));
+      if (!isNaN(d.getTime())) { var w = relativeWords(d); if (el.textContent !== w) { el.textContent = w; } }
+    });
+  }
+  setInterval(refreshTimes, 60000);
 
   // ---------------------------------------------------------------- keyboard
   var dialog = document.getElementById("shortcuts-dialog");

@@ -1,0 +1,216 @@
+"""The console's ticket list: filters, search, sorting and pages, with the true total.
+
+The default order is the SLA deadline the ticket is racing now (first response until answered,
+then resolution), soonest first, so overdue tickets lead the list and tickets with no deadline
+trail it. A search without an explicit sort keeps the search's own rank.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, or_, select
+
+from helpdesk.console.access import Viewer, ticket_filter
+from helpdesk.console.search import ranked_ticket_ids
+from helpdesk.models import CHANNELS, OPEN_STATUSES, PRIORITIES, STATUSES, Agent, Ticket
+from helpdesk.services import Services
+from helpdesk.sla import sla_fields
+
+PER_PAGE = 50
+MAX_PAGE = 10_000
+SORTS = ("due", "reference", "subject", "status", "priority", "channel", "queue", "assignee", "updated")
+DEFAULT_SORT = "due"
+
+
+def due_column() -> ColumnElement[Any]:
+    """The deadline the ticket is racing now, in SQL (the same rule as sla.next_due)."""
+    return case(
+        (
+            and_(Ticket.first_response_at.is_(None), Ticket.first_response_due_at.is_not(None)),
+            Ticket.first_response_due_at,
+        ),
+        else_=Ticket.resolution_due_at,
+    )
+
+
+def _sort_key(name: str) -> ColumnElement[Any]:
+    if name == "priority":  # urgent is "highest", not alphabetical
+        return case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority, else_=-1)
+    if name == "status":
+        return case({s: i for i, s in enumerate(STATUSES)}, value=Ticket.status, else_=99)
+    columns: dict[str, Any] = {
+        "due": due_column(),
+        "reference": Ticket.id,  # references grow with ids; the number sorts, not the text
+        "subject": func.lower(Ticket.subject),
+        "channel": Ticket.channel,
+        "queue": Ticket.queue,
+        "assignee": func.lower(Agent.name),
+        "updated": Ticket.updated_at,
+    }
+    column: ColumnElement[Any] = columns[name]
+    return column
+
+
+@dataclass(frozen=True)
+class Filters:
+    mine: bool = False
+    unassigned: bool = False
+    overdue: bool = False
+    status: str = "active"  # active = new, open or pending; "" = any
+    channel: str = ""
+    category: str = ""
+    queue: str = ""
+    q: str = ""
+    sort: str = ""  # "" = the default (due), or the search rank when searching
+    dir: str = "asc"
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args: Mapping[str, str]) -> Filters:
+        status = args.get("status", "active")
+        channel = args.get("channel", "")
+        sort = args.get("sort", "")
+        page = args.get("page", "1")
+        return cls(
+            mine=args.get("mine") == "1",
+            unassigned=args.get("unassigned") == "1",
+            overdue=args.get("overdue") == "1",
+            status=status if status in (*STATUSES, "active", "") else "active",
+            channel=channel if channel in CHANNELS else "",
+            category=args.get("category", "")[:40],
+            queue=args.get("queue", "")[:64],
+            q=" ".join(args.get("q", "").split())[:200],
+            sort=sort if sort in SORTS else "",
+            dir="desc" if args.get("dir") == "desc" else "asc",
+            page=min(int(page), MAX_PAGE) if page.isdigit() and int(page) > 0 else 1,
+        )
+
+    @property
+    def effective_sort(self) -> str:
+        return self.sort or ("" if self.q else DEFAULT_SORT)
+
+    def query_string(self, **changes: Any) -> dict[str, str]:
+        """The URL arguments of this view (page 1 and the default order left out)."""
+        f = replace(self, **changes) if changes else self
+        values = {
+            "q": f.q,
+            "mine": "1" if f.mine else "",
+            "unassigned": "1" if f.unassigned else "",
+            "overdue": "1" if f.overdue else "",
+            "status": f.status,
+            "channel": f.channel,
+            "category": f.category,
+            "queue": f.queue,
+            "sort": f.sort,
+            "dir": f.dir if f.sort and f.dir != "asc" else "",
+            "page": str(f.page) if f.page > 1 else "",
+        }
+        return {k: v for k, v in values.items() if v or k == "status"}
+
+    def sorted_by(self, column: str) -> dict[str, str]:
+        """The link of a column header: this column ascending, or flipped if already sorted by it."""
+        flip = "desc" if self.effective_sort == column and self.dir == "asc" else "asc"
+        return self.query_string(sort=column, dir=flip, page=1)
+
+    def aria_sort(self, column: str) -> str:
+        if self.effective_sort != column:
+            return "none"
+        return "descending" if self.dir == "desc" else "ascending"
+
+
+@dataclass(frozen=True)
+class ListPage:
+    tickets: list[dict[str, Any]]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, math.ceil(self.total / self.per_page))
+
+    @property
+    def first(self) -> int:
+        return 0 if not self.total else (self.page - 1) * self.per_page + 1
+
+    @property
+    def last(self) -> int:
+        return min(self.total, self.page * self.per_page)
+
+
+def _conditions(viewer: Viewer, f: Filters, now: datetime) -> list[ColumnElement[bool]]:
+    where: list[ColumnElement[bool]] = [ticket_filter(viewer), Ticket.merged_into_id.is_(None)]
+    if f.mine:
+        where.append(Ticket.assignee_id == viewer.id)
+    if f.unassigned:
+        where.append(Ticket.assignee_id.is_(None))
+    if f.overdue:
+        where.append(Ticket.status.in_(OPEN_STATUSES))
+        where.append(or_(Ticket.sla_breached_at.is_not(None), due_column() < now))
+    if f.status == "active":
+        where.append(Ticket.status.in_(OPEN_STATUSES))
+    elif f.status:
+        where.append(Ticket.status == f.status)
+    if f.channel:
+        where.append(Ticket.channel == f.channel)
+    if f.category:
+        where.append(Ticket.category == f.category)
+    if f.queue:
+        where.append(Ticket.queue == f.queue)
+    return where
+
+
+def list_page(svc: Services, viewer: Viewer, f: Filters, per_page: int | None = None) -> ListPage:
+    per_page = per_page or PER_PAGE
+    now = svc.clock.now()  # one instant for the whole page, so rows agree with each other
+    where = _conditions(viewer, f, now)
+    with svc.db.session() as s:
+        ranked: list[int] = []
+        if f.q:
+            ranked = ranked_ticket_ids(s, f.q)
+            where.append(Ticket.id.in_(ranked) if ranked else Ticket.id.is_(None))
+        total = s.scalar(select(func.count(Ticket.id)).where(*where)) or 0
+        pages = max(1, math.ceil(total / per_page))
+        page = min(f.page, pages)
+        stmt = select(Ticket, Agent.name).outerjoin(Agent, Agent.id == Ticket.assignee_id).where(*where)
+        sort = f.effective_sort
+        if sort:
+            key = _sort_key(sort)
+            # Tickets without a value (no deadline, nobody assigned) go last in either direction.
+            ordered = key.desc().nulls_last() if f.dir == "desc" else key.asc().nulls_last()
+            stmt = stmt.order_by(ordered, Ticket.id.desc())
+        elif ranked:
+            rank = case({tid: i for i, tid in enumerate(ranked)}, value=Ticket.id, else_=len(ranked))
+            stmt = stmt.order_by(rank, Ticket.id.desc())
+        rows = s.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all()
+        tickets = [
+            {
+                "reference": t.reference,
+                "subject": t.subject,
+                "status": t.status,
+                "priority": t.priority,
+                "channel": t.channel,
+                "category": t.category,
+                "queue": t.queue,
+                "assignee": name,
+                "contact": t.contact.name if t.contact else None,
+                "updated_at": t.updated_at,
+                "resolution_due_at": t.resolution_due_at,
+                **sla_fields(svc, t, now),  # sla_state / sla_css / sla_due_at: the deadline badge
+                "due_at": _due(t),
+            }
+            for t, name in rows
+        ]
+    return ListPage(tickets, total, page, per_page)
+
+
+def _due(t: Ticket) -> datetime | None:
+    from helpdesk.sla.state import next_due
+
+    due = next_due(t)
+    return due[1] if due else None

@@ -1,0 +1,84 @@
+"""What the console's search box finds: a reference, a citizen's email, phone or name, or words.
+
+Each kind of match is asked separately and the ids are kept in rank order: an identity (email or
+phone) or a reference is what the agent was looking for, so it comes first; then contact names;
+then the full-text search over subjects and messages (``helpdesk.ticket_search``, bm25 /
+ts_rank), which already folds Cyrillic, Latin and missing diacritics. The caller narrows the ids
+by the agent's access and filters, so nothing here decides who sees what.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from sqlalchemy import Select, or_, select
+from sqlalchemy.orm import Session
+
+from helpdesk.models import Contact, ContactIdentity, Ticket
+from helpdesk.ticket_search import search_ticket_ids
+from helpdesk.tickets import InvalidChange, normalize_phone
+from triage.text import to_cyrillic, to_latin
+
+MAX_RESULTS = 500  # ranked ids one search considers; far more than an agent pages through
+MAX_QUERY = 200
+_PHONE = re.compile(r"^\+?[\d\s\-/().]{6,20}$")
+
+
+def _escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _tickets_of(contacts: Select[Any]) -> Select[Any]:
+    return (
+        select(Ticket.id)
+        .where(Ticket.contact_id.in_(contacts))
+        .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+        .limit(MAX_RESULTS)
+    )
+
+
+def _identity_ids(session: Session, q: str) -> list[int]:
+    if "@" in q:
+        pattern = f"%{_escape_like(q.lower())}%"
+        contacts = select(ContactIdentity.contact_id).where(
+            ContactIdentity.kind == "email", ContactIdentity.value.like(pattern, escape="\\")
+        )
+        return list(session.scalars(_tickets_of(contacts)))
+    if _PHONE.match(q) and sum(ch.isdigit() for ch in q) >= 6:
+        try:
+            number = normalize_phone(q)
+        except InvalidChange:
+            number = ""
+        digits = "".join(ch for ch in q if ch.isdigit()).lstrip("0")
+        conditions = [ContactIdentity.value == number] if number else []
+        conditions.append(ContactIdentity.value.like(f"%{digits}%"))
+        contacts = select(ContactIdentity.contact_id).where(
+            ContactIdentity.kind == "phone", or_(*conditions)
+        )
+        return list(session.scalars(_tickets_of(contacts)))
+    return []
+
+
+def _name_ids(session: Session, q: str) -> list[int]:
+    """Contact names as typed, and in the other script ("petar" finds "Петар")."""
+    if len(q) < 2 or q.isdigit():
+        return []
+    # SQLite folds case for ASCII only: ask for the Cyrillic spellings as a name is written too.
+    cased = {q, q.lower(), q.title()}
+    variants = cased | {to_cyrillic(v) for v in cased} | {to_latin(v) for v in cased}
+    contacts = select(Contact.id).where(
+        or_(*(Contact.name.ilike(f"%{_escape_like(v)}%", escape="\\") for v in variants))
+    )
+    return list(session.scalars(_tickets_of(contacts)))
+
+
+def ranked_ticket_ids(session: Session, q: str) -> list[int]:
+    """Ticket ids matching the query, the best first (merged tickets included; callers filter)."""
+    q = " ".join(q.split())[:MAX_QUERY]
+    if not q:
+        return []
+    found = _identity_ids(session, q)
+    found += search_ticket_ids(session, q, limit=MAX_RESULTS)  # reference first, then text rank
+    found += _name_ids(session, q)
+    return list(dict.fromkeys(found))[:MAX_RESULTS]
