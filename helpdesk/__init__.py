@@ -13,6 +13,7 @@ from flask import Flask, g, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from helpdesk.auth.throttle import init_throttle
 from helpdesk.db import Database
 from helpdesk.events import SocketIOPublisher
 from helpdesk.extensions import babel, csrf, limiter, login_manager, make_socketio
@@ -46,6 +47,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead: a console left open still works
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_KEY_PREFIX=settings.socketio_channel,  # one deployment's counters in a shared Redis
         BABEL_DEFAULT_LOCALE="sr_Latn",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
     )
@@ -59,6 +61,12 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     login_manager.login_view = "auth.login"
     csrf.init_app(app)
     limiter.init_app(app)
+    init_throttle(
+        app,
+        app.config["RATELIMIT_STORAGE_URI"],
+        namespace=settings.socketio_channel,
+        per_address=settings.login_failures_per_address,
+    )
     babel.init_app(app, locale_selector=select_locale)
     svc.publisher = SocketIOPublisher(make_socketio(app))
 

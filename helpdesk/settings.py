@@ -32,6 +32,7 @@ class Settings:
     redis_url: str | None = None
     socketio_channel: str = "helpdesk"  # the Redis pub/sub channel shared by all processes
     api_ticket_rate_limit: str = "30 per minute"  # the public ticket form, per client address
+    login_failures_per_address: int = 30  # failed logins per hour from one address, all accounts
     channels: tuple[str, ...] = DEFAULT_CHANNELS
     default_language: str = "sr-Latn"
     log_level: str = "INFO"

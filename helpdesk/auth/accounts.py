@@ -13,8 +13,6 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from helpdesk.models import Agent, AgentSession, ApiToken
 
-LOCK_AFTER = 5  # failed logins in a row
-LOCK_FOR = timedelta(minutes=5)
 SESSION_IDLE = timedelta(hours=12)
 
 
@@ -22,6 +20,10 @@ SESSION_IDLE = timedelta(hours=12)
 def _dummy_hash() -> str:
     """Checked when the email is unknown: a wrong email costs as much time as a wrong password."""
     return generate_password_hash("not-a-password", method="scrypt")
+
+
+def warm_up() -> None:
+    _dummy_hash()
 
 
 def hash_password(password: str) -> str:
@@ -32,22 +34,21 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def authenticate(s: Session, email: str, password: str, now: datetime) -> Agent | None:
-    """The agent for these credentials, or None; counts failures and locks the account briefly."""
+def authenticate(
+    s: Session, email: str, password: str, *, throttled: bool = False
+) -> Agent | None:
+    """The agent for these credentials, or None.
+
+    Every way to fail costs one scrypt check, so the time of the answer does not tell an unknown
+    address from a deactivated or throttled account or a wrong password. Throttling itself is
+    the caller's (helpdesk.auth.throttle): it is by account and client address together.
+    """
     agent = s.scalar(select(Agent).where(Agent.email == email.strip().lower()))
-    if agent is None:
+    if agent is None or throttled or not agent.active:
         check_password_hash(_dummy_hash(), password)
         return None
-    if agent.locked_until is not None and agent.locked_until > now:
+    if not check_password_hash(agent.password_hash, password):
         return None
-    if not agent.active or not check_password_hash(agent.password_hash, password):
-        agent.failed_logins += 1
-        if agent.failed_logins >= LOCK_AFTER:
-            agent.locked_until = now + LOCK_FOR
-            agent.failed_logins = 0
-        return None
-    agent.failed_logins = 0
-    agent.locked_until = None
     return agent
 
 

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from helpdesk.auth.accounts import authenticate, close_session, open_session
 from helpdesk.auth.roles import login_required, public
+from helpdesk.auth.throttle import login_throttle
 from helpdesk.extensions import limiter
 from helpdesk.i18n import LANGUAGES
 from helpdesk.services import current_services
@@ -45,11 +46,15 @@ def login() -> str | Response:
         svc = current_services()
         email = request.form.get("email", "")
         password = request.form.get("password", "")
+        address = request.remote_addr or "unknown"
+        throttle = login_throttle()
+        throttled = throttle.blocked(email, address)
         with svc.db.transaction() as s:
             now = svc.clock.now()
-            agent = authenticate(s, email, password, now)
+            agent = authenticate(s, email, password, throttled=throttled)
             key = open_session(s, agent, now) if agent is not None else None
         if agent is not None and key is not None:
+            throttle.succeeded(email, address)
             chosen = session.get("lang")
             session.clear()  # nothing from before the login survives into the agent's session...
             if chosen in LANGUAGES:  # ...but the language picked on the login page
@@ -57,7 +62,11 @@ def login() -> str | Response:
             agent.session_key = key
             login_user(agent)
             return redirect(_safe_next(request.args.get("next")))
-        flash(_("Wrong email or password, or the account is locked for a few minutes."), "error")
+        if not throttled:  # a blocked pair's attempts are refused, not counted (the block ends)
+            throttle.failed(email, address)
+        # One answer for every failure: it must not tell which of them it was.
+        flash(_("Wrong email or password, or too many attempts. Please wait a few minutes and "
+                "try again."), "error")
         status = 401
     return render_template("auth/login.html"), status  # type: ignore[return-value]
 

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from helpdesk import create_app
+from helpdesk.auth import accounts
+from helpdesk.auth.throttle import FREE_FAILURES, MAX_BLOCK_SECONDS, block_seconds
 from helpdesk.services import Services
-from tests.conftest import PASSWORD, add_agent, csrf_token_from, login
+from tests.conftest import (
+    PASSWORD,
+    add_agent,
+    csrf_token_from,
+    login,
+    make_services,
+    make_settings,
+)
 
 
 def post_login(client: Any, email: str, password: str) -> Any:
@@ -42,13 +52,98 @@ def test_login_rotates_the_session_and_logout_revokes_it(client: Any, services: 
     assert replay.get("/attachments/1").status_code == 302  # the old session no longer logs in
 
 
-def test_wrong_password_then_lockout(client: Any, services: Services) -> None:
+def post_from(client: Any, address: str, email: str, password: str) -> Any:
+    client.environ_base["REMOTE_ADDR"] = address
+    return post_login(client, email, password)
+
+
+def test_failures_throttle_the_account_and_address_pair_not_the_account(
+    client: Any, services: Services
+) -> None:
     add_agent(services, "marko@helpdesk.localhost")
-    for _ in range(5):
-        assert post_login(client, "marko@helpdesk.localhost", "wrong password").status_code == 401
-    # Locked for a few minutes even with the right password now.
-    assert post_login(client, "marko@helpdesk.localhost", PASSWORD).status_code == 401
-    assert post_login(client, "nobody@helpdesk.localhost", PASSWORD).status_code == 401
+    for _ in range(FREE_FAILURES):
+        wrong = post_from(client, "203.0.113.9", "marko@helpdesk.localhost", "wrong password")
+        assert wrong.status_code == 401
+    # The stranger's address is blocked now, even with the right password...
+    blocked = post_from(client, "203.0.113.9", "marko@helpdesk.localhost", PASSWORD)
+    assert blocked.status_code == 401
+    # ...with the very same answer as a wrong password or an unknown account.
+    unknown = post_from(client, "203.0.113.9", "nobody@helpdesk.localhost", "x")
+    message = "Wrong email or password, or too many attempts"
+    for response in (wrong, blocked, unknown):
+        assert message in response.get_data(as_text=True)
+    # The agent at the office logs in all the same: there is no account-wide lockout.
+    office = client.application.test_client()
+    assert post_from(office, "198.51.100.7", "marko@helpdesk.localhost", PASSWORD).status_code == 302
+
+
+def test_one_address_has_a_budget_of_failures_across_accounts(tmp_path: Any) -> None:
+    svc = make_services(make_settings(tmp_path, login_failures_per_address=3))
+    client = create_app(svc.settings, services=svc).test_client()
+    add_agent(svc, "vesna@helpdesk.localhost")
+    for i in range(3):  # a different account each time: no pair reaches its own limit
+        assert post_from(client, "203.0.113.5", f"x{i}@helpdesk.localhost", "no").status_code == 401
+    assert post_from(client, "203.0.113.5", "vesna@helpdesk.localhost", PASSWORD).status_code == 401
+    other = client.application.test_client()
+    assert post_from(other, "198.51.100.8", "vesna@helpdesk.localhost", PASSWORD).status_code == 302
+    svc.db.dispose()
+
+
+def test_each_further_failure_doubles_the_block_up_to_a_cap() -> None:
+    assert [block_seconds(n) for n in range(FREE_FAILURES)] == [0] * FREE_FAILURES
+    first = block_seconds(FREE_FAILURES)
+    assert first > 0 and block_seconds(FREE_FAILURES + 1) == 2 * first
+    assert block_seconds(FREE_FAILURES + 3) == 8 * first
+    assert block_seconds(FREE_FAILURES + 100) == MAX_BLOCK_SECONDS
+
+
+def test_every_way_to_fail_costs_one_password_hash(
+    client: Any, services: Services, monkeypatch: Any
+) -> None:
+    """Unknown, deactivated, throttled and wrong-password logins all run scrypt exactly once, so
+    the answer's timing tells them apart no better than its text (bench/auth gives the times)."""
+    add_agent(services, "lana@helpdesk.localhost")
+    add_agent(services, "gone@helpdesk.localhost", active=False)
+    calls: list[str] = []
+    real = accounts.check_password_hash
+
+    def counting(pwhash: str, password: str) -> bool:
+        calls.append(pwhash)
+        return real(pwhash, password)
+
+    monkeypatch.setattr(accounts, "check_password_hash", counting)
+    cases = {
+        "unknown": ("nobody@helpdesk.localhost", PASSWORD),
+        "deactivated": ("gone@helpdesk.localhost", PASSWORD),
+        "wrong password": ("lana@helpdesk.localhost", "wrong password"),
+    }
+    for _ in range(FREE_FAILURES - 1):  # the pair's last free failure comes just below
+        post_from(client, "203.0.113.1", "lana@helpdesk.localhost", "wrong password")
+    counts = {}
+    for case, (email, password) in cases.items():
+        calls.clear()
+        assert post_from(client, "203.0.113.1", email, password).status_code == 401
+        counts[case] = len(calls)
+    calls.clear()  # the pair (lana, 203.0.113.1) is blocked now
+    assert post_from(client, "203.0.113.1", "lana@helpdesk.localhost", PASSWORD).status_code == 401
+    counts["throttled"] = len(calls)
+    assert counts == {"unknown": 1, "deactivated": 1, "wrong password": 1, "throttled": 1}
+
+
+def test_throttle_holds_across_server_processes_through_redis(
+    tmp_path: Any, redis_url: str
+) -> None:
+    """Two app instances on one Redis (as two `helpdesk serve` processes): failures counted by
+    one are a block in the other."""
+    svc = make_services(make_settings(tmp_path, redis_url=redis_url))
+    first = create_app(svc.settings, services=svc).test_client()
+    second = create_app(svc.settings, services=svc).test_client()
+    add_agent(svc, "dragan@helpdesk.localhost")
+    for _ in range(FREE_FAILURES):
+        post_from(first, "203.0.113.2", "dragan@helpdesk.localhost", "wrong password")
+    assert post_from(second, "203.0.113.2", "dragan@helpdesk.localhost", PASSWORD).status_code == 401
+    assert post_from(second, "198.51.100.2", "dragan@helpdesk.localhost", PASSWORD).status_code == 302
+    svc.db.dispose()
 
 
 def test_login_is_throttled_per_address(client: Any, services: Services) -> None:
