@@ -18,7 +18,7 @@ from helpdesk.db import Database
 from helpdesk.events import SocketIOPublisher
 from helpdesk.extensions import babel, csrf, limiter, login_manager, make_socketio
 from helpdesk.i18n import LANGUAGE_NAMES, current_language, select_locale
-from helpdesk.navigation import nav_links
+from helpdesk.navigation import citizen_links, lang_url, nav_links
 from helpdesk.services import Services
 from helpdesk.settings import Settings
 
@@ -139,6 +139,8 @@ def _template_context(app: Flask) -> None:
             "current_language": current_language(),
             "language_names": LANGUAGE_NAMES,
             "nav_links": nav_links(),
+            "citizen_links": citizen_links(),
+            "lang_url": lang_url,
         }
 
     @app.after_request

@@ -160,6 +160,9 @@ class Services:
     senders: dict[str, OutboundSender] = field(default_factory=dict)
     background: list[BackgroundService] = field(default_factory=list)
     ticket_panels: list[TicketPanel] = field(default_factory=list)
+    # Channels tickets arrive on; each needs a sender for replies (`helpdesk check` verifies).
+    # "web" is always one: the core's JSON form API opens web tickets.
+    inbound_channels: set[str] = field(default_factory=lambda: {"web"})
     outbox_wakeup: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:

@@ -14,7 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, get_type_hints
 
-DEFAULT_CHANNELS = ("channels.chat", "channels.email", "channels.phone")
+DEFAULT_CHANNELS = ("channels.chat", "channels.email", "channels.phone", "channels.web")
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,9 @@ class Settings:
     channels: tuple[str, ...] = DEFAULT_CHANNELS
     default_language: str = "sr-Latn"
     log_level: str = "INFO"
+    # how citizens reach a person (shown on the front door and the contact pages)
+    office_phone: tuple[str, ...] = ()  # comma-separated: "+381 11 123 4567,0800 123 456"
+    office_email: str | None = None  # empty: the support address
     metrics_token: str | None = None
     # email
     smtp_host: str = "127.0.0.1"

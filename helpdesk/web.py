@@ -10,6 +10,7 @@ from flask import (
     abort,
     current_app,
     redirect,
+    render_template,
     request,
     send_file,
     send_from_directory,
@@ -21,7 +22,9 @@ from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from helpdesk.auth import login_required, public
+from helpdesk.i18n import current_language
 from helpdesk.models import Attachment
+from helpdesk.office import office
 from helpdesk.services import current_services
 
 bp = Blueprint("web", __name__)
@@ -33,7 +36,8 @@ VENDOR = {"socket.io-client": "dist", "axe-core": ""}
 
 @bp.route("/")
 @public
-def home() -> Response:
+def home() -> Response | str:
+    """The citizen's front door; signed-in staff go on to their own start page."""
     if current_user.is_authenticated:
         if (
             current_user.has_role("supervisor")
@@ -42,9 +46,15 @@ def home() -> Response:
             return redirect(url_for("supervisor.dashboard"))
         if "console.index" in current_app.view_functions:
             return redirect(url_for("console.index"))
-    if "chat.page" in current_app.view_functions:
-        return redirect(url_for("chat.page"))
-    return redirect(url_for("auth.login"))
+    svc = current_services()
+    views = current_app.view_functions
+    return render_template(
+        "home.html",
+        office=office(svc.settings, current_language(), svc.clock.now()),
+        has_help="help.index" in views,
+        has_chat="chat.chat_page" in views,
+        has_contact="contact.form" in views,
+    )
 
 
 @bp.route("/healthz")

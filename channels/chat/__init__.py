@@ -43,4 +43,5 @@ def init_app(app: Flask, services: Services) -> None:
         settings.public_url, settings.chat_origins
     )
     services.senders["chat"] = ChatSender(services)
+    services.inbound_channels.add("chat")
     dispatcher.init_app(app, services)  # replies reach the citizen through the outbox

@@ -30,6 +30,7 @@ def init_app(app: Flask, services: Services) -> None:
         add_nav_link(app, "email_console.outbox", _l("Mail outbox"))
     limiter = StoreAckLimiter(services)
     services.senders[EmailSender.channel] = EmailSender(services.settings, limiter)
+    services.inbound_channels.add("email")
     smtp = SmtpService(services)
     services.background.append(smtp)
     app.extensions["helpdesk.email.smtp"] = smtp

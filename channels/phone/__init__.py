@@ -42,6 +42,7 @@ def init_app(app: Flask, services: Services) -> None:
     client_factory = phone.client if phone.has_credentials else None
     for channel in CHANNELS:
         services.senders[channel] = SmsSender(channel, services, client_factory, status_callback)
+        services.inbound_channels.add(channel)
     services.background.append(phone.worker)
     services.ticket_panels.append(TicketPanel("phone/call_back_panel.html", console.panel_context))
 

@@ -200,5 +200,15 @@ def check() -> None:
         except Exception as exc:  # noqa: BLE001 - idem
             report(False, "redis", type(exc).__name__)
     report(bool(svc.senders), "outbound channels", ", ".join(sorted(svc.senders)) or "none")
+    for channel in sorted(svc.inbound_channels):
+        sender = svc.senders.get(channel)
+        report(
+            sender is not None,
+            f"replies to {channel} tickets",
+            f"sent by {type(sender).__name__}"
+            if sender is not None
+            else "NO SENDER: acknowledgements and agents' replies would fail "
+            f"(enable the channel package that answers {channel} tickets in HELPDESK_CHANNELS)",
+        )
     click.echo(f"background services: {', '.join(s.name for s in svc.background) or 'none'}")
     sys.exit(1 if problems else 0)

@@ -1,0 +1,101 @@
+"""The contact form page (/contact): the web channel as a page, answered by email or SMS."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from channels.web.form import FILE_TYPES, MAX_FILE_BYTES, MAX_FILES, ContactForm, read_form
+from channels.web.sender import way_back
+from helpdesk.auth import public
+from helpdesk.extensions import limiter
+from helpdesk.i18n import current_language
+from helpdesk.office import office
+from helpdesk.services import current_services
+from helpdesk.tickets import InboundMessage, InvalidChange, receive_inbound
+
+log = logging.getLogger(__name__)
+bp = Blueprint("contact", __name__)
+SCRIPTS = {"sr-Latn": ("sr", "latn"), "sr-Cyrl": ("sr", "cyrl"), "en": ("en", "latn")}
+
+
+def _rate() -> str:
+    # The same limit as the JSON form API: one budget per client address for both doors.
+    return current_services().settings.api_ticket_rate_limit
+
+
+def _page(form: ContactForm, status: int = 200) -> tuple[str, int]:
+    svc = current_services()
+    return render_template(
+        "contact/form.html",
+        form=form,
+        office=office(svc.settings, current_language(), svc.clock.now()),
+        accept=",".join(f".{ext}" for ext in FILE_TYPES),
+        max_files=MAX_FILES,
+        max_mb=MAX_FILE_BYTES // 2**20,
+    ), status
+
+
+@bp.get("/contact")
+@public
+def form() -> tuple[str, int]:
+    return _page(ContactForm())
+
+
+@bp.post("/contact")
+@public
+@limiter.limit(_rate)
+def send() -> Response | tuple[str, int]:
+    data = read_form(request.form, request.files)
+    if data.errors:
+        return _page(data, 422)
+    svc = current_services()
+    language, script = SCRIPTS[current_language()]
+    try:
+        result = receive_inbound(
+            svc,
+            InboundMessage(
+                channel="web",
+                sender=data.sender,
+                sender_name=data.name,
+                subject=data.subject,
+                text=data.message,
+                attachments=tuple(data.attachments),
+                language=language,
+                script=script,
+                extra_identities=data.extra_identities,
+                wants_acknowledgement=True,
+                meta={"form": "contact", "consent": True},
+            ),
+        )
+    except InvalidChange:  # the address passed our checks but not the store's: say so
+        data.errors["email"] = _("We could not use this address. Check it and try again.")
+        return _page(data, 422)
+    found = way_back(
+        {"email": data.email, "phone": data.phone} if data.email else {"phone": data.phone},
+        dict(svc.senders),
+    )
+    # Shown once on the next page (no personal data in the URL).
+    session["contact_sent"] = {
+        "reference": result.ticket_reference,
+        "by": found[0] if found else None,
+    }
+    return redirect(url_for("contact.sent", lang=current_language()), code=303)
+
+
+@bp.get("/contact/sent")
+@public
+def sent() -> Response | str:
+    info = session.get("contact_sent")
+    if not isinstance(info, dict) or not info.get("reference"):
+        return redirect(url_for("contact.form", lang=current_language()))
+    svc = current_services()
+    return render_template(
+        "contact/sent.html",
+        reference=info["reference"],
+        by=info.get("by"),
+        office=office(svc.settings, current_language(), svc.clock.now()),
+    )
