@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
 
@@ -12,6 +13,8 @@ from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from helpdesk.models import Agent, AgentSession, ApiToken
+from helpdesk.services import Services
+from helpdesk.tickets.types import Actor
 
 SESSION_IDLE = timedelta(hours=12)
 
@@ -96,3 +99,47 @@ def agent_for_token(s: Session, token: str, now: datetime) -> Agent | None:
         return None
     row.last_used_at = now
     return agent
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    id: int
+    owner: str  # the agent's email
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked: bool
+
+
+def list_tokens(
+    svc: Services, agent_id: int | None = None, include_revoked: bool = False
+) -> list[TokenInfo]:
+    """API tokens for operators (`helpdesk token list`); only the hash is stored, so no secret."""
+    stmt = select(ApiToken, Agent.email).join(Agent, Agent.id == ApiToken.agent_id)
+    if agent_id is not None:
+        stmt = stmt.where(ApiToken.agent_id == agent_id)
+    if not include_revoked:
+        stmt = stmt.where(ApiToken.revoked.is_(False))
+    with svc.db.session() as s:
+        return [
+            TokenInfo(row.id, email, row.created_at, row.last_used_at, row.revoked)
+            for row, email in s.execute(stmt.order_by(ApiToken.id))
+        ]
+
+
+def revoke_token(svc: Services, token_id: int, actor: Actor | None = None) -> bool | None:
+    """Revoke one API token: True if revoked now, False if it was already, None if unknown."""
+    from helpdesk.tickets.uow import unit_of_work  # the core's unit of work: commit, then audit
+
+    with unit_of_work(svc) as uow:
+        row = uow.session.get(ApiToken, token_id)
+        if row is None:
+            return None
+        if row.revoked:
+            return False
+        row.revoked = True
+        uow.audit(
+            actor or Actor.system("cli"), "token.revoked", subject_id=row.agent_id,
+            before={"token_id": row.id, "revoked": False},
+            after={"token_id": row.id, "revoked": True},
+        )
+    return True

@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "helpdesk.cli.demo",
     "helpdesk.cli.kb",
     "helpdesk.cli.metrics",
+    "helpdesk.cli.tokens",
     "helpdesk.cli.triage",
 ]
 
