@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import os
 import signal
 import socket
 import subprocess
@@ -37,18 +38,29 @@ class Process:
     def __init__(self, env: dict[str, str], log: Path, args: list[str], port: int) -> None:
         self.env, self.log, self.args, self.port = env, log, args, port
         self.proc: subprocess.Popen[bytes] | None = None
+        self.ready_path: str | None = None
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self, ready_path: str | None = None) -> Process:
+    def start(self, ready_path: str | None = None, wait: bool = True) -> Process:
+        self.ready_path = ready_path
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                [*PY, *self.args], env=self.env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT
+                [*PY, *self.args],
+                env=self.env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                start_new_session=True,  # its own process group: kill() takes gunicorn's worker too
             )
+        return self.ready() if wait else self
+
+    def ready(self) -> Process:
+        assert self.proc is not None
         wait_port(self.port, self.proc, self.log)
-        if ready_path:  # gunicorn listens before its worker has built the app
+        if ready_path := self.ready_path:  # gunicorn listens before its worker has built the app
             deadline = time.monotonic() + 60
             while requests.get(self.url + ready_path, timeout=10).status_code != 200:
                 assert time.monotonic() < deadline, self.log.read_text()[-3000:]
@@ -64,8 +76,9 @@ class Process:
         return self.proc.wait(timeout)
 
     def kill(self) -> None:
+        """A crash of the whole process (gunicorn's master and its worker): SIGKILL, no goodbye."""
         if self.proc and self.proc.poll() is None:
-            self.proc.kill()
+            os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
 
     def stop(self) -> None:
@@ -81,17 +94,18 @@ class Process:
         return [line for line in text.splitlines() if line.startswith("Traceback")]
 
 
-def web(env: dict[str, str], log: Path, port: int | None = None) -> Process:
+def web(env: dict[str, str], log: Path, port: int | None = None, ready: bool = True) -> Process:
     """`helpdesk serve --production`: gunicorn, one worker, threads; ready when /healthz answers."""
     port = port or free_port()
     env = dict(env, HELPDESK_PORT=str(port), HELPDESK_HOST="127.0.0.1")
     args = ["serve", "--production", "--host", "127.0.0.1", "--port", str(port)]
-    return Process(env, log, args, port).start("/healthz")
+    return Process(env, log, args, port).start("/healthz", wait=ready)
 
 
-def smtp(env: dict[str, str], log: Path) -> Process:
+def smtp(env: dict[str, str], log: Path, ready: bool = True) -> Process:
     port = free_port()
-    return Process(env, log, ["smtp", "--host", "127.0.0.1", "--port", str(port)], port).start()
+    args = ["smtp", "--host", "127.0.0.1", "--port", str(port)]
+    return Process(env, log, args, port).start(wait=ready)
 
 
 def worker(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -108,7 +122,8 @@ pid {dir}/nginx.pid;
 error_log {dir}/error.log warn;
 events {{ worker_connections 512; }}
 http {{
-    access_log {dir}/access.log;
+    log_format upstream '$request_method $uri $status $upstream_addr';
+    access_log {dir}/access.log upstream;
     client_body_temp_path {dir}/body;
     proxy_temp_path {dir}/proxy;
     fastcgi_temp_path {dir}/fastcgi;
