@@ -18,9 +18,10 @@ from flask import (
 )
 from flask_login import current_user
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
+from sqlalchemy import select, text
 from werkzeug.wrappers import Response
 
+from helpdesk.access import can_see, load_viewer
 from helpdesk.auth import login_required, public
 from helpdesk.i18n import current_language
 from helpdesk.models import Attachment
@@ -90,15 +91,21 @@ def vendor(package: str, filename: str) -> Response:
     return send_from_directory(NODE_MODULES / package / VENDOR[package], filename, max_age=3600)
 
 
-@bp.route("/attachments/<int:attachment_id>")
+@bp.route("/attachments/<token>")
 @login_required
-def attachment(attachment_id: int) -> Response:
-    """Files are served only by our own id, as downloads, never rendered in our origin."""
+def attachment(token: str) -> Response:
+    """Files are served by their random public id, only to whoever may see their ticket, as
+    downloads (images and audio inline), never rendered as a page of our origin."""
     svc = current_services()
+    if len(token) > 64:
+        abort(404)
+    viewer = load_viewer(svc, current_user.id)
     with svc.db.session() as s:
-        row = s.get(Attachment, attachment_id)
+        row = s.scalar(select(Attachment).where(Attachment.public_id == token))
         if row is None:
             abort(404)
+        if not can_see(viewer, row.message.ticket):
+            abort(403)
         path = svc.attachments.path(row.sha256)
         name, content_type = row.filename or f"attachment-{row.id}", row.content_type
     inline = content_type.startswith(("image/png", "image/jpeg", "image/gif", "audio/"))

@@ -131,7 +131,7 @@ def main() -> None:
             ).all()
 
     def console_queue_list() -> object:
-        from helpdesk.console.access import Viewer
+        from helpdesk.access import Viewer
         from helpdesk.console.queries import queue_counts
         from helpdesk.services import Services
         from helpdesk.settings import Settings

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from channels.email.html import allow_remote_images, has_remote_images
 from channels.email.parse import decoded_text, header
-from helpdesk.console.access import can_access, load_viewer
+from helpdesk.access import can_see, load_viewer, visible_references
 from helpdesk.models import Message, OutboxItem, Ticket
 from helpdesk.services import Services, current_services
 
@@ -75,18 +75,15 @@ def outbox() -> str:
     svc = current_services()
     mails = read_outbox(svc.settings.data_dir / "outbox")
     viewer = load_viewer(svc, current_user.id)
-    shown: list[tuple[OutboxMail, str]] = []
     with svc.db.session() as s:
         rows = s.execute(
-            select(OutboxItem.id, Ticket)
+            select(OutboxItem.id, Ticket.reference)
             .join(Ticket, Ticket.id == OutboxItem.ticket_id)
             .where(OutboxItem.id.in_([m.item_id for m in mails]))
         ).all()
-        tickets = {item_id: ticket for item_id, ticket in rows}
-        for mail in mails:
-            ticket = tickets.get(mail.item_id)
-            if ticket is not None and viewer is not None and can_access(viewer, ticket):
-                shown.append((mail, ticket.reference))
+    references = {item_id: reference for item_id, reference in rows}
+    allowed = visible_references(svc, viewer, references.values())
+    shown = [(m, references[m.item_id]) for m in mails if references.get(m.item_id) in allowed]
     return render_template("email/outbox.html", mails=shown, relay=bool(svc.settings.smtp_relay))
 
 
@@ -119,10 +116,10 @@ def message_view(message_id: int) -> Response:
             abort(404)
         ticket = message.ticket
         viewer = load_viewer(svc, current_user.id)
-        if viewer is None or not can_access(viewer, ticket):
+        if not can_see(viewer, ticket):
             abort(403)
         html = message.html or str((message.meta or {}).get("full_html") or "")
-        cids = {a.content_id: a.id for a in message.attachments if a.content_id}
+        cids = {a.content_id: a.public_id for a in message.attachments if a.content_id}
         reference, seq = ticket.reference, message.seq
     show_images = request.args.get("images") == "1"
     html = _inline_cids(html, cids)
@@ -144,14 +141,14 @@ def message_view(message_id: int) -> Response:
     return response
 
 
-def _inline_cids(html: str, cids: dict[str, int]) -> str:
+def _inline_cids(html: str, cids: dict[str, str]) -> str:
     """cid: images point at the mail's own stored attachments."""
 
     def replace(match: re.Match[str]) -> str:
-        attachment_id = cids.get(match.group(1).lower()) or cids.get(match.group(1))
-        if attachment_id is None:
+        token = cids.get(match.group(1).lower()) or cids.get(match.group(1))
+        if token is None:
             return match.group(0)
-        return f'src="{url_for("web.attachment", attachment_id=attachment_id)}"'
+        return f'src="{url_for("web.attachment", token=token)}"'
 
     return _CID_SRC.sub(replace, html)
 

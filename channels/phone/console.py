@@ -19,7 +19,12 @@ from channels.phone import outbox_log
 from channels.phone.channel import current_phone
 from channels.phone.numbers import to_e164
 from channels.phone.simulator_page import simulator_view
-from helpdesk.console.access import can_access, load_viewer
+from helpdesk.access import (
+    can_see,
+    load_viewer,
+    may_see_unlinked_outbox,
+    visible_references,
+)
 from helpdesk.models import Attachment, Message, Ticket
 from helpdesk.tickets import Actor, add_note
 
@@ -29,9 +34,8 @@ AUDIO_CHANNELS = ("phone", "sms")
 
 
 def _may_see(ticket: Ticket) -> bool:
-    """The console's own rule: supervisors see all, agents their queues and assignments."""
-    viewer = load_viewer(current_phone().services, current_user.id)
-    return viewer is not None and can_access(viewer, ticket)
+    """The one access policy: supervisors see all, agents their queues and assignments."""
+    return can_see(load_viewer(current_phone().services, current_user.id), ticket)
 
 
 def _back() -> Response:
@@ -97,24 +101,40 @@ def call_back(reference: str) -> Response:
 @bp.get("/outbox")
 @login_required
 def outbox() -> str:
-    data_dir = current_phone().settings.data_dir
+    """Agents read only the SMS and call-backs of tickets they may see (the lines hold phone
+    numbers and message text); lines of no ticket only supervisors."""
+    phone = current_phone()
+    data_dir = phone.settings.data_dir
+    sms = outbox_log.read_latest(data_dir, "sms")
+    calls = outbox_log.read_latest(data_dir, "calls")
+    viewer = load_viewer(phone.services, current_user.id)
+    allowed = visible_references(phone.services, viewer, [r.get("ticket") for r in sms + calls])
+    unlinked = may_see_unlinked_outbox(viewer)
+
+    def shown(record: dict[str, Any]) -> bool:
+        reference = record.get("ticket")
+        return reference in allowed if reference else unlinked
+
     return render_template(
         "phone/outbox.html",
-        sms=outbox_log.read_latest(data_dir, "sms"),
-        calls=outbox_log.read_latest(data_dir, "calls"),
+        sms=[r for r in sms if shown(r)],
+        calls=[r for r in calls if shown(r)],
     )
 
 
-@bp.get("/recordings/<int:attachment_id>")
+@bp.get("/recordings/<token>")
 @login_required
-def recording(attachment_id: int) -> Response:
+def recording(token: str) -> Response:
+    """A call recording, by the attachment's random public id, to whoever may see its ticket."""
     phone = current_phone()
+    if len(token) > 64:
+        abort(404)
     with phone.services.db.session() as session:
         row = session.execute(
             select(Attachment.sha256, Attachment.content_type, Ticket)
             .join(Message, Message.id == Attachment.message_id)
             .join(Ticket, Ticket.id == Message.ticket_id)
-            .where(Attachment.id == attachment_id, Message.channel.in_(AUDIO_CHANNELS))
+            .where(Attachment.public_id == token, Message.channel.in_(AUDIO_CHANNELS))
         ).first()
         if row is None or not row.content_type.startswith("audio/"):
             abort(404)
@@ -139,7 +159,7 @@ def panel_context(ticket: Ticket) -> dict[str, Any]:
             return {"phone_number": None, "recordings": [], "reference": ticket.reference}
         number = fresh.contact.identity("phone")
         rows = session.execute(
-            select(Attachment.id, Message.seq, Message.meta)
+            select(Attachment.public_id, Message.seq, Message.meta)
             .join(Message, Message.id == Attachment.message_id)
             .where(
                 Message.ticket_id == ticket.id,
@@ -153,5 +173,8 @@ def panel_context(ticket: Ticket) -> dict[str, Any]:
         "phone_number": number,
         "can_call": bool(number and phone.settings.agent_phone),
         "twilio_configured": phone.has_credentials,
-        "recordings": [{"id": r.id, "seq": r.seq, "kind": (r.meta or {}).get("kind", "call")} for r in rows],
+        "recordings": [
+            {"token": r.public_id, "seq": r.seq, "kind": (r.meta or {}).get("kind", "call")}
+            for r in rows
+        ],
     }

@@ -8,6 +8,7 @@ from typing import Any, TypeVar
 
 from flask import g, request
 
+from helpdesk.access import Viewer, load_viewer
 from helpdesk.api.errors import ApiError
 from helpdesk.auth.accounts import agent_for_token
 from helpdesk.models import Agent
@@ -46,3 +47,11 @@ def token_required(*roles: str) -> Callable[[F], F]:
 def api_agent() -> Agent:
     agent: Agent = g.api_agent
     return agent
+
+
+def api_viewer() -> Viewer:
+    """The token's agent as the access policy sees it (queues and role read fresh)."""
+    viewer = load_viewer(current_services(), api_agent().id)
+    if viewer is None:  # deactivated between the token check and now
+        raise ApiError(401, "The bearer token is not valid.")
+    return viewer

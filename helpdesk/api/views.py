@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from helpdesk.api.auth import api_agent, token_required
+from helpdesk.access import AccessDenied, require_change, require_see, ticket_filter
+from helpdesk.api.auth import api_agent, api_viewer, token_required
 from helpdesk.api.errors import ApiError, error_response
 from helpdesk.api.openapi import openapi_document
 from helpdesk.api.validation import choice_field, int_arg, json_body, text_field
@@ -38,11 +39,17 @@ from helpdesk.tickets import (
 )
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+MAX_ID = 2_147_483_647  # the largest id both databases store
 
 
 @bp.errorhandler(ApiError)
 def _api_error(exc: ApiError) -> tuple[Response, int]:
     return error_response(exc.status, exc.message, exc.code, exc.details)
+
+
+@bp.errorhandler(AccessDenied)
+def _denied(exc: AccessDenied) -> tuple[Response, int]:
+    return error_response(403, exc.message, exc.code)
 
 
 @bp.errorhandler(InvalidChange)
@@ -141,7 +148,9 @@ def _language(value: str | None) -> tuple[str | None, str | None]:
 def list_tickets() -> Response:
     page = int_arg("page", 1, 1, 1_000_000)
     per_page = int_arg("per_page", 25, 1, 100)
-    stmt = select(Ticket).where(Ticket.merged_into_id.is_(None))
+    viewer = api_viewer()
+    # The policy's filter goes into the query itself, so pages and the total agree with it.
+    stmt = select(Ticket).where(Ticket.merged_into_id.is_(None), ticket_filter(viewer))
     for name, column, choices in (
         ("status", Ticket.status, STATUSES),
         ("channel", Ticket.channel, CHANNELS),
@@ -155,13 +164,11 @@ def list_tickets() -> Response:
         stmt = stmt.where(Ticket.queue == queue)
     assignee = request.args.get("assignee")
     if assignee == "me":
-        stmt = stmt.where(Ticket.assignee_id == api_agent().id)
+        stmt = stmt.where(Ticket.assignee_id == viewer.id)
     elif assignee == "none":
         stmt = stmt.where(Ticket.assignee_id.is_(None))
     elif assignee is not None:
-        if not assignee.isdigit():
-            raise ApiError(422, "'assignee' must be an agent id, 'me' or 'none'.")
-        stmt = stmt.where(Ticket.assignee_id == int(assignee))
+        stmt = stmt.where(Ticket.assignee_id == _agent_id_arg(assignee))
     svc = current_services()
     with svc.db.session() as s:
         if q := request.args.get("q"):
@@ -172,12 +179,23 @@ def list_tickets() -> Response:
     return jsonify({"tickets": tickets, "page": page, "per_page": per_page, "total": total})
 
 
+def _agent_id_arg(value: str) -> int:
+    # ASCII digits only ("¹".isdigit() is true) and within the database's integer range.
+    if not (value.isascii() and value.isdigit()) or len(value) > 10 or int(value) > MAX_ID:
+        raise ApiError(
+            422, "'assignee' must be an agent id, 'me' or 'none'.", details={"field": "assignee"}
+        )
+    return int(value)
+
+
 @bp.get("/tickets/<reference>")
 @token_required("agent")
 def show_ticket(reference: str) -> Response:
     svc = current_services()
+    viewer = api_viewer()
     with svc.db.session() as s:
         ticket = get_ticket(s, reference)
+        require_see(viewer, ticket)
         agents = {
             a.id: a
             for a in s.scalars(
@@ -208,11 +226,19 @@ def update_ticket(reference: str) -> Response:
     priority = choice_field(body, "priority", PRIORITIES)
     queue = text_field(body, "queue", required=False, max_len=64)
     category = text_field(body, "category", required=False, max_len=40)
+    viewer = api_viewer()
     with svc.db.session() as s:
-        get_ticket(s, reference)  # 404 before any change
+        ticket = get_ticket(s, reference)  # 404 before any change
+        require_see(viewer, ticket)
         if queue is not None and s.scalar(select(Queue.id).where(Queue.name == queue)) is None:
             raise ApiError(422, f"There is no queue named '{queue}'.", details={"field": "queue"})
+        s.expunge(ticket)
     assignee = _assignee_id(body["assignee"]) if "assignee" in body else None
+    # The policy decides on the values too, before anything changes (403 changes nothing).
+    if queue is not None:
+        require_change(viewer, ticket, "queue", queue)
+    if "assignee" in body:
+        require_change(viewer, ticket, "assignee", assignee)
     if status is not None:
         set_status(svc, reference, actor, status)
     if priority is not None:
@@ -235,7 +261,7 @@ def _assignee_id(value: Any) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise ApiError(422, "'assignee' must be an agent id, an agent's email or null.")
         if isinstance(value, int):
-            agent = s.get(Agent, value)
+            agent = s.get(Agent, value) if 0 < value <= MAX_ID else None
         else:
             agent = s.scalar(select(Agent).where(Agent.email == value.strip().lower()))
         if agent is None or not agent.active:
@@ -252,7 +278,10 @@ def post_message(reference: str) -> tuple[Response, int]:
     if not isinstance(internal, bool):
         raise ApiError(422, "'internal' must be true or false.", details={"field": "internal"})
     svc = current_services()
-    actor = Actor.agent(api_agent().id)
+    viewer = api_viewer()
+    with svc.db.session() as s:
+        require_see(viewer, get_ticket(s, reference))
+    actor = Actor.agent(viewer.id)
     ref = add_note(svc, reference, actor, text) if internal else reply_to_ticket(svc, reference, actor, text)
     with svc.db.session() as s:
         message = s.get_one(Message, ref.message_id)

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
-from helpdesk.console.access import Viewer, ticket_filter
+from helpdesk.access import Viewer, ticket_filter
 from helpdesk.console.search import ranked_ticket_ids
 from helpdesk.models import CHANNELS, OPEN_STATUSES, PRIORITIES, STATUSES, Agent, Ticket
 from helpdesk.services import Services

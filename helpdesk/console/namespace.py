@@ -20,8 +20,16 @@ from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, Namespace, disconnect, join_room, leave_room
 from sqlalchemy import select, update
 
+from helpdesk.access import (
+    AccessDenied,
+    Viewer,
+    can_see,
+    load_viewer,
+    require_change,
+    require_see,
+    visible_queues,
+)
 from helpdesk.console import queries
-from helpdesk.console.access import Viewer, can_access, load_viewer, visible_queues
 from helpdesk.events import (
     CONSOLE_NAMESPACE,
     CONSOLE_ROOM,
@@ -85,6 +93,8 @@ def agent_event(handler: Handler) -> Handler:
             payload = data if isinstance(data, dict) else {}
             return handler(self, viewer, payload)
         except Refused as exc:
+            return fail(exc.code, exc.message)
+        except AccessDenied as exc:
             return fail(exc.code, exc.message)
         except TicketNotFound:
             return fail("not_found", _("No such ticket."))
@@ -163,8 +173,7 @@ class ConsoleNamespace(Namespace):
             if ticket is None:
                 raise TicketNotFound(reference)
             s.expunge(ticket)
-        if not can_access(viewer, ticket):
-            raise Refused("forbidden", _("This ticket is not in your queues."))
+        require_see(viewer, ticket)
         return ticket
 
     def _prune_ticket_room(self, reference: str) -> None:
@@ -181,7 +190,7 @@ class ConsoleNamespace(Namespace):
         for sid, _eio_sid in list(server.manager.get_participants(CONSOLE_NAMESPACE, room)):
             agent_id = self._agents.get(sid)
             viewer = load_viewer(self.svc, agent_id) if agent_id is not None else None
-            if viewer is None or not can_access(viewer, ticket):
+            if not can_see(viewer, ticket):
                 server.leave_room(sid, room, namespace=CONSOLE_NAMESPACE)
 
     @staticmethod
@@ -245,10 +254,11 @@ class ConsoleNamespace(Namespace):
 
     @agent_event
     def on_leave(self, viewer: Viewer, data: dict[str, Any]) -> dict[str, Any]:
-        reference = data.get("reference")
-        if isinstance(reference, str):
-            self._presence(viewer, reference, "left")
-            leave_room(room_for_ticket(reference))
+        # Leaving is always safe; announcing presence is not: only for a ticket the agent may see
+        # (otherwise anyone could post "left" into any ticket's room).
+        ticket = self._ticket(viewer, data)
+        leave_room(room_for_ticket(ticket.reference))
+        self._presence(viewer, ticket.reference, "left")
         return {"ok": True}
 
     @agent_event
@@ -278,6 +288,7 @@ class ConsoleNamespace(Namespace):
     @agent_event
     def on_claim(self, viewer: Viewer, data: dict[str, Any]) -> dict[str, Any]:
         ticket = self._ticket(viewer, data)
+        require_change(viewer, ticket, "assignee", viewer.id)
         assign_ticket(self.svc, ticket.reference, Actor.agent(viewer.id), viewer.id)
         return {"ok": True}
 
@@ -287,14 +298,7 @@ class ConsoleNamespace(Namespace):
         target = data.get("agent_id")
         if target is not None and (isinstance(target, bool) or not isinstance(target, int)):
             raise Refused("bad_agent", _("Choose an agent."))
-        # Agents take work or hand back their own; supervisors assign anyone.
-        allowed = (
-            viewer.may_assign_others()
-            or target == viewer.id
-            or (target is None and ticket.assignee_id == viewer.id)
-        )
-        if not allowed:
-            raise Refused("forbidden", _("Only a supervisor can assign tickets to others."))
+        require_change(viewer, ticket, "assignee", target)
         assign_ticket(self.svc, ticket.reference, Actor.agent(viewer.id), target)
         self._prune_ticket_room(ticket.reference)
         return {"ok": True}
@@ -306,6 +310,7 @@ class ConsoleNamespace(Namespace):
         value = data.get("value")
         if field not in SETTERS or not isinstance(value, str):
             raise Refused("bad_field", _("Unknown field."))
+        require_change(viewer, ticket, str(field), value)
         SETTERS[str(field)](self.svc, ticket.reference, Actor.agent(viewer.id), value)
         if field == "queue":
             self._prune_ticket_room(ticket.reference)

@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from helpdesk.console.access import Viewer, ticket_filter, visible_queues
+from helpdesk.access import Viewer, ticket_filter, visible_queues
 from helpdesk.models import OPEN_STATUSES, Agent, Message, Queue, Ticket
 from helpdesk.services import Services
 
@@ -70,7 +70,9 @@ def timeline(svc: Services, ticket_id: int, after: int = 0) -> list[dict[str, An
                 "created_at": m.created_at,
                 "delivery_state": m.delivery_state,
                 "delivery_error": m.delivery_error,
-                "attachments": [(a.id, a.filename or "attachment", a.size) for a in m.attachments],
+                "attachments": [
+                    (a.public_id, a.filename or "attachment", a.size) for a in m.attachments
+                ],
             }
             for m, name in rows
         ]

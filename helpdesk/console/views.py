@@ -12,14 +12,8 @@ from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from helpdesk.access import Viewer, can_see, load_viewer, settable_queues, visible_queues
 from helpdesk.console import listing, queries, saved
-from helpdesk.console.access import (
-    Viewer,
-    all_queue_names,
-    can_access,
-    load_viewer,
-    visible_queues,
-)
 from helpdesk.console.canned import CANNED
 from helpdesk.models import CHANNELS, PRIORITIES, STATUSES, Ticket
 from helpdesk.services import current_services
@@ -122,7 +116,7 @@ def load_ticket(v: Viewer, reference: str) -> Ticket:
         if ticket is None:
             abort(404)
         s.expunge(ticket)
-    if not can_access(v, ticket):
+    if not can_see(v, ticket):
         abort(403)
     return ticket
 
@@ -166,8 +160,13 @@ def ticket_view(reference: str) -> str | Response:
         messages=queries.timeline(svc, ticket.id),
         statuses=STATUSES,
         priorities=PRIORITIES,
-        queues=all_queue_names(svc),
-        agents=queries.agents(svc),
+        # The menus offer only what the policy allows this viewer to set.
+        queues=sorted({ticket.queue, *settable_queues(svc, v)}),
+        agents=[
+            (agent_id, name)
+            for agent_id, name in queries.agents(svc)
+            if v.may_assign_others() or agent_id in (v.id, ticket.assignee_id)
+        ],
         categories=queries.categories(svc),
         canned=CANNED,
         panels=render_panels(ticket),

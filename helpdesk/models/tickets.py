@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -110,12 +111,19 @@ class Message(Base):
     attachments: Mapped[list[Attachment]] = relationship(back_populates="message")
 
 
+def new_public_id() -> str:
+    """128 random bits: attachment URLs must not be guessable (ids are sequential)."""
+    return secrets.token_urlsafe(16)
+
+
 class Attachment(Base):
-    """A file stored content-addressed under the data dir; served only by this row's id."""
+    """A file stored content-addressed under the data dir; served only by its random public id,
+    and only to whoever may see its ticket (helpdesk.access)."""
 
     __tablename__ = "attachments"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
     message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int]

@@ -8,15 +8,20 @@ import pytest
 from sqlalchemy import select
 
 from helpdesk.auth.accounts import create_token
-from helpdesk.models import Agent
+from helpdesk.models import Agent, Queue
 from helpdesk.services import Services
 from tests.conftest import add_agent
 
 
-def token_for(svc: Services, role: str = "agent") -> str:
+def token_for(
+    svc: Services, role: str = "agent", queues: tuple[str, ...] = ("triage", "payments")
+) -> str:
+    """A token of an agent who works ``queues`` (the web form's tickets land in "triage")."""
     agent_id = add_agent(svc, f"{role}-api@helpdesk.localhost", role)
     with svc.db.transaction() as s:
-        return create_token(s, s.get_one(Agent, agent_id), svc.clock.now())
+        agent = s.get_one(Agent, agent_id)
+        agent.queues = list(s.scalars(select(Queue).where(Queue.name.in_(queues))))
+        return create_token(s, agent, svc.clock.now())
 
 
 def auth(token: str) -> dict[str, str]:

@@ -63,7 +63,7 @@ def test_ticket_view_shows_the_whole_timeline_across_channels(client: Any, servi
     page = client.get(f"/console/tickets/{ref}?lang=en").get_data(as_text=True)
     for text in ("U prilogu je rešenje.", "Hvala, proveravamo.", "Pozvati Poresku upravu."):
         assert text in page
-    assert re.search(r'<a href="/attachments/\d+" download>resenje.pdf</a>', page)
+    assert re.search(r'<a href="/attachments/[A-Za-z0-9_-]{22}" download>resenje.pdf</a>', page)
     assert "Internal note" in page and "Sara Jović" in page
 
     after_first = client.get(f"/console/tickets/{ref}/timeline?after=1").get_data(as_text=True)

@@ -81,6 +81,12 @@ def test_every_event_checks_queue_and_role(console_server: Server, cookie_for: A
         timeout=10,
         headers={"Cookie": cookie_for("ana@helpdesk.test")},
     ).text
+    assert ">Boris</option>" not in page  # her menu offers only what she may do
+    page = requests.get(
+        f"{url}/console/tickets/{reference}",
+        timeout=10,
+        headers={"Cookie": cookie_for("sara@helpdesk.test")},
+    ).text
     boris_id = int(re.search(r'<option value="(\d+)"[^>]*>Boris</option>', page).group(1))
     refused = ana.call("assign", {"reference": reference, "agent_id": boris_id})
     assert refused["error"]["code"] == "forbidden"

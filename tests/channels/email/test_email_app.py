@@ -175,7 +175,7 @@ def test_agent_opens_the_whole_mail_and_asks_for_remote_images(tmp_path: Path) -
     assert page.status_code == 200 and "Load remote images" in html
     assert ' src="https://tracker' not in html
     png = next(a for a in stored.attachments if a.content_id)
-    assert f'src="/attachments/{png.id}"' in html  # the inline image shows from our own store
+    assert f'src="/attachments/{png.public_id}"' in html  # the inline image shows from our own store
     assert "img-src 'self' data:;" in page.headers["Content-Security-Policy"]
     asked = client.get(f"/console/email/messages/{stored.id}?images=1")
     assert 'src="https://tracker.example.com/open.gif?u=42"' in asked.get_data(as_text=True)

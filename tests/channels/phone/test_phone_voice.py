@@ -191,7 +191,7 @@ def test_recording_plays_in_the_console(phone_app, twilio, svc, phone, double):
     phone.worker.drain()
     [(reference, _, _, _)] = phone_tickets(svc)
     with svc.db.session() as s:
-        attachment_id = s.scalar(select(Attachment.id).join(Message))
+        attachment_id = s.scalar(select(Attachment.public_id).join(Message))
     client = phone_app.test_client()
     assert client.get(f"/console/phone/recordings/{attachment_id}").status_code == 302  # login
     make_agent(svc, "other@helpdesk.localhost")  # an agent of another queue may not listen
