@@ -80,6 +80,7 @@ class Door:
 DOORS = [
     Door("console.index", "GET", "/console", ANY_STAFF),
     Door("console.board", "GET", "/console/board", ANY_STAFF),
+    Door("console.save_view", "POST", "/console/views", ANY_STAFF, form=True),
     Door("console.ticket_view", "GET", "/console/tickets/{ref}", TICKET),
     Door("console.timeline", "GET", "/console/tickets/{ref}/timeline", TICKET),
     Door("web.attachment", "GET", "/attachments/{attachment}", TICKET),
@@ -129,6 +130,7 @@ PUBLIC_PREFIXES = ("twilio.",)  # Twilio webhooks: signed requests, checked in t
 COVERED = {
     "auth.logout": "tests/web/test_auth.py::test_login_rotates_the_session_and_logout_revokes_it",
     "kb_console.delete": "tests/kb/test_kb_web.py (editors only)",
+    "console.delete_view": "tests/console/test_console_search.py::test_saved_views_belong_to_their_agent",
 }
 # Console socket events: ticket events are tried per ticket, the others need only a staff session.
 SOCKET_TICKET_EVENTS = {

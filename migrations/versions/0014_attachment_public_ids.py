@@ -1,7 +1,7 @@
 """attachments: a random public id for their URLs (ids are sequential and guessable)
 
-Revision ID: 0013_attachment_public_ids
-Revises: 0012_triage_routes
+Revision ID: 0014_attachment_public_ids
+Revises: 0013_saved_views
 """
 
 import secrets
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0013_attachment_public_ids"
-down_revision: str | Sequence[str] | None = "0012_triage_routes"
+revision: str = "0014_attachment_public_ids"
+down_revision: str | Sequence[str] | None = "0013_saved_views"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
