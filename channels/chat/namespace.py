@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from flask_socketio import Namespace, join_room, leave_room
 
 from channels.chat import store, validate
+from channels.chat.suggest_filter import good_hits, is_question
 from channels.chat.validate import BadRequest, error
 from helpdesk.events import event, room_for_ticket
 from helpdesk.models import Ticket
@@ -77,7 +78,7 @@ class ChatNamespace(Namespace):
     def on_disconnect(self, *args: object) -> None:
         with self._lock:
             hashed = self._visitor.pop(request.sid, None)  # type: ignore[attr-defined]
-            for kind in ("message", "typing", "suggest", "close"):
+            for kind in ("message", "typing", "suggest", "close", "profile"):
                 self._recent.pop(f"{request.sid}:{kind}", None)  # type: ignore[attr-defined]
             still_here = hashed in self._visitor.values()
             if hashed and not still_here:  # the visitor's last page left: forget, don't leak
@@ -165,6 +166,9 @@ class ChatNamespace(Namespace):
         language, script = store.LANGUAGES.get(lang or "", (None, None))
         now = self.svc.clock.now()
         store.touch_visitor(self.svc, hashed, now, name=name, email=email, language=lang)
+        # The visitor's last chat ticket, even resolved: within reopen_days the core reopens it
+        # (as it does for an email reply), so the agent sees the whole conversation.
+        latest = store.current_ticket(self.svc, hashed)
         result = receive_inbound(
             self.svc,
             InboundMessage(
@@ -174,7 +178,9 @@ class ChatNamespace(Namespace):
                 subject="",
                 text=text,
                 client_id=client_id,
-                hints=ThreadHints(continue_open=True),
+                hints=ThreadHints(
+                    ticket_reference=latest.reference if latest else None, continue_open=True
+                ),
                 language=language,
                 script=script,
                 extra_identities=(Identity("email", email),) if email else (),
@@ -200,12 +206,20 @@ class ChatNamespace(Namespace):
             }
             # The citizen's other tabs show it too; this tab has the acknowledgement.
             self.emit("message", message, room=store.room_for_visitor(hashed), include_self=False)
-        return {
+        reply: dict[str, Any] = {
             "ok": True,
             "reference": result.ticket_reference,
             "duplicate": result.duplicate,
             "message": message,
         }
+        if (result.created or result.reopened) and not store.agents_online(self.svc, now):
+            # Nobody to answer now: confirm at once, and ask for an email if we have none.
+            _, known_email = store.visitors_of_ticket(self.svc, result.ticket_reference)
+            reply["offline"] = {
+                "reference": result.ticket_reference,
+                "email_known": bool(email or known_email),
+            }
+        return reply
 
     @guarded
     def on_typing(self, data: dict[str, Any]) -> None:
@@ -231,6 +245,19 @@ class ChatNamespace(Namespace):
         return {"ok": True, "agents_online": store.agents_online(self.svc, now)}
 
     @guarded
+    def on_profile(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The citizen left (or changed) a name or email address without writing a message:
+        kept on the visitor, so answers given while they are away follow them by email."""
+        hashed = self._hashed()
+        self._throttle("profile", limit=5, per=10.0)
+        email = validate.email(data)
+        if data.get("email") and email is None:
+            raise BadRequest("bad_email", _("That does not look like an email address."))
+        name = validate.optional_text(data, "name", 200)
+        store.touch_visitor(self.svc, hashed, self.svc.clock.now(), name=name, email=email)
+        return {"ok": True, "email_known": email is not None}
+
+    @guarded
     def on_transcript(self, data: dict[str, Any]) -> dict[str, Any]:
         hashed = self._hashed()
         address = validate.email(data)
@@ -253,9 +280,13 @@ class ChatNamespace(Namespace):
         self._throttle("suggest", limit=10, per=10.0)
         text = validate.suggest_text(data)
         lang = validate.language(data)
+        if not is_question(text):  # a greeting or filler words: nothing to suggest
+            return {"ok": True, "articles": []}
         ticket = store.current_ticket(self.svc, hashed)
+        if ticket is not None and ticket.is_open and ticket.first_response_at is not None:
+            return {"ok": True, "articles": []}  # an agent is answering: no more suggestions
         language = store.LANGUAGES.get(lang or "", (None, None))[0]
-        hits = self.svc.kb.search(text, language=language, limit=MAX_SUGGESTIONS)
+        hits = good_hits(self.svc.kb.search(text, language=language, limit=MAX_SUGGESTIONS))
         articles = [{"id": h.id, "title": h.title, "snippet": h.snippet, "url": h.url} for h in hits]
         ids = [h.id for h in hits]
         if ids and ticket is not None and ticket.is_open:

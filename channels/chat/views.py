@@ -44,6 +44,19 @@ def chat_strings() -> dict[str, str]:
         "suggest_found": _("Articles that may answer your question: %(n)s.", n="%(n)s"),
         "new_tab": _("(opens in a new tab)"),
         "closed": _("Thank you. The conversation is closed."),
+        "received": _(
+            "Thank you, your message is saved under the reference %(ref)s. No agent is online "
+            "right now.",
+            ref="%(ref)s",
+        ),
+        "received_email": _(
+            "Thank you, your message is saved under the reference %(ref)s. No agent is online "
+            "right now: we will answer by email.",
+            ref="%(ref)s",
+        ),
+        "leave_email": _("Leave your email address so that we can answer you there."),
+        "add_email": _("Add my email address"),
+        "email_saved": _("Thank you. We will answer at this email address."),
     }
 
 

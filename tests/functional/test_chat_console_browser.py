@@ -103,6 +103,8 @@ def test_citizen_chats_agent_answers_live_by_keyboard(browser: Any, server: Serv
         assert fits(citizen, 360)
 
         # The whole chat by keyboard: Tab to the fields, type, Enter sends.
+        tab_to(citizen, "chat-about-toggle")  # "About you" starts collapsed: Enter opens it
+        citizen.keyboard.press("Enter")
         tab_to(citizen, "chat-name")
         citizen.keyboard.type("Milica")
         tab_to(citizen, "chat-text")

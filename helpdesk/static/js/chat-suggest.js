@@ -22,6 +22,7 @@
     var asked = "";       // the last text sent to the server
     var shownKey = "";    // ids of the articles on screen, to announce only a change
     var closed = false;   // closed since the last message the citizen sent
+    var answered = false; // an agent answered this conversation: no more suggestions
 
     function worthAsking(text) {
       // Only a question with some substance: no search for "hi" or half a word.
@@ -86,7 +87,7 @@
     function ask() {
       timer = null;
       var text = o.textBox.value.trim();
-      if (!worthAsking(text) || text === asked || !o.isReady()) { return; }
+      if (answered || !worthAsking(text) || text === asked || !o.isReady()) { return; }
       asked = text;
       o.socket.timeout(10000).emit("suggest", { text: text, language: o.langBox.value },
         function (err, res) {
@@ -122,6 +123,7 @@
         }
         o.showError("");
         closed = true;
+        answered = false;  // the next question is a new one: suggestions may help again
         asked = "";
         show([]);
         notice(T.closed);
@@ -134,6 +136,7 @@
       // The suggestions stay: they answer the question just sent, while an agent is awaited.
       messageSent: function () { closed = false; updateCloseButton(); },
       refresh: updateCloseButton,
+      agentAnswered: function () { answered = true; show([]); },
     };
   };
 })();

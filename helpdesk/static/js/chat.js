@@ -24,6 +24,7 @@
   var nameBox = document.getElementById("chat-name");
   var emailBox = document.getElementById("chat-email");
   var langBox = document.getElementById("chat-language");
+  var aboutBox = document.getElementById("chat-about");
   var transcriptBtn = document.getElementById("chat-transcript");
   var transcriptStatus = document.getElementById("chat-transcript-status");
   var errorEl = document.getElementById("chat-error");
@@ -108,6 +109,7 @@
     if (msg.direction === "outbound" && msg.author) {
       agentEl.textContent = T.chatting_with.replace("%(name)s", msg.author);
       typingEl.textContent = "";
+      if (suggest) { suggest.agentAnswered(); }  // a person answers now: suggestions go away
     }
     li.scrollIntoView({ block: "nearest" });
   }
@@ -162,7 +164,46 @@
       }
       showError("");
       accept(res.message);
+      if (res.offline) { offlineNotice(res.offline); }
     });
+  }
+
+  // An email address typed after the offline prompt is kept at once (no message needed).
+  emailBox.addEventListener("change", function () {
+    var email = emailBox.value.trim();
+    if (!email || !emailBox.checkValidity() || !socket.connected || !state.ready) { return; }
+    save(PROFILE_KEY, { name: nameBox.value.trim(), email: email });
+    socket.timeout(15000).emit("profile", { email: email, name: nameBox.value.trim() || null },
+      function (err, res) {
+        if (!err && res && res.ok) { transcriptStatus.textContent = T.email_saved; }
+      });
+  });
+
+  // Nobody online: confirm at once with the reference, and ask for an email if we have none.
+  var offlineShown = {};
+  function offlineNotice(info) {
+    if (!info.reference || offlineShown[info.reference]) { return; }
+    offlineShown[info.reference] = true;
+    var hasEmail = info.email_known || !!emailBox.value.trim();
+    var li = document.createElement("li");
+    li.className = "chat-msg chat-msg--notice chat-offline";
+    var p = document.createElement("p");
+    p.className = "chat-msg__text";
+    p.textContent = (hasEmail ? T.received_email : T.received).replace("%(ref)s", info.reference);
+    li.appendChild(p);
+    if (!hasEmail) {
+      var ask = document.createElement("p");
+      ask.className = "chat-msg__text";
+      ask.textContent = T.leave_email;
+      var btn = document.createElement("button");
+      btn.type = "button"; btn.className = "secondary"; btn.textContent = T.add_email;
+      btn.addEventListener("click", function () {
+        aboutBox.open = true; emailBox.focus();
+      });
+      li.appendChild(ask); li.appendChild(btn);
+    }
+    log.appendChild(li);
+    li.scrollIntoView({ block: "nearest" });
   }
 
   // Knowledge-base suggestions and "close the chat" (chat-suggest.js, loaded before this file).

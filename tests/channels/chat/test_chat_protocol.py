@@ -60,6 +60,19 @@ def test_a_conversation(chat_server: Server) -> None:
         time.sleep(0.05)
     assert citizen.notices and citizen.notices[0]["kind"] == "survey"
     assert citizen.notices[0]["url"].startswith(chat_server.url + "/survey/")
+
+    # A few seconds later the citizen writes again: the same ticket reopens, with its history.
+    later = citizen.send("Još nešto: da li mi treba i lična karta?")
+    assert later and later["ok"] and later["reference"] == reference
+    assert "offline" not in later  # an agent is online: no "nobody is here" confirmation
+    assert later["message"]["seq"] > 2
+    _, update = agent.wait_for(
+        lambda n, d: n == "message.created" and d["message"]["text"].startswith("Još nešto")
+    )
+    assert update["ticket"]["reference"] == reference and update["ticket"]["status"] == "open"
+    texts = [m["text"] for m in citizen.call("history", {"after": 0})["messages"]]
+    assert texts[:2] == ["Ne mogu da se prijavim na portal", "Dobar dan, pomoći ću vam."]
+    assert texts[-1] == "Još nešto: da li mi treba i lična karta?"
     citizen.drop()
     agent.close()
 

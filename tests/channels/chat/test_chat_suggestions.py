@@ -53,6 +53,9 @@ def test_suggestions_for_serbian_in_cyrillic_and_in_latin_without_diacritics(kb_
     assert RESIDENCE in titles(moving)
     english = citizen.call("suggest", {"text": "I forgot my password", "language": "en"})
     assert titles(english)[0] == "I forgot my password"
+    # Greetings and filler words are not a question: no "Dečji dodatak" for "Dobar dan".
+    for greeting in ("Dobar dan", "Добар дан, имам питање", "Hello, good morning, I need help"):
+        assert titles(citizen.call("suggest", {"text": greeting, "language": "sr-Latn"})) == []
 
     # Asking for suggestions opens no conversation.
     assert citizen.call("history", {"after": 0})["reference"] is None
@@ -68,6 +71,10 @@ def test_close_after_a_suggestion_without_an_agent_counts_as_deflected(kb_server
     sent = citizen.send("Zaboravio sam lozinku, sta da radim?", language="sr-Latn")
     assert sent and sent["ok"]
     reference = sent["reference"]
+    # Nobody online: an immediate confirmation with the reference, and no email known yet.
+    assert sent["offline"] == {"reference": reference, "email_known": False}
+    assert citizen.call("profile", {"email": "not-an-address"})["error"]["code"] == "bad_email"
+    assert citizen.call("profile", {"email": "vesna@example.rs"}) == {"ok": True, "email_known": True}
     assert ticket_row(kb_server.env, reference)["kb_suggested"] is True
 
     closed = citizen.call("close", {})
@@ -81,6 +88,10 @@ def test_close_after_a_suggestion_without_an_agent_counts_as_deflected(kb_server
     assert citizen.call("close", {})["deflected"] is True
     again = citizen.send("Jos jedno pitanje")
     assert again and again["ok"]
+    # Within reopen_days the same ticket reopens; the email left above is known now.
+    assert again["reference"] == reference
+    assert again["offline"] == {"reference": reference, "email_known": True}
+    assert ticket_row(kb_server.env, reference)["status"] == "open"
     citizen.drop()
 
 
@@ -98,6 +109,9 @@ def test_an_agents_answer_before_closing_is_not_deflection(kb_server: Server) ->
 
     assert agent.call("reply", {"reference": reference, "text": "Takse plaćate karticom na portalu."})["ok"]
     citizen.wait_text("Takse plaćate karticom na portalu.")
+    # An agent is answering: no more suggestions in this conversation.
+    after = citizen.call("suggest", {"text": "placanje takse preko portala", "language": "sr-Latn"})
+    assert titles(after) == []
     closed = citizen.call("close", {})
     assert closed == {"ok": True, "reference": reference, "deflected": False}
     assert ticket_row(kb_server.env, reference) == {
