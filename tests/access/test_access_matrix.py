@@ -109,7 +109,10 @@ DOORS = [
 ]
 # Open to everyone on purpose (citizen pages, signed webhooks, health, the API's public form).
 PUBLIC = {
-    "web.home": "redirects by role",
+    "web.home": "the citizen's front door (staff are redirected by role)",
+    "contact.form": "citizens' contact form",
+    "contact.send": "citizens' contact form (CSRF, rate limited)",
+    "contact.sent": "the contact form's confirmation (reference from the session)",
     "web.healthz": "health probe",
     "web.metrics": "Prometheus; HELPDESK_METRICS_TOKEN guards it",
     "web.vendor": "front-end packages",
@@ -221,7 +224,7 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     settings = make_settings(
         tmp,
         url,
-        channels=("channels.chat", "channels.email", "channels.phone"),
+        channels=("channels.chat", "channels.email", "channels.phone", "channels.web"),
         public_url="http://localhost",
         demo=True,  # the phone simulator's pages exist only in demo mode
     )
