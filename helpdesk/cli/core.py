@@ -159,7 +159,12 @@ def token_create(email: str) -> None:
 
 @click.command()
 @with_appcontext
-def check() -> None:
+@click.option(
+    "--production",
+    is_flag=True,
+    help="Also fail on settings unsafe for a real service (secret, SQLite, cookies, https, ...).",
+)
+def check(production: bool) -> None:
     """Check the settings, the database, Redis and the data dir; exit 1 on any problem."""
     svc = services()
     settings = svc.settings
@@ -211,4 +216,12 @@ def check() -> None:
             f"(enable the channel package that answers {channel} tickets in HELPDESK_CHANNELS)",
         )
     click.echo(f"background services: {', '.join(s.name for s in svc.background) or 'none'}")
+    if production:
+        from helpdesk.production_checks import production_problems
+
+        unsafe = production_problems(settings)
+        for problem in unsafe:
+            report(False, "production", problem)
+        if not unsafe:
+            report(True, "production settings")
     sys.exit(1 if problems else 0)
