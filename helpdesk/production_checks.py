@@ -23,7 +23,7 @@ def production_problems(settings: Settings) -> list[str]:
             "HELPDESK_SECRET_KEY is not set: the key generated in the data dir differs on every "
             "machine, so sessions and signed links break across processes"
         )
-    elif secret.lower() in PLACEHOLDER_SECRETS or "change" in secret.lower():
+    elif secret.lower() in PLACEHOLDER_SECRETS or any(w in secret.lower() for w in ("change", "replace")):
         problems.append("HELPDESK_SECRET_KEY is a placeholder: generate one (openssl rand -base64 48)")
     elif len(secret) < MIN_SECRET_LENGTH:
         problems.append(f"HELPDESK_SECRET_KEY is shorter than {MIN_SECRET_LENGTH} characters")
