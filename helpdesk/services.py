@@ -145,6 +145,7 @@ class TicketPanel:
 
     template: str
     context: Callable[[Ticket], dict[str, Any]]
+    channels: tuple[str, ...] = ()  # shown only on tickets of these channels; empty: on every ticket
 
 
 @dataclass

@@ -44,7 +44,9 @@ def init_app(app: Flask, services: Services) -> None:
         services.senders[channel] = SmsSender(channel, services, client_factory, status_callback)
         services.inbound_channels.add(channel)
     services.background.append(phone.worker)
-    services.ticket_panels.append(TicketPanel("phone/call_back_panel.html", console.panel_context))
+    # Only on phone and SMS tickets: a chat or email ticket has no number to call (issue 13).
+    panel = TicketPanel("phone/call_back_panel.html", console.panel_context, channels=("phone", "sms"))
+    services.ticket_panels.append(panel)
 
     csrf.exempt(webhooks.bp)  # Twilio signs its requests instead (see signature.py)
     app.register_blueprint(webhooks.bp)

@@ -106,6 +106,43 @@ def openapi_document() -> dict[str, Any]:
                     },
                 },
             },
+            "/tickets/{reference}/merge": {
+                "parameters": [reference],
+                "post": {
+                    "summary": "Merge this ticket into another (or, with preview, say what would move)",
+                    "requestBody": {
+                        "required": True,
+                        **_json(
+                            {
+                                "type": "object",
+                                "required": ["into"],
+                                "additionalProperties": False,
+                                "properties": {
+                                    "into": {"type": "string", "maxLength": 20},
+                                    "preview": {"type": "boolean", "default": False},
+                                },
+                            }
+                        ),
+                    },
+                    "responses": {
+                        "200": {
+                            "description": "Merged (or previewed): what moved, and both tickets",
+                            **_json(
+                                {
+                                    "type": "object",
+                                    "properties": {
+                                        "merged": {"type": "boolean"},
+                                        "preview": {"type": "object"},
+                                        "source": _ref("Ticket"),
+                                        "target": _ref("Ticket"),
+                                    },
+                                }
+                            ),
+                        },
+                        **errors,
+                    },
+                },
+            },
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

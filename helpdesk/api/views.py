@@ -28,7 +28,9 @@ from helpdesk.tickets import (
     add_note,
     assign_ticket,
     get_ticket,
+    merge_tickets,
     message_dict,
+    preview_ticket_merge,
     receive_inbound,
     reply_to_ticket,
     set_category,
@@ -286,3 +288,38 @@ def post_message(reference: str) -> tuple[Response, int]:
     with svc.db.session() as s:
         message = s.get_one(Message, ref.message_id)
         return jsonify(message_dict(message, s.get(Agent, actor.id))), 201
+
+
+@bp.post("/tickets/<reference>/merge")
+@token_required("agent")
+def merge_ticket(reference: str) -> Response:
+    """Merge this ticket into ``into``; with ``"preview": true`` only say what would move."""
+    body = json_body()
+    unknown = sorted(set(body) - {"into", "preview"})
+    if unknown:
+        raise ApiError(422, f"Unknown field(s): {', '.join(unknown)}.", details={"fields": unknown})
+    into = text_field(body, "into", max_len=20) or ""
+    preview_only = body.get("preview", False)
+    if not isinstance(preview_only, bool):
+        raise ApiError(422, "'preview' must be true or false.", details={"field": "preview"})
+    svc = current_services()
+    viewer = api_viewer()
+    with svc.db.session() as s:
+        require_see(viewer, get_ticket(s, reference))  # 404, then 403, before anything else
+        try:
+            target = get_ticket(s, into)
+        except TicketNotFound:
+            raise ApiError(422, "'into' is not a ticket reference.", details={"field": "into"}) from None
+        require_see(viewer, target)  # messages move into it: only a ticket the agent may open
+    preview = preview_ticket_merge(svc, reference, into)  # InvalidChange -> 422
+    if not preview_only:
+        merge_tickets(svc, reference, into, Actor.agent(api_agent().id))
+    with svc.db.session() as s:
+        return jsonify(
+            {
+                "merged": not preview_only,
+                "preview": preview.as_dict(),
+                "source": ticket_dict(get_ticket(s, reference)),
+                "target": ticket_dict(get_ticket(s, into)),
+            }
+        )

@@ -14,6 +14,7 @@ COMMAND_MODULES = [
     "helpdesk.cli.core",
     "helpdesk.cli.demo",
     "helpdesk.cli.kb",
+    "helpdesk.cli.merge",
     "helpdesk.cli.metrics",
     "helpdesk.cli.tokens",
     "helpdesk.cli.triage",

@@ -9,6 +9,7 @@ from helpdesk.services import Services
 
 
 def init_app(app: Flask, services: Services) -> None:
+    from helpdesk.console import merge_views  # noqa: F401 - adds the merge pages to bp
     from helpdesk.console.namespace import ConsoleNamespace
     from helpdesk.console.views import bp
     from helpdesk.extensions import get_socketio

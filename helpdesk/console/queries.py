@@ -55,7 +55,8 @@ def timeline(svc: Services, ticket_id: int, after: int = 0) -> list[dict[str, An
             select(Message, Agent.name)
             .outerjoin(Agent, Agent.id == Message.agent_id)
             .where(Message.ticket_id == ticket_id, Message.seq > after)
-            .order_by(Message.seq)
+            # By time, not number: a merged ticket's messages join the timeline where they happened.
+            .order_by(Message.created_at, Message.seq)
         ).all()
         return [
             {
@@ -76,3 +77,25 @@ def timeline(svc: Services, ticket_id: int, after: int = 0) -> list[dict[str, An
             }
             for m, name in rows
         ]
+
+
+def contact_tickets(
+    svc: Services, viewer: Viewer, contact_id: int, exclude_id: int, limit: int = 20
+) -> tuple[list[dict[str, Any]], int]:
+    """The contact's other tickets on every channel, newest first: the ones this agent may open,
+    and how many more there are in queues they don't work (said as a number, not shown)."""
+    base = (Ticket.contact_id == contact_id, Ticket.id != exclude_id, Ticket.merged_into_id.is_(None))
+    with svc.db.session() as s:
+        rows = s.execute(
+            select(Ticket.reference, Ticket.subject, Ticket.channel, Ticket.status, Ticket.updated_at)
+            .where(*base, ticket_filter(viewer))
+            .order_by(Ticket.updated_at.desc(), Ticket.id.desc())
+            .limit(limit)
+        ).all()
+        everything = s.scalar(select(func.count(Ticket.id)).where(*base)) or 0
+        visible = s.scalar(select(func.count(Ticket.id)).where(*base, ticket_filter(viewer))) or 0
+    tickets = [
+        {"reference": r, "subject": subj, "channel": ch, "status": st, "updated_at": at}
+        for r, subj, ch, st, at in rows
+    ]
+    return tickets, everything - visible

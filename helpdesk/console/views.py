@@ -125,6 +125,8 @@ def render_panels(ticket: Ticket) -> list[Markup]:
     """Boxes other features contribute (KB answers, call back, SLA); one failing stays out."""
     rendered = []
     for panel in current_services().ticket_panels:
+        if panel.channels and ticket.channel not in panel.channels:
+            continue  # a channel's panel (call back) only on that channel's tickets
         try:
             html = render_template(panel.template, ticket=ticket, **panel.context(ticket))
         except Exception as exc:  # noqa: BLE001 - a broken plug-in must not take the ticket view down
@@ -139,24 +141,33 @@ def render_panels(ticket: Ticket) -> list[Markup]:
 def ticket_view(reference: str) -> str | Response:
     v = viewer()
     ticket = load_ticket(v, reference)
+    svc = current_services()
     if ticket.merged_into_id is not None:
-        svc = current_services()
         with svc.db.session() as s:
             target = s.get(Ticket, ticket.merged_into_id)
-        if target is not None:
-            return redirect(url_for("console.ticket_view", reference=target.reference))
-    svc = current_services()
+            target_ref = target.reference if target is not None else None
+        if target_ref is not None:
+            # The merged ticket points to its target: old links and bookmarks land there.
+            flash(_("%(source)s was merged into %(target)s.", source=reference, target=target_ref), "info")
+            return redirect(url_for("console.ticket_view", reference=target_ref))
     with svc.db.session() as s:
         contact = s.get(Ticket, ticket.id).contact  # type: ignore[union-attr]
         contact_info = {
+            "id": contact.id,
             "name": contact.name,
             "identities": [(i.kind, i.value) for i in contact.identities if i.kind != "chat"],
         }
+        related = s.get(Ticket, ticket.related_ticket_id) if ticket.related_ticket_id else None
+        related_ref = related.reference if related is not None else None
+    others, hidden_others = queries.contact_tickets(svc, v, ticket.contact_id, ticket.id)
     return render_template(
         "console/ticket.html",
         viewer=v,
         ticket=ticket,
         contact=contact_info,
+        other_tickets=others,
+        hidden_other_tickets=hidden_others,
+        related_reference=related_ref,
         messages=queries.timeline(svc, ticket.id),
         statuses=STATUSES,
         priorities=PRIORITIES,

@@ -17,6 +17,13 @@ from helpdesk.tickets.actions import (
 )
 from helpdesk.tickets.contacts import find_contact, normalize_identity, normalize_phone
 from helpdesk.tickets.inbound import receive_inbound
+from helpdesk.tickets.merging import (
+    ContactMergePreview,
+    TicketMergePreview,
+    link_tickets,
+    preview_contact_merge,
+    preview_ticket_merge,
+)
 from helpdesk.tickets.serialize import message_dict, ticket_dict
 from helpdesk.tickets.types import (
     Actor,
@@ -32,6 +39,11 @@ from helpdesk.tickets.types import (
 
 __all__ = [
     "Actor",
+    "ContactMergePreview",
+    "TicketMergePreview",
+    "link_tickets",
+    "preview_contact_merge",
+    "preview_ticket_merge",
     "AttachmentIn",
     "Identity",
     "InboundMessage",

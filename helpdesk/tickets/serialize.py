@@ -5,6 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.orm import object_session
+
 from helpdesk.models import Agent, Message, Ticket
 
 
@@ -34,10 +37,20 @@ def ticket_dict(ticket: Ticket) -> dict[str, Any]:
         "resolved_at": iso(ticket.resolved_at),
         "first_response_due_at": iso(ticket.first_response_due_at),
         "resolution_due_at": iso(ticket.resolution_due_at),
-        "related_ticket": None,
-        "merged_into": None,
+        "related_ticket": _reference_of(ticket, ticket.related_ticket_id),
+        "merged_into": _reference_of(ticket, ticket.merged_into_id),
         "last_seq": ticket.last_seq,
     }
+
+
+def _reference_of(ticket: Ticket, ticket_id: int | None) -> str | None:
+    """The reference a merged or linked ticket points to (read in the ticket's own session)."""
+    if ticket_id is None:
+        return None
+    session = object_session(ticket)
+    if session is None:
+        return None  # a detached ticket: the pointer is not loaded, and not worth a new session
+    return session.scalar(select(Ticket.reference).where(Ticket.id == ticket_id))
 
 
 def message_dict(message: Message, agent: Agent | None = None) -> dict[str, Any]:

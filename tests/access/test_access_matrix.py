@@ -83,6 +83,9 @@ DOORS = [
     Door("console.save_view", "POST", "/console/views", ANY_STAFF, form=True),
     Door("console.ticket_view", "GET", "/console/tickets/{ref}", TICKET),
     Door("console.timeline", "GET", "/console/tickets/{ref}/timeline", TICKET),
+    Door("console.merge_ticket", "GET", "/console/tickets/{ref}/merge", TICKET),
+    Door("console.link_ticket", "POST", "/console/tickets/{ref}/link", TICKET, form=True),
+    Door("console.merge_contact", "GET", "/console/contacts/1/merge", REPORTS),
     Door("web.attachment", "GET", "/attachments/{attachment}", TICKET),
     Door("phone_console.recording", "GET", "/console/phone/recordings/{recording}", TICKET),
     Door("email_console.message_view", "GET", "/console/email/messages/{mail}", TICKET),
@@ -134,6 +137,7 @@ COVERED = {
     "auth.logout": "tests/web/test_auth.py::test_login_rotates_the_session_and_logout_revokes_it",
     "kb_console.delete": "tests/kb/test_kb_web.py (editors only)",
     "console.delete_view": "tests/console/test_console_search.py::test_saved_views_belong_to_their_agent",
+    "api.merge_ticket": "tests/console/test_console_merge.py::test_api_and_cli_merge (403 outside queues)",
 }
 # Console socket events: ticket events are tried per ticket, the others need only a staff session.
 SOCKET_TICKET_EVENTS = {
