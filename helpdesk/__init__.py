@@ -17,6 +17,7 @@ from helpdesk.auth.throttle import init_throttle
 from helpdesk.db import Database
 from helpdesk.events import SocketIOPublisher
 from helpdesk.extensions import babel, csrf, limiter, login_manager, make_socketio
+from helpdesk.files import private_dir, restrict_umask
 from helpdesk.i18n import LANGUAGE_NAMES, current_language, select_locale
 from helpdesk.navigation import citizen_links, lang_url, nav_links
 from helpdesk.services import Services
@@ -27,7 +28,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def create_app(settings: Settings | None = None, services: Services | None = None) -> Flask:
     settings = settings or Settings.from_env()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    restrict_umask()  # before anything is written: the data dir holds personal data
+    private_dir(settings.data_dir)
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -87,8 +89,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     init_time(app)  # every time shown in HELPDESK_TIMEZONE, with its zone
     from helpdesk.monitoring import init_metrics
     from helpdesk.security import init_security
+    from helpdesk.serving import init_access_log
 
     init_security(app)
+    init_access_log(app)
     init_metrics(app, svc)
     return app
 

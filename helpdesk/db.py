@@ -9,10 +9,13 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from helpdesk.files import private_sqlite
+
 
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
+        private_sqlite(url)  # 0600 from its first byte, with its -wal and -shm
         self.engine: Engine = _make_engine(url, echo=echo)
         self.dialect = self.engine.dialect.name
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)

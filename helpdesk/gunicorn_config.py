@@ -11,6 +11,10 @@ import os
 from typing import Any
 
 from helpdesk import wsgi
+from helpdesk.files import restrict_umask
+
+# The master opens the log files (HELPDESK_ACCESS_LOG) before any app exists: private from here on.
+restrict_umask()
 
 _env = os.environ
 
@@ -31,6 +35,7 @@ control_socket_disable = True
 proc_name = _env.get("HELPDESK_PROC_NAME", "helpdesk-web")
 # Access log without query strings (chat tokens, filters); errors to stderr (journald).
 accesslog = _env.get("HELPDESK_ACCESS_LOG") or None
+logger_class = "helpdesk.serving.GunicornLogger"  # route patterns, never tokens, in the access log
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 loglevel = _env.get("HELPDESK_LOG_LEVEL", "INFO").lower()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -17,6 +19,7 @@ PUBLIC_ENDPOINTS = {"static", "vendor"}
 def init_security(app: Flask) -> None:
     app.before_request(require_login)
     app.after_request(set_headers)
+    secure_every_response(app)
 
 
 def require_login() -> Response | None:
@@ -47,3 +50,33 @@ def set_headers(response: Response) -> Response:
     if current_user and getattr(current_user, "is_authenticated", False):
         headers.setdefault("Cache-Control", "no-store")  # agent pages hold personal data
     return response
+
+
+# Engine.IO (/socket.io/) answers before Flask sees the request, so after_request never runs for
+# it: this WSGI layer gives its responses the same protections as the pages (a payload must not be
+# sniffed as HTML, framed, or leak its URL in a Referer). Headers a response has are kept.
+BASELINE_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("X-Frame-Options", "DENY"),
+    ("Referrer-Policy", "same-origin"),
+    ("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'"),
+    ("Permissions-Policy", "camera=(), geolocation=(), microphone=()"),
+    ("Cross-Origin-Opener-Policy", "same-origin"),
+)
+
+
+def secure_every_response(app: Flask) -> None:
+    inner = app.wsgi_app
+    extra = list(BASELINE_HEADERS)
+    if app.config.get("SESSION_COOKIE_SECURE"):
+        extra.append(("Strict-Transport-Security", "max-age=31536000; includeSubDomains"))
+
+    def wsgi_app(environ: dict[str, Any], start_response: Any) -> Any:
+        def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
+            present = {name.lower() for name, _ in headers}
+            headers = headers + [(k, v) for k, v in extra if k.lower() not in present]
+            return start_response(status, headers, exc_info)
+
+        return inner(environ, start)
+
+    app.wsgi_app = wsgi_app  # type: ignore[method-assign]

@@ -209,9 +209,9 @@ class LiveServer:
         self._thread: threading.Thread | None = None
 
     def start(self) -> LiveServer:
-        from werkzeug.serving import make_server
+        from helpdesk.serving import make_server  # the embedded server's handler, as `make run`
 
-        self._server = make_server("127.0.0.1", self.port, self.app, threaded=True)
+        self._server = make_server("127.0.0.1", self.port, self.app)
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
         deadline = time.monotonic() + 15

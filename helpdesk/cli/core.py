@@ -58,11 +58,11 @@ def _serve_embedded(host: str, port: int) -> None:
     Werkzeug directly rather than socketio.run(), which warns about production use whenever
     standard input is not a terminal; production is `--production` (gunicorn).
     """
-    from werkzeug.serving import make_server
+    from helpdesk.serving import make_server  # private access log, quiet WebSocket closes
 
     svc = services()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    server = make_server(host, port, app, threaded=True)
+    server = make_server(host, port, app)
     started = start_background(svc) if svc.settings.embedded_services else []
 
     def _stop(*_: Any) -> None:

@@ -180,6 +180,21 @@ def test_security_headers(client: Any) -> None:
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
 
+def test_engineio_responses_carry_the_security_headers(client: Any) -> None:
+    """/socket.io/ is answered by Engine.IO before Flask: a WSGI layer adds the same headers."""
+    for response in (
+        client.get("/socket.io/?EIO=4&transport=polling"),  # a handshake
+        client.get("/socket.io/?EIO=4&transport=polling&sid=nope"),  # an error
+    ):
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "same-origin"
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    page = client.get("/login")  # a page keeps its own policy, not the Engine.IO one
+    assert "default-src 'self'" in page.headers["Content-Security-Policy"]
+    assert len(page.headers.getlist("X-Frame-Options")) == 1
+
+
 def test_interface_languages(client: Any, services: Services) -> None:
     assert '<html lang="sr-Cyrl">' in client.get("/login?lang=sr-Cyrl").get_data(as_text=True)
     assert '<html lang="sr-Cyrl">' in client.get("/login").get_data(as_text=True)  # remembered
