@@ -17,6 +17,7 @@ __all__ = [
     "InvalidArticle",
     "save_article",
     "delete_article",
+    "set_archived",
     "record_feedback",
     "feedback_counts",
     "import_records",
@@ -134,6 +135,26 @@ def delete_article(svc: Services, article_id: int) -> bool:
     if kb is not None:
         kb.article_deleted(article_id)  # type: ignore[attr-defined]
     return True
+
+
+def set_archived(svc: Services, article_id: int, archived: bool) -> Article | None:
+    """Archive an article (gone from the help center and suggestions, kept for restoring) or
+    restore it as a draft, to be read again before it is published. None: no such article."""
+    with svc.db.transaction() as s:
+        article = s.get(Article, article_id)
+        if article is None:
+            return None
+        if archived:
+            article.status = "archived"
+        elif article.status == "archived":
+            article.status = "draft"
+        article.updated_at = svc.clock.now()
+        s.flush()
+        s.expunge(article)
+    kb = _kb_service(svc)
+    if kb is not None:
+        kb.article_saved(article)  # type: ignore[attr-defined]  # indexed as unpublished
+    return article
 
 
 def record_feedback(svc: Services, article_id: int, helpful: bool) -> bool:

@@ -9,14 +9,16 @@ from markupsafe import Markup
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from helpdesk.i18n import current_language
+from helpdesk.kb.categories import InvalidCategory, list_categories, save_category
 from helpdesk.kb.common import LANGUAGE_LABELS, SCRIPT_LABELS, article_lang_tag, kb_service
 from helpdesk.kb.store import (
     ArticleInput,
     InvalidArticle,
-    delete_article,
     feedback_counts,
     parse_tags,
     save_article,
+    set_archived,
 )
 from helpdesk.models import Article
 from helpdesk.services import current_services
@@ -31,6 +33,7 @@ ERRORS = {
     "body_length": lambda: _("The text is too long (at most 100,000 characters)."),
     "language": lambda: _("Choose the language of the article."),
     "status": lambda: _("Choose draft or published."),
+    "category": lambda: _("Choose a category from the list."),
 }
 
 
@@ -51,12 +54,26 @@ def index() -> str:
     q = " ".join(request.args.get("q", "").split())[:200]
     hits = []
     articles: list[Article] = []
+    archived: list[Article] = []
     if q:
         kb = kb_service(svc)
         hits = kb.search_hits(q, limit=30, include_drafts=True) if kb else []
     else:
         with svc.db.session() as s:
-            articles = list(s.scalars(select(Article).order_by(Article.updated_at.desc())))
+            articles = list(
+                s.scalars(
+                    select(Article)
+                    .where(Article.status != "archived")
+                    .order_by(Article.updated_at.desc())
+                )
+            )
+            archived = list(
+                s.scalars(
+                    select(Article)
+                    .where(Article.status == "archived")
+                    .order_by(Article.updated_at.desc())
+                )
+            )
             s.expunge_all()  # the read session rolls back on exit, which would expire them
     counts = feedback_counts(svc, [a.id for a in articles] + [int(h.id) for h in hits])
     return render_template(
@@ -64,6 +81,7 @@ def index() -> str:
         q=q,
         hits=hits,
         articles=articles,
+        archived=archived,
         counts=counts,
         may_edit=may_edit(),
         snippet=lambda html: Markup(html),  # noqa: S704 - escaped by the highlighter
@@ -85,7 +103,13 @@ def _form_input() -> ArticleInput:
     )
 
 
-def _render_form(data: ArticleInput, article_id: int | None, error: str | None = None) -> str:
+def _render_form(
+    data: ArticleInput,
+    article_id: int | None,
+    error: str | None = None,
+    previewing: bool = False,
+) -> str:
+    interface = current_language()
     return render_template(
         "kb/edit.html",
         data=data,
@@ -93,6 +117,9 @@ def _render_form(data: ArticleInput, article_id: int | None, error: str | None =
         error=error,
         language_labels=LANGUAGE_LABELS,
         script_labels=SCRIPT_LABELS,
+        categories=[(c.key, c.name(interface)) for c in list_categories(current_services())],
+        previewing=previewing,
+        preview_title=" ".join(data.title.split()),
         preview=Markup(render_markdown(data.body)) if data.body else None,  # noqa: S704 - nh3
     )
 
@@ -129,8 +156,13 @@ def edit(article_id: int) -> str | Response | tuple[str, int]:
     return _render_form(data, article_id)
 
 
-def _save(article_id: int | None) -> Response | tuple[str, int]:
+def _save(article_id: int | None) -> Response | str | tuple[str, int]:
     data = _form_input()
+    if request.form.get("action") == "preview":  # shown as readers will see it; nothing saved
+        return _render_form(data, article_id, previewing=True)
+    keys = {c.key for c in list_categories(current_services())}
+    if data.category and data.category not in keys:
+        return _render_form(data, article_id, ERRORS["category"]()), 422
     try:
         article = save_article(current_services(), data, article_id, author_id=current_user.id)
     except InvalidArticle as exc:
@@ -142,11 +174,79 @@ def _save(article_id: int | None) -> Response | tuple[str, int]:
     return redirect(url_for("kb_console.edit", article_id=article.id))
 
 
+@bp.get("/<int:article_id>/delete")
+@login_required
+def confirm_delete(article_id: int) -> str:
+    """Deleting asks first: what happens (archived, restorable) and a button to confirm."""
+    _require_editor()
+    with current_services().db.session() as s:
+        article = s.get(Article, article_id)
+        if article is None or article.status == "archived":
+            abort(404)
+        title = article.title
+    return render_template("kb/delete.html", article_id=article_id, title=title)
+
+
 @bp.post("/<int:article_id>/delete")
 @login_required
 def delete(article_id: int) -> Response:
+    """Archive, never destroy: the article leaves the help center and can be restored."""
     _require_editor()
-    if not delete_article(current_services(), article_id):
+    if set_archived(current_services(), article_id, archived=True) is None:
         abort(404)
-    flash(_("Article deleted."), "ok")
-    return redirect(url_for("kb_console.index"))
+    flash(_("Article archived. You can restore it from the list of archived articles."), "ok")
+    return redirect(url_for("kb_console.index") + "#archived")
+
+
+@bp.post("/<int:article_id>/restore")
+@login_required
+def restore(article_id: int) -> Response:
+    _require_editor()
+    if set_archived(current_services(), article_id, archived=False) is None:
+        abort(404)
+    flash(_("Article restored as a draft. Publish it again when it is ready."), "ok")
+    return redirect(url_for("kb_console.edit", article_id=article_id))
+
+
+CATEGORY_ERRORS = {
+    "key": lambda: _("The key is 1–64 lower-case letters, digits, - or _."),
+    "name_sr_latn": lambda: _("Give the Serbian (Latin) name."),
+    "name_en": lambda: _("Give the English name."),
+    "length": lambda: _("A name is at most 100 characters."),
+    "exists": lambda: _("A category with this key exists already."),
+}
+
+
+@bp.route("/categories", methods=["GET", "POST"])
+@login_required
+def categories() -> str | Response | tuple[str, int]:
+    """Editors name the help center's categories in each language (readers never see keys)."""
+    _require_editor()
+    svc = current_services()
+    error: str | None = None
+    if request.method == "POST":
+        f = request.form
+        creating = f.get("action") == "create"
+        try:
+            save_category(
+                svc,
+                f.get("key", "")[:100],
+                f.get("name_sr_latn", "")[:200],
+                f.get("name_sr_cyrl", "")[:200],
+                f.get("name_en", "")[:200],
+                create=creating,
+            )
+        except InvalidCategory as exc:
+            error = CATEGORY_ERRORS[str(exc)]()
+        except LookupError:
+            abort(404)
+        else:
+            flash(_("Category saved."), "ok")
+            return redirect(url_for("kb_console.categories"))
+    page = render_template(
+        "kb/categories.html",
+        categories=list_categories(svc, with_counts=True),
+        error=error,
+        form=request.form if error else {},
+    )
+    return (page, 422) if error else page

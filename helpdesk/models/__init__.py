@@ -6,7 +6,7 @@ from helpdesk.models.base import Base, UTCDateTime, utcnow
 from helpdesk.models.chat import ChatVisitor
 from helpdesk.models.console import SavedView
 from helpdesk.models.contacts import IDENTITY_KINDS, Contact, ContactIdentity
-from helpdesk.models.kb import Article, ArticleFeedback
+from helpdesk.models.kb import Article, ArticleFeedback, KbCategory
 from helpdesk.models.outbox import OUTBOX_STATES, OutboxItem
 from helpdesk.models.report_indexes import REPORT_INDEXES  # noqa: F401 - on the tickets table
 from helpdesk.models.tickets import (
@@ -36,6 +36,7 @@ __all__ = [
     "Agent",
     "Article",
     "ArticleFeedback",
+    "KbCategory",
     "AgentSession",
     "ApiToken",
     "Attachment",

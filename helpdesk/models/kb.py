@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from helpdesk.models.base import Base, JSONType, utcnow
 
-ARTICLE_STATUSES = ("draft", "published")
+ARTICLE_STATUSES = ("draft", "published", "archived")  # archived: deleted, restorable
 ARTICLE_LANGUAGES = ("sr", "en")
 ARTICLE_SCRIPTS = ("latn", "cyrl")
 
@@ -34,6 +34,22 @@ class Article(Base):
     @property
     def published(self) -> bool:
         return self.status == "published"
+
+
+class KbCategory(Base):
+    """A help-center category: the key articles carry, and the names readers see.
+
+    Serbian Cyrillic may be left empty: it is then the Latin name transliterated.
+    """
+
+    __tablename__ = "kb_categories"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_sr_latn: Mapped[str] = mapped_column(String(100))
+    name_sr_cyrl: Mapped[str] = mapped_column(String(100), default="")
+    name_en: Mapped[str] = mapped_column(String(100))
+    position: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ArticleFeedback(Base):

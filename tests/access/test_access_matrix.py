@@ -96,6 +96,8 @@ DOORS = [
     Door("kb_console.index", "GET", "/console/kb", ANY_STAFF),
     Door("kb_console.new", "GET", "/console/kb/new", {"admin"}),  # editors and admins
     Door("kb_console.edit", "GET", "/console/kb/{article}/edit", {"admin"}),
+    Door("kb_console.confirm_delete", "GET", "/console/kb/{article}/delete", {"admin"}),
+    Door("kb_console.categories", "GET", "/console/kb/categories", {"admin"}),
     Door("supervisor.dashboard", "GET", "/supervisor", REPORTS),
     Door("supervisor.export", "GET", "/supervisor/export/volume.csv", REPORTS),
     Door("api.list_tickets", "GET", "/api/v1/tickets", set(TOKENS)),
@@ -135,7 +137,8 @@ PUBLIC_PREFIXES = ("twilio.",)  # Twilio webhooks: signed requests, checked in t
 # Covered by tests of their own (destructive or session-ending).
 COVERED = {
     "auth.logout": "tests/web/test_auth.py::test_login_rotates_the_session_and_logout_revokes_it",
-    "kb_console.delete": "tests/kb/test_kb_web.py (editors only)",
+    "kb_console.delete": "tests/kb/test_help_center.py (editors only; archives)",
+    "kb_console.restore": "tests/kb/test_help_center.py::test_delete_asks_first_archives_and_restores",
     "console.delete_view": "tests/console/test_console_search.py::test_saved_views_belong_to_their_agent",
     "api.merge_ticket": "tests/console/test_console_merge.py::test_api_and_cli_merge (403 outside queues)",
 }
