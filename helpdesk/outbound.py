@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -56,13 +57,29 @@ class PermanentFailure(Exception):
     """Will never succeed (no address, opted out, rejected recipient); shown on the ticket."""
 
 
-def survey_token(secret_key: str, ticket_id: int) -> str:
-    return URLSafeSerializer(secret_key, salt="survey").dumps(ticket_id)
+@dataclass(frozen=True)
+class SurveyLink:
+    ticket_id: int
+    issued_at: datetime | None  # None: a link from before links carried their date
 
 
-def read_survey_token(secret_key: str, token: str) -> int | None:
+def survey_token(secret_key: str, ticket_id: int, issued_at: datetime | None = None) -> str:
+    """A signed link token naming the ticket and when the survey was sent (links expire)."""
+    issued = issued_at or datetime.now(UTC)
+    return URLSafeSerializer(secret_key, salt="survey").dumps([ticket_id, int(issued.timestamp())])
+
+
+def read_survey_token(secret_key: str, token: str) -> SurveyLink | None:
     try:
         value = URLSafeSerializer(secret_key, salt="survey").loads(token)
     except BadSignature:
         return None
-    return value if isinstance(value, int) else None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return SurveyLink(value, None)
+    if (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
+        return SurveyLink(value[0], datetime.fromtimestamp(value[1], UTC))
+    return None

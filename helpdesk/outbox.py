@@ -82,7 +82,8 @@ def build_envelope(svc: Services, session: Session, item: OutboxItem) -> Envelop
     ).all()
     links = {"ticket": f"{svc.settings.public_url}/help"}
     if item.kind == "survey":
-        token = survey_token(svc.settings.secret_key, ticket.id)
+        # dated when queued (at resolution), so a retried mail carries the very same link
+        token = survey_token(svc.settings.secret_key, ticket.id, item.created_at)
         links["survey"] = f"{svc.settings.public_url}/survey/{token}"
     transcript: tuple[TranscriptLine, ...] = ()
     if item.kind == "transcript":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -16,6 +17,10 @@ MAX_COMMENT = 2000
 SCORES = range(1, 6)
 
 
+class AlreadyAnswered(InvalidChange):
+    """One answer per survey: a link that was answered cannot change it (nor can whoever finds it)."""
+
+
 @dataclass(frozen=True)
 class SurveyTicket:
     reference: str
@@ -24,6 +29,7 @@ class SurveyTicket:
     csat_comment: str | None
     language: str | None
     script: str | None
+    resolved_at: datetime | None = None
 
 
 def survey_ticket(svc: Services, ticket_id: int) -> SurveyTicket:
@@ -32,11 +38,11 @@ def survey_ticket(svc: Services, ticket_id: int) -> SurveyTicket:
         if t is None:
             raise TicketNotFound(str(ticket_id))
         return SurveyTicket(t.reference, t.status, t.csat_score, t.csat_comment, t.language,
-                            t.script)
+                            t.script, t.resolved_at or t.closed_at)
 
 
 def record_satisfaction(svc: Services, ticket_id: int, score: int, comment: str | None) -> None:
-    """Store the citizen's 1-5 score and optional comment; a later answer replaces the earlier."""
+    """Store the citizen's 1-5 score and optional comment, once (AlreadyAnswered after that)."""
     if score not in SCORES:
         raise InvalidChange("score must be a whole number from 1 to 5")
     comment = (comment or "").strip() or None
@@ -49,6 +55,8 @@ def record_satisfaction(svc: Services, ticket_id: int, score: int, comment: str 
         ticket = uow.session.scalar(stmt)
         if ticket is None:
             raise TicketNotFound(str(ticket_id))
+        if ticket.csat_score is not None:  # checked under the row lock: two tabs, one answer
+            raise AlreadyAnswered("this survey has been answered already")
         before = {"csat_score": ticket.csat_score}
         ticket.csat_score = score
         ticket.csat_comment = comment

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from itsdangerous import URLSafeSerializer
 from sqlalchemy import select
 
 from helpdesk import create_app
@@ -61,9 +64,41 @@ def test_an_answer_is_stored_on_the_ticket_with_an_audit_row(store):
         assert audit.after == {"csat_score": 4, "comment": True}
         assert audit.actor_kind == "contact"
     assert "ticket.csat" in store.publisher.types()
-    # a second answer replaces the first; the form shows the earlier score
+    # one answer per link: it shows the answer, and a second one changes nothing
     again = client.get(path, query_string={"lang": "en"}).get_data(as_text=True)
-    assert "You rated it 4 out of 5" in again
+    assert "answered already: you rated it 4 out of 5" in again and 'type="radio"' not in again
+    second = client.post(path, data={"csrf_token": token, "score": "1"})
+    assert second.status_code == 409
+    with store.db.session() as s:
+        assert s.get(Ticket, result.ticket_id).csat_score == 4
+
+
+def test_links_expire_with_a_friendly_page(store):
+    client = create_app(store.settings, services=store).test_client()
+    result = resolved_ticket(store)
+    now = store.clock.now()
+    days = store.settings.survey_link_days
+    fresh = survey_token(store.settings.secret_key, result.ticket_id, now - timedelta(days=days - 1))
+    stale = survey_token(store.settings.secret_key, result.ticket_id, now - timedelta(days=days + 1))
+    assert client.get(f"/survey/{fresh}").status_code == 200
+    pages = {
+        lang: client.get(f"/survey/{stale}", query_string={"lang": lang})
+        for lang in ("en", "sr-Latn", "sr-Cyrl")
+    }
+    assert {page.status_code for page in pages.values()} == {410}
+    assert "valid for 30 days and has expired" in pages["en"].get_data(as_text=True)
+    assert "važio je 30 dana i istekao je" in pages["sr-Latn"].get_data(as_text=True)
+    assert "важио је 30 дана и истекао је" in pages["sr-Cyrl"].get_data(as_text=True)
+    token = csrf_token_from(client.get(f"/survey/{fresh}").get_data(as_text=True))
+    late = client.post(f"/survey/{stale}", data={"csrf_token": token, "score": "5"})
+    assert late.status_code == 410
+    # A link sent before links were dated counts from the ticket's resolution.
+    legacy = URLSafeSerializer(store.settings.secret_key, salt="survey").dumps(result.ticket_id)
+    assert client.get(f"/survey/{legacy}").status_code == 200
+    store.clock.advance(days=days + 1)
+    assert client.get(f"/survey/{legacy}").status_code == 410
+    with store.db.session() as s:
+        assert s.get(Ticket, result.ticket_id).csat_score is None
 
 
 def test_bad_answers_and_bad_links_are_refused_clearly(store):
