@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import importlib
-import logging
 from pathlib import Path
 
 from flask import Flask, g, request
@@ -19,6 +18,7 @@ from helpdesk.events import SocketIOPublisher
 from helpdesk.extensions import babel, csrf, limiter, login_manager, make_socketio
 from helpdesk.files import private_dir, restrict_umask
 from helpdesk.i18n import LANGUAGE_NAMES, current_language, select_locale
+from helpdesk.logs import configure_logging
 from helpdesk.navigation import citizen_links, lang_url, nav_links
 from helpdesk.services import Services
 from helpdesk.settings import Settings
@@ -30,9 +30,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     settings = settings or Settings.from_env()
     restrict_umask()  # before anything is written: the data dir holds personal data
     private_dir(settings.data_dir)
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings)
     app = Flask(
         __name__,
         template_folder=str(ROOT / "templates"),

@@ -39,6 +39,28 @@ logger_class = "helpdesk.serving.GunicornLogger"  # route patterns, never tokens
 access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms'
 errorlog = "-"
 loglevel = _env.get("HELPDESK_LOG_LEVEL", "INFO").lower()
+if _env.get("HELPDESK_LOG_FORMAT") == "json":
+    # gunicorn's own lines (and the app's, through the root logger) as JSON, personal data masked.
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "helpdesk.logs.JsonFormatter"}},
+        "filters": {"personal_data": {"()": "helpdesk.logs.PersonalDataFilter"}},
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "filters": ["personal_data"],
+                "stream": "ext://sys.stderr",
+            }
+        },
+        "root": {"level": _env.get("HELPDESK_LOG_LEVEL", "INFO"), "handlers": ["console"]},
+        "loggers": {
+            "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
+            "gunicorn.access": {"level": "INFO", "handlers": ["console"], "propagate": False},
+        },
+    }
+
 # nginx is the proxy in front: trust its X-Forwarded-* (the app applies HELPDESK_PROXY_HOPS).
 forwarded_allow_ips = _env.get("HELPDESK_FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 

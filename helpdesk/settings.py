@@ -36,6 +36,7 @@ class Settings:
     channels: tuple[str, ...] = DEFAULT_CHANNELS
     default_language: str = "sr-Latn"
     log_level: str = "INFO"
+    log_format: str = "text"  # text | json (one object per line); never personal data either way
     # how citizens reach a person (shown on the front door and the contact pages)
     office_phone: tuple[str, ...] = ()  # comma-separated: "+381 11 123 4567,0800 123 456"
     office_email: str | None = None  # empty: the support address
