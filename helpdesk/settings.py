@@ -54,6 +54,7 @@ class Settings:
     max_message_bytes: int = 25 * 1024 * 1024
     max_attachment_bytes: int = 20 * 1024 * 1024
     reopen_days: int = 14
+    session_check_seconds: float = 10.0  # how soon a live console notices its login has ended
     survey_link_days: int = 30  # a satisfaction survey link works this long after it was sent
     # chat
     chat_origins: tuple[str, ...] = ()

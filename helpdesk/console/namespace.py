@@ -30,6 +30,7 @@ from helpdesk.access import (
     visible_queues,
 )
 from helpdesk.console import queries
+from helpdesk.console.session_watch import SessionWatch
 from helpdesk.events import (
     CONSOLE_NAMESPACE,
     CONSOLE_ROOM,
@@ -122,6 +123,7 @@ class ConsoleNamespace(Namespace):
         self.svc = svc
         self._lock = threading.Lock()
         self._agents: dict[str, int] = {}  # sid -> agent id, this process's connections
+        self.sessions = SessionWatch(svc, self._session_ended, svc.settings.session_check_seconds)
 
     # -- connection ---------------------------------------------------------------------------
     def current_viewer(self) -> Viewer | None:
@@ -136,6 +138,7 @@ class ConsoleNamespace(Namespace):
         sid: str = request.sid  # type: ignore[attr-defined]
         with self._lock:
             self._agents[sid] = viewer.id
+        self.sessions.add(sid, current_user.session_key)
         join_room(room_for_agent(viewer.id))
         for name in visible_queues(self.svc, viewer):
             join_room(room_for_queue(name))
@@ -145,6 +148,7 @@ class ConsoleNamespace(Namespace):
         return True
 
     def on_disconnect(self, *args: object) -> None:
+        self.sessions.discard(request.sid)  # type: ignore[attr-defined]
         with self._lock:
             agent_id = self._agents.pop(request.sid, None)  # type: ignore[attr-defined]
             still = agent_id in self._agents.values()
@@ -162,6 +166,12 @@ class ConsoleNamespace(Namespace):
                 )
         except Exception as exc:  # noqa: BLE001 - presence is advisory; never fail a connection over it
             log.warning("agent presence update failed: %s", type(exc).__name__)
+
+    def _session_ended(self, sid: str) -> None:
+        """Logged out elsewhere, deactivated or idle too long: say so, then hang up."""
+        server = self.socketio.server
+        server.emit("session_ended", {"type": "session_ended"}, to=sid, namespace=self.namespace)
+        server.disconnect(sid, namespace=self.namespace)
 
     # -- helpers ------------------------------------------------------------------------------
     def _ticket(self, viewer: Viewer, data: dict[str, Any]) -> Ticket:
