@@ -25,7 +25,7 @@ from helpdesk.settings import Settings
 from triage.datasets import Example
 from triage.priority import assess
 from triage.store import LoadedModel, ModelError, ModelStore
-from triage.text import detect_language, detect_script
+from triage.text import detect_language, detect_script, tokenize
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -107,7 +107,8 @@ class ModelTriage:
         if loaded is None and self._train_missing is not None:
             train, self._train_missing = self._train_missing, None
             threading.Thread(target=train, name="triage-train", daemon=True).start()
-        if loaded is None or not body:
+        if loaded is None or not carries_content(body):
+            # No words, no evidence: a person decides (confidence 0 sends it to triage below).
             category, confidence, in_scope = "other", 0.0, False
         else:
             pred = loaded.model.predict([body])[0]
@@ -127,6 +128,11 @@ class ModelTriage:
             script=script if script != "none" else "latn",
             queue=queue,
         )
+
+
+def carries_content(body: str) -> bool:
+    """Whether a text has at least one word to classify (not empty, punctuation or digits)."""
+    return any(any(ch.isalpha() for ch in token) and len(token) >= 2 for token in tokenize(body))
 
 
 def agent_labels(db: Database) -> list[Example]:

@@ -156,7 +156,12 @@ def panel_context(ticket: Ticket) -> dict[str, Any]:
     with phone.services.db.session() as session:
         fresh = session.get(Ticket, ticket.id)
         if fresh is None:
-            return {"phone_number": None, "recordings": [], "reference": ticket.reference}
+            return {
+                "phone_number": None,
+                "recordings": [],
+                "reference": ticket.reference,
+                "needs_listening": False,
+            }
         number = fresh.contact.identity("phone")
         rows = session.execute(
             select(Attachment.public_id, Message.seq, Message.meta)
@@ -168,8 +173,21 @@ def panel_context(ticket: Ticket) -> dict[str, Any]:
             )
             .order_by(Message.seq)
         ).all()
+        # A voicemail nobody has a transcript of: someone must listen before it can be routed.
+        transcribed = any(
+            (meta or {}).get("kind") == "transcript"
+            for meta in session.scalars(
+                select(Message.meta).where(
+                    Message.ticket_id == ticket.id, Message.direction == "inbound"
+                )
+            )
+        )
+    needs_listening = not transcribed and any(
+        (r.meta or {}).get("kind") == "voicemail" for r in rows
+    )
     return {
         "reference": ticket.reference,
+        "needs_listening": needs_listening,
         "phone_number": number,
         "can_call": bool(number and phone.settings.agent_phone),
         "twilio_configured": phone.has_credentials,

@@ -58,6 +58,7 @@ def _phone_message(
     reference: str | None = None,
     sender: str | None = None,
     acknowledge: bool = False,
+    content: str | None = None,
 ) -> InboundResult:
     caller = sender or to_e164(params.get("From"))
     if caller is None:
@@ -70,6 +71,7 @@ def _phone_message(
             sender=Identity("phone", caller),
             subject=SUBJECTS.get(kind, SUBJECTS["call"]).get(lang, "Phone"),
             text=text,
+            content=content,
             attachments=attachments,
             external_id=external_id,
             hints=ThreadHints(ticket_reference=reference, continue_open=True),
@@ -100,6 +102,7 @@ def store_voicemail(phone: PhoneChannel, params: Params, lang: str) -> InboundRe
         external_id=sid,
         attachments=(recording,) if recording else (),
         acknowledge=True,
+        content="",  # our placeholder: until someone listens (or a transcript comes) no evidence
     )
 
 
@@ -229,6 +232,7 @@ def store_sms(phone: PhoneChannel, params: Params) -> InboundResult:
             sender=Identity("phone", sender),
             subject="",
             text=(params.get("Body") or "").strip() or "(MMS)",
+            content=(params.get("Body") or "").strip(),  # "(MMS)" is ours, not the citizen's
             attachments=tuple(attachments),
             external_id=sid,
             hints=ThreadHints(continue_open=True),

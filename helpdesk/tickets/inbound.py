@@ -27,7 +27,11 @@ def receive_inbound(svc: Services, msg: InboundMessage) -> InboundResult:
     """Store an inbound message: find the contact, thread it or open a ticket, commit once."""
     sender = normalize_identity(msg.sender)
     # Classify before taking the write lock: the model must not hold up other writers.
-    decision = svc.triage.triage(msg.subject, msg.text)
+    decision = (
+        svc.triage.triage(msg.subject, msg.text)
+        if msg.content is None
+        else svc.triage.triage("", msg.content)  # a placeholder is no evidence for routing
+    )
     raw_digest = svc.attachments.put(msg.raw) if msg.raw else None
     digests = [svc.attachments.put(a.data) for a in msg.attachments]
     for attempt in range(RETRIES):

@@ -59,6 +59,9 @@ class InboundMessage:
     raw: bytes | None = None
     meta: dict[str, Any] = field(default_factory=dict)
     extra_identities: tuple[Identity, ...] = ()  # e.g. the email a chat visitor left
+    # What the citizen actually said, for triage, when subject and text are only the adapter's
+    # placeholder (an untranscribed voicemail: "" = no content). None: triage reads both.
+    content: str | None = None
 
 
 @dataclass(frozen=True)

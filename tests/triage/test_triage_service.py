@@ -107,6 +107,31 @@ def test_low_confidence_goes_to_the_triage_queue(svc: Services) -> None:
         parse_routes("taxes")
 
 
+@pytest.mark.parametrize(
+    ("text", "content"),
+    [
+        ("Govorna poruka (0:42), snimak je u prilogu.", ""),  # untranscribed voicemail
+        ("(MMS)", ""),  # an SMS with only a picture
+        ("", None),  # an email with only an attachment
+        ("!!! 123 ...", None),  # no word at all
+    ],
+)
+def test_no_content_is_no_evidence_for_routing(svc: Services, text: str, content: str | None) -> None:
+    result = receive_inbound(
+        svc,
+        InboundMessage(
+            channel="phone",
+            sender=Identity("phone", "+381641234567"),
+            subject="Govorna poruka" if content is not None else "",
+            text=text,
+            content=content,
+        ),
+    )
+    with svc.db.session() as s:
+        ticket = s.get_one(Ticket, result.ticket_id)
+        assert (ticket.queue, ticket.category, ticket.triage_confidence) == (TRIAGE_QUEUE, "other", 0.0)
+
+
 def _member(svc: Services, email: str, queue: str, **fields: object) -> int:
     agent_id = add_agent(svc, email, **fields)
     with svc.db.transaction() as s:

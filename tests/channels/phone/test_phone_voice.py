@@ -279,6 +279,15 @@ def test_no_phone_number_or_message_text_reaches_the_logs(twilio, svc, phone, do
 
 
 def test_serbian_voicemail_is_recorded_without_an_english_transcription(twilio, svc, phone):
+    read = []  # what triage was given to route on
+    local = svc.triage
+
+    class Spy:
+        def triage(self, subject, text):
+            read.append((subject, text))
+            return local.triage(subject, text)
+
+    svc.triage = Spy()
     call = twilio.call(CALLER)
     twilio.press(call, "1")
     twilio.press(call, "2")
@@ -286,5 +295,16 @@ def test_serbian_voicemail_is_recorded_without_an_english_transcription(twilio, 
     assert int(call.pending.attrs["maxLength"]) <= 120
     twilio.record(call, None)
     phone.worker.drain()
-    [(_, _, _, [(text, _, audio)])] = phone_tickets(svc)
+    [(reference, _, _, [(text, _, audio)])] = phone_tickets(svc)
     assert text.startswith("Govorna poruka (0:12)") and audio == ["audio/mpeg"]
+    # The placeholder text is not the citizen's words: triage routes on nothing, not on it.
+    assert read == [("", "")]
+    # The agent sees the recording and that someone must listen to it.
+    from channels.phone.console import panel_context
+
+    with svc.db.session() as s:
+        ticket = s.scalars(select(Ticket).where(Ticket.reference == reference)).one()
+        s.expunge(ticket)
+    with phone.app.test_request_context():
+        context = panel_context(ticket)
+    assert context["needs_listening"] is True and context["recordings"][0]["kind"] == "voicemail"
