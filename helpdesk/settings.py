@@ -52,6 +52,7 @@ class Settings:
     smtp_relay_starttls: bool = False
     smtp_relay_cafile: str | None = None  # a private CA that signed the relay's certificate
     max_message_bytes: int = 25 * 1024 * 1024
+    mail_spool_timeout: float = 20.0  # seconds a session waits for its mail to be spooled, then 451
     max_attachment_bytes: int = 20 * 1024 * 1024
     reopen_days: int = 14
     session_check_seconds: float = 10.0  # how soon a live console notices its login has ended

@@ -12,8 +12,10 @@ import threading
 import click
 from flask import Flask
 
+from channels import dispatcher
 from channels.email.sender import EmailSender, StoreAckLimiter
 from channels.email.server import SmtpService
+from channels.email.spool_worker import SpoolWorker
 from helpdesk.services import Services
 
 
@@ -31,9 +33,13 @@ def init_app(app: Flask, services: Services) -> None:
     limiter = StoreAckLimiter(services)
     services.senders[EmailSender.channel] = EmailSender(services.settings, limiter)
     services.inbound_channels.add("email")
-    smtp = SmtpService(services)
+    # Mail in two steps: the SMTP server spools, the worker (here, or in `helpdesk worker`) stores.
+    spool_worker = SpoolWorker(services)
+    services.background.append(spool_worker)
+    smtp = SmtpService(services, on_spooled=spool_worker.wake)
     services.background.append(smtp)
     app.extensions["helpdesk.email.smtp"] = smtp
+    dispatcher.init_app(app, services)  # acknowledgements and replies go out through the outbox
 
     @app.cli.command("smtp")
     @click.option("--host", default=None, help="address to listen on (HELPDESK_SMTP_HOST)")

@@ -130,6 +130,15 @@ def parse_message(raw: bytes) -> ParsedEmail:
     )
 
 
+def header_sender(raw: bytes) -> str | None:
+    """The From (then Sender) address of a raw mail, reading only its header block (cheap)."""
+    ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
+    head = raw[: min(ends) + 2] if ends else raw
+    msg = BytesParser(policy=policy.default).parsebytes(head, headersonly=True)
+    _repair_8bit_headers(msg, _legacy_codec(msg))
+    return sender_of(msg)[1]
+
+
 def _parse_structure(raw: bytes) -> tuple[EmailMessage, bool]:
     """The parsed mail, and whether its MIME structure was left unread (pathological nesting)."""
     if len(_BOUNDARY.findall(raw)) <= MAX_BOUNDARIES:

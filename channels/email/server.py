@@ -1,24 +1,26 @@
-"""The inbound SMTP server (aiosmtpd): our domains only, 250 only after the commit.
+"""The inbound SMTP server (aiosmtpd): our domains only, 250 once the raw mail is spooled.
 
-The event loop only speaks SMTP; parsing and the database run in a small thread pool, so one slow
-commit never stalls the other sessions. Replies follow RFC 5321/3463: 550 5.7.1 for a recipient we
-do not serve (never an open relay), 552 for oversize (aiosmtpd's own check), 451 4.3.0 only when
-storing failed for a reason that passes (the database away, the disk full) so the sending MTA keeps
-the mail and retries, and 554 5.6.0 for a mail that could never be stored (retrying would only
-delay the bounce by days).
+Mail in two steps, as an MTA does it (DESIGN.md §7): a session ends when its raw mail is committed
+to the spool (group commit: many sessions, one transaction), and the spool worker turns it into a
+ticket afterwards. Replies follow RFC 5321/3463: 550 5.7.1 for a recipient we do not serve (never
+an open relay), 550 5.1.7 for mail that names no sender at all, 552 for oversize (aiosmtpd's own
+check), 451 4.3.0 only when the spool could not be written for a reason that passes (the database
+away or too slow, the disk full) so the sending MTA keeps the mail and retries, and 554 5.6.0 for
+a mail that could never be stored (retrying would only delay the bounce by days).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Callable
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from sqlalchemy import exc as sa_exc
 
-from channels.email.inbound import NoSender, handle_message
+from channels.email.parse import header_sender, usable_address
+from channels.email.spool import Spooled, SpoolWriter, is_temporary
 from helpdesk.services import Services
 
 log = logging.getLogger(__name__)
@@ -29,23 +31,16 @@ SESSION_TIMEOUT = 120  # seconds of silence before the server hangs up
 COMMAND_LIMIT = 100  # per command per session: a client looping on RCPT or NOOP is cut off
 
 
-def is_temporary(exc: BaseException) -> bool:
-    """Whether a failure to store may pass by itself (answer 451) or never will (554)."""
-    if isinstance(exc, sa_exc.DataError):  # a value no column takes: the same next time
-        return False
-    if isinstance(exc, sa_exc.DBAPIError | sa_exc.TimeoutError | sa_exc.DisconnectionError):
-        # Unreachable, locked, a schema being migrated, a race on a unique key: all pass.
-        return True
-    return isinstance(exc, OSError | TimeoutError | MemoryError)
-
-
 class HelpdeskHandler:
-    def __init__(self, svc: Services, workers: int = 4) -> None:
+    def __init__(self, svc: Services, on_spooled: Callable[[], None] | None = None) -> None:
         self.svc = svc
         domains = {d.strip().lower().lstrip("@") for d in svc.settings.mail_domains if d.strip()}
         self.domains = domains
         self.addresses = {svc.settings.support_address.lower()}
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="smtp-store")
+        self.spool = SpoolWriter(svc)
+        self.spool.start()
+        self.on_spooled = on_spooled
+        self.in_flight = 0  # DATA commands being spooled now (a graceful stop waits for them)
 
     def accepts(self, address: str) -> bool:
         address = address.strip().lower()
@@ -73,30 +68,46 @@ class HelpdeskHandler:
         raw = envelope.original_content or envelope.content
         if not isinstance(raw, bytes):
             raw = str(raw or "").encode("utf-8", "surrogateescape")
-        mail_from = "" if envelope.mail_from in ("", "<>") else envelope.mail_from
-        loop = asyncio.get_running_loop()
-        try:
-            outcome = await loop.run_in_executor(
-                self.executor, handle_message, self.svc, raw, mail_from, list(envelope.rcpt_tos)
-            )
-        except NoSender:
+        mail_from = "" if envelope.mail_from in ("", "<>") else str(envelope.mail_from)
+        if mail_from and not usable_address(mail_from) and not _header_sender(raw):
+            # A null sender (a bounce) goes on: the worker reads it. Anything else must name
+            # someone we could answer, and a refusal now costs the sender nothing.
             return "550 5.1.7 The message has no sender address we could answer"
-        except Exception as exc:  # noqa: BLE001 - any failure gets a final or a temporary answer
-            # Not log.exception: a database error's text carries the row's values (addresses).
-            statement = " ".join(str(getattr(exc, "statement", "") or "").split())[:200]
-            if is_temporary(exc):
-                log.error(
-                    "storing an inbound mail failed (%s %s); answered 451", type(exc).__name__, statement
-                )
-                return "451 4.3.0 Temporary failure storing the message, please try again later"
-            log.error("an inbound mail cannot be stored (%s %s); answered 554", type(exc).__name__, statement)
-            return "554 5.6.0 The message cannot be stored here; please send it as plain text"
-        if outcome.ticket_reference:
-            return f"250 2.0.0 OK {outcome.kind} {outcome.ticket_reference}"
-        return f"250 2.0.0 OK {outcome.kind}"
+        mail_from = mail_from.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+        self.in_flight += 1
+        try:
+            return await self._spool(Spooled(mail_from, list(envelope.rcpt_tos), raw))
+        finally:
+            self.in_flight -= 1
 
-    def close(self) -> None:
-        self.executor.shutdown(wait=True)
+    async def _spool(self, mail: Spooled) -> str:
+        future = self.spool.submit(mail)
+        try:
+            row_id = await asyncio.wait_for(asyncio.wrap_future(future), self.svc.settings.mail_spool_timeout)
+        except TimeoutError:
+            # The store is frozen or overloaded: better a retry from the sender than a hang.
+            log.error("the mail spool did not answer in time; answered 451")
+            return "451 4.3.0 The mail store is busy, please try again later"
+        except Exception as exc:  # noqa: BLE001 - a final or a temporary answer, never a hang
+            # Not log.exception: a database error's text carries the row's values (addresses).
+            if is_temporary(exc):
+                log.error("spooling an inbound mail failed (%s); answered 451", type(exc).__name__)
+                return "451 4.3.0 Temporary failure storing the message, please try again later"
+            log.error("an inbound mail cannot be spooled (%s); answered 554", type(exc).__name__)
+            return "554 5.6.0 The message cannot be stored here"
+        if self.on_spooled is not None:
+            self.on_spooled()
+        return f"250 2.0.0 OK queued as {row_id}"
+
+    def close(self, timeout: float = 5.0) -> None:
+        self.spool.stop(timeout)
+
+
+def _header_sender(raw: bytes) -> str | None:
+    try:
+        return header_sender(raw)
+    except Exception:  # noqa: BLE001 - an unreadable header block names nobody
+        return None
 
 
 class LongLineSMTP(SMTP):
@@ -135,8 +146,15 @@ class SmtpService:
 
     name = "smtp"
 
-    def __init__(self, svc: Services, host: str | None = None, port: int | None = None) -> None:
+    def __init__(
+        self,
+        svc: Services,
+        host: str | None = None,
+        port: int | None = None,
+        on_spooled: Callable[[], None] | None = None,
+    ) -> None:
         self.svc = svc
+        self.on_spooled = on_spooled  # wakes the spool worker when it runs in this process
         self.bind_host = svc.settings.smtp_host if host is None else host
         self.bind_port = svc.settings.smtp_port if port is None else port
         # Built in start(): aiosmtpd's Controller creates an event loop as soon as it exists.
@@ -145,7 +163,7 @@ class SmtpService:
 
     def _build(self) -> _Controller:
         settings = self.svc.settings
-        self.handler = HelpdeskHandler(self.svc)
+        self.handler = HelpdeskHandler(self.svc, self.on_spooled)
         return _Controller(
             self.handler,
             hostname=self.bind_host,
@@ -175,10 +193,17 @@ class SmtpService:
         self.controller.start()
         log.info("SMTP server listening on %s:%s", self.host, self.port)
 
-    def stop(self) -> None:
-        if self.controller is not None:
-            self.controller.stop()
+    def stop(self, timeout: float = 5.0) -> None:
+        """Stop taking connections, give mail being spooled its answer (up to timeout), close."""
+        controller, handler = self.controller, self.handler
+        if controller is not None:
+            if controller.server is not None:
+                controller.loop.call_soon_threadsafe(controller.server.close)
+            deadline = time.monotonic() + timeout
+            while handler is not None and handler.in_flight and time.monotonic() < deadline:
+                time.sleep(0.02)
+            controller.stop()
             self.controller = None
-        if self.handler is not None:
-            self.handler.close()
+        if handler is not None:
+            handler.close(timeout)
             self.handler = None

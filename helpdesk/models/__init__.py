@@ -9,6 +9,7 @@ from helpdesk.models.contacts import IDENTITY_KINDS, Contact, ContactIdentity
 from helpdesk.models.kb import Article, ArticleFeedback, KbCategory
 from helpdesk.models.outbox import OUTBOX_STATES, OutboxItem
 from helpdesk.models.report_indexes import REPORT_INDEXES  # noqa: F401 - on the tickets table
+from helpdesk.models.spool import SPOOL_STATES, MailSpoolItem
 from helpdesk.models.tickets import (
     CHANNELS,
     DELIVERY_STATES,
@@ -32,6 +33,7 @@ __all__ = [
     "OUTBOX_STATES",
     "PRIORITIES",
     "ROLES",
+    "SPOOL_STATES",
     "STATUSES",
     "Agent",
     "Article",
@@ -40,6 +42,7 @@ __all__ = [
     "AgentSession",
     "ApiToken",
     "Attachment",
+    "MailSpoolItem",
     "AuditEvent",
     "Base",
     "ChatVisitor",

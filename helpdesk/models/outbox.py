@@ -31,3 +31,6 @@ class OutboxItem(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None]
+    # The id the message carries on its channel (an email's Message-ID), fixed when the item is
+    # first built, so a resend after a crash is the same message and the receiver can drop it.
+    external_id: Mapped[str | None] = mapped_column(String(255))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import smtplib
 import threading
+import time
 from dataclasses import dataclass, field, replace
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -13,9 +14,11 @@ from typing import Any
 from sqlalchemy import func, select
 
 from channels.dispatcher import OutboxDispatcher
+from channels.email.inbound import Outcome
 from channels.email.sender import EmailSender
 from channels.email.server import SmtpService
-from helpdesk.models import Message, OutboxItem, Ticket
+from channels.email.spool_worker import SpoolWorker
+from helpdesk.models import MailSpoolItem, Message, OutboxItem, Ticket
 from helpdesk.services import Services
 from tests.conftest import make_services, make_settings
 
@@ -59,6 +62,16 @@ class MailClient:
     server: SmtpService
 
     def send(self, raw: bytes | EmailMessage, mail_from: str = "", to: list[str] | None = None) -> str:
+        """Send with smtplib, let the spool worker store it; the server's final reply text and
+        what the worker made of the mail ("... queued as 7 -> OK ticket HD-...", raises on 4xx/5xx)."""
+        reply = self.send_only(raw, mail_from, to)
+        row_id = int(reply.rsplit(" ", 1)[-1])
+        outcome = drain(self.server.svc).get(row_id)
+        if outcome is None:
+            return f"{reply} -> not stored"
+        return f"{reply} -> OK {outcome.kind} {outcome.ticket_reference or ''}".strip()
+
+    def send_only(self, raw: bytes | EmailMessage, mail_from: str = "", to: list[str] | None = None) -> str:
         """Send with smtplib, return the server's final reply text (raises on 4xx/5xx)."""
         data = raw.as_bytes(policy=policy.SMTP) if isinstance(raw, EmailMessage) else crlf(raw)
         with smtplib.SMTP(self.server.host, self.server.port, timeout=30) as smtp:
@@ -72,6 +85,19 @@ class MailClient:
             if code != 250:
                 raise smtplib.SMTPDataError(code, reply)
             return reply.decode()
+
+
+def drain(svc: Services) -> dict[int, Outcome | None]:
+    """What the spool worker would do next: store every spooled mail; the outcome of each.
+
+    Also waits for a mail that a running worker (an embedded server's) has in hand."""
+    worker, results = SpoolWorker(svc), {}
+    deadline = time.monotonic() + 30
+    while True:
+        results.update(worker.run_once())
+        if not count(svc, MailSpoolItem, MailSpoolItem.status == "working") or time.monotonic() > deadline:
+            return results
+        time.sleep(0.05)
 
 
 def dispatch(svc: Services) -> int:

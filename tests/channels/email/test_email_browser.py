@@ -16,8 +16,8 @@ pytestmark = pytest.mark.browser
 
 
 class _Smtp:
-    def __init__(self, port: int) -> None:
-        self.host, self.port = "127.0.0.1", port
+    def __init__(self, port: int, svc: Any) -> None:
+        self.host, self.port, self.svc = "127.0.0.1", port, svc
 
 
 @pytest.fixture
@@ -32,7 +32,7 @@ def mail_server(tmp_path: Path) -> Iterator[LiveServer]:
 
 def test_outbox_and_mail_pages_at_360px_by_keyboard(browser: Any, mail_server: LiveServer) -> None:
     svc = mail_server.services
-    client = MailClient(_Smtp(svc.settings.smtp_port))  # type: ignore[arg-type]
+    client = MailClient(_Smtp(svc.settings.smtp_port, svc))  # type: ignore[arg-type]
     client.send(fixture_bytes("attachments_inline_html.eml"), "marija@example.rs")
     OutboxDispatcher(svc).run_once()  # the acknowledgement, written to <data_dir>/outbox
     [ticket] = tickets(svc)

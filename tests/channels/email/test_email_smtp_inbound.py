@@ -8,16 +8,17 @@ from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text, update
 
 from channels.email.server import SmtpService
-from helpdesk.models import Message, OutboxItem, Ticket
+from helpdesk.models import MailSpoolItem, Message, OutboxItem, Ticket
 from helpdesk.services import Services
 from tests.channels.email.datasets import dataset_dir
 from tests.channels.email.helpers import (
     SUPPORT,
     MailClient,
     count,
+    drain,
     fixture_bytes,
     mail_services,
     messages,
@@ -41,10 +42,13 @@ def citizen_mail(
     return msg
 
 
-def test_new_mail_opens_ticket_and_250_names_it(mail: MailClient, mail_svc: Services) -> None:
-    reply = mail.send(citizen_mail(message_id="<first@example.rs>"), "ana@example.rs")
+def test_new_mail_is_spooled_then_opens_a_ticket(mail: MailClient, mail_svc: Services) -> None:
+    reply = mail.send_only(citizen_mail(message_id="<first@example.rs>"), "ana@example.rs")
+    assert reply.startswith("2.0.0 OK queued as ")  # 250: durably spooled ...
+    assert count(mail_svc, MailSpoolItem) == 1 and tickets(mail_svc) == []
+    drain(mail_svc)  # ... and the worker makes the ticket
+    assert count(mail_svc, MailSpoolItem) == 0
     [ticket] = tickets(mail_svc)
-    assert reply.startswith("2.0.0 OK ticket ") and ticket.reference in reply
     assert ticket.channel == "email" and ticket.subject == "Pitanje"
     [msg] = messages(mail_svc, ticket.reference)
     assert msg.text == "Kako da promenim lozinku na portalu?"
@@ -151,10 +155,10 @@ def test_stranger_recipient_gets_550_never_an_open_relay(mail: MailClient, mail_
     assert count(mail_svc, Ticket) == 0
 
 
-def test_storage_failure_answers_451_and_the_retry_is_stored(tmp_path: Path) -> None:
+def test_spool_failure_answers_451_and_the_retry_is_stored(tmp_path: Path) -> None:
     svc = mail_services(tmp_path)
-    with svc.db.transaction() as s:  # break the store: the messages table is gone
-        s.execute(text("ALTER TABLE messages RENAME TO messages_away"))
+    with svc.db.transaction() as s:  # break the store: the spool table is gone
+        s.execute(text("ALTER TABLE mail_spool RENAME TO mail_spool_away"))
     server = SmtpService(svc, "127.0.0.1", 0)
     server.start()
     try:
@@ -164,11 +168,25 @@ def test_storage_failure_answers_451_and_the_retry_is_stored(tmp_path: Path) -> 
         assert err.value.smtp_code == 451
         assert count(svc, Ticket) == 0  # the failed attempt left nothing half-stored
         with svc.db.transaction() as s:  # the store comes back; the sender retries
-            s.execute(text("ALTER TABLE messages_away RENAME TO messages"))
+            s.execute(text("ALTER TABLE mail_spool_away RENAME TO mail_spool"))
         assert "OK ticket" in mail.send(citizen_mail(message_id="<retry@example.rs>"), "ana@example.rs")
         assert count(svc, Message, Message.external_id == "retry@example.rs") == 1
     finally:
         server.stop()
+
+
+def test_store_failure_after_spooling_is_retried_by_the_worker(mail: MailClient, mail_svc: Services) -> None:
+    with mail_svc.db.transaction() as s:  # the tickets' tables are away (a migration, say)
+        s.execute(text("ALTER TABLE messages RENAME TO messages_away"))
+    assert "not stored" in mail.send(citizen_mail(message_id="<later@example.rs>"), "ana@example.rs")
+    with mail_svc.db.session() as s:
+        [item] = s.scalars(select(MailSpoolItem)).all()
+        assert item.status == "pending" and item.attempts == 1  # kept for a retry with backoff
+    with mail_svc.db.transaction() as s:
+        s.execute(text("ALTER TABLE messages_away RENAME TO messages"))
+        s.execute(update(MailSpoolItem).values(next_attempt_at=mail_svc.clock.now()))
+    assert [o and o.kind for o in drain(mail_svc).values()] == ["ticket"]
+    assert count(mail_svc, Message, Message.external_id == "later@example.rs") == 1
 
 
 def test_same_message_id_twice_is_stored_once(store_mail: MailClient, mail_store: Services) -> None:

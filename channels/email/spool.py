@@ -1,0 +1,273 @@
+"""The mail spool in the store: group-committed writes, claims in arrival order per sender.
+
+DESIGN.md §7 "Mail in two steps": the SMTP session ends when its raw mail is committed here (so
+the 250 means "spooled", as an MTA's queue file does); the worker (``spool_worker``) turns rows
+into core calls. Many concurrent sessions share one transaction and one fsync: ``SpoolWriter``'s
+committer thread writes whatever is queued when it gets to it, then answers each session.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import secrets
+import socket
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Connection, and_, delete, exists, insert, select, update
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import aliased
+
+from helpdesk.models import MailSpoolItem
+from helpdesk.services import Services
+
+log = logging.getLogger(__name__)
+STALE_CLAIM = timedelta(minutes=2)  # a worker on another host that died mid-mail
+MAX_TEMPORARY_ATTEMPTS = 20  # database away: retried with backoff for about a day, then kept failed
+MAX_BATCH = 256
+_PROCESS_TOKEN = secrets.token_hex(4)  # tells this process's claims from a dead one with our pid
+
+
+def is_temporary(exc: BaseException) -> bool:
+    """Whether a failure may pass by itself (retry, SMTP 451) or never will (fail, SMTP 554)."""
+    if isinstance(exc, sa_exc.DataError):  # a value no column takes: the same next time
+        return False
+    if isinstance(exc, sa_exc.DBAPIError | sa_exc.TimeoutError | sa_exc.DisconnectionError):
+        # Unreachable, locked, a schema being migrated, a race on a unique key: all pass.
+        return True
+    return isinstance(exc, OSError | TimeoutError | MemoryError)
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{_PROCESS_TOKEN}"[:100]
+
+
+@dataclass(frozen=True)
+class Spooled:
+    mail_from: str
+    rcpt_tos: list[str]
+    raw: bytes
+
+
+class SpoolWriter:
+    """Group commit: sessions queue their mail, one thread writes each queue-full in one transaction."""
+
+    def __init__(self, svc: Services) -> None:
+        self.svc = svc
+        self._queue: queue.Queue[tuple[Spooled, Future[int]] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="mail-spool-writer", daemon=True)
+            self._thread.start()
+
+    def submit(self, mail: Spooled) -> Future[int]:
+        """The spool row id once committed; cancel the future to withdraw a mail not yet written."""
+        future: Future[int] = Future()
+        self._queue.put((mail, future))
+        return future
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Write what is queued, then end the thread."""
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout)
+            self._thread = None
+
+    def _run(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch, stopping = [first], False
+            while len(batch) < MAX_BATCH:
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if item is None:
+                    stopping = True
+                    break
+                batch.append(item)
+            # A session that gave up waiting (451) cancelled its future: its mail is not written.
+            live = [(mail, f) for mail, f in batch if f.set_running_or_notify_cancel()]
+            if live:
+                self._write(live)
+            if stopping:
+                return
+
+    def _write(self, batch: list[tuple[Spooled, Future[int]]]) -> None:
+        try:
+            ids = write_rows(self.svc, [mail for mail, _ in batch])
+        except BaseException as exc:  # noqa: BLE001 - every waiting session gets the error
+            for _, future in batch:
+                future.set_exception(exc)
+            return
+        for (_, future), row_id in zip(batch, ids, strict=True):
+            future.set_result(row_id)
+
+
+def write_rows(svc: Services, mails: list[Spooled]) -> list[int]:
+    """Insert the mails in one transaction and commit (on SQLite with a full fsync); their ids."""
+    now = svc.clock.now()
+    rows = [
+        {
+            "received_at": now,
+            "mail_from": m.mail_from[:512],
+            "rcpt_tos": {"to": m.rcpt_tos},
+            "sender_key": m.mail_from.strip().lower()[:512],
+            "raw": m.raw,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+        }
+        for m in mails
+    ]
+    statement = insert(MailSpoolItem).returning(MailSpoolItem.id, sort_by_parameter_order=True)
+    with svc.db.engine.connect() as conn:
+        sqlite = conn.dialect.name == "sqlite"
+        if sqlite:
+            # The rest of the app runs synchronous=NORMAL (WAL: safe from a crash, not from a power
+            # cut); the spool promises what an MTA's 250 promises, so its commit is synced.
+            _pragma(conn, "synchronous=FULL")
+            conn = conn.execution_options(sqlite_begin="IMMEDIATE")
+        try:
+            with conn.begin():
+                ids = [int(r[0]) for r in conn.execute(statement, rows)]
+        finally:
+            if sqlite:
+                _pragma(conn, "synchronous=NORMAL")
+    return ids
+
+
+def _pragma(conn: Connection, pragma: str) -> None:
+    dbapi = conn.connection.dbapi_connection
+    if dbapi is not None:  # outside any transaction (isolation_level None): runs at once
+        dbapi.execute(f"PRAGMA {pragma}")
+
+
+def due_ids(svc: Services, limit: int = 50) -> list[int]:
+    """Pending mail whose sender has nothing older still waiting: arrival order per sender."""
+    older = aliased(MailSpoolItem)
+    earlier_waiting = exists().where(
+        older.sender_key == MailSpoolItem.sender_key,
+        older.id < MailSpoolItem.id,
+        older.status.in_(("pending", "working")),
+    )
+    query = (
+        select(MailSpoolItem.id)
+        .where(
+            MailSpoolItem.status == "pending",
+            MailSpoolItem.next_attempt_at <= svc.clock.now(),
+            ~earlier_waiting,
+        )
+        .order_by(MailSpoolItem.id)
+        .limit(limit)
+    )
+    with svc.db.session() as s:
+        return list(s.scalars(query))
+
+
+def claim(svc: Services, item_id: int, worker: str) -> bool:
+    with svc.db.transaction() as s:
+        result = s.execute(
+            update(MailSpoolItem)
+            .where(MailSpoolItem.id == item_id, MailSpoolItem.status == "pending")
+            .values(
+                status="working",
+                claimed_by=worker,
+                claimed_at=svc.clock.now(),
+                attempts=MailSpoolItem.attempts + 1,
+            )
+        )
+        return bool(result.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def load(svc: Services, item_id: int) -> tuple[bytes, str, list[str], int]:
+    with svc.db.session() as s:
+        item = s.get_one(MailSpoolItem, item_id)
+        return item.raw, item.mail_from, list(item.rcpt_tos.get("to", [])), item.attempts
+
+
+def finish(svc: Services, item_id: int) -> None:
+    """The mail is in the core now (or deliberately dropped): the spool row goes."""
+    with svc.db.transaction() as s:
+        s.execute(delete(MailSpoolItem).where(MailSpoolItem.id == item_id))
+
+
+def retry_later(svc: Services, item_id: int, error: str, attempts: int) -> None:
+    delay = timedelta(seconds=min(3600, 5 * 2 ** max(0, attempts - 1)))
+    _set(svc, item_id, status="pending", next_attempt_at=svc.clock.now() + delay, last_error=error)
+
+
+def fail(svc: Services, item_id: int, error: str) -> None:
+    """Kept with its raw mail for an administrator, never tried again by itself."""
+    _set(svc, item_id, status="failed", last_error=error)
+
+
+def retry_failed(svc: Services, item_id: int | None = None) -> int:
+    """Put failed mail back in the queue (after a fix); returns how many rows."""
+    where = [MailSpoolItem.status == "failed"]
+    if item_id is not None:
+        where.append(MailSpoolItem.id == item_id)
+    with svc.db.transaction() as s:
+        result = s.execute(
+            update(MailSpoolItem).where(*where).values(status="pending", next_attempt_at=svc.clock.now())
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _set(svc: Services, item_id: int, **values: Any) -> None:
+    with svc.db.transaction() as s:
+        s.execute(
+            update(MailSpoolItem)
+            .where(MailSpoolItem.id == item_id)
+            .values(claimed_by=None, claimed_at=None, **values)
+        )
+
+
+def release_abandoned(svc: Services) -> int:
+    """Claims of workers that died: on this host when their process is gone, anywhere when stale."""
+    now = svc.clock.now()
+    with svc.db.session() as s:
+        working = s.execute(
+            select(MailSpoolItem.id, MailSpoolItem.claimed_by, MailSpoolItem.claimed_at).where(
+                MailSpoolItem.status == "working"
+            )
+        ).all()
+    dead = [row.id for row in working if _abandoned(row.claimed_by or "", row.claimed_at, now)]
+    if not dead:
+        return 0
+    with svc.db.transaction() as s:
+        result = s.execute(
+            update(MailSpoolItem)
+            .where(and_(MailSpoolItem.id.in_(dead), MailSpoolItem.status == "working"))
+            .values(status="pending", claimed_by=None, claimed_at=None)
+        )
+    log.warning("released %s spooled mail(s) claimed by a worker that is gone", len(dead))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def _abandoned(claimed_by: str, claimed_at: datetime | None, now: datetime) -> bool:
+    if claimed_at is None or claimed_at < now - STALE_CLAIM:
+        return True
+    host, _, rest = claimed_by.partition(":")
+    pid_text, _, token = rest.partition(":")
+    if host != socket.gethostname() or not pid_text.isdigit():
+        return False
+    pid = int(pid_text)
+    if pid == os.getpid():
+        return token != _PROCESS_TOKEN  # our pid, but an earlier life of it
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
