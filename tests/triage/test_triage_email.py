@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from channels.email.server import SmtpService
+from channels.email.spool_worker import SpoolWorker
 from helpdesk import create_app
 from helpdesk.models import Agent, Queue, Ticket
 from helpdesk.services import Services
@@ -43,6 +44,7 @@ def _send(smtp: SmtpService, sender: str, subject: str, body: str) -> None:
     msg.set_content(body)
     with smtplib.SMTP("127.0.0.1", smtp.port, timeout=30) as client:
         client.send_message(msg)
+    SpoolWorker(smtp.svc).run_once()  # the 250 means spooled; the worker makes the ticket
 
 
 def _ticket_from(svc: Services, subject: str) -> Ticket:
