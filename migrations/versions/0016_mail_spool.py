@@ -1,7 +1,7 @@
 """mail spool (250 means spooled) and a fixed external id for outbox items
 
-Revision ID: 0015_mail_spool
-Revises: 0014_attachment_public_ids
+Revision ID: 0016_mail_spool
+Revises: 0015_kb_categories
 """
 
 from collections.abc import Sequence
@@ -12,8 +12,8 @@ from sqlalchemy.dialects import postgresql
 
 import helpdesk.models.base
 
-revision: str = "0015_mail_spool"
-down_revision: str | Sequence[str] | None = "0014_attachment_public_ids"
+revision: str = "0016_mail_spool"
+down_revision: str | Sequence[str] | None = "0015_kb_categories"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
