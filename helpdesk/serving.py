@@ -101,5 +101,6 @@ class GunicornLogger(_GunicornLogger):  # type: ignore[misc,valid-type]
         atoms["U"] = route
         atoms["q"] = ""
         atoms["r"] = f"{environ.get('REQUEST_METHOD', '-')} {route} {environ.get('SERVER_PROTOCOL', '-')}"
-        atoms["f"] = "-"  # the Referer holds the previous page's full URL (a survey link, say)
+        # the Referer holds the previous page's full URL (a survey link, say)
+        atoms["f"] = atoms["{referer}i"] = "-"
         return atoms

@@ -78,3 +78,35 @@ def test_malformed_request_line_is_refused_without_logging_it(
     assert "secret-token-123" not in text
     # a client's garbage is a warning (it is not our fault), never an ERROR
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_gunicorn_access_log_gets_the_route_pattern(app: Any) -> None:
+    """Production's access log (gunicorn, helpdesk/gunicorn_config.py) redacts the same way."""
+    from datetime import timedelta
+    from types import SimpleNamespace
+
+    from gunicorn.config import Config
+    from werkzeug.test import EnvironBuilder
+
+    from helpdesk.serving import GunicornLogger
+
+    token = survey_token(app.config["SECRET_KEY"], 77)
+    environ = EnvironBuilder(path=f"/survey/{token}", query_string="lang=en&q=Petrović").get_environ()
+    environ["RAW_URI"] = f"/survey/{token}?lang=en&q=Petrović"
+    environ["HTTP_REFERER"] = f"http://x/survey/{token}"
+    body = app.wsgi_app(environ, lambda status, headers, exc_info=None: None)
+    getattr(body, "close", lambda: None)()
+    cfg = Config()
+    atoms = GunicornLogger(cfg).atoms(
+        SimpleNamespace(status="404 NOT FOUND", sent=10, headers=[]),
+        SimpleNamespace(headers=[("Referer", environ["HTTP_REFERER"])]),
+        environ,
+        timedelta(milliseconds=5),
+    )
+    from helpdesk.gunicorn_config import access_log_format  # production's format
+
+    formats = (access_log_format, cfg.access_log_format, '"%(r)s" %(q)s %(f)s %({referer}i)s')
+    line = " ".join(fmt % atoms for fmt in formats)
+    assert "/survey/<token>" in line
+    for secret in (token, "lang=", "Petrovi"):
+        assert secret not in line, secret
