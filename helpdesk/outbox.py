@@ -33,6 +33,21 @@ IDENTITY_FOR_CHANNEL = {
 }
 
 
+def can_reach(svc: Services, channel: str, addresses: dict[str, str]) -> bool:
+    """Whether a reply on ``channel`` can reach a contact with these identities.
+
+    A sender may answer itself (``reaches``: the web form's sender tries email, then SMS);
+    otherwise the contact needs the identity the channel sends to.
+    """
+    sender = svc.senders.get(channel)
+    if sender is None:
+        return False
+    reaches = getattr(sender, "reaches", None)
+    if callable(reaches):
+        return bool(reaches(addresses))
+    return bool(addresses.get(IDENTITY_FOR_CHANNEL.get(channel, "")))
+
+
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min ... capped at one hour."""
     return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))

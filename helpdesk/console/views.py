@@ -16,6 +16,7 @@ from helpdesk.access import Viewer, can_see, load_viewer, settable_queues, visib
 from helpdesk.console import listing, queries, saved
 from helpdesk.console.canned import CANNED
 from helpdesk.models import CHANNELS, PRIORITIES, STATUSES, Ticket
+from helpdesk.outbox import can_reach
 from helpdesk.services import current_services
 from helpdesk.tickets import InvalidChange
 
@@ -157,6 +158,8 @@ def ticket_view(reference: str) -> str | Response:
             "name": contact.name,
             "identities": [(i.kind, i.value) for i in contact.identities if i.kind != "chat"],
         }
+        # Said before the agent writes: a reply nobody can receive is offered as a note instead.
+        reachable = can_reach(svc, ticket.channel, {i.kind: i.value for i in contact.identities})
         related = s.get(Ticket, ticket.related_ticket_id) if ticket.related_ticket_id else None
         related_ref = related.reference if related is not None else None
     others, hidden_others = queries.contact_tickets(svc, v, ticket.contact_id, ticket.id)
@@ -181,6 +184,7 @@ def ticket_view(reference: str) -> str | Response:
         categories=queries.categories(svc),
         canned=CANNED,
         panels=render_panels(ticket),
+        reachable=reachable,
         vendor_socketio=VENDOR_SOCKETIO,
     )
 

@@ -184,3 +184,28 @@ def test_json_form_api_tickets_are_answered_too(citizen_app: Any, relay: tuple[S
     assert created.status_code == 201
     _deliver(svc)
     assert len(relay[0].to("ana@example.rs")) == 1
+
+
+def test_console_says_when_a_reply_cannot_reach_the_citizen(tmp_path: Any) -> None:
+    from helpdesk import create_app
+    from tests.citizen.conftest import citizen_services
+    from tests.conftest import login
+
+    svc = citizen_services(tmp_path, channels=("channels.email", "channels.web"))  # no SMS here
+    app = create_app(svc.settings, services=svc)
+    client = app.test_client()
+    refs = {}
+    for who, contact in (("phone", {"phone": "064 111 2222"}), ("email", {"email": "a@example.rs"})):
+        made = client.post(
+            "/api/v1/tickets",
+            json={"contact": {"name": "Ana", **contact}, "subject": "S", "body": "Pitanje"},
+        )
+        refs[who] = made.get_json()["reference"]
+    login(client, svc, "supervisor")
+    phone_only = client.get(f"/console/tickets/{refs['phone']}?lang=en").get_data(as_text=True)
+    assert 'id="unreachable"' in phone_only and "Write an internal note instead" in phone_only
+    assert '<form id="reply-form" class="compose" hidden>' in phone_only
+    assert 'id="note-form"' in phone_only
+    with_email = client.get(f"/console/tickets/{refs['email']}?lang=en").get_data(as_text=True)
+    assert 'id="unreachable"' not in with_email and '<form id="reply-form" class="compose">' in with_email
+    svc.db.dispose()

@@ -376,7 +376,12 @@
       case "j": if (view === "list") { ev.preventDefault(); moveInList(1); } break;
       case "k": if (view === "list") { ev.preventDefault(); moveInList(-1); } break;
       case "u": if (view === "ticket") { ev.preventDefault(); window.location.assign(root.dataset.listUrl); } break;
-      case "r": box = document.getElementById("reply-text"); if (box) { ev.preventDefault(); box.focus(); } break;
+      case "r":
+        box = document.getElementById("reply-text");
+        // No way to reach the citizen: the reply box is hidden and a note is offered instead.
+        if (box && box.form && box.form.hidden) { box = document.getElementById("note-text"); }
+        if (box) { ev.preventDefault(); box.focus(); }
+        break;
       case "n": box = document.getElementById("note-text"); if (box) { ev.preventDefault(); box.focus(); } break;
       case "c": if (view === "ticket") { ev.preventDefault(); claim(); } break;
       default: break;
