@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead: a console left open still works
         RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
         RATELIMIT_HEADERS_ENABLED=True,
+        RATELIMIT_SWALLOW_ERRORS=True,  # Redis down: serve unlimited (and log), never a 500
         RATELIMIT_KEY_PREFIX=settings.socketio_channel,  # one deployment's counters in a shared Redis
         BABEL_DEFAULT_LOCALE="sr_Latn",
         BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),

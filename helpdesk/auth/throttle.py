@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from dataclasses import dataclass
 
 from flask import Flask, current_app
@@ -26,6 +27,7 @@ FIRST_BLOCK_SECONDS = 30
 MAX_BLOCK_SECONDS = 15 * 60
 FAILURE_WINDOW_SECONDS = 60 * 60  # failures are remembered this long after the first one
 ADDRESS_WINDOW_SECONDS = 60 * 60
+log = logging.getLogger(__name__)
 
 
 def block_seconds(failures: int) -> int:
@@ -57,24 +59,40 @@ class LoginThrottle:
     def blocked(self, email: str, address: str) -> bool:
         """True while this pair is in a block, or this address has spent its hourly budget."""
         _, block, per_address = self._keys(email, address)
-        return (
-            self.storage.get(block) > 0
-            or self.storage.get(per_address) >= self.address_failures_per_hour
-        )
+        try:
+            return (
+                self.storage.get(block) > 0
+                or self.storage.get(per_address) >= self.address_failures_per_hour
+            )
+        except Exception as exc:  # noqa: BLE001 - see _unavailable
+            return self._unavailable(exc)
 
     def failed(self, email: str, address: str) -> None:
         fail, block, per_address = self._keys(email, address)
-        self.storage.incr(per_address, ADDRESS_WINDOW_SECONDS)
-        seconds = block_seconds(self.storage.incr(fail, FAILURE_WINDOW_SECONDS))
-        if seconds:
-            # The block key is absent here (blocked pairs are refused before they count), so its
-            # expiry is set afresh: the block lasts exactly `seconds`.
-            self.storage.incr(block, seconds)
+        try:
+            self.storage.incr(per_address, ADDRESS_WINDOW_SECONDS)
+            seconds = block_seconds(self.storage.incr(fail, FAILURE_WINDOW_SECONDS))
+            if seconds:
+                # The block key is absent here (blocked pairs are refused before they count), so
+                # its expiry is set afresh: the block lasts exactly `seconds`.
+                self.storage.incr(block, seconds)
+        except Exception as exc:  # noqa: BLE001 - see _unavailable
+            self._unavailable(exc)
 
     def succeeded(self, email: str, address: str) -> None:
         fail, block, _ = self._keys(email, address)
-        self.storage.clear(fail)
-        self.storage.clear(block)
+        try:
+            self.storage.clear(fail)
+            self.storage.clear(block)
+        except Exception as exc:  # noqa: BLE001 - see _unavailable
+            self._unavailable(exc)
+
+    @staticmethod
+    def _unavailable(exc: Exception) -> bool:
+        # Redis down must not take the login down with it: agents still log in (each attempt
+        # still costs an attacker a scrypt check), and the outage is logged for the operator.
+        log.warning("login throttle storage unavailable (%s): not throttling", type(exc).__name__)
+        return False
 
 
 def init_throttle(app: Flask, storage_uri: str, namespace: str, per_address: int) -> None:

@@ -249,3 +249,17 @@ def test_health_and_metrics(client: Any) -> None:
     body = client.get("/metrics").get_data(as_text=True)
     assert 'helpdesk_tickets{channel="web",queue="triage",status="new"} 1.0' in body
     assert "helpdesk_http_requests_total" in body
+
+
+def test_throttle_storage_outage_does_not_stop_logins(caplog: Any) -> None:
+    """Redis unreachable: the throttle lets the login proceed and says so in the log."""
+    from limits.storage import storage_from_string
+
+    from helpdesk.auth.throttle import LoginThrottle
+
+    dead = storage_from_string("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
+    throttle = LoginThrottle(dead, b"k", "t", 30)  # type: ignore[arg-type]
+    assert throttle.blocked("a@b.rs", "203.0.113.3") is False
+    throttle.failed("a@b.rs", "203.0.113.3")
+    throttle.succeeded("a@b.rs", "203.0.113.3")
+    assert "login throttle storage unavailable" in caplog.text
