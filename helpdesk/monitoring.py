@@ -45,6 +45,36 @@ def record_smtp_reply(reply: str) -> None:
     SMTP_REPLIES.labels(outcome).inc()
 
 
+def serve_process_metrics(host: str, port: int, token: str | None) -> Any:
+    """For `helpdesk smtp` and `helpdesk worker` run apart: this process's counters on their own
+    port (HELPDESK_METRICS_PORT), with the same bearer token as /metrics; a daemon thread."""
+    import hmac
+    import threading
+    from wsgiref.simple_server import WSGIRequestHandler, make_server
+
+    from prometheus_client import make_wsgi_app
+
+    registry = CollectorRegistry()
+    registry.register(SMTP_REPLIES)
+    registry.register(TRIAGE_SECONDS)
+    metrics_app = make_wsgi_app(registry)
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        given = environ.get("HTTP_AUTHORIZATION", "").removeprefix("Bearer ")
+        if token and not hmac.compare_digest(given, token):
+            start_response("401 Unauthorized", [("Content-Type", "text/plain")])
+            return [b"401 Unauthorized\n"]
+        return metrics_app(environ, start_response)
+
+    class Quiet(WSGIRequestHandler):
+        def log_message(self, format: str, *args: Any) -> None:  # scrapes are not news
+            pass
+
+    server = make_server(host, port, app, handler_class=Quiet)
+    threading.Thread(target=server.serve_forever, name="metrics", daemon=True).start()
+    return server
+
+
 def time_triage(svc: Services) -> None:
     """Every triage decision's latency lands in TRIAGE_SECONDS (the service keeps its own type)."""
     inner = svc.triage.triage

@@ -41,6 +41,7 @@ class Settings:
     office_phone: tuple[str, ...] = ()  # comma-separated: "+381 11 123 4567,0800 123 456"
     office_email: str | None = None  # empty: the support address
     metrics_token: str | None = None
+    metrics_port: int = 0  # `helpdesk smtp`/`worker` run apart: their own /metrics port (0: none)
     # email
     smtp_host: str = "127.0.0.1"
     smtp_port: int = 2525
