@@ -102,6 +102,11 @@ def worker() -> None:
     svc: Services = current_app.extensions["helpdesk"]
     started = start_background(svc, exclude={"smtp"})
     click.echo(f"worker running: {', '.join(s.name for s in started)} (Ctrl+C stops)")
+    if svc.settings.metrics_port:
+        from helpdesk.monitoring import serve_process_metrics
+
+        settings = svc.settings
+        serve_process_metrics("127.0.0.1", settings.metrics_port, settings.metrics_token)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     try:

@@ -53,6 +53,11 @@ def run_smtp(services: Services, host: str | None = None, port: int | None = Non
     server = SmtpService(services, host, port)
     server.start()
     click.echo(f"SMTP server listening on {server.host}:{server.port}")
+    settings = services.settings
+    if settings.metrics_port:  # its counters, since no web process sees them
+        from helpdesk.monitoring import serve_process_metrics
+
+        serve_process_metrics("127.0.0.1", settings.metrics_port, settings.metrics_token)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())

@@ -21,6 +21,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from channels.email.parse import header_sender, usable_address
 from channels.email.spool import Spooled, SpoolWriter, is_temporary
+from helpdesk.monitoring import record_smtp_reply
 from helpdesk.services import Services
 
 log = logging.getLogger(__name__)
@@ -58,13 +59,20 @@ class HelpdeskHandler:
         rcpt_options: list[str],
     ) -> str:
         if not self.accepts(address):
-            return "550 5.7.1 Relaying denied: we only accept mail for our own addresses"
+            reply = "550 5.7.1 Relaying denied: we only accept mail for our own addresses"
+            record_smtp_reply(reply)  # relay attempts are what an operator wants to see
+            return reply
         if len(envelope.rcpt_tos) >= MAX_RECIPIENTS:
             return "452 4.5.3 Too many recipients"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        reply = await self._answer_data(envelope)
+        record_smtp_reply(reply)  # helpdesk_smtp_messages_total{outcome}
+        return reply
+
+    async def _answer_data(self, envelope: Envelope) -> str:
         raw = envelope.original_content or envelope.content
         if not isinstance(raw, bytes):
             raw = str(raw or "").encode("utf-8", "surrogateescape")
