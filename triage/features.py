@@ -89,3 +89,43 @@ def _float32() -> type:
     import numpy as np
 
     return np.float32
+
+
+def pairs_of_prepared(prepared: str) -> list[str]:
+    """`word_pairs` for text that has already been through `prepare` (no second pass)."""
+    unique = sorted(set(stems(prepared)))[:40]
+    return [a + "|" + b for i, a in enumerate(unique) for b in unique[i + 1 :]]
+
+
+def prepared_blocks(min_df: int = 2) -> list[tuple[str, TfidfVectorizer]]:
+    """The production feature blocks, each reading text already through `prepare`."""
+    f32 = _float32()
+    return [
+        (
+            "words",
+            TfidfVectorizer(
+                lowercase=False,  # prepared text is case-folded already
+                token_pattern=r"(?u)\b\w+\b",  # noqa: S106 (a regex, not a password)
+                ngram_range=(1, 3),
+                sublinear_tf=True,
+                dtype=f32,
+            ),
+        ),
+        (
+            "chars",
+            TfidfVectorizer(
+                lowercase=False,  # prepared text is case-folded already
+                analyzer="char_wb",
+                ngram_range=(2, 5),
+                sublinear_tf=True,
+                min_df=min_df,
+                dtype=f32,
+            ),
+        ),
+        ("pairs", TfidfVectorizer(analyzer=pairs_of_prepared, sublinear_tf=True, min_df=min_df, dtype=f32)),
+    ]
+
+
+def bare_blocks() -> list[tuple[str, TfidfVectorizer]]:
+    """The plain baseline: word 1-2-grams of the raw text, no normalization."""
+    return [("bare", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=_float32()))]

@@ -38,6 +38,7 @@ def test_banking77_accuracy() -> None:
         f"trained in {result['train_seconds']} s"
     )
     assert result["accuracy"] >= 0.92
+    assert result["accuracy"] >= result["baseline"]["accuracy"]  # never worse than bare TF-IDF + SVM
     assert len(result["per_class"]) == 77
 
 
