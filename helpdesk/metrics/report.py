@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from helpdesk.db import Database
+from helpdesk.metrics.rollup import rollup_figures
 from helpdesk.metrics.weekly import Filters, WeekFigures, weekly_figures
 from helpdesk.metrics.weeks import Week, last_weeks, parse_week, previous, week_range
 
@@ -71,6 +72,15 @@ def resolve_weeks(
 def weekly_report(
     db: Database, weeks: Sequence[Week], now: datetime, filters: Filters, tz: ZoneInfo
 ) -> WeeklyReport:
+    span = [previous(weeks[0], tz), *weeks]
+    figures = rollup_figures(db, span, now, filters)
+    return WeeklyReport(figures[1:], figures[0], filters)
+
+
+def recomputed_report(
+    db: Database, weeks: Sequence[Week], now: datetime, filters: Filters, tz: ZoneInfo
+) -> WeeklyReport:
+    """`weekly_report` computed from the tickets alone, no rollups (the reference it must match)."""
     with db.session() as session:
         span = [previous(weeks[0], tz), *weeks]
         figures = weekly_figures(session, db.dialect, span, now, filters)

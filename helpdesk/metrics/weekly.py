@@ -88,6 +88,39 @@ class WeekFigures:
     def sla_compliance(self) -> float | None:
         return round(self.sla_met / self.sla_decided, 4) if self.sla_decided else None
 
+    def to_store(self) -> dict[str, Any]:
+        """Everything, counts included, for the weekly rollups (`from_store` reads it back)."""
+        out = self.to_json()
+        out.update(
+            first_response=[*self.first_response.to_json().values(), self.first_response.count],
+            resolution=[*self.resolution.to_json().values(), self.resolution.count],
+            by_category=list(self.by_category.items()),  # keeps the order
+            by_queue=list(self.by_queue.items()),
+            sla_met=self.sla_met,
+            sla_decided=self.sla_decided,
+            csat_responses=self.csat_responses,
+        )
+        del out["sla_compliance"]
+        return out
+
+    @classmethod
+    def from_store(cls, data: dict[str, Any]) -> WeekFigures:
+        return cls(
+            week=data["week"],
+            total=data["total"],
+            by_channel=dict(data["by_channel"]),
+            by_category=dict(data["by_category"]),
+            by_queue=dict(data["by_queue"]),
+            first_response=Percentiles(*data["first_response"]),
+            resolution=Percentiles(*data["resolution"]),
+            sla_met=data["sla_met"],
+            sla_decided=data["sla_decided"],
+            backlog=data["backlog"],
+            deflected=data["deflected"],
+            csat=data["csat"],
+            csat_responses=data["csat_responses"],
+        )
+
     def to_json(self) -> dict[str, Any]:
         """Exactly the shape of `GET /api/v1/metrics/weekly`."""
         return {
@@ -106,9 +139,17 @@ class WeekFigures:
 
 
 def weekly_figures(
-    session: Session, dialect: str, weeks: Sequence[Week], now: datetime, filters: Filters
+    session: Session,
+    dialect: str,
+    weeks: Sequence[Week],
+    now: datetime,
+    filters: Filters,
+    with_backlog: bool = True,
 ) -> list[WeekFigures]:
-    """The figures of each week in `weeks` (consecutive, oldest first)."""
+    """The figures of each week in `weeks` (consecutive, oldest first).
+
+    Without backlog, the weeks need not be consecutive (the rollups add backlog themselves).
+    """
     if not weeks:
         return []
     figures = [WeekFigures(w.label) for w in weeks]
@@ -170,9 +211,21 @@ def weekly_figures(
         figures[idx].csat = round(float(avg), 2)
         figures[idx].csat_responses = count
 
-    for idx, backlog in _backlog(session, w, weeks[0], where):
-        figures[idx].backlog = int(backlog)
+    if with_backlog:
+        for idx, backlog in _backlog(session, w, weeks[0], where):
+            figures[idx].backlog = int(backlog)
     return figures
+
+
+def backlog_before(session: Session, first: Week, filters: Filters) -> int:
+    """Tickets open at the start of `first`: created before it, not resolved before it."""
+    t = Ticket.__table__.c
+    where = filters.conditions()
+    before = select(
+        select(func.count()).where(*where, t.created_at < first.start).scalar_subquery()
+        - select(func.count()).where(*where, t.resolved_at < first.start).scalar_subquery()
+    )
+    return int(session.execute(before).scalar_one() or 0)
 
 
 def _joined(w: Any, column: Any) -> Any:

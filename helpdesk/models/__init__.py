@@ -9,6 +9,7 @@ from helpdesk.models.contacts import IDENTITY_KINDS, Contact, ContactIdentity
 from helpdesk.models.kb import Article, ArticleFeedback, KbCategory
 from helpdesk.models.outbox import OUTBOX_STATES, OutboxItem
 from helpdesk.models.report_indexes import REPORT_INDEXES  # noqa: F401 - on the tickets table
+from helpdesk.models.reports import ReportChange, ReportWeek
 from helpdesk.models.spool import SPOOL_STATES, MailSpoolItem
 from helpdesk.models.tickets import (
     CHANNELS,
@@ -51,6 +52,8 @@ __all__ = [
     "Message",
     "OutboxItem",
     "Queue",
+    "ReportChange",
+    "ReportWeek",
     "SavedView",
     "Ticket",
     "TicketCounter",

@@ -1,0 +1,178 @@
+"""Weekly figures from rollups: closed weeks read back from ``report_weeks``, the rest computed.
+
+Exactness (see ``helpdesk.models.reports``): a stored week is used only if no ticket change its
+snapshot did not see overlaps the week. Weeks missing or overlapped are recomputed from the
+tickets and stored with the snapshot they were read in. Backlog is never stored: it depends on
+all earlier history, so it is the open count before the first week plus, week by week, tickets
+created minus tickets resolved (both figures of every week, stored or not).
+
+The read runs in one transaction (REPEATABLE READ on PostgreSQL, a WAL snapshot on SQLite), so
+the snapshot recorded is the one the figures were computed in. The write (new rollups, valid
+ones moved forward to this snapshot, old change rows pruned) is a short transaction after it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Integer, cast, delete, func, literal_column, not_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+from sqlalchemy.types import Text, UserDefinedType
+
+from helpdesk.db import Database
+from helpdesk.metrics.weekly import Filters, WeekFigures, backlog_before, weekly_figures
+from helpdesk.metrics.weeks import Week
+from helpdesk.models import ReportChange, ReportWeek
+
+# Rollups older than this many changes are dropped, so the change log stays short.
+KEEP_CHANGES = 100_000
+# The newest changes are never pruned, and a read older than this many changes does not store
+# its weeks: a slow reader can never save figures that miss a change already pruned.
+KEEP_RECENT = 10_000
+_PG_SEEN: Any = literal_column("report_weeks.seen::txid_snapshot")
+
+
+def _key(week: Week, filters: Filters) -> str:
+    return f"{week.start.isoformat()}|{filters.channel or ''}|{filters.queue or ''}|{filters.category or ''}"
+
+
+def _snapshot(session: Session, dialect: str) -> str:
+    if dialect == "postgresql":
+        return str(session.scalar(select(cast(func.txid_current_snapshot(), Text))))
+    return str(session.scalar(select(func.coalesce(func.max(ReportChange.id), 0))))
+
+
+def _unseen(dialect: str) -> Any:
+    """A change the stored week's snapshot did not see."""
+    c, w = ReportChange.__table__.c, ReportWeek.__table__.c
+    if dialect == "postgresql":
+        return not_(func.txid_visible_in_snapshot(c.txid, _PG_SEEN))
+    return c.id > cast(w.seen, Integer)
+
+
+def _stored(session: Session, dialect: str, keys: list[str]) -> dict[str, WeekFigures]:
+    c, w = ReportChange.__table__.c, ReportWeek.__table__.c
+    overlapped = (
+        select(c.id)
+        .where(c.low < w.week_end, c.high >= w.week_start, _unseen(dialect))
+        .exists()
+    )
+    rows = session.execute(select(w.key, w.figures).where(w.key.in_(keys), not_(overlapped)))
+    return {key: WeekFigures.from_store(figures) for key, figures in rows}
+
+
+def _runs(indexes: list[int]) -> list[list[int]]:
+    runs: list[list[int]] = []
+    for i in indexes:
+        if runs and runs[-1][-1] == i - 1:
+            runs[-1].append(i)
+        else:
+            runs.append([i])
+    return runs
+
+
+def rollup_figures(
+    db: Database, weeks: Sequence[Week], now: datetime, filters: Filters
+) -> list[WeekFigures]:
+    """The same figures as `weekly_figures` over `weeks`, closed weeks from the rollups."""
+    if not weeks:
+        return []
+    keys = [_key(week, filters) for week in weeks]
+    closed = [week.end <= now for week in weeks]
+    with db.session() as session:
+        if db.dialect == "postgresql":
+            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        seen = _snapshot(session, db.dialect)
+        stored = _stored(session, db.dialect, [k for k, done in zip(keys, closed, strict=True) if done])
+        missing = [i for i, key in enumerate(keys) if key not in stored]
+        computed: dict[int, WeekFigures] = {}
+        for run in _runs(missing):
+            found = weekly_figures(
+                session, db.dialect, [weeks[i] for i in run], now, filters, with_backlog=False
+            )
+            computed.update(zip(run, found, strict=True))
+        figures = [stored.get(key) or computed[i] for i, key in enumerate(keys)]
+        open_count = backlog_before(session, weeks[0], filters)
+    for fig in figures:
+        open_count += fig.total - fig.resolution.count
+        fig.backlog = open_count
+    fresh = [(weeks[i], keys[i], computed[i]) for i in computed if closed[i]]
+    _save(db, fresh, [k for k in keys if k in stored], seen)
+    return figures
+
+
+def _save(db: Database, fresh: list[tuple[Week, str, WeekFigures]], valid: list[str], seen: str) -> None:
+    if not fresh and not valid:
+        return
+    w = ReportWeek.__table__.c
+    rows = [
+        {"key": key, "week_start": week.start, "week_end": week.end, "seen": seen, "figures": fig.to_store()}
+        for week, key, fig in fresh
+    ]
+    with db.transaction() as session:
+        if _too_old(session, db.dialect, seen):
+            return
+        if rows:
+            insert = pg_insert(ReportWeek) if db.dialect == "postgresql" else sqlite_insert(ReportWeek)
+            stmt = insert.values(rows)
+            session.execute(
+                stmt.on_conflict_do_update(
+                    index_elements=[w.key],
+                    set_={"seen": stmt.excluded.seen, "figures": stmt.excluded.figures},
+                )
+            )
+        if valid:
+            # Valid in this snapshot: as good as computed in it, so its snapshot moves forward
+            # (and stops holding back the pruning of the change log).
+            session.execute(
+                update(ReportWeek).where(w.key.in_(valid)).values(seen=seen),
+                execution_options={"synchronize_session": False},
+            )
+        _prune(session, db.dialect)
+
+
+def _too_old(session: Session, dialect: str, seen: str) -> bool:
+    if dialect == "postgresql":
+        horizon = func.txid_snapshot_xmin(cast(seen, _TxidSnapshot()))
+        return bool(session.scalar(select(horizon < func.txid_current() - KEEP_RECENT)))
+    newest = session.scalar(select(func.coalesce(func.max(ReportChange.id), 0)))
+    return int(seen) < int(newest or 0) - KEEP_RECENT
+
+
+def _prune(session: Session, dialect: str) -> None:
+    c, w = ReportChange.__table__.c, ReportWeek.__table__.c
+    if dialect == "postgresql":
+        horizon: Any = func.txid_snapshot_xmin(_PG_SEEN)
+        newest: Any = select(func.txid_current()).scalar_subquery()
+        session.execute(
+            delete(ReportWeek).where(horizon < newest - KEEP_CHANGES),
+            execution_options={"synchronize_session": False},
+        )
+        oldest = select(func.min(horizon)).select_from(ReportWeek).scalar_subquery()
+        session.execute(
+            delete(ReportChange).where(c.txid < oldest, c.txid < newest - KEEP_RECENT),
+            execution_options={"synchronize_session": False},
+        )
+    else:
+        seen = cast(w.seen, BigInteger)
+        newest = select(func.max(c.id)).scalar_subquery()
+        session.execute(
+            delete(ReportWeek).where(seen < newest - KEEP_CHANGES),
+            execution_options={"synchronize_session": False},
+        )
+        oldest = select(func.min(seen)).scalar_subquery()
+        session.execute(
+            delete(ReportChange).where(c.id <= oldest, c.id <= newest - KEEP_RECENT),
+            execution_options={"synchronize_session": False},
+        )
+
+
+class _TxidSnapshot(UserDefinedType[str]):
+    cache_ok = True
+
+    def get_col_spec(self, **kw: Any) -> str:
+        return "txid_snapshot"
