@@ -86,12 +86,14 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from helpdesk.timefmt import init_app as init_time
 
     init_time(app)  # every time shown in HELPDESK_TIMEZONE, with its zone
+    from helpdesk.api.hygiene import init_app as init_api_hygiene
     from helpdesk.monitoring import init_metrics
     from helpdesk.security import init_security
     from helpdesk.serving import init_access_log
 
     init_security(app)
     init_access_log(app)
+    init_api_hygiene(app)
     init_metrics(app, svc)
     return app
 

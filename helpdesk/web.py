@@ -77,7 +77,8 @@ def metrics() -> Response:
     token = current_services().settings.metrics_token
     if token:
         given = request.headers.get("Authorization", "").removeprefix("Bearer ")
-        if not hmac.compare_digest(given, token):
+        # As bytes: compare_digest refuses non-ASCII text, and a header may hold anything.
+        if not hmac.compare_digest(given.encode("utf-8", "replace"), token.encode("utf-8")):
             abort(401)
     registry = current_app.extensions["metrics_registry"]
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

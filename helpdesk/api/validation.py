@@ -36,6 +36,10 @@ def text_field(
         return None
     if not isinstance(value, str):
         raise ApiError(422, f"'{label}' must be a string.", details={"field": label})
+    if not readable(value):
+        raise ApiError(
+            422, f"'{label}' contains characters that cannot be stored.", details={"field": label}
+        )
     if len(value) > max_len:
         raise ApiError(
             422, f"'{label}' is longer than {max_len} characters.", details={"field": label}
@@ -43,11 +47,23 @@ def text_field(
     return value.strip()
 
 
+def readable(value: str) -> bool:
+    """No NUL (no database stores it) and no lone surrogate (not UTF-8 at all)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def choice_field(body: dict[str, Any], name: str, choices: tuple[str, ...]) -> str | None:
-    value = body.get(name)
-    if value is None:
+    """A value from ``choices``; absent is None, but a present null is as wrong as any other."""
+    if name not in body:
         return None
-    if value not in choices:
+    value = body[name]
+    if not isinstance(value, str) or value not in choices:
         raise ApiError(
             422, f"'{name}' must be one of: {', '.join(choices)}.", details={"field": name}
         )
@@ -59,6 +75,8 @@ def int_arg(name: str, default: int, low: int, high: int) -> int:
     if raw is None:
         return default
     try:
+        if not (raw.isascii() and raw.strip().lstrip("-").isdigit()):
+            raise ValueError(raw)
         value = int(raw)
     except ValueError:
         raise ApiError(422, f"'{name}' must be a whole number.", details={"field": name}) from None

@@ -13,7 +13,7 @@ from helpdesk.access import AccessDenied, require_change, require_see, ticket_fi
 from helpdesk.api.auth import api_agent, api_viewer, token_required
 from helpdesk.api.errors import ApiError, error_response
 from helpdesk.api.openapi import openapi_document
-from helpdesk.api.validation import choice_field, int_arg, json_body, text_field
+from helpdesk.api.validation import choice_field, int_arg, json_body, readable, text_field
 from helpdesk.auth import public
 from helpdesk.extensions import limiter
 from helpdesk.models import CHANNELS, PRIORITIES, STATUSES, Agent, Message, Queue, Ticket
@@ -226,8 +226,9 @@ def update_ticket(reference: str) -> Response:
     # Read and check every field first, so that a bad one changes nothing at all.
     status = choice_field(body, "status", STATUSES)
     priority = choice_field(body, "priority", PRIORITIES)
-    queue = text_field(body, "queue", required=False, max_len=64)
-    category = text_field(body, "category", required=False, max_len=40)
+    # A field that is present must carry a value: "" or null is refused, not silently skipped.
+    queue = text_field(body, "queue", required="queue" in body, max_len=64)
+    category = text_field(body, "category", required="category" in body, max_len=40)
     viewer = api_viewer()
     with svc.db.session() as s:
         ticket = get_ticket(s, reference)  # 404 before any change
@@ -262,6 +263,8 @@ def _assignee_id(value: Any) -> int | None:
     with svc.db.session() as s:
         if isinstance(value, bool) or not isinstance(value, int | str):
             raise ApiError(422, "'assignee' must be an agent id, an agent's email or null.")
+        if isinstance(value, str) and (not readable(value) or len(value) > 320):
+            raise ApiError(422, "'assignee' is not an active agent.", details={"field": "assignee"})
         if isinstance(value, int):
             agent = s.get(Agent, value) if 0 < value <= MAX_ID else None
         else:

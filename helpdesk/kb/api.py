@@ -13,7 +13,7 @@ from helpdesk.services import current_services
 
 bp = Blueprint("kb_api", __name__, url_prefix="/api/v1/kb")
 
-LANGS = {"sr", "sr-latn", "sr-cyrl", "en"}
+LANGS = {"sr", "sr-Latn", "sr-Cyrl", "en", "sr-latn", "sr-cyrl"}  # as the OpenAPI enum lists them
 
 
 @bp.get("/search")
@@ -26,12 +26,12 @@ def search() -> Response | tuple[Response, int]:
     if len(q) > 500:
         return error_response(422, "'q' may be at most 500 characters.", details={"field": "q"})
     lang = request.args.get("lang") or None
-    if lang is not None and lang.lower() not in LANGS:
+    if lang is not None and lang not in LANGS:
         return error_response(
             422, "'lang' must be one of sr, sr-Latn, sr-Cyrl, en.", details={"field": "lang"}
         )
     limit_arg = request.args.get("limit", "5")
-    if not limit_arg.isdigit() or not 1 <= int(limit_arg) <= 20:
+    if not (limit_arg.isascii() and limit_arg.isdigit()) or not 1 <= int(limit_arg) <= 20:
         return error_response(422, "'limit' must be a number from 1 to 20.", details={"field": "limit"})
     svc = current_services()
     kb = kb_service(svc)

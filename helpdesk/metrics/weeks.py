@@ -51,11 +51,13 @@ def parse_week(label: str, tz: ZoneInfo) -> Week:
     if not match:
         raise WeekError(f"{label!r} is not an ISO week (use e.g. 2026-W48)")
     year, number = int(match[1]), int(match[2])
+    if not 1970 <= year <= 2999:  # the calendar's edges overflow in time zone arithmetic
+        raise WeekError(f"{label!r}: weeks from 1970 to 2999 only")
     try:
         monday = date.fromisocalendar(year, number, 1)
-    except ValueError:
+        return week_of(monday, tz)
+    except (ValueError, OverflowError):  # week 54, or a week at the edge of the calendar
         raise WeekError(f"{label!r}: {year} has no week {number}") from None
-    return week_of(monday, tz)
 
 
 def week_range(first: Week, last: Week, tz: ZoneInfo) -> list[Week]:

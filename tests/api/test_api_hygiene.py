@@ -1,0 +1,191 @@
+"""API hygiene: every /api/v1 route is in the OpenAPI document, and bad values in any query
+parameter, body field or bearer header get a 4xx JSON error, never a 500 (SQLite and PostgreSQL).
+
+The long schema-driven fuzzing run is `bench/api/fuzz_openapi.py`; this walk is the fast guard.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from helpdesk import create_app
+from helpdesk.auth.accounts import create_token
+from helpdesk.models import Agent, Queue
+from helpdesk.services import Services
+from tests.conftest import add_agent
+
+BAD_STRINGS = [
+    "",
+    " ",
+    "99999999999999999999",
+    "-1",
+    "0",
+    "¹",
+    "١٢",
+    "\x00",
+    "a\x00b",
+    "x" * 3000,
+    "ü",
+    "2026-W99",
+    "9999-W52",
+    "0001-W01",
+    "'; DROP TABLE tickets; --",
+]
+BAD_VALUES: list[Any] = [
+    None,
+    True,
+    0,
+    99999999999999999999,
+    -1,
+    1.5,
+    "",
+    " ",
+    "\x00",
+    "\ud800",
+    "x" * 200_000,
+    [],
+    {},
+    ["x"],
+    {"a": 1},
+]
+BAD_BODIES = ["{not json", "", "null", "[]", '"x"', "1", "{}", '{"a":', "\ufeff{}"]
+BAD_BEARERS = ["Bearer ü", "Bearer \xff\xfe", "Bearer " + "a" * 5000, "Bearer", "Basic eA==", "Bearer a b"]
+
+
+@pytest.fixture
+def api(store: Services) -> Iterator[tuple[Any, dict[str, str], str]]:
+    store.settings = replace(store.settings, metrics_token="metrics-secret")
+    app = create_app(store.settings, services=store)
+    app.config["RATELIMIT_ENABLED"] = False
+    from helpdesk.extensions import limiter
+
+    limiter.enabled = False  # the walk sends far more than a citizen would
+    agent_id = add_agent(store, "sara@helpdesk.localhost", "supervisor")
+    with store.db.transaction() as s:
+        agent = s.get_one(Agent, agent_id)
+        agent.queues = list(s.scalars(select(Queue)))
+        token = create_token(s, agent, store.clock.now())
+    client = app.test_client()
+    body = {
+        "contact": {"name": "Milica", "email": "milica@example.rs"},
+        "subject": "Pitanje",
+        "body": "Tekst pitanja",
+    }
+    reference = client.post("/api/v1/tickets", json=body).get_json()["reference"]
+    yield client, {"Authorization": f"Bearer {token}"}, reference
+    limiter.enabled = True
+
+
+def _check(response: Any, what: str) -> None:
+    assert response.status_code < 500, (what, response.status_code, response.get_data(as_text=True)[:300])
+    if response.status_code >= 400:
+        error = response.get_json()["error"]
+        assert error["code"] and error["message"], what
+    assert response.headers["Cache-Control"] == "no-store", what
+
+
+def _operations(client: Any, reference: str) -> Iterator[tuple[str, str, dict[str, Any]]]:
+    doc = client.get("/api/v1/openapi.json").get_json()
+    for path, item in doc["paths"].items():
+        url = "/api/v1" + path.replace("{reference}", reference)
+        for method, operation in item.items():
+            if method != "parameters":
+                yield method.upper(), url, operation
+
+
+def test_every_api_route_is_documented(api: tuple[Any, dict[str, str], str]) -> None:
+    client, _, _ = api
+    doc = client.get("/api/v1/openapi.json").get_json()
+    documented = {
+        ("/api/v1" + path.replace("{reference}", "<reference>"), method.upper())
+        for path, item in doc["paths"].items()
+        for method in item
+        if method != "parameters"
+    }
+    routes = {
+        (rule.rule, method)
+        for rule in client.application.url_map.iter_rules()
+        if rule.rule.startswith("/api/v1/") and rule.rule != "/api/v1/openapi.json"
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routes - documented == set()
+    assert documented - routes == set()
+
+
+def test_bad_query_values_are_4xx(api: tuple[Any, dict[str, str], str]) -> None:
+    client, auth, reference = api
+    for method, url, operation in _operations(client, reference):
+        if method != "GET":
+            continue
+        for parameter in operation.get("parameters", []):
+            for value in BAD_STRINGS:
+                response = client.get(url, query_string={parameter["name"]: value}, headers=auth)
+                _check(response, f"{url}?{parameter['name']}={value[:20]!r}")
+
+
+def test_bad_bodies_and_field_values_are_4xx(api: tuple[Any, dict[str, str], str]) -> None:
+    client, auth, reference = api
+    doc = client.get("/api/v1/openapi.json").get_json()
+    schemas = doc["components"]["schemas"]
+    for method, url, operation in _operations(client, reference):
+        if "requestBody" not in operation:
+            continue
+        schema = schemas[operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]]
+        for raw in BAD_BODIES:
+            response = client.open(url, method=method, data=raw, content_type="application/json", headers=auth)
+            _check(response, f"{method} {url} {raw!r}")
+            assert response.status_code in (400, 415, 422), (method, url, raw)
+        valid = _valid_body(schema)
+        for name in schema.get("properties", {}):
+            for value in BAD_VALUES:
+                body = {**valid, name: value}
+                response = client.open(url, method=method, data=json.dumps(body), content_type="application/json", headers=auth)
+                _check(response, f"{method} {url} {name}={str(value)[:20]!r}")
+                if _violates(schema, name, value):
+                    assert response.status_code in (400, 422), (method, url, name, value, response.status_code)
+
+
+def _valid_body(schema: dict[str, Any]) -> dict[str, Any]:
+    examples = {
+        "contact": {"name": "Milica", "email": "milica@example.rs"},
+        "subject": "Pitanje",
+        "body": "Tekst",
+    }
+    return {name: examples[name] for name in schema.get("required", [])}
+
+
+def _violates(schema: dict[str, Any], name: str, value: Any) -> bool:
+    """Whether the document itself says the value is wrong (then validation must say so too)."""
+    rule = schema["properties"][name]
+    kinds = rule.get("type")
+    if "enum" in rule:
+        return value not in rule["enum"]
+    types = set(kinds if isinstance(kinds, list) else [kinds]) if kinds else set()
+    python = {
+        "string": isinstance(value, str),
+        "integer": isinstance(value, int) and not isinstance(value, bool),
+        "boolean": isinstance(value, bool),
+        "null": value is None,
+        "object": isinstance(value, dict),
+    }
+    if types and not any(python.get(t, False) for t in types):
+        return True
+    if isinstance(value, str) and "string" in types:
+        return len(value) < rule.get("minLength", 0) or len(value) > rule.get("maxLength", 10**9)
+    return False
+
+
+def test_bearer_headers_that_cannot_be_read_are_401(api: tuple[Any, dict[str, str], str]) -> None:
+    client, _, reference = api
+    for header in BAD_BEARERS:
+        for url in ("/api/v1/tickets", f"/api/v1/tickets/{reference}", "/api/v1/metrics/weekly"):
+            response = client.get(url, headers={"Authorization": header})
+            _check(response, f"{url} {header[:20]!r}")
+            assert response.status_code == 401
+        assert client.get("/metrics", headers={"Authorization": header}).status_code == 401
