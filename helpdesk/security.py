@@ -3,20 +3,41 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, redirect, request, url_for
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-CSP = (
+CSP_TEMPLATE = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "media-src 'self'; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'self'; "
+    "media-src 'self'; connect-src {connect}; object-src 'none'; base-uri 'self'; "
     "form-action 'self'; frame-ancestors 'none'"
 )
+CSP = CSP_TEMPLATE.format(connect="'self'")  # the policy before the public URL is known
+
+
+def connect_sources(public_url: str) -> str:
+    """Our own origin only: 'self', plus the WebSocket form of HELPDESK_PUBLIC_URL (older browsers
+    do not let 'self' cover ws:/wss:). Never any other host: a page of ours cannot talk elsewhere.
+    The chat embedded on other sites is our own page in an iframe, so it connects here too."""
+    parts = urlsplit(public_url)
+    if not parts.netloc:
+        return "'self'"
+    scheme = "wss" if parts.scheme == "https" else "ws"
+    return f"'self' {scheme}://{parts.netloc}"
+
+
+def current_csp() -> str:
+    return str(current_app.config.get("HELPDESK_CSP", CSP))
+
+
 PUBLIC_ENDPOINTS = {"static", "vendor"}
 
 
 def init_security(app: Flask) -> None:
+    public_url = app.extensions["helpdesk"].settings.public_url
+    app.config["HELPDESK_CSP"] = CSP_TEMPLATE.format(connect=connect_sources(public_url))
     app.before_request(require_login)
     app.after_request(set_headers)
     secure_every_response(app)
@@ -39,7 +60,7 @@ def require_login() -> Response | None:
 
 def set_headers(response: Response) -> Response:
     headers = response.headers
-    headers.setdefault("Content-Security-Policy", CSP)
+    headers.setdefault("Content-Security-Policy", current_csp())
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault("Referrer-Policy", "same-origin")

@@ -12,7 +12,7 @@ from channels.chat import store
 from channels.chat.validate import MAX_CHARS
 from helpdesk.auth.roles import public
 from helpdesk.i18n import LANGUAGE_NAMES, current_language
-from helpdesk.security import CSP
+from helpdesk.security import current_csp
 from helpdesk.services import current_services
 
 bp = Blueprint("chat", __name__)
@@ -93,7 +93,8 @@ def allow_embedding(response: Response) -> None:
     Browsers ignore X-Frame-Options when CSP frame-ancestors is present, so the app-wide
     "DENY" does not get in the way of the sites listed here.
     """
-    directives = [d.strip() for d in CSP.split(";") if not d.strip().startswith("frame-ancestors")]
+    policy = current_csp().split(";")
+    directives = [d.strip() for d in policy if not d.strip().startswith("frame-ancestors")]
     response.headers["Content-Security-Policy"] = "; ".join(
         [*directives, "frame-ancestors " + frame_ancestors()]
     )

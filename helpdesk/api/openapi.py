@@ -131,7 +131,7 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Search the published help articles (no token; rate limited)",
                     "security": [],
                     "parameters": [
-                        _query("q", {"type": "string", "minLength": 1, "maxLength": 500, "pattern": TEXT}, True),
+                        _query("q", _text(500), required=True),
                         _query("lang", {"enum": [*LANGUAGES, "sr-latn", "sr-cyrl"]}),
                         _query("limit", {"type": "integer", "minimum": 1, "maximum": 20}),
                     ],

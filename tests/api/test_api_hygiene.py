@@ -7,8 +7,9 @@ The long schema-driven fuzzing run is `bench/api/fuzz_openapi.py`; this walk is 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ from helpdesk import create_app
 from helpdesk.auth.accounts import create_token
 from helpdesk.models import Agent, Queue
 from helpdesk.services import Services
-from tests.conftest import add_agent
+from tests.conftest import add_agent, make_services, make_settings
 
 BAD_STRINGS = [
     "",
@@ -54,6 +55,7 @@ BAD_VALUES: list[Any] = [
     ["x"],
     {"a": 1},
 ]
+JSON = "application/json"
 BAD_BODIES = ["{not json", "", "null", "[]", '"x"', "1", "{}", '{"a":', "\ufeff{}"]
 BAD_BEARERS = ["Bearer ü", "Bearer \xff\xfe", "Bearer " + "a" * 5000, "Bearer", "Basic eA==", "Bearer a b"]
 
@@ -136,19 +138,22 @@ def test_bad_bodies_and_field_values_are_4xx(api: tuple[Any, dict[str, str], str
     for method, url, operation in _operations(client, reference):
         if "requestBody" not in operation:
             continue
-        schema = schemas[operation["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]]
+        ref = operation["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        schema = schemas[ref.split("/")[-1]]
         for raw in BAD_BODIES:
-            response = client.open(url, method=method, data=raw, content_type="application/json", headers=auth)
+            response = client.open(url, method=method, data=raw, content_type=JSON, headers=auth)
             _check(response, f"{method} {url} {raw!r}")
             assert response.status_code in (400, 415, 422), (method, url, raw)
         valid = _valid_body(schema)
         for name in schema.get("properties", {}):
             for value in BAD_VALUES:
                 body = {**valid, name: value}
-                response = client.open(url, method=method, data=json.dumps(body), content_type="application/json", headers=auth)
-                _check(response, f"{method} {url} {name}={str(value)[:20]!r}")
+                data = json.dumps(body)
+                response = client.open(url, method=method, data=data, content_type=JSON, headers=auth)
+                what = f"{method} {url} {name}={str(value)[:20]!r}"
+                _check(response, what)
                 if _violates(schema, name, value):
-                    assert response.status_code in (400, 422), (method, url, name, value, response.status_code)
+                    assert response.status_code in (400, 422), (what, response.status_code)
 
 
 def _valid_body(schema: dict[str, Any]) -> dict[str, Any]:
@@ -189,3 +194,16 @@ def test_bearer_headers_that_cannot_be_read_are_401(api: tuple[Any, dict[str, st
             _check(response, f"{url} {header[:20]!r}")
             assert response.status_code == 401
         assert client.get("/metrics", headers={"Authorization": header}).status_code == 401
+
+
+def test_pages_may_connect_only_to_their_own_origin(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path, channels=("channels.chat",))
+    client = create_app(settings, services=make_services(settings)).test_client()
+    origin = settings.public_url.split("://", 1)[1]
+    for path in ("/login", "/chat"):  # the chat page builds its own policy (frame-ancestors)
+        response = client.get(path)
+        assert response.status_code == 200, path
+        policy = response.headers["Content-Security-Policy"]
+        connect = next(d.strip() for d in policy.split(";") if d.strip().startswith("connect-src"))
+        assert connect == f"connect-src 'self' ws://{origin}", path  # no bare ws: or wss:
+    assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
