@@ -163,17 +163,7 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Merge this ticket into another (or, with preview, say what would move)",
                     "requestBody": {
                         "required": True,
-                        **_json(
-                            {
-                                "type": "object",
-                                "required": ["into"],
-                                "additionalProperties": False,
-                                "properties": {
-                                    "into": {"type": "string", "maxLength": 20},
-                                    "preview": {"type": "boolean", "default": False},
-                                },
-                            }
-                        ),
+                        **_json(_ref("MergeRequest")),
                     },
                     "responses": {
                         "200": {
@@ -190,7 +180,7 @@ def openapi_document() -> dict[str, Any]:
                                 }
                             ),
                         },
-                        **errors,
+                        **_errors(400, 401, 403, 404, 415, 422),
                     },
                 },
             },
@@ -317,6 +307,15 @@ def schemas() -> dict[str, Any]:
                         {"type": "string", "minLength": 1, "maxLength": 320},
                     ],
                 },
+            },
+        },
+        "MergeRequest": {
+            "type": "object",
+            "required": ["into"],
+            "additionalProperties": False,
+            "properties": {
+                "into": _text(20),
+                "preview": {"type": "boolean", "default": False},
             },
         },
         "NewMessage": {

@@ -161,6 +161,7 @@ def _valid_body(schema: dict[str, Any]) -> dict[str, Any]:
         "contact": {"name": "Milica", "email": "milica@example.rs"},
         "subject": "Pitanje",
         "body": "Tekst",
+        "into": "HD-2026-999999",  # no such ticket: nothing is ever merged here
     }
     return {name: examples[name] for name in schema.get("required", [])}
 
