@@ -34,12 +34,23 @@ class Envelope:
     )  # every identity of the contact, by kind
     payload: dict[str, Any] = field(default_factory=dict)  # what the operation that queued it added
     transcript: tuple[TranscriptLine, ...] = ()  # for kind "transcript": the conversation so far
+    signature: str = ""  # the answering agent's signature in the ticket's language and script
+    quoted: QuotedMessage | None = None  # for a reply: the citizen's message it answers
 
 
 @dataclass(frozen=True)
 class TranscriptLine:
     author: str
     at: str
+    text: str
+
+
+@dataclass(frozen=True)
+class QuotedMessage:
+    """The citizen's message a reply answers, for mail clients' usual quote under the answer."""
+
+    author: str | None
+    at: datetime
     text: str
 
 

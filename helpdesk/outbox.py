@@ -14,8 +14,8 @@ from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from helpdesk.events import event, room_for_ticket
-from helpdesk.models import Agent, Message, OutboxItem, Ticket
-from helpdesk.outbound import Envelope, SendResult, TranscriptLine, survey_token
+from helpdesk.models import Agent, AgentSignature, Message, OutboxItem, Ticket
+from helpdesk.outbound import Envelope, QuotedMessage, SendResult, TranscriptLine, survey_token
 from helpdesk.services import Services
 from helpdesk.tickets.serialize import iso, message_dict, ticket_dict
 from helpdesk.tickets.types import Actor
@@ -107,6 +107,10 @@ def build_envelope(svc: Services, session: Session, item: OutboxItem) -> Envelop
             for m in ticket.messages
             if m.direction != "note"
         )
+    signature, quoted = "", None
+    if item.kind == "reply" and message is not None:
+        signature = _signature(session, message.agent_id, ticket.language or contact.language, ticket.script)
+        quoted = _answered(session, message, contact.name)
     return Envelope(
         item_id=item.id,
         kind=item.kind,
@@ -127,7 +131,47 @@ def build_envelope(svc: Services, session: Session, item: OutboxItem) -> Envelop
         addresses=addresses,
         payload=dict(item.payload),
         transcript=transcript,
+        signature=signature,
+        quoted=quoted,
     )
+
+
+def _signature(session: Session, agent_id: int | None, language: str | None, script: str | None) -> str:
+    """The agent's signature for the ticket's language; Cyrillic falls back to the Latin one,
+    transliterated, so an agent who wrote one Serbian signature signs in both scripts."""
+    if agent_id is None:
+        return ""
+    wanted = "en" if (language or "sr").startswith("en") else (
+        "sr-Cyrl" if (script or "").lower().startswith("cyr") else "sr-Latn"
+    )
+    found = {
+        sig.language: sig.text
+        for sig in session.scalars(select(AgentSignature).where(AgentSignature.agent_id == agent_id))
+    }
+    if wanted in found:
+        return found[wanted]
+    if wanted == "sr-Cyrl" and "sr-Latn" in found:
+        from triage.text import to_cyrillic  # the one owner of Serbian script conversion
+
+        return to_cyrillic(found["sr-Latn"])
+    return ""
+
+
+def _answered(session: Session, reply: Message, contact_name: str | None) -> QuotedMessage | None:
+    """The citizen's latest message before this reply (what a mail client quotes)."""
+    original = session.scalar(
+        select(Message)
+        .where(
+            Message.ticket_id == reply.ticket_id,
+            Message.direction == "inbound",
+            Message.seq < reply.seq,
+        )
+        .order_by(Message.seq.desc())
+        .limit(1)
+    )
+    if original is None or not original.text.strip():
+        return None
+    return QuotedMessage(contact_name, original.created_at, original.text)
 
 
 def _author(session: Session, message: Message, contact_name: str | None) -> str:

@@ -28,6 +28,7 @@ from channels.email.ack_text import (
     survey_subject_and_text,
     transcript_subject_and_text,
 )
+from channels.email.quoting import html_tail, text_tail
 from channels.email.thread_hints import (
     clean_subject,
     new_message_id,
@@ -159,6 +160,10 @@ class EmailSender:
             msg["Subject"] = f"{title}: {base} [{env.ticket_reference}]"
         else:
             msg["Subject"] = f"Re: {base} [{env.ticket_reference}]"
+            if env.kind == "reply":  # the agent's signature and the citizen's message it answers
+                text = (text or "") + text_tail(env, self.settings.timezone)
+                if html:
+                    html += html_tail(env, self.settings.timezone)
         theirs = [i for i in env.thread_external_ids if parse_our_id(i) is None and "@" in i]
         if theirs:
             msg["In-Reply-To"] = f"<{theirs[-1]}>"

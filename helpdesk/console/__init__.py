@@ -9,7 +9,7 @@ from helpdesk.services import Services
 
 
 def init_app(app: Flask, services: Services) -> None:
-    from helpdesk.console import merge_views  # noqa: F401 - adds the merge pages to bp
+    from helpdesk.console import merge_views, texts_views  # noqa: F401 - add their pages to bp
     from helpdesk.console.namespace import ConsoleNamespace
     from helpdesk.console.views import bp
     from helpdesk.extensions import get_socketio
@@ -18,3 +18,5 @@ def init_app(app: Flask, services: Services) -> None:
     app.register_blueprint(bp)
     get_socketio(app).on_namespace(ConsoleNamespace(services))
     add_nav_link(app, "console.index", _l("Console"))
+    add_nav_link(app, "console.canned_list", _l("Canned responses"))
+

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from helpdesk.access import Viewer, ticket_filter, visible_queues
-from helpdesk.models import OPEN_STATUSES, Agent, Message, Queue, Ticket
+from helpdesk.models import OPEN_STATUSES, Agent, Message, OutboxItem, Queue, Ticket
 from helpdesk.services import Services
 
 
@@ -46,6 +46,37 @@ def agents(svc: Services) -> list[tuple[int, str]]:
     with svc.db.session() as s:
         stmt = select(Agent.id, Agent.name).where(Agent.active.is_(True)).order_by(Agent.name)
         return [(agent_id, name) for agent_id, name in s.execute(stmt)]
+
+
+AUTOMATIC_KINDS = ("ack", "survey", "transcript")
+OUTBOX_STATE = {"pending": "queued", "sending": "queued", "sent": "sent", "failed": "failed"}
+
+
+def automatic_messages(svc: Services, ticket_id: int) -> list[dict[str, Any]]:
+    """What the helpdesk sent by itself (acknowledgement, survey, transcript): no Message row of
+    their own, but the agent must see on the timeline that the citizen got them."""
+    with svc.db.session() as s:
+        rows = s.execute(
+            select(OutboxItem.id, OutboxItem.kind, OutboxItem.channel, OutboxItem.status,
+                   OutboxItem.created_at, OutboxItem.last_error)
+            .where(
+                OutboxItem.ticket_id == ticket_id,
+                OutboxItem.message_id.is_(None),
+                OutboxItem.kind.in_(AUTOMATIC_KINDS),
+            )
+            .order_by(OutboxItem.created_at, OutboxItem.id)
+        ).all()
+    return [
+        {
+            "auto_id": item_id,
+            "kind": kind,
+            "channel": channel,
+            "created_at": created_at,
+            "delivery_state": OUTBOX_STATE.get(status, status),
+            "delivery_error": error if status == "failed" else None,
+        }
+        for item_id, kind, channel, status, created_at, error in rows
+    ]
 
 
 def timeline(svc: Services, ticket_id: int, after: int = 0) -> list[dict[str, Any]]:
@@ -99,3 +130,9 @@ def contact_tickets(
         for r, subj, ch, st, at in rows
     ]
     return tickets, everything - visible
+
+
+def timeline_with_automatic(svc: Services, ticket_id: int, after: int = 0) -> list[dict[str, Any]]:
+    """The timeline with the automatic messages in their place in time."""
+    items = timeline(svc, ticket_id, after) + automatic_messages(svc, ticket_id)
+    return sorted(items, key=lambda m: (m["created_at"], m.get("seq", 0)))

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from helpdesk.access import Viewer, can_see, load_viewer, settable_queues, visible_queues
+from helpdesk.console import canned as canned_texts
 from helpdesk.console import listing, queries, saved
-from helpdesk.console.canned import CANNED
 from helpdesk.models import CHANNELS, PRIORITIES, STATUSES, Ticket
 from helpdesk.outbox import can_reach
 from helpdesk.services import current_services
@@ -171,7 +171,7 @@ def ticket_view(reference: str) -> str | Response:
         other_tickets=others,
         hidden_other_tickets=hidden_others,
         related_reference=related_ref,
-        messages=queries.timeline(svc, ticket.id),
+        messages=queries.timeline_with_automatic(svc, ticket.id),
         statuses=STATUSES,
         priorities=PRIORITIES,
         # The menus offer only what the policy allows this viewer to set.
@@ -182,11 +182,23 @@ def ticket_view(reference: str) -> str | Response:
             if v.may_assign_others() or agent_id in (v.id, ticket.assignee_id)
         ],
         categories=queries.categories(svc),
-        canned=CANNED,
+        canned=_canned_for(ticket, contact_info["name"], v.name),
         panels=render_panels(ticket),
         reachable=reachable,
         vendor_socketio=VENDOR_SOCKETIO,
     )
+
+
+def _canned_for(ticket: Ticket, citizen_name: object, agent_name: str) -> list[tuple[Any, str]]:
+    """Canned responses for this ticket's language first, their placeholders already filled."""
+    values = {
+        "citizen_name": str(citizen_name or ""),
+        "reference": ticket.reference,
+        "agent_name": agent_name,
+    }
+    language = canned_texts.ticket_language(ticket.language, ticket.script)
+    offered = canned_texts.for_ticket(current_services(), language)
+    return [(c, canned_texts.fill(c.body, values)) for c in offered]
 
 
 @bp.get("/tickets/<reference>/timeline")
@@ -196,5 +208,5 @@ def timeline(reference: str) -> str:
     ticket = load_ticket(v, reference)
     after = request.args.get("after", "0")
     after_seq = int(after) if after.isdigit() else 0
-    messages = queries.timeline(current_services(), ticket.id, after_seq)
+    messages = queries.timeline_with_automatic(current_services(), ticket.id, after_seq)
     return render_template("console/_timeline.html", messages=messages)

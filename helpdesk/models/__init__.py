@@ -4,7 +4,7 @@ from helpdesk.models.agents import ROLES, Agent, AgentSession, ApiToken, Queue, 
 from helpdesk.models.audit import AuditEvent
 from helpdesk.models.base import Base, UTCDateTime, utcnow
 from helpdesk.models.chat import ChatVisitor
-from helpdesk.models.console import SavedView
+from helpdesk.models.console import CANNED_LANGUAGES, AgentSignature, CannedResponse, SavedView
 from helpdesk.models.contacts import IDENTITY_KINDS, Contact, ContactIdentity
 from helpdesk.models.kb import Article, ArticleFeedback, KbCategory
 from helpdesk.models.outbox import OUTBOX_STATES, OutboxItem
@@ -37,6 +37,9 @@ __all__ = [
     "SPOOL_STATES",
     "STATUSES",
     "Agent",
+    "AgentSignature",
+    "CANNED_LANGUAGES",
+    "CannedResponse",
     "Article",
     "ArticleFeedback",
     "KbCategory",

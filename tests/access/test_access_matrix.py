@@ -86,6 +86,9 @@ DOORS = [
     Door("console.merge_ticket", "GET", "/console/tickets/{ref}/merge", TICKET),
     Door("console.link_ticket", "POST", "/console/tickets/{ref}/link", TICKET, form=True),
     Door("console.merge_contact", "GET", "/console/contacts/1/merge", REPORTS),
+    Door("console.canned_list", "GET", "/console/canned", ANY_STAFF),
+    Door("console.canned_edit", "GET", "/console/canned/new", {"admin"}),  # editors and admins
+    Door("console.profile", "GET", "/console/profile", ANY_STAFF),
     Door("web.attachment", "GET", "/attachments/{attachment}", TICKET),
     Door("phone_console.recording", "GET", "/console/phone/recordings/{recording}", TICKET),
     Door("email_console.message_view", "GET", "/console/email/messages/{mail}", TICKET),
@@ -140,6 +143,7 @@ COVERED = {
     "kb_console.delete": "tests/kb/test_help_center.py (editors only; archives)",
     "kb_console.restore": "tests/kb/test_help_center.py::test_delete_asks_first_archives_and_restores",
     "console.delete_view": "tests/console/test_console_search.py::test_saved_views_belong_to_their_agent",
+    "console.canned_delete": "tests/console/test_console_texts.py (editors only)",
     "api.merge_ticket": "tests/console/test_console_merge.py::test_api_and_cli_merge (403 outside queues)",
 }
 # Console socket events: ticket events are tried per ticket, the others need only a staff session.

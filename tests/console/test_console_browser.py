@@ -35,7 +35,7 @@ def search(page: Any, words: str) -> list[str]:
 
 def test_agent_walk_search_sort_times_live_reply_and_merge(page: Any, live_server: Any) -> None:
     svc = live_server.services
-    add_agent(svc, "ana@helpdesk.test", "supervisor", name="Ana Petrović")
+    add_agent(svc, "ana@helpdesk.test", "supervisor", name="Ana Petrović", is_editor=True)
     tax = inbound(
         svc, "petar@example.rs", "Порез на имовину", "Добио сам решење о порезу за стан.", "Петар Јовић"
     )
@@ -73,18 +73,38 @@ def test_agent_walk_search_sort_times_live_reply_and_merge(page: Any, live_serve
     assert "CET" in shown or "CEST" in shown
     assert axe(page) == []
 
-    # The reply: the agent's own view turns "Open" and the reply "sent", without a reload.
+    # As editor: a canned response in Cyrillic, by keyboard.
+    page.goto(f"{live_server.url}/console/canned/new?lang=en")
+    page.get_by_label("Title").focus()
+    page.keyboard.type("Поздрав")
+    page.keyboard.press("Tab")
+    page.keyboard.type("pozdrav")
+    page.get_by_label("Language and script").select_option("sr-Cyrl")
+    page.get_by_label("Text").focus()
+    page.keyboard.type("Поштовани {citizen_name}, решење стиже поштом.")
+    assert axe(page) == []
+    with page.expect_navigation():
+        page.get_by_role("button", name="Save").press("Enter")
+    assert "Поздрав" in page.locator(".canned-items").inner_text()
+    assert axe(page) == []
+    page.goto(f"{live_server.url}/console/profile?lang=en")
+    assert axe(page) == []
+
+    # The reply: the canned response found by its shortcut, the citizen's name filled in; the
+    # agent's own view turns "Open" and the reply "sent", without a reload.
     page.goto(f"{live_server.url}/console/tickets/{tax}?lang=en")
     page.locator("#console-connection", has_text="Live").wait_for()
     assert page.locator("#ticket-status").inner_text() == "New"
     assert axe(page) == []
     page.evaluate("window.__sameDocument = true")
-    page.locator("body").focus()
-    page.keyboard.press("r")
-    page.keyboard.type("Dobar dan, rešenje stiže poštom.")
+    page.get_by_label("Find a canned response (title or shortcut)").focus()
+    page.keyboard.type("pozdrav")
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "reply-text"
+    assert page.locator("#reply-text").input_value() == "Поштовани Петар Јовић, решење стиже поштом."
     page.keyboard.press("Control+Enter")
     page.locator("#ticket-status", has_text="Open").wait_for()
-    reply = page.locator("#timeline li.tl--outbound", has_text="poštom")
+    reply = page.locator("#timeline li.tl--outbound", has_text="поштом")
     reply.locator(".tl__meta", has_text="sent").wait_for()
     assert page.evaluate("window.__sameDocument === true")  # no reload happened
 

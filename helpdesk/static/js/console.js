@@ -92,6 +92,7 @@
       syncProps(ticket);
     } else if (data.type === "ticket.updated" || data.type === "ticket.assigned") {
       syncProps(ticket);
+      refreshTimeline();  // a resolve queues the survey: it shows as an automatic message
     }
   }
   ["ticket.created", "ticket.updated", "ticket.assigned", "ticket.merged", "message.created", "message.updated"]
@@ -153,8 +154,9 @@
         var tpl = document.createElement("template");
         tpl.innerHTML = html;
         var gotInbound = false;
-        Array.prototype.forEach.call(tpl.content.querySelectorAll("li[data-seq]"), function (li) {
-          var old = timeline.querySelector('li[data-seq="' + li.dataset.seq + '"]');
+        Array.prototype.forEach.call(tpl.content.querySelectorAll("li[data-seq], li[data-auto]"), function (li) {
+          var old = li.dataset.seq ? timeline.querySelector('li[data-seq="' + li.dataset.seq + '"]')
+            : timeline.querySelector('li[data-auto="' + li.dataset.auto + '"]');
           if (old) {
             if (old.innerHTML !== li.innerHTML) { timeline.replaceChild(li, old); }
           } else {
@@ -241,15 +243,38 @@
   compose("note-form", "note-text", "note", T.noted, "noting");
 
   var canned = document.getElementById("canned");
+  function insertCanned(opt) {
+    var box = document.getElementById("reply-text");
+    if (opt && opt.dataset.text) {
+      box.value = box.value ? box.value.replace(/\s*$/, "\n\n") + opt.dataset.text : opt.dataset.text;
+      setMyState("typing");
+    }
+    canned.selectedIndex = 0;
+    box.focus();
+  }
   if (canned) {
-    canned.addEventListener("change", function () {
-      var opt = canned.options[canned.selectedIndex];
-      var box = document.getElementById("reply-text");
-      if (opt && opt.dataset.text) {
-        box.value = box.value ? box.value.replace(/\s*$/, "\n\n") + opt.dataset.text : opt.dataset.text;
-      }
-      canned.selectedIndex = 0;
-      box.focus();
+    canned.addEventListener("change", function () { insertCanned(canned.options[canned.selectedIndex]); });
+  }
+  // The finder: narrows the list by title or shortcut (Latin, with or without diacritics).
+  var cannedFind = document.getElementById("canned-find");
+  function fold(s) {
+    return s.toLowerCase().replace(/đ/g, "dj").normalize("NFD").replace(/[\u0300-\u036f]/g, "");
+  }
+  function cannedMatches() {
+    var q = fold(cannedFind.value.trim());
+    return Array.prototype.filter.call(canned.options, function (o, i) {
+      var show = i === 0 || !q || (o.dataset.search || "").indexOf(q) >= 0;
+      o.hidden = !show;
+      return i > 0 && show;
+    });
+  }
+  if (cannedFind && canned) {
+    cannedFind.addEventListener("input", cannedMatches);
+    cannedFind.addEventListener("keydown", function (ev) {
+      if (ev.key !== "Enter") { return; }
+      ev.preventDefault();  // not a reply: Enter here picks the canned response
+      var found = cannedMatches();
+      if (found.length) { cannedFind.value = ""; cannedMatches(); insertCanned(found[0]); }
     });
   }
 
