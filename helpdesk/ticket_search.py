@@ -45,6 +45,9 @@ __all__ = [
 FTS_TABLE = "ticket_fts"  # SQLite FTS5
 PG_TABLE = "ticket_search_docs"  # PostgreSQL
 MAX_QUERY_WORDS = 8
+# Ranked search scores the newest this-many matching rows (subjects and messages), not every
+# match: bounded cost whatever the store's size, and agents look for recent tickets first.
+RANK_WINDOW = 2000
 MIN_PREFIX = 3
 _REFERENCE = re.compile(r"^[A-Za-z]{2,5}-\d{4}-\d{1,9}$")
 
@@ -348,7 +351,7 @@ def apply_text_search(stmt: Select[Any], session: Session, q: str) -> Select[Any
 
 
 def search_ticket_ids(session: Session, q: str, limit: int = 50) -> list[int]:
-    """Ticket ids matching q, best match first (bm25 / ts_rank)."""
+    """Ticket ids matching q, best match first (bm25 / ts_rank) among the newest matches."""
     q = q.strip()[:500]
     conn = session.connection()
     if not q or not index_available(conn):
@@ -361,23 +364,29 @@ def search_ticket_ids(session: Session, q: str, limit: int = 50) -> list[int]:
         if tsq is not None:
             found += conn.execute(
                 text(
-                    f"SELECT ticket_id FROM {PG_TABLE} WHERE doc @@ to_tsquery('simple', :q) "  # noqa: S608
+                    "SELECT ticket_id FROM ("  # noqa: S608 - constant table name
+                    f"SELECT ticket_id, doc FROM {PG_TABLE} WHERE doc @@ to_tsquery('simple', :q) "
+                    "ORDER BY key DESC LIMIT :w) AS newest "
                     "GROUP BY ticket_id "
                     "ORDER BY max(ts_rank(doc, to_tsquery('simple', :q))) DESC, ticket_id DESC "
                     "LIMIT :n"
                 ),
-                {"q": tsq, "n": limit},
+                {"q": tsq, "n": limit, "w": RANK_WINDOW},
             ).scalars()
     else:
         match = match_expression(q)
         if match is not None:
-            # Best rows first (bm25 over subject and message rows), several per ticket at most.
+            # Best rows first (bm25 over subject and message rows), several per ticket at most,
+            # among the newest RANK_WINDOW matching rows: FTS5 walks its doclists in rowid order
+            # and stops there, so a common word costs the same at a million tickets as at ten
+            # thousand (ranking every match cost 93 ms p50 / 275 ms p95 at a million).
             keys = conn.execute(
                 text(
-                    f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :m "  # noqa: S608
-                    "ORDER BY rank LIMIT :n"
+                    "SELECT rowid FROM ("  # noqa: S608 - constant table name
+                    f"SELECT rowid, rank FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :m "
+                    "ORDER BY rowid DESC LIMIT :w) ORDER BY rank LIMIT :n"
                 ),
-                {"m": match, "n": limit * 5},
+                {"m": match, "n": limit * 5, "w": RANK_WINDOW},
             ).scalars()
             found += [int(k) // KEY_FACTOR for k in keys]
     return list(dict.fromkeys(found))[:limit]

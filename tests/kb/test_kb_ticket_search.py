@@ -122,3 +122,18 @@ def test_api_ticket_search_uses_the_full_text_index(kb_client, services: Service
         assert body["total"] == 1 and [t["reference"] for t in body["tickets"]] == [tax], q
     body = kb_client.get("/api/v1/tickets", query_string={"q": '"*) NEAR('}, headers=headers)
     assert body.status_code == 200 and body.get_json()["total"] == 0
+
+
+def test_ranked_search_scores_only_the_newest_matches(store: Services, monkeypatch) -> None:
+    # Bounded cost: at most RANK_WINDOW matching rows are ranked, the newest; best first among them.
+    import helpdesk.ticket_search as ticket_search
+
+    old_strong = open_ticket(store, "g@example.rs", "Taksa taksa taksa", "Taksa, taksa i opet taksa.")
+    newer = [open_ticket(store, f"h{i}@example.rs", "Pitanje", f"Jedna taksa, broj {i}.") for i in range(3)]
+    newest_strong = open_ticket(store, "i@example.rs", "Taksa taksa", "Taksa za pasoš i taksa za kartu.")
+    monkeypatch.setattr(ticket_search, "RANK_WINDOW", 4)
+    with store.db.session() as s:
+        ref_of = dict(s.execute(select(Ticket.id, Ticket.reference)).all())
+        found = [ref_of[i] for i in search_ticket_ids(s, "taksa", limit=10)]
+    assert found[0] == newest_strong
+    assert old_strong not in found and set(found) <= {newest_strong, *newer}
