@@ -1,21 +1,37 @@
-"""The outbox dispatcher: sends queued messages through each channel's sender, with retries."""
+"""The outbox dispatcher: sends queued messages through each channel's sender, with retries.
+
+Exactly once as far as the protocol allows: one item is claimed at a time, just before it is sent,
+and the stop flag is read between items, so a graceful stop (SIGTERM) finishes the item in hand,
+marks it sent if the relay took it, and claims nothing more. What remains is the window between
+the relay's 250 and our commit of "sent": a crash (SIGKILL) there resends the item after restart,
+under the same Message-ID (fixed on the item before its first attempt), so the receiving side can
+drop the copy.
+"""
 
 from __future__ import annotations
 
 import logging
-import os
 import signal
-import socket
 import threading
+import time
+from dataclasses import replace
 
 import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from helpdesk.claims import worker_name
 from helpdesk.models import OutboxItem
 from helpdesk.outbound import PermanentFailure, TemporaryFailure
-from helpdesk.outbox import build_envelope, claim_due, mark_failed, mark_sent
-from helpdesk.services import Services
+from helpdesk.outbox import (
+    build_envelope,
+    claim_due,
+    fix_external_id,
+    mark_failed,
+    mark_sent,
+    release_abandoned,
+)
+from helpdesk.services import BackgroundService, Services
 
 log = logging.getLogger(__name__)
 
@@ -25,14 +41,15 @@ class OutboxDispatcher:
 
     def __init__(self, svc: Services) -> None:
         self.svc = svc
-        self.worker = f"{socket.gethostname()}:{os.getpid()}:{id(self):x}"
+        self.worker = worker_name()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
-        """Send every item due now; return how many were handled."""
+        """Send every item due now, one claim at a time; return how many were handled."""
+        release_abandoned(self.svc)
         handled = 0
-        while item_ids := claim_due(self.svc, self.worker):
+        while not self._stop.is_set() and (item_ids := claim_due(self.svc, self.worker)):
             for item_id in item_ids:
                 self._send(item_id)
                 handled += 1
@@ -47,6 +64,10 @@ class OutboxDispatcher:
         if sender is None or envelope is None:
             mark_failed(self.svc, item_id, f"no sender for channel {channel}", retry=False)
             return
+        propose = getattr(sender, "new_external_id", None)
+        if envelope.external_id is None and propose is not None:
+            # Committed before the first attempt: every resend goes under the same id.
+            envelope = replace(envelope, external_id=fix_external_id(self.svc, item_id, propose(envelope)))
         try:
             result = sender.send(envelope)
         except PermanentFailure as exc:
@@ -64,11 +85,13 @@ class OutboxDispatcher:
         self._thread = threading.Thread(target=self._loop, name="outbox-dispatcher", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 10.0) -> None:
+        """Claim nothing more, finish the item in hand (bounded by the sender's timeout), return."""
         self._stop.set()
         self.svc.wake_outbox()
         if self._thread is not None:
-            self._thread.join(timeout=10)
+            self._thread.join(timeout)
+            self._thread = None
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -108,12 +131,20 @@ def worker() -> None:
         settings = svc.settings
         serve_process_metrics("127.0.0.1", settings.metrics_port, settings.metrics_token)
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
     try:
-        while not stop.wait(1):
+        while not stop.wait(0.2):  # short waits: the signal handler runs between them
             pass
-    except KeyboardInterrupt:
-        pass
     finally:
-        for service in started:
-            service.stop()
+        stop_all(started)
+
+
+def stop_all(services: list[BackgroundService], timeout: float = 10.0) -> None:
+    """Stop every service at once (each finishes what it has in hand), waiting at most ``timeout``."""
+    threads = [threading.Thread(target=s.stop, name=f"stop-{s.name}", daemon=True) for s in services]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + timeout
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))

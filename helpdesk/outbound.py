@@ -36,6 +36,7 @@ class Envelope:
     transcript: tuple[TranscriptLine, ...] = ()  # for kind "transcript": the conversation so far
     signature: str = ""  # the answering agent's signature in the ticket's language and script
     quoted: QuotedMessage | None = None  # for a reply: the citizen's message it answers
+    external_id: str | None = None  # the id to send under (Message-ID), fixed at the first attempt
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,9 @@
 
 Claiming is a conditional ``UPDATE ... WHERE status = 'pending'`` (only one claimer sees rowcount 1,
 on any database), preceded on PostgreSQL by ``SELECT ... FOR UPDATE SKIP LOCKED`` so that several
-workers don't even try the same rows.
+workers don't even try the same rows. A dispatcher claims one item at a time, just before sending
+it, so a crash holds only the item that was in flight: at once free again when the dead process was
+on this host, after ``STALE_CLAIM`` (about the relay's send timeout) when it was elsewhere.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
+from helpdesk.claims import holder_gone
 from helpdesk.events import event, room_for_ticket
 from helpdesk.models import Agent, AgentSignature, Message, OutboxItem, Ticket
 from helpdesk.outbound import Envelope, QuotedMessage, SendResult, TranscriptLine, survey_token
@@ -23,7 +26,9 @@ from helpdesk.tickets.uow import UnitOfWork, unit_of_work
 
 log = logging.getLogger(__name__)
 
-STALE_CLAIM = timedelta(minutes=5)  # a worker that died mid-send: its items are taken again
+# A worker that died mid-send: its item is taken again. Twice the relay's 30 s socket timeout, so a
+# slow but living send is not taken from under it.
+STALE_CLAIM = timedelta(seconds=60)
 IDENTITY_FOR_CHANNEL = {
     "email": "email",
     "web": "email",
@@ -53,7 +58,7 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))
 
 
-def claim_due(svc: Services, worker: str, limit: int = 20) -> list[int]:
+def claim_due(svc: Services, worker: str, limit: int = 1) -> list[int]:
     now = svc.clock.now()
     due = or_(
         (OutboxItem.status == "pending") & (OutboxItem.next_attempt_at <= now),
@@ -78,6 +83,39 @@ def claim_due(svc: Services, worker: str, limit: int = 20) -> list[int]:
             if result.rowcount == 1:  # type: ignore[attr-defined]
                 claimed.append(item_id)
     return claimed
+
+
+def release_abandoned(svc: Services) -> int:
+    """Items in flight in a process on this host that is gone (SIGKILL): due again at once."""
+    now = svc.clock.now()
+    with svc.db.session() as s:
+        sending = s.execute(
+            select(OutboxItem.id, OutboxItem.claimed_by, OutboxItem.claimed_at).where(
+                OutboxItem.status == "sending"
+            )
+        ).all()
+    dead = [r.id for r in sending if holder_gone(r.claimed_by, r.claimed_at, now, STALE_CLAIM)]
+    if not dead:
+        return 0
+    with svc.db.transaction() as s:
+        result = s.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id.in_(dead), OutboxItem.status == "sending")
+            .values(status="pending", next_attempt_at=now, claimed_by=None)
+        )
+    log.warning("took back %s outbox item(s) of a dispatcher that is gone", len(dead))
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def fix_external_id(svc: Services, item_id: int, proposed: str) -> str:
+    """The item's channel id (Message-ID): the first one ever proposed for it, kept for resends."""
+    with svc.db.transaction() as s:
+        s.execute(
+            update(OutboxItem)
+            .where(OutboxItem.id == item_id, OutboxItem.external_id.is_(None))
+            .values(external_id=proposed[:255])
+        )
+        return s.scalar(select(OutboxItem.external_id).where(OutboxItem.id == item_id)) or proposed
 
 
 def build_envelope(svc: Services, session: Session, item: OutboxItem) -> Envelope:
@@ -133,6 +171,7 @@ def build_envelope(svc: Services, session: Session, item: OutboxItem) -> Envelop
         transcript=transcript,
         signature=signature,
         quoted=quoted,
+        external_id=item.external_id,
     )
 
 

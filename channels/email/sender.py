@@ -123,11 +123,17 @@ class EmailSender:
             write_eml(self.outbox_dir, envelope.item_id, msg)
         return SendResult(external_id=message_id)
 
+    def new_external_id(self, env: Envelope) -> str:
+        """A Message-ID for the item's first attempt; the dispatcher keeps it for every resend."""
+        tag = f"m{env.message_id}" if env.message_id else f"a{env.item_id}"
+        return new_message_id(env.reply_token or "0" * 24, tag, self.domain)
+
     def build(self, env: Envelope) -> tuple[EmailMessage, str, str]:
         """The mail, its Message-ID (no brackets) and the VERP envelope sender."""
         tag = f"m{env.message_id}" if env.message_id else f"a{env.item_id}"
         token = env.reply_token or "0" * 24
-        message_id = new_message_id(token, tag, self.domain)
+        # The same Message-ID on a resend (a crash after the relay took it): the receiver drops it.
+        message_id = env.external_id or self.new_external_id(env)
         msg = EmailMessage(policy=policy.SMTP)
         display = sender_name(env.language, env.script)
         msg["From"] = Address(display, addr_spec=self.settings.support_address)

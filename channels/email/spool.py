@@ -9,20 +9,18 @@ committer thread writes whatever is queued when it gets to it, then answers each
 from __future__ import annotations
 
 import logging
-import os
 import queue
-import secrets
-import socket
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, and_, delete, exists, insert, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import aliased
 
+from helpdesk.claims import holder_gone
 from helpdesk.models import MailSpoolItem
 from helpdesk.services import Services
 
@@ -30,7 +28,6 @@ log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=2)  # a worker on another host that died mid-mail
 MAX_TEMPORARY_ATTEMPTS = 20  # database away: retried with backoff for about a day, then kept failed
 MAX_BATCH = 256
-_PROCESS_TOKEN = secrets.token_hex(4)  # tells this process's claims from a dead one with our pid
 
 
 def is_temporary(exc: BaseException) -> bool:
@@ -41,10 +38,6 @@ def is_temporary(exc: BaseException) -> bool:
         # Unreachable, locked, a schema being migrated, a race on a unique key: all pass.
         return True
     return isinstance(exc, OSError | TimeoutError | MemoryError)
-
-
-def worker_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}:{_PROCESS_TOKEN}"[:100]
 
 
 @dataclass(frozen=True)
@@ -241,7 +234,7 @@ def release_abandoned(svc: Services) -> int:
                 MailSpoolItem.status == "working"
             )
         ).all()
-    dead = [row.id for row in working if _abandoned(row.claimed_by or "", row.claimed_at, now)]
+    dead = [row.id for row in working if holder_gone(row.claimed_by, row.claimed_at, now, STALE_CLAIM)]
     if not dead:
         return 0
     with svc.db.transaction() as s:
@@ -252,22 +245,3 @@ def release_abandoned(svc: Services) -> int:
         )
     log.warning("released %s spooled mail(s) claimed by a worker that is gone", len(dead))
     return int(result.rowcount)  # type: ignore[attr-defined]
-
-
-def _abandoned(claimed_by: str, claimed_at: datetime | None, now: datetime) -> bool:
-    if claimed_at is None or claimed_at < now - STALE_CLAIM:
-        return True
-    host, _, rest = claimed_by.partition(":")
-    pid_text, _, token = rest.partition(":")
-    if host != socket.gethostname() or not pid_text.isdigit():
-        return False
-    pid = int(pid_text)
-    if pid == os.getpid():
-        return token != _PROCESS_TOKEN  # our pid, but an earlier life of it
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except PermissionError:
-        return False
-    return False

@@ -14,6 +14,7 @@ import threading
 
 from channels.email import spool
 from channels.email.inbound import NoSender, Outcome, handle_message
+from helpdesk.claims import worker_name
 from helpdesk.services import Services
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ class SpoolWorker:
     def __init__(self, svc: Services, poll_seconds: float = 0.5) -> None:
         self.svc = svc
         self.poll_seconds = poll_seconds
-        self.worker = spool.worker_name()
+        self.worker = worker_name()
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
