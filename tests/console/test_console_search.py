@@ -16,8 +16,9 @@ from helpdesk.tickets import Identity, InboundMessage, receive_inbound
 from tests.conftest import PASSWORD, T0, add_agent, csrf_token_from, login
 
 
-def inbound(svc: Services, sender: Identity, subject: str, text: str, name: str | None = None,
-            channel: str = "email") -> str:
+def inbound(
+    svc: Services, sender: Identity, subject: str, text: str, name: str | None = None, channel: str = "email"
+) -> str:
     return receive_inbound(
         svc, InboundMessage(channel=channel, sender=sender, sender_name=name, subject=subject, text=text)
     ).ticket_reference
@@ -37,12 +38,23 @@ def test_one_box_finds_by_reference_email_phone_name_and_words_in_any_script(
     web: Any, store: Services
 ) -> None:
     login(web, store, "supervisor")
-    tax = inbound(store, Identity("email", "petar.jovic@example.rs"), "Порез на имовину",
-                  "Добио сам решење о порезу за стан.", name="Петар Јовић")
-    phone = inbound(store, Identity("phone", "+381641234567"), "Poziv", "Zvao sam zbog lozinke.",
-                    channel="phone")
-    other = inbound(store, Identity("email", "mila@example.rs"), "eUprava nalog", "Ne mogu da se prijavim.",
-                    name="Mila Ilić")
+    tax = inbound(
+        store,
+        Identity("email", "petar.jovic@example.rs"),
+        "Порез на имовину",
+        "Добио сам решење о порезу за стан.",
+        name="Петар Јовић",
+    )
+    phone = inbound(
+        store, Identity("phone", "+381641234567"), "Poziv", "Zvao sam zbog lozinke.", channel="phone"
+    )
+    other = inbound(
+        store,
+        Identity("email", "mila@example.rs"),
+        "eUprava nalog",
+        "Ne mogu da se prijavim.",
+        name="Mila Ilić",
+    )
 
     def search(q: str, **extra: str) -> list[str]:
         response = web.get("/console", query_string={"q": q, "status": "", **extra})
@@ -86,81 +98,84 @@ def test_search_respects_the_agents_queues(web: Any, store: Services) -> None:
 
 
 def test_list_sorts_by_due_with_overdue_first_counts_all_and_pages(
-    web: Any, store: Services, monkeypatch: pytest.MonkeyPatch
+    client: Any, services: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if store.settings.database_url.startswith("postgresql"):
-        pytest.skip("the order and paging SQL is dialect-neutral; one store is enough here")
-    login(web, store, "supervisor")
+    login(client, services, "supervisor")
     made = [
-        inbound(store, Identity("email", f"c{i}@example.rs"), f"Pitanje {i}", f"Tekst {i}") for i in range(7)
+        inbound(services, Identity("email", f"c{i}@example.rs"), f"Pitanje {i}", f"Tekst {i}")
+        for i in range(7)
     ]
-    dues = {made[0]: T0 + timedelta(hours=5), made[1]: T0 - timedelta(hours=3),
-            made[2]: T0 + timedelta(hours=1), made[3]: None, made[4]: T0 - timedelta(hours=1),
-            made[5]: T0 + timedelta(days=2), made[6]: T0 + timedelta(days=3)}
-    with store.db.transaction() as s:
+    dues = {
+        made[0]: T0 + timedelta(hours=5),
+        made[1]: T0 - timedelta(hours=3),
+        made[2]: T0 + timedelta(hours=1),
+        made[3]: None,
+        made[4]: T0 - timedelta(hours=1),
+        made[5]: T0 + timedelta(days=2),
+        made[6]: T0 + timedelta(days=3),
+    }
+    with services.db.transaction() as s:
         for ref, due in dues.items():
             s.execute(
-                update(Ticket).where(Ticket.reference == ref).values(
-                    first_response_due_at=due, resolution_due_at=due, sla_breached_at=None
-                )
+                update(Ticket)
+                .where(Ticket.reference == ref)
+                .values(first_response_due_at=due, resolution_due_at=due, sla_breached_at=None)
             )
     monkeypatch.setattr("helpdesk.console.listing.PER_PAGE", 3)
-    first = web.get("/console").get_data(as_text=True)
+    first = client.get("/console").get_data(as_text=True)
     assert refs(first) == [made[1], made[4], made[2]]  # overdue first, then the soonest due
     assert "7 tickets" in first or "7 tiketa" in first  # the true total, not the page size
     assert 'aria-sort="ascending"' in first and "Page 1 of 3" in first or "Strana 1 od 3" in first
-    third = web.get("/console?page=3").get_data(as_text=True)
+    third = client.get("/console?page=3").get_data(as_text=True)
     assert refs(third) == [made[3]]  # no deadline: last
-    by_due_desc = web.get("/console?sort=due&dir=desc").get_data(as_text=True)
+    by_due_desc = client.get("/console?sort=due&dir=desc").get_data(as_text=True)
     assert refs(by_due_desc) == [made[6], made[5], made[0]]
     assert 'aria-sort="descending"' in by_due_desc
-    by_ref = web.get("/console?sort=reference&lang=en").get_data(as_text=True)
+    by_ref = client.get("/console?sort=reference&lang=en").get_data(as_text=True)
     assert refs(by_ref) == made[:3]
-    overdue = web.get("/console?overdue=1").get_data(as_text=True)
+    overdue = client.get("/console?overdue=1").get_data(as_text=True)
     assert sorted(refs(overdue)) == sorted([made[1], made[4]])
 
 
-def test_saved_views_belong_to_their_agent(web: Any, store: Services) -> None:
-    if store.settings.database_url.startswith("postgresql"):
-        pytest.skip("plain CRUD: one store is enough")
-    login(web, store, "agent", email="ana@helpdesk.test")
-    page = web.get("/console?lang=en").get_data(as_text=True)
+def test_saved_views_belong_to_their_agent(client: Any, services: Services) -> None:
+    login(client, services, "agent", email="ana@helpdesk.test")
+    page = client.get("/console?lang=en").get_data(as_text=True)
     assert "My overdue" in page and "Unassigned chat" in page
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    saved = web.post(
+    saved = client.post(
         "/console/views",
         data={"csrf_token": token, "name": "Chat urgent", "query": "channel=chat&status=new&bogus=1&page=4"},
     )
     assert saved.status_code == 302
-    page = web.get("/console?lang=en").get_data(as_text=True)
+    page = client.get("/console?lang=en").get_data(as_text=True)
     link = re.search(r'<a href="(/console/?\?[^"]*)"[^>]*>Chat urgent</a>', page)
     assert link and "channel=chat" in link.group(1)
     assert "bogus" not in link.group(1) and "page" not in link.group(1)
-    assert web.post("/console/views", data={"csrf_token": token, "name": " ", "query": ""}).status_code == 302
-    view_id = int(re.search(r'/console/views/(\d+)/delete', page).group(1))
-    assert web.post("/console/views", data={"name": "x", "query": ""}).status_code == 400  # CSRF
+    assert (
+        client.post("/console/views", data={"csrf_token": token, "name": " ", "query": ""}).status_code == 302
+    )
+    view_id = int(re.search(r"/console/views/(\d+)/delete", page).group(1))
+    assert client.post("/console/views", data={"name": "x", "query": ""}).status_code == 400  # CSRF
 
-    other = create_app(store.settings, services=store).test_client()
-    login(other, store, "agent", email="boris@helpdesk.test")
+    other = create_app(services.settings, services=services).test_client()
+    login(other, services, "agent", email="boris@helpdesk.test")
     assert "Chat urgent" not in other.get("/console").get_data(as_text=True)
     other_page = other.get("/console").get_data(as_text=True)
     token_b = re.search(r'name="csrf_token" value="([^"]+)"', other_page).group(1)
     assert other.post(f"/console/views/{view_id}/delete", data={"csrf_token": token_b}).status_code == 404
-    assert web.post(f"/console/views/{view_id}/delete", data={"csrf_token": token}).status_code == 302
-    assert "Chat urgent" not in web.get("/console").get_data(as_text=True)
+    assert client.post(f"/console/views/{view_id}/delete", data={"csrf_token": token}).status_code == 302
+    assert "Chat urgent" not in client.get("/console").get_data(as_text=True)
 
 
-def test_times_are_shown_in_belgrade_with_the_zone(web: Any, store: Services) -> None:
-    if store.settings.database_url.startswith("postgresql"):
-        pytest.skip("rendering only")
-    login(web, store, "supervisor")
-    ref = inbound(store, Identity("email", "z@example.rs"), "Vreme", "Kada?")
-    store.clock.advance(minutes=5)  # type: ignore[attr-defined]
-    page = web.get(f"/console/tickets/{ref}?lang=en").get_data(as_text=True)
+def test_times_are_shown_in_belgrade_with_the_zone(client: Any, services: Services) -> None:
+    login(client, services, "supervisor")
+    ref = inbound(services, Identity("email", "z@example.rs"), "Vreme", "Kada?")
+    services.clock.advance(minutes=5)  # type: ignore[attr-defined]
+    page = client.get(f"/console/tickets/{ref}?lang=en").get_data(as_text=True)
     # T0 is 09:00 UTC on 23 Nov 2026: 10:00 in Belgrade (CET, UTC+1).
     assert re.search(r'<time class="when" datetime="2026-11-23T09:00:00Z" title="23.11.2026 10:00 CET"', page)
     assert ">5 minutes ago</time>" in page
     assert "Europe/Belgrade (CET)" in page
     assert " UTC<" not in page
-    board = web.get("/console?lang=sr-Latn").get_data(as_text=True)
+    board = client.get("/console?lang=sr-Latn").get_data(as_text=True)
     assert "pre 5 minuta" in board and "23.11.2026 10:00 CET" in board

@@ -397,6 +397,7 @@
       case "/":
         box = document.querySelector("#filters input, #filters select");
         if (box) { ev.preventDefault(); box.focus(); }
+        else if (view === "ticket") { ev.preventDefault(); window.location.assign(root.dataset.listUrl + "#f-q"); }
         break;
       case "j": if (view === "list") { ev.preventDefault(); moveInList(1); } break;
       case "k": if (view === "list") { ev.preventDefault(); moveInList(-1); } break;
@@ -412,6 +413,11 @@
       default: break;
     }
   });
+
+  if (view === "list" && window.location.hash === "#f-q") {  // "/" pressed on a ticket: search here
+    var searchBox = document.getElementById("f-q");
+    if (searchBox) { searchBox.focus(); }
+  }
 
   window.addEventListener("pagehide", function () {
     if (view === "ticket" && socket.connected) { socket.emit("leave", { reference: reference }); }
