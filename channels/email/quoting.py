@@ -4,6 +4,7 @@ helpdesk's time zone, in the citizen's language and script)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from html import escape
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -24,12 +25,26 @@ def _key(env: Envelope) -> tuple[str, str]:
     return ("sr", "cyrl" if (env.script or "").startswith("cyr") else "latn")
 
 
-def _header(quoted: QuotedMessage, env: Envelope, timezone: str) -> str:
+def _zone(timezone: str) -> ZoneInfo:
     try:
-        tz = ZoneInfo(timezone)
+        return ZoneInfo(timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        tz = ZoneInfo("UTC")
-    local = quoted.at.astimezone(tz)
+        return ZoneInfo("UTC")
+
+
+def local_stamp(at: str, timezone: str) -> str:
+    """An ISO time (UTC) as the citizen reads it: '23.11.2026 10:00' in the helpdesk's zone."""
+    try:
+        moment = datetime.fromisoformat(at.replace("Z", "+00:00"))
+    except ValueError:
+        return at[:16].replace("T", " ")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(_zone(timezone)).strftime("%d.%m.%Y %H:%M")
+
+
+def _header(quoted: QuotedMessage, env: Envelope, timezone: str) -> str:
+    local = quoted.at.astimezone(_zone(timezone))
     key = _key(env)
     when = f"{local.strftime('%d.%m.%Y %H:%M')} {local.tzname()}"
     return _WROTE[key].format(when=when, name=quoted.author or _SOMEONE[key])

@@ -28,7 +28,7 @@ from channels.email.ack_text import (
     survey_subject_and_text,
     transcript_subject_and_text,
 )
-from channels.email.quoting import html_tail, text_tail
+from channels.email.quoting import html_tail, local_stamp, text_tail
 from channels.email.thread_hints import (
     clean_subject,
     new_message_id,
@@ -159,7 +159,8 @@ class EmailSender:
             msg["Auto-Submitted"] = "auto-generated"
         elif env.kind == "transcript":
             lines = [
-                f"[{line.at[:16].replace('T', ' ')}] {line.author}: {line.text}" for line in env.transcript
+                f"[{local_stamp(line.at, self.settings.timezone)}] {line.author}: {line.text}"
+                for line in env.transcript
             ]
             title, text = transcript_subject_and_text(env.ticket_reference, lines, env.language, env.script)
             html = None

@@ -27,6 +27,6 @@ def test_transcript_mail_lists_the_conversation(tmp_path: Path) -> None:
     msg, _, _ = sender.build(envelope(kind="transcript", language="en", script="latn", text="",
                                       transcript=lines))
     body = msg.get_content()
-    assert "[2026-11-23 09:01] Milica: Ne radi mi prijava." in body
+    assert "[23.11.2026 10:01] Milica: Ne radi mi prijava." in body  # Belgrade time (CET)
     assert "Jelena: Pokušajte ponovo sada." in body
     assert msg["Subject"].startswith("Your chat transcript")
