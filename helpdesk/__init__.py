@@ -72,11 +72,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     svc.publisher = SocketIOPublisher(make_socketio(app))
 
     _register_blueprints(app)
+    from helpdesk.admin import init_app as init_admin
     from helpdesk.console import init_app as init_console
     from helpdesk.kb import init_app as init_kb
     from helpdesk.supervisor import init_app as init_supervisor
     from helpdesk.triage_service import init_app as init_triage
 
+    init_admin(app, svc)  # administration pages and the display-name filters every page uses
     init_console(app, svc)
     init_kb(app, svc)
     init_triage(app, svc)

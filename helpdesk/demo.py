@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
+from helpdesk.administration.defaults import DEFAULT_QUEUE_NAMES, default_names
 from helpdesk.auth.accounts import hash_password
 from helpdesk.demo_texts import (
     CHANNEL_WEIGHTS,
@@ -38,15 +39,7 @@ from helpdesk.routing import DEFAULT_ROUTES
 from helpdesk.services import Services
 from helpdesk.ticket_search import index_bulk
 
-QUEUES = {
-    "triage": "Triage",
-    "accounts": "eGovernment accounts and eID",
-    "payments": "Payments and taxes",
-    "documents": "Personal documents",
-    "social": "Social benefits and health",
-    "technical": "Technical support",
-    "complaints": "Complaints",
-}
+QUEUES = {name: latin for name, (latin, _en) in DEFAULT_QUEUE_NAMES.items()}
 
 
 @dataclass(frozen=True)
@@ -72,7 +65,8 @@ def ensure_base(svc: Services) -> list[DemoLogin]:
         queues = {q.name: q for q in s.scalars(select(Queue))}
         for name, title in QUEUES.items():
             if name not in queues:
-                queues[name] = Queue(name=name, title=title)
+                names = default_names(DEFAULT_QUEUE_NAMES[name])
+                queues[name] = Queue(name=name, title=title, names=names)
                 s.add(queues[name])
         for login in DEMO_LOGINS:
             if s.scalar(select(Agent.id).where(Agent.email == login.email)) is None:

@@ -57,7 +57,9 @@ class PhoneChannel:
         return make_client(self.settings, self.http)
 
     def is_open(self) -> bool:
-        return self.calendar.is_open(self.services.clock.now())
+        # the SLA policy's calendar follows the hours an administrator stored; ours is the fallback
+        calendar = getattr(self.services.sla, "calendar", None) or self.calendar
+        return bool(calendar.is_open(self.services.clock.now()))
 
     def hours_text(self, lang: str) -> str:
         """'08:00-16:00' from the business hours, spoken as '08:00 do 16:00' / '08:00 to 16:00'."""

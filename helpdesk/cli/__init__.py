@@ -11,6 +11,7 @@ from flask.cli import FlaskGroup
 from helpdesk.cli.common import make_app
 
 COMMAND_MODULES = [
+    "helpdesk.cli.admin",
     "helpdesk.cli.backup",
     "helpdesk.cli.core",
     "helpdesk.cli.demo",

@@ -1,9 +1,8 @@
-"""serve, db upgrade, user create, token create, check."""
+"""serve, db upgrade, user create|deactivate, token create, check."""
 
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import sys
 import threading
@@ -14,10 +13,18 @@ from flask import current_app
 from flask.cli import AppGroup, ScriptInfo, with_appcontext
 from sqlalchemy import select, text
 
-from helpdesk.auth.accounts import create_token, hash_password
+from helpdesk.administration import (
+    AdminError,
+    agent_id_for_email,
+    create_agent,
+    deactivate_agent,
+    ensure_triage_queue,
+)
+from helpdesk.auth.accounts import create_token
 from helpdesk.cli.common import services, start_background
 from helpdesk.migrate import pending_heads, upgrade
-from helpdesk.models import ROLES, Agent, Queue
+from helpdesk.models import ROLES, Agent
+from helpdesk.tickets import Actor
 
 
 def register(cli: click.Group) -> None:
@@ -89,7 +96,10 @@ def db() -> None:
 @db.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the schema to the newest version."""
-    upgrade(services().db)
+    svc = services()
+    upgrade(svc.db)
+    if ensure_triage_queue(svc):  # a fresh install: uncertain inquiries need somewhere to go
+        click.echo("created the triage queue")
     click.echo("database is up to date")
 
 
@@ -108,35 +118,27 @@ def user_create(
     email: str, role: str, name: str | None, editor: bool, queues: tuple[str, ...]
 ) -> None:
     """Create an agent. The password is read from standard input, or generated and printed."""
-    email = email.strip().lower()
-    if "@" not in email:
-        raise click.BadParameter("not an email address", param_hint="EMAIL")
     password = "" if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
-    generated = not password
-    if generated:
-        password = secrets.token_urlsafe(12)
-    if len(password) < 10:
-        raise click.UsageError("the password must have at least 10 characters")
+    try:
+        made = create_agent(services(), Actor.system("cli"), email, name=name, role=role,
+                            editor=editor, queues=queues, password=password or None)
+    except AdminError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"created {role} {email.strip().lower()}")
+    if made.password:
+        click.echo(f"password: {made.password}")
+
+
+@user.command("deactivate")
+@click.argument("email")
+def user_deactivate(email: str) -> None:
+    """Stop an agent's access now: sessions and API tokens revoked, history kept."""
     svc = services()
-    with svc.db.transaction() as s:
-        if s.scalar(select(Agent).where(Agent.email == email)) is not None:
-            raise click.UsageError(f"an agent with email {email} exists already")
-        agent = Agent(
-            email=email,
-            name=name or email.split("@")[0],
-            role=role,
-            is_editor=editor,
-            password_hash=hash_password(password),
-        )
-        for queue_name in queues:
-            queue = s.scalar(select(Queue).where(Queue.name == queue_name))
-            if queue is None:
-                raise click.UsageError(f"no queue named {queue_name}")
-            agent.queues.append(queue)
-        s.add(agent)
-    click.echo(f"created {role} {email}")
-    if generated:
-        click.echo(f"password: {password}")
+    try:
+        changed = deactivate_agent(svc, Actor.system("cli"), agent_id_for_email(svc, email))
+    except AdminError as exc:
+        raise click.UsageError(str(exc)) from exc
+    click.echo(f"deactivated {email.strip().lower()}" if changed else "already inactive")
 
 
 @click.group(cls=AppGroup)

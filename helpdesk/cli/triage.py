@@ -153,21 +153,7 @@ def activate(version: str) -> None:
 @click.argument("queue", required=False)
 @click.option("--remove", is_flag=True, help="Drop the stored rule for CATEGORY.")
 def route(category: str | None, queue: str | None, remove: bool) -> None:
-    """Show the category -> queue map, or store a rule: `route taxes payments`."""
-    from helpdesk.routing import parse_routes, set_route, stored_routes
+    """Show the category -> queue map, or store a rule (the same as `helpdesk route`)."""
+    from helpdesk.cli.admin import show_routes
 
-    svc = services()
-    if category is not None:
-        if (queue is None) != remove:
-            raise click.UsageError("give CATEGORY QUEUE, or CATEGORY --remove")
-        try:
-            with svc.db.transaction() as s:
-                set_route(s, category, None if remove else queue)
-        except ValueError as exc:
-            raise click.UsageError(str(exc)) from exc
-    with svc.db.session() as s:
-        stored = stored_routes(s)
-    routes = {**parse_routes(svc.settings.triage_routes), **stored}
-    for name in sorted(routes):
-        click.echo(f"{name:24} -> {routes[name]}{'  (stored)' if name in stored else ''}")
-    click.echo("anything unsure, out of scope or unknown -> triage")
+    show_routes(category, queue, remove)

@@ -7,7 +7,8 @@ from typing import Any
 from sqlalchemy import func, select
 
 from helpdesk.access import Viewer, ticket_filter, visible_queues
-from helpdesk.models import OPEN_STATUSES, Agent, Message, OutboxItem, Queue, Ticket
+from helpdesk.administration.names import display_name
+from helpdesk.models import OPEN_STATUSES, Agent, Category, Message, OutboxItem, Ticket
 from helpdesk.services import Services
 
 
@@ -15,7 +16,6 @@ def queue_counts(svc: Services, viewer: Viewer) -> dict[str, Any]:
     """Open tickets per visible queue, plus the agent's own and the unassigned ones."""
     names = visible_queues(svc, viewer)
     with svc.db.session() as s:
-        titles = {name: title for name, title in s.execute(select(Queue.name, Queue.title))}
         active = (Ticket.status.in_(OPEN_STATUSES), Ticket.merged_into_id.is_(None))
         counted = s.execute(
             select(Ticket.queue, func.count(Ticket.id))
@@ -28,7 +28,10 @@ def queue_counts(svc: Services, viewer: Viewer) -> dict[str, Any]:
             select(func.count(Ticket.id)).where(*active, Ticket.assignee_id.is_(None), ticket_filter(viewer))
         )
     return {
-        "queues": [{"name": n, "title": titles.get(n, n), "open": per_queue.get(n, 0)} for n in names],
+        "queues": [
+            {"name": n, "title": display_name("queue", n, db=svc.db), "open": per_queue.get(n, 0)}
+            for n in names
+        ],
         "mine": mine or 0,
         "unassigned": unassigned or 0,
     }
@@ -39,7 +42,8 @@ def categories(svc: Services) -> list[str]:
         found = s.scalars(
             select(Ticket.category).where(Ticket.category.is_not(None)).distinct().limit(200)
         ).all()
-    return sorted(c for c in found if c)
+        managed = s.scalars(select(Category.key)).all()  # named by an administrator
+    return sorted({c for c in found if c} | set(managed))
 
 
 def agents(svc: Services) -> list[tuple[int, str]]:

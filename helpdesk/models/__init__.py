@@ -1,5 +1,6 @@
 """The ticket store. Import models from here; each plug-in's models module is imported below."""
 
+from helpdesk.models.admin import Category, ServiceSetting
 from helpdesk.models.agents import ROLES, Agent, AgentSession, ApiToken, Queue, queue_members
 from helpdesk.models.audit import AuditEvent
 from helpdesk.models.base import Base, UTCDateTime, utcnow
@@ -49,6 +50,7 @@ __all__ = [
     "MailSpoolItem",
     "AuditEvent",
     "Base",
+    "Category",
     "ChatVisitor",
     "Contact",
     "ContactIdentity",
@@ -58,6 +60,7 @@ __all__ = [
     "ReportChange",
     "ReportWeek",
     "SavedView",
+    "ServiceSetting",
     "Ticket",
     "TicketCounter",
     "TriageRoute",

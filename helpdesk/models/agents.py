@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Column, ForeignKey, String, Table
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -62,7 +63,9 @@ class Queue(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(64), unique=True)
-    title: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(200))  # the fallback name (an install's first)
+    # the name per interface language (sr-Latn, sr-Cyrl, en); see helpdesk.administration.names
+    names: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     members: Mapped[list[Agent]] = relationship(secondary=queue_members, back_populates="queues")
 
 

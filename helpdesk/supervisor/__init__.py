@@ -17,7 +17,8 @@ from flask_babel import lazy_gettext
 from helpdesk.extensions import csrf
 from helpdesk.navigation import add_nav_link
 from helpdesk.services import ClockHoursSla, Services, TicketPanel
-from helpdesk.sla import BusinessHoursSla, SlaChecker, next_due, sla_fields
+from helpdesk.sla import SlaChecker, next_due, sla_fields
+from helpdesk.sla.stored import ConfiguredSla
 
 POLICIES = ("business_hours", "clock")
 
@@ -28,7 +29,8 @@ def configure_sla(svc: Services) -> None:
     if choice not in POLICIES:
         raise ValueError(f"HELPDESK_SLA_POLICY must be one of {', '.join(POLICIES)}")
     if choice == "business_hours" and type(svc.sla) is ClockHoursSla:
-        svc.sla = BusinessHoursSla.from_settings(svc.settings)
+        # the settings overlaid by what an administrator stored (helpdesk/admin)
+        svc.sla = ConfiguredSla(svc.settings, svc.db)
 
 
 def init_app(app: Flask, svc: Services) -> None:

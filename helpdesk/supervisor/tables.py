@@ -10,6 +10,7 @@ from typing import Any
 from flask_babel import format_decimal, format_percent
 from flask_babel import gettext as _
 
+from helpdesk.administration.names import display_name
 from helpdesk.metrics import REPORT_CHANNELS, WeeklyReport
 
 
@@ -110,8 +111,10 @@ def build_tables(report: WeeklyReport) -> dict[str, Table]:
         t = Table(key, caption, [_("Category") if key == "categories" else _("Queue"),
                                  *labels, _("Total")],
                   csv_columns=[key[:-1] if key == "queues" else "category", *labels, "total"])
+        kind = "category" if key == "categories" else "queue"
         for name, total in sorted(names.items(), key=lambda kv: (-kv[1], kv[0])):
-            t.rows.append([Cell(name, name), *(number(getattr(w, attr).get(name, 0)) for w in weeks),
+            shown = display_name(kind, name)  # never the internal key, in the chart or the CSV
+            t.rows.append([Cell(shown, shown), *(number(getattr(w, attr).get(name, 0)) for w in weeks),
                            number(total)])
         tables[t.id] = t
 
