@@ -34,6 +34,11 @@ def names(svc, kind, key):
     return [name_from(found, key, lang) for lang in ("sr-Latn", "sr-Cyrl", "en")]
 
 
+def inbound(svc, sender, subject, text):
+    message = InboundMessage(channel="email", sender=Identity("email", sender), subject=subject, text=text)
+    return receive_inbound(svc, message).ticket_reference
+
+
 def audit(svc, action):
     with svc.db.session() as s:
         rows = s.scalars(select(AuditEvent).where(AuditEvent.action == action)).all()
@@ -49,7 +54,8 @@ def test_queues_are_created_and_renamed_in_three_languages(store):
                  {"sr-Latn": "Izborni poslovi", "sr-Cyrl": "Изборни послови", "en": "Election matters"})
     assert names(store, "queue", "elections") == ["Izborni poslovi", "Изборни послови", "Election matters"]
     made, renamed = audit(store, "queue.created"), audit(store, "queue.renamed")
-    assert [a.after["name"] for a in made] == ["elections"] and renamed[0].before["names"]["en"] == "Elections"
+    assert [a.after["name"] for a in made] == ["elections"]
+    assert renamed[0].before["names"]["en"] == "Elections"
     # the standard queues never show their key or an English title in Serbian
     assert names(store, "queue", "complaints") == ["Žalbe", "Жалбе", "Complaints"]
 
@@ -74,33 +80,25 @@ def test_categories_have_names_and_no_key_reaches_the_supervisor_csv(services):
     set_category_names(services, ADMIN, "taxes", {"sr-Latn": "Porezi i takse", "en": "Taxes and duties"})
     assert names(services, "category", "taxes") == ["Porezi i takse", "Порези и таксе", "Taxes and duties"]
     assert names(services, "category", "personal_documents")[1] == "Лична документа"
-    receive_inbound(services, InboundMessage(channel="email", sender=Identity("email", "a@example.rs"), subject="Porez",
-                                             text="Koliko je porez?"))
-    with services.db.session() as s:
-        from helpdesk.models import Ticket
-
-        ref = s.scalars(select(Ticket.reference)).one()
+    ref = inbound(services, "a@example.rs", "Porez", "Koliko je porez?")
     set_category(services, ref, Actor.system("test"), "taxes")
     client = create_app(services.settings, services=services).test_client()
     login(client, services, "supervisor")
     week = services.clock.now().strftime("%G-W%V")
-    csv_text = client.get(f"/supervisor/export/categories.csv?from={week}&to={week}&lang=en").get_data(as_text=True)
+    url = f"/supervisor/export/categories.csv?from={week}&to={week}&lang=en"
+    csv_text = client.get(url).get_data(as_text=True)
     assert "Taxes and duties" in csv_text and "taxes," not in csv_text.replace("Taxes", "")
     page = client.get("/supervisor?lang=sr-Cyrl").get_data(as_text=True)
     assert "Порези и таксе" in page
 
 
 def test_routes_are_audited_and_show_their_effect(services):
-    receive_inbound(services, InboundMessage(channel="email", sender=Identity("email", "b@example.rs"), subject="Porez",
-                                             text="Pitanje o porezu"))
-    with services.db.session() as s:
-        from helpdesk.models import Ticket
-
-        ref = s.scalars(select(Ticket.reference)).one()
+    ref = inbound(services, "b@example.rs", "Porez", "Pitanje o porezu")
     set_category(services, ref, Actor.system("test"), "taxes")
     change_route(services, ADMIN, "taxes", "accounts")
     effect = {e.category: e for e in route_effects(services)}["taxes"]
-    assert (effect.queue, effect.stored, effect.open_tickets, effect.open_elsewhere) == ("accounts", True, 1, 1)
+    shown = (effect.queue, effect.stored, effect.open_tickets, effect.open_elsewhere)
+    assert shown == ("accounts", True, 1, 1)
     assert audit(services, "route.changed")[0].after == {"category": "taxes", "queue": "accounts"}
     with pytest.raises(AdminError, match="no queue named 'nowhere'"):
         change_route(services, ADMIN, "taxes", "nowhere")
@@ -145,12 +143,11 @@ def test_stored_hours_and_targets_govern_new_tickets(services):
     # T0 is Monday 10:00 in Belgrade; with the desk open only from 12:00, a 1h target ends at 13:00
     set_service_setting(services, ADMIN, "business_hours", "mon-fri 12:00-16:00")
     set_service_setting(services, ADMIN, "sla_targets", "normal=1h/2h")
-    result = receive_inbound(services, InboundMessage(channel="email", sender=Identity("email", "c@example.rs"),
-                                                      subject="Pitanje", text="Zdravo"))
+    ref = inbound(services, "c@example.rs", "Pitanje", "Zdravo")
     with services.db.session() as s:
         from helpdesk.models import Ticket
 
-        ticket = s.scalar(select(Ticket).where(Ticket.reference == result.ticket_reference))
+        ticket = s.scalar(select(Ticket).where(Ticket.reference == ref))
         assert ticket.first_response_due_at.isoformat() == "2026-11-23T12:00:00+00:00"
     with pytest.raises(AdminError, match="bad time range"):
         set_service_setting(services, ADMIN, "business_hours", "mon-fri 16:00-08:00")
