@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from helpdesk.administration.common import AdminError
+from helpdesk.administration.common import N_, AdminError
 from helpdesk.auth.accounts import hash_password
 from helpdesk.models import ROLES, Agent, AgentSession, ApiToken, Queue
 from helpdesk.services import Services
@@ -34,7 +34,7 @@ def normalize_email(email: str) -> str:
     email = (email or "").strip().lower()
     local, at, domain = email.partition("@")
     if not at or not local or "." not in domain or len(email) > 320 or " " in email:
-        raise AdminError(f"{email!r} is not an email address")
+        raise AdminError(N_("%(email)s is not an email address."), email=repr(email))
     return email
 
 
@@ -43,13 +43,13 @@ def _queues(s: Session, names: Iterable[str]) -> list[Queue]:
     found = {q.name: q for q in s.scalars(select(Queue).where(Queue.name.in_(wanted)))}
     missing = [n for n in wanted if n not in found]
     if missing:
-        raise AdminError(f"no queue named {missing[0]!r}")
+        raise AdminError(N_("There is no queue %(key)s."), key=missing[0])
     return [found[n] for n in wanted]
 
 
 def _check_role(role: str) -> str:
     if role not in ROLES:
-        raise AdminError(f"role must be one of {', '.join(ROLES)}")
+        raise AdminError(N_("The role must be one of: %(roles)s."), roles=", ".join(ROLES))
     return role
 
 
@@ -72,11 +72,11 @@ def create_agent(
     if not password:
         password = generated = secrets.token_urlsafe(12)
     if len(password) < MIN_PASSWORD:
-        raise AdminError(f"the password must have at least {MIN_PASSWORD} characters")
+        raise AdminError(N_("The password must have at least %(min)d characters."), min=MIN_PASSWORD)
     with unit_of_work(svc) as uow:
         s = uow.session
         if s.scalar(select(Agent.id).where(Agent.email == email)) is not None:
-            raise AdminError(f"an agent with email {email} exists already")
+            raise AdminError(N_("An agent with the email %(email)s exists already."), email=email)
         agent = Agent(email=email, name=display, role=role, is_editor=editor,
                       password_hash=hash_password(password), queues=_queues(s, queues))
         s.add(agent)
@@ -102,7 +102,7 @@ def update_agent(
         s = uow.session
         agent = s.get(Agent, agent_id)
         if agent is None:
-            raise AdminError("no such agent")
+            raise AdminError(N_("There is no such agent."))
         before = {"role": agent.role, "editor": agent.is_editor,
                   "queues": sorted(q.name for q in agent.queues)}
         if role is not None and role != agent.role:
@@ -128,7 +128,7 @@ def _keep_an_admin(s: Session, agent: Agent) -> None:
         .where(Agent.role == "admin", Agent.active.is_(True), Agent.id != agent.id)
     )
     if not others:
-        raise AdminError("this is the last active administrator; make another one first")
+        raise AdminError(N_("This is the last active administrator; make another one first."))
 
 
 def deactivate_agent(svc: Services, actor: Actor, agent_id: int) -> bool:
@@ -140,7 +140,7 @@ def deactivate_agent(svc: Services, actor: Actor, agent_id: int) -> bool:
         s = uow.session
         agent = s.get(Agent, agent_id)
         if agent is None:
-            raise AdminError("no such agent")
+            raise AdminError(N_("There is no such agent."))
         if not agent.active:
             return False
         if agent.role == "admin":
@@ -158,7 +158,7 @@ def reactivate_agent(svc: Services, actor: Actor, agent_id: int) -> bool:
     with unit_of_work(svc) as uow:
         agent = uow.session.get(Agent, agent_id)
         if agent is None:
-            raise AdminError("no such agent")
+            raise AdminError(N_("There is no such agent."))
         if agent.active:
             return False
         agent.active = True
@@ -173,5 +173,5 @@ def agent_id_for_email(svc: Services, email: str) -> int:
     with svc.db.session() as s:
         found = s.scalar(select(Agent.id).where(Agent.email == (email or "").strip().lower()))
     if found is None:
-        raise AdminError(f"no agent with email {email}")
+        raise AdminError(N_("There is no agent with the email %(email)s."), email=email)
     return found

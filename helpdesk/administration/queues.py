@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from helpdesk.administration.common import AdminError, check_key, check_names
+from helpdesk.administration.common import N_, AdminError, check_key, check_names
 from helpdesk.administration.defaults import DEFAULT_QUEUE_NAMES, TRIAGE_QUEUE, default_names
 from helpdesk.models import OPEN_STATUSES, Category, Queue, Ticket, queue_members
 from helpdesk.services import Services
@@ -25,11 +25,11 @@ class QueueInfo:
 
 def create_queue(svc: Services, actor: Actor, name: str, names: Mapping[str, str | None]) -> None:
     """A new queue `name` (the internal key) with its display names."""
-    name = check_key(name, "queue")
+    name = check_key(name)
     clean = check_names(names)
     with unit_of_work(svc) as uow:
         if uow.session.scalar(select(Queue.id).where(Queue.name == name)) is not None:
-            raise AdminError(f"a queue named {name!r} exists already")
+            raise AdminError(N_("A queue with the key %(key)s exists already."), key=name)
         queue = Queue(name=name, title=clean["sr-Latn"], names=clean)
         uow.session.add(queue)
         uow.session.flush()
@@ -42,7 +42,7 @@ def rename_queue(svc: Services, actor: Actor, name: str, names: Mapping[str, str
     with unit_of_work(svc) as uow:
         queue = uow.session.scalar(select(Queue).where(Queue.name == name))
         if queue is None:
-            raise AdminError(f"no queue named {name!r}")
+            raise AdminError(N_("There is no queue %(key)s."), key=name)
         before = dict(queue.names or {})
         if before == clean and queue.title == clean["sr-Latn"]:
             return
@@ -88,7 +88,7 @@ def set_category_names(
     svc: Services, actor: Actor, key: str, names: Mapping[str, str | None]
 ) -> bool:
     """Name a ticket category (creating it when new); True when it was created."""
-    key = check_key(key, "category")
+    key = check_key(key)
     clean = check_names(names)
     with unit_of_work(svc) as uow:
         category = uow.session.get(Category, key)

@@ -6,9 +6,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from helpdesk.administration.common import AdminError
+from helpdesk.administration.common import N_, AdminError, check_key
 from helpdesk.models import OPEN_STATUSES, Category, Ticket
-from helpdesk.routing import TRIAGE_QUEUE, parse_routes, set_route, stored_routes
+from helpdesk.routing import TRIAGE_QUEUE, existing_queues, parse_routes, set_route, stored_routes
 from helpdesk.services import Services
 from helpdesk.tickets import Actor
 from helpdesk.tickets.uow import unit_of_work
@@ -25,12 +25,12 @@ class RouteEffect:
 
 def change_route(svc: Services, actor: Actor, category: str, queue: str | None) -> None:
     """Send new tickets of `category` to `queue` (None: back to the default rule)."""
+    category = check_key(category)
     with unit_of_work(svc) as uow:
-        before = stored_routes(uow.session).get(category.strip())
-        try:
-            set_route(uow.session, category, queue)
-        except ValueError as exc:
-            raise AdminError(str(exc)) from exc
+        before = stored_routes(uow.session).get(category)
+        if queue is not None and queue not in existing_queues(uow.session):
+            raise AdminError(N_("There is no queue %(key)s."), key=queue)
+        set_route(uow.session, category, queue)
         if before != queue:
             uow.audit(actor, "route.changed", before={"category": category, "queue": before},
                       after={"category": category, "queue": queue})

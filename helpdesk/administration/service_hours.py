@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from helpdesk.administration.common import AdminError
+from helpdesk.administration.common import N_, AdminError
 from helpdesk.business_hours import CalendarError, parse_hours
 from helpdesk.models import ServiceSetting
 from helpdesk.services import Services
@@ -20,7 +20,10 @@ from helpdesk.tickets import Actor
 from helpdesk.tickets.uow import unit_of_work
 
 KEYS = ("business_hours", "holidays", "sla_targets")
-__all__ = ["KEYS", "effective", "parse_holidays", "set_service_setting", "stored_settings"]
+__all__ = [
+    "KEYS", "check_service_setting", "effective", "parse_holidays", "set_service_setting",
+    "stored_settings",
+]
 MAX_VALUE = 2000
 
 
@@ -42,34 +45,37 @@ def parse_holidays(text: str) -> tuple[date, ...]:
         try:
             days.add(date.fromisoformat(item))
         except ValueError:
-            raise AdminError(f"{item!r} is not a date (use YYYY-MM-DD)") from None
+            raise AdminError(N_("%(value)s is not a date (use %(format)s)."), value=repr(item),
+                             format="YYYY-MM-DD") from None
     return tuple(sorted(days))
 
 
-def _normalize(key: str, value: str) -> str:
+def check_service_setting(key: str, value: str) -> str:
+    """The value as it would be stored, or AdminError saying what is wrong with it."""
     value = " ".join((value or "").split())
     if len(value) > MAX_VALUE:
-        raise AdminError(f"the value is longer than {MAX_VALUE} characters")
+        raise AdminError(N_("The value is longer than %(max)d characters."), max=MAX_VALUE)
     try:
         if key == "business_hours":
             week = parse_hours(value)
             if not any(week.values()):
-                raise AdminError("business hours need at least one working day")
+                raise AdminError(N_("Business hours need at least one working day."))
         elif key == "sla_targets":
             if not parse_targets(value):
-                raise AdminError("give at least one SLA target (e.g. normal=4h/16h)")
+                raise AdminError(N_("Give at least one SLA target (for example %(example)s)."),
+                                 example="normal=4h/16h")
         elif key == "holidays":
             return ",".join(d.isoformat() for d in parse_holidays(value))
         else:
-            raise AdminError(f"unknown setting {key!r}")
+            raise AdminError(N_("Unknown setting %(key)s."), key=repr(key))
     except (CalendarError, SlaConfigError) as exc:
-        raise AdminError(str(exc)) from exc
+        raise AdminError(N_("This value cannot be used: %(detail)s"), detail=str(exc)) from exc
     return value
 
 
 def set_service_setting(svc: Services, actor: Actor, key: str, value: str) -> str:
     """Store a validated business-hours, holidays or SLA-targets value; returns it normalized."""
-    value = _normalize(key, value)
+    value = check_service_setting(key, value)
     with unit_of_work(svc) as uow:
         row = uow.session.get(ServiceSetting, key)
         before = row.value if row is not None else None

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from helpdesk import create_app
+from helpdesk.settings import Settings
+from tests.conftest import csrf_token_from
 from tests.test_cli import run
 
 
@@ -17,12 +20,28 @@ def test_fresh_install_gets_a_triage_queue_and_queues_made_by_cli(tmp_path: Path
     renamed = run(tmp_path, "queue", "rename", "elections", "--sr-latn", "Izborni poslovi",
                   "--en", "Election matters")
     assert renamed.returncode == 0, renamed.stderr
-    agent = run(tmp_path, "user", "create", "mila@example.rs", "--queue", "elections",
+    admin = run(tmp_path, "user", "create", "root@example.rs", "--role", "admin",
                 stdin="a long enough password\n")
+    assert admin.returncode == 0, admin.stderr
+    # the admin page makes a queue in the same store, with the same rules
+    app = create_app(Settings(data_dir=tmp_path / "var", triage="local", channels=()).resolved())
+    client = app.test_client()
+    token = csrf_token_from(client.get("/login").get_data(as_text=True))
+    client.post("/login", data={"email": "root@example.rs", "password": "a long enough password",
+                                "csrf_token": token})
+    token = csrf_token_from(client.get("/admin/queues").get_data(as_text=True))
+    made_on_page = client.post("/admin/queues", data={
+        "csrf_token": token, "key": "consular", "name_sr_latn": "Konzularni poslovi",
+        "name_sr_cyrl": "", "name_en": "Consular affairs"})
+    assert made_on_page.status_code == 302
+    app.extensions["helpdesk"].db.dispose()
+    agent = run(tmp_path, "user", "create", "mila@example.rs", "--queue", "elections",
+                "--queue", "consular", stdin="a long enough password\n")
     assert agent.returncode == 0, agent.stderr
     listed = run(tmp_path, "queue", "list").stdout
     assert "elections" in listed and "Izborni poslovi | Изборни послови | Election matters" in listed
     assert "triage" in listed and "Trijaža | Тријажа | Triage" in listed
+    assert "Konzularni poslovi | Конзуларни послови | Consular affairs" in listed
     routed = run(tmp_path, "route", "taxes", "elections")
     assert routed.returncode == 0 and "taxes                    -> elections  (stored)" in routed.stdout
     gone = run(tmp_path, "user", "deactivate", "mila@example.rs")

@@ -100,7 +100,7 @@ def test_routes_are_audited_and_show_their_effect(services):
     shown = (effect.queue, effect.stored, effect.open_tickets, effect.open_elsewhere)
     assert shown == ("accounts", True, 1, 1)
     assert audit(services, "route.changed")[0].after == {"category": "taxes", "queue": "accounts"}
-    with pytest.raises(AdminError, match="no queue named 'nowhere'"):
+    with pytest.raises(AdminError, match="There is no queue nowhere"):
         change_route(services, ADMIN, "taxes", "nowhere")
 
 
@@ -124,7 +124,7 @@ def test_agents_are_created_changed_and_deactivated_with_their_access_revoked(st
     assert [a.action for a in audit(store, "agent.deactivated")] == ["agent.deactivated"]
     with pytest.raises(AdminError, match="exists already"):
         create_agent(store, ADMIN, "mila@example.rs")
-    with pytest.raises(AdminError, match="no queue named 'ghosts'"):
+    with pytest.raises(AdminError, match="There is no queue ghosts"):
         create_agent(store, ADMIN, "new@example.rs", queues=["ghosts"])
 
 
