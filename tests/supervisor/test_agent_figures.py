@@ -1,0 +1,67 @@
+"""Per-agent figures against numbers worked out by hand, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from helpdesk.metrics.agents import agent_figures
+from helpdesk.metrics.weekly import Filters
+from helpdesk.models import Agent, Contact, Queue, Ticket
+from tests.conftest import add_agent
+
+T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday of 2026-W48, 10:00 in Belgrade
+START, END = T0 - timedelta(hours=10), T0 + timedelta(days=7) - timedelta(hours=10)
+MIN, HOUR, DAY = 60, 3600, 86400
+
+
+def ticket(s, n, contact, agent, created, first=None, resolved=None, csat=None, **extra):
+    t = Ticket(reference=f"HD-2026-{n:06d}", subject=f"T{n}", status="resolved" if resolved else "open",
+               channel="email", queue="payments", contact_id=contact, assignee_id=agent,
+               created_at=created, updated_at=created, reply_token=f"tok{n}", csat_score=csat,
+               first_response_at=first and created + timedelta(seconds=first),
+               resolved_at=resolved and created + timedelta(seconds=resolved), **extra)
+    s.add(t)
+    s.flush()
+    return t
+
+
+def test_per_agent_figures_match_the_hand_count(store):
+    ana = add_agent(store, "ana@example.rs", name="Ana")
+    boris = add_agent(store, "boris@example.rs", name="Boris")
+    vesna = add_agent(store, "vesna@example.rs", name="Vesna")
+    gone = add_agent(store, "gone@example.rs", name="Gone", active=False)
+    with store.db.transaction() as s:
+        payments = s.get(Queue, 3)
+        payments.members.append(s.get(Agent, vesna))  # works a queue, has no tickets yet
+        c = Contact(name="Citizen")
+        s.add(c)
+        s.flush()
+        ticket(s, 1, c.id, ana, T0, first=10 * MIN, resolved=2 * HOUR, csat=5)
+        ticket(s, 2, c.id, ana, T0 + timedelta(hours=1), first=30 * MIN, resolved=4 * HOUR, csat=3)
+        ticket(s, 3, c.id, ana, T0 + timedelta(hours=2), first=20 * MIN)  # answered, still open
+        # opened two weeks earlier (first answer then), resolved in this week
+        ticket(s, 4, c.id, ana, T0 - timedelta(days=14), first=5 * MIN, resolved=15 * DAY)
+        target = ticket(s, 5, c.id, boris, T0, first=HOUR, resolved=DAY)
+        ticket(s, 6, c.id, boris, T0, first=MIN, resolved=HOUR, csat=1, merged_into_id=target.id)
+        ticket(s, 7, c.id, boris, T0 + timedelta(days=6, hours=20), resolved=HOUR)  # next week
+        ticket(s, 8, c.id, None, T0, first=MIN, resolved=HOUR, csat=2)  # nobody's
+        ticket(s, 9, c.id, gone, T0 - timedelta(days=30), first=MIN, resolved=31 * DAY, csat=4)
+
+    rows = {r.name: r.to_json() for r in agent_figures(store.db, START, END, Filters())}
+    # Ana: resolved 1, 2, 4; first answers 600, 1200, 1800 s (median the 2nd); resolutions
+    # 7200, 14400, 1296000 s (median 14400); ratings 5 and 3.
+    assert rows["Ana"] == {
+        "agent_id": ana, "name": "Ana", "handled": 3, "first_response_median_seconds": 1200,
+        "first_responses": 3, "resolution_median_seconds": 14400, "csat": 4.0, "csat_answers": 2,
+    }
+    # Boris: only ticket 5 (6 was merged into it, 7 is resolved next week)
+    assert rows["Boris"] | {"agent_id": 0} == {
+        "agent_id": 0, "name": "Boris", "handled": 1, "first_response_median_seconds": 3600,
+        "first_responses": 1, "resolution_median_seconds": 86400, "csat": None, "csat_answers": 0,
+    }
+    # Vesna works a queue and has nothing yet; the deactivated agent still has last week's work
+    assert rows["Vesna"]["handled"] == 0 and rows["Vesna"]["first_response_median_seconds"] is None
+    assert rows["Gone"]["handled"] == 1 and rows["Gone"]["csat"] == 4.0
+    assert list(rows) == ["Ana", "Boris", "Gone", "Vesna"]
+    # a filter narrows every figure
+    assert agent_figures(store.db, START, END, Filters(queue="elsewhere"))[0].handled == 0
