@@ -10,7 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from helpdesk.db import Database
-from helpdesk.metrics import REPORT_CHANNELS, Filters, Week, WeekError, resolve_weeks
+from helpdesk.metrics import REPORT_CHANNELS, Filters, Week, WeekError, parse_week, resolve_weeks
+from helpdesk.metrics.weeks import previous, week_of
 from helpdesk.models import Queue, Ticket
 
 MAX_NAME = 64
@@ -28,10 +29,21 @@ class Query:
     last: str
 
 
-def read_query(args: Mapping[str, str], now: datetime, tz: ZoneInfo) -> Query:
+def current_week(now: datetime, tz: ZoneInfo) -> Week:
+    return week_of(now.astimezone(tz).date(), tz)
+
+
+def read_query(
+    args: Mapping[str, str], now: datetime, tz: ZoneInfo, complete_weeks: bool = False
+) -> Query:
     first = (args.get("from") or "").strip() or None
     last = (args.get("to") or "").strip() or None
     try:
+        if last is None and complete_weeks:
+            # End with the last complete week: the current one is shown apart, as "so far".
+            last = previous(current_week(now, tz), tz).label
+            if first is not None and parse_week(first, tz).monday > parse_week(last, tz).monday:
+                last = first
         weeks = resolve_weeks(first, last, now, tz)
     except WeekError as exc:
         raise FilterError(str(exc)) from None

@@ -7,11 +7,13 @@ import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import format_decimal, format_percent
+from babel.numbers import get_decimal_symbol
+from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 
 from helpdesk.administration.names import display_name
 from helpdesk.metrics import REPORT_CHANNELS, WeeklyReport
+from helpdesk.metrics.agents import AgentFigures
 
 
 @dataclass(frozen=True)
@@ -26,14 +28,22 @@ class Table:
     caption: str
     columns: list[str]
     rows: list[list[Cell]] = field(default_factory=list)
-    csv_columns: list[str] = field(default_factory=list)  # stable English names for the CSV
+    csv_columns: list[str] = field(default_factory=list)  # stable English names, for programs
 
     def to_csv(self) -> str:
+        """What a spreadsheet set to Serbian (or English) opens as columns, without asking.
+
+        A byte-order mark says UTF-8 (else Excel reads č as two letters), `;` separates the columns
+        (the list separator where the decimal mark is a comma), the headers are the page's, and
+        decimals carry the interface language's decimal mark.
+        """
+        mark = get_decimal_symbol(get_locale() or "en")
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        writer.writerow(self.csv_columns or self.columns)
+        out.write("\ufeff")
+        writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+        writer.writerow(self.columns)
         for row in self.rows:
-            writer.writerow([csv_safe(c.raw) for c in row])
+            writer.writerow([csv_value(c.raw, mark) for c in row])
         return out.getvalue()
 
 
@@ -46,14 +56,25 @@ def csv_safe(value: Any) -> Any:
     return value
 
 
+def csv_value(value: Any, decimal_mark: str) -> Any:
+    value = csv_safe(value)
+    if isinstance(value, float):
+        return format(round(value, 4), "g").replace(".", decimal_mark)
+    return value
+
+
 def channel_name(channel: str) -> str:
     names = {"phone": _("Phone"), "chat": _("Chat"), "email": _("Email"), "web": _("Web form")}
     return names.get(channel, channel)
 
 
+def no_data() -> str:
+    return _("no data yet")
+
+
 def duration(seconds: int | None) -> str:
     if seconds is None:
-        return "–"
+        return no_data()
     minutes = round(seconds / 60)
     if minutes < 60:
         return _("%(m)d min", m=minutes)
@@ -65,7 +86,7 @@ def duration(seconds: int | None) -> str:
 
 
 def number(value: float | int | None) -> Cell:
-    return Cell("–" if value is None else format_decimal(value), value)
+    return Cell(no_data() if value is None else format_decimal(value), value)
 
 
 def change(value: float | int | None, kind: str = "count") -> Cell:
@@ -143,7 +164,7 @@ def build_tables(report: WeeklyReport) -> dict[str, Table]:
     for w, ch in zip(weeks, changes, strict=True):
         rate = w.sla_compliance
         t.rows.append([_week(w.week), number(w.sla_met), number(w.sla_decided),
-                       Cell("–" if rate is None else format_percent(rate, "#,##0.0%"), rate),
+                       Cell(no_data() if rate is None else format_percent(rate, "#,##0.0%"), rate),
                        change(ch["sla_compliance"], "percent")])
     tables[t.id] = t
 
@@ -162,3 +183,19 @@ def build_tables(report: WeeklyReport) -> dict[str, Table]:
                        change(ch["csat"])])
     tables[t.id] = t
     return tables
+
+
+def agent_table(rows: list[AgentFigures]) -> Table:
+    """Per-agent figures for the whole range (helpdesk.metrics.agents)."""
+    t = Table("agents", _("Agents: handled tickets, response, resolution and satisfaction"),
+              [_("Agent"), _("Resolved tickets"), _("First response, median"), _("First answers"),
+               _("Resolution, median"), _("Average score"), _("Answers")])
+    for r in rows:
+        t.rows.append([
+            Cell(r.name, r.name), number(r.handled),
+            Cell(duration(r.first_response_median_seconds), r.first_response_median_seconds),
+            number(r.first_responses),
+            Cell(duration(r.resolution_median_seconds), r.resolution_median_seconds),
+            number(r.csat), number(r.csat_answers),
+        ])
+    return t

@@ -10,11 +10,18 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from helpdesk.auth import roles_required
-from helpdesk.metrics import REPORT_CHANNELS, live_counters, weekly_report
+from helpdesk.metrics import REPORT_CHANNELS, WeekFigures, live_counters, weekly_report
+from helpdesk.metrics.agents import agent_figures
 from helpdesk.services import current_services
 from helpdesk.supervisor.charts import Series, bar_chart, hbar_chart, line_chart
-from helpdesk.supervisor.filters import FilterError, Query, filter_choices, read_query
-from helpdesk.supervisor.tables import Table, build_tables, channel_name
+from helpdesk.supervisor.filters import (
+    FilterError,
+    Query,
+    current_week,
+    filter_choices,
+    read_query,
+)
+from helpdesk.supervisor.tables import Table, agent_table, build_tables, channel_name, duration
 
 bp = Blueprint("supervisor", __name__, url_prefix="/supervisor")
 
@@ -24,13 +31,13 @@ def _query() -> tuple[Query, str | None]:
     tz = ZoneInfo(svc.settings.timezone)
     now = svc.clock.now()
     try:
-        return read_query(request.args, now, tz), None
+        return read_query(request.args, now, tz, complete_weeks=True), None
     except FilterError as exc:
-        return read_query({}, now, tz), str(exc)
+        return read_query({}, now, tz, complete_weeks=True), str(exc)
 
 
 def _charts(tables: dict[str, Table], labels: list[str]) -> dict[str, object]:
-    desc = _("The exact figures are in the table beside this chart.")
+    desc = _("The exact figures are in the table below this chart.")
     volume = tables["volume"]
     channels = [
         Series(channel_name(c), [row[i + 1].raw for row in volume.rows], f"series-{i + 1}")
@@ -72,7 +79,26 @@ def _report_tables(query: Query) -> tuple[dict[str, Table], object]:
     svc = current_services()
     tz = ZoneInfo(svc.settings.timezone)
     report = weekly_report(svc.db, query.weeks, svc.clock.now(), query.filters, tz)
-    return build_tables(report), report
+    tables = build_tables(report)
+    agents = agent_figures(svc.db, query.weeks[0].start, query.weeks[-1].end, query.filters)
+    tables["agents"] = agent_table(agents)
+    return tables, report
+
+
+def _has_data(table: Table, columns: list[int], counts: bool) -> bool:
+    """False when every figure the chart would draw is missing (or, for counts, zero)."""
+    width = len(table.columns)
+    values = [row[c % width].raw for row in table.rows for c in columns]
+    return any(v for v in values) if counts else any(v is not None for v in values)
+
+
+def _so_far(query: Query) -> tuple[str, WeekFigures]:
+    """The current, incomplete week, shown apart from the complete ones."""
+    svc = current_services()
+    tz = ZoneInfo(svc.settings.timezone)
+    now = svc.clock.now()
+    week = current_week(now, tz)
+    return week.label, weekly_report(svc.db, [week], now, query.filters, tz).weeks[0]
 
 
 @bp.get("")
@@ -84,12 +110,23 @@ def dashboard() -> tuple[str, int]:
     tables, _report = _report_tables(query)
     labels = [w.label for w in query.weeks]
     queues, categories = filter_choices(svc.db, query.weeks[0].start)
+    charts = _charts(tables, labels)
+    drawn = {"volume": ([len(REPORT_CHANNELS) + 1], True), "categories": ([-1], True),
+             "queues": ([-1], True), "times": ([1, 2, 3, 4], False), "sla": ([3], False),
+             "backlog": ([1], True), "csat": ([1], False)}
+    for key, (columns, counts) in drawn.items():
+        if not _has_data(tables[key], columns, counts):
+            charts[key] = None  # the page says "no data yet" instead of an empty chart
+    so_far_label, so_far = _so_far(query)
     html = render_template(
         "supervisor/dashboard.html",
         query=query,
         error=error,
         tables=tables,
-        charts=_charts(tables, labels),
+        charts=charts,
+        so_far_label=so_far_label,
+        so_far=so_far,
+        duration=duration,
         live=live_counters(svc.db, svc.clock.now(), tz, query.filters),
         channels=[(c, channel_name(c)) for c in REPORT_CHANNELS],
         queues=queues,
@@ -112,6 +149,6 @@ def export(table_id: str) -> Response:
     filename = f"helpdesk-{table_id}-{query.first}-{query.last}.csv"
     return Response(
         table.to_csv(),
-        mimetype="text/csv",
+        content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from helpdesk import create_app
 from helpdesk.metrics.agents import agent_figures
 from helpdesk.metrics.weekly import Filters
 from helpdesk.models import Agent, Contact, Queue, Ticket
-from tests.conftest import add_agent
+from helpdesk.services import FixedClock
+from tests.conftest import add_agent, login
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # Monday of 2026-W48, 10:00 in Belgrade
 START, END = T0 - timedelta(hours=10), T0 + timedelta(days=7) - timedelta(hours=10)
@@ -25,7 +31,8 @@ def ticket(s, n, contact, agent, created, first=None, resolved=None, csat=None, 
     return t
 
 
-def test_per_agent_figures_match_the_hand_count(store):
+@pytest.fixture
+def hand_counted(store):
     ana = add_agent(store, "ana@example.rs", name="Ana")
     boris = add_agent(store, "boris@example.rs", name="Boris")
     vesna = add_agent(store, "vesna@example.rs", name="Vesna")
@@ -46,7 +53,11 @@ def test_per_agent_figures_match_the_hand_count(store):
         ticket(s, 7, c.id, boris, T0 + timedelta(days=6, hours=20), resolved=HOUR)  # next week
         ticket(s, 8, c.id, None, T0, first=MIN, resolved=HOUR, csat=2)  # nobody's
         ticket(s, 9, c.id, gone, T0 - timedelta(days=30), first=MIN, resolved=31 * DAY, csat=4)
+    return {"ana": ana, "boris": boris}
 
+
+def test_per_agent_figures_match_the_hand_count(store, hand_counted):
+    ana = hand_counted["ana"]
     rows = {r.name: r.to_json() for r in agent_figures(store.db, START, END, Filters())}
     # Ana: resolved 1, 2, 4; first answers 600, 1200, 1800 s (median the 2nd); resolutions
     # 7200, 14400, 1296000 s (median 14400); ratings 5 and 3.
@@ -65,3 +76,44 @@ def test_per_agent_figures_match_the_hand_count(store):
     assert list(rows) == ["Ana", "Boris", "Gone", "Vesna"]
     # a filter narrows every figure
     assert agent_figures(store.db, START, END, Filters(queue="elsewhere"))[0].handled == 0
+
+
+def spreadsheet(response):
+    """Rows as a spreadsheet opens the file: UTF-8 by its byte-order mark, columns split at ;."""
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf") and response.mimetype == "text/csv"
+    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+
+
+def test_dashboard_shows_the_agents_and_a_serbian_spreadsheet_opens_their_csv(store, hand_counted):
+    store.clock = FixedClock(T0 + timedelta(days=8))  # Tuesday of 2026-W49
+    client = create_app(store.settings, services=store).test_client()
+    login(client, store, "supervisor")
+    page = client.get("/supervisor?lang=sr-Latn").get_data(as_text=True)
+    # the default range ends with the last complete week; the current one stands apart
+    assert 'id="sv-to" name="to" type="week" value="2026-W48"' in page
+    assert "Ova nedelja do sada (2026-W49)" in page
+    assert 'id="table-agents"' in page and "još nema podataka" in page  # Vesna: nothing yet
+
+    week = {"from": "2026-W48", "to": "2026-W48"}
+    export = client.get("/supervisor/export/agents.csv", query_string=week)
+    rows = {r["Agent"]: r for r in spreadsheet(export)}
+    assert list(rows["Ana"].items()) == [
+        ("Agent", "Ana"), ("Rešeni tiketi", "3"), ("Prvi odgovor, medijana", "1200"),
+        ("Prvi odgovori", "3"), ("Rešavanje, medijana", "14400"), ("Prosečna ocena", "4"),
+        ("Odgovori", "2"),
+    ]
+    assert rows["Vesna"]["Prvi odgovor, medijana"] == "" and rows["Vesna"]["Rešeni tiketi"] == "0"
+    # decimals carry the language's decimal mark: ratings 5, 3, 2 and 4 resolved that week
+    english = client.get("/supervisor/export/csat.csv", query_string={**week, "lang": "en"})
+    serbian = client.get("/supervisor/export/csat.csv", query_string={**week, "lang": "sr-Latn"})
+    assert spreadsheet(english)[0]["Average score"] == "3.5"
+    assert spreadsheet(serbian)[0]["Prosečna ocena"] == "3,5"
+
+
+def test_a_new_install_says_no_data_yet_instead_of_empty_charts(services):
+    client = create_app(services.settings, services=services).test_client()
+    login(client, services, "supervisor")
+    html = client.get("/supervisor?lang=en").get_data(as_text=True)
+    assert html.count("No data yet for these weeks and filters.") == 7 and "<svg" not in html
+    assert "no data yet" in html

@@ -15,6 +15,13 @@ from tests.conftest import add_agent, login
 RANGE = {"from": "2026-W42", "to": "2026-W46"}
 
 
+def spreadsheet(response):
+    """Rows as a spreadsheet opens the file: UTF-8 by its byte-order mark, columns split at ;."""
+    body = response.get_data()
+    assert body.startswith(b"\xef\xbb\xbf")
+    return list(csv.DictReader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
+
+
 def client_for(svc):
     return create_app(svc.settings, services=svc).test_client()
 
@@ -78,16 +85,16 @@ def test_dashboard_shows_charts_tables_and_live_counters(scenario_db, metrics_sv
 def test_csv_export_of_a_table_follows_the_filters(scenario_db, metrics_svc):
     client = client_for(metrics_svc)
     login(client, metrics_svc, "admin")
-    response = client.get("/supervisor/export/volume.csv", query_string=RANGE)
+    response = client.get("/supervisor/export/volume.csv", query_string={**RANGE, "lang": "en"})
     assert response.status_code == 200
     assert response.mimetype == "text/csv"
-    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    assert [(r["week"], r["total"], r["phone"], r["deflected_chats"]) for r in rows] == [
+    rows = spreadsheet(response)
+    assert [(r["Week"], r["Total"], r["Phone"], r["Deflected chats"]) for r in rows] == [
         ("2026-W42", "1", "0", "0"), ("2026-W43", "3", "2", "1"), ("2026-W44", "3", "0", "0"),
         ("2026-W45", "1", "0", "0"), ("2026-W46", "2", "0", "0")]
     times = client.get("/supervisor/export/times.csv", query_string={**RANGE, "channel": "phone"})
-    rows = list(csv.DictReader(io.StringIO(times.get_data(as_text=True))))
-    assert rows[2]["first_response_median_seconds"] == "239400"  # T2, the SMS
+    rows = spreadsheet(times)
+    assert rows[2]["First response, median"] == "239400"  # T2, the SMS
     assert client.get("/supervisor/export/nope.csv").status_code == 404
     bad = client.get("/supervisor/export/volume.csv", query_string={"channel": "fax"})
     assert bad.status_code == 400 and "channel must be" in bad.get_data(as_text=True)
@@ -123,6 +130,6 @@ def test_csv_export_does_not_hand_spreadsheets_a_formula(scenario_db, metrics_sv
                   .values(category="=HYPERLINK(1)"))
     client = client_for(metrics_svc)
     login(client, metrics_svc, "supervisor")
-    body = client.get("/supervisor/export/categories.csv", query_string=RANGE).get_data(as_text=True)
-    rows = list(csv.reader(io.StringIO(body)))
+    body = client.get("/supervisor/export/categories.csv", query_string=RANGE).get_data()
+    rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
     assert ["'=HYPERLINK(1)", "0", "1", "0", "0", "0", "1"] in rows
