@@ -89,4 +89,4 @@ def test_route_shows_and_stores_rules(tmp_path: Path) -> None:
     shown = run(tmp_path, "triage", "route")
     assert shown.returncode == 0 and "taxes" in shown.stdout and "-> payments" in shown.stdout
     refused = run(tmp_path, "triage", "route", "taxes", "nowhere")
-    assert refused.returncode == 2 and "no queue named 'nowhere'" in refused.stderr
+    assert refused.returncode == 2 and "There is no queue nowhere" in refused.stderr
