@@ -5,8 +5,8 @@ triage model's labels and their names; administrators' business hours, holidays 
 are stored over the settings. Known queues get their standard names (an install made by the demo
 showed English titles in the Serbian interface).
 
-Revision ID: 0018_managed_names
-Revises: 0017_report_rollups
+Revision ID: 0019_managed_names
+Revises: 0018_canned_signatures
 """
 
 from collections.abc import Sequence
@@ -17,8 +17,8 @@ from alembic import op
 
 import helpdesk.models.base
 
-revision: str = "0018_managed_names"
-down_revision: str | Sequence[str] | None = "0017_report_rollups"
+revision: str = "0019_managed_names"
+down_revision: str | Sequence[str] | None = "0018_canned_signatures"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
