@@ -63,9 +63,10 @@ class PhoneChannel:
 
     def hours_text(self, lang: str) -> str:
         """'08:00-16:00' from the business hours, spoken as '08:00 do 16:00' / '08:00 to 16:00'."""
-        match = re.search(r"(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})", self.settings.business_hours)
+        spec = str(getattr(self.services.sla, "business_hours", "") or self.settings.business_hours)
+        match = re.search(r"(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2})", spec)
         if not match:
-            return self.settings.business_hours
+            return spec
         joiner = " do " if lang == "sr" else " to "
         return match.group(1) + joiner + match.group(2)
 

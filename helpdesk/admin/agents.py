@@ -54,7 +54,7 @@ def agents() -> tuple[str, int]:
 
 @bp.post("/agents")
 @roles_required("admin")
-def agent_create() -> Response | tuple[str, int]:
+def agent_create() -> tuple[str, int]:
     form: dict[str, Any] = {
         "email": request.form.get("email", ""),
         "name": request.form.get("name", ""),
@@ -67,9 +67,9 @@ def agent_create() -> Response | tuple[str, int]:
                             role=form["role"], editor=form["editor"], queues=form["queues"])
     except AdminError as exc:
         return _render_list(form, message(exc), 400)
-    flash(_("Agent created. Their first password (shown only now): %(password)s",
-            password=made.password or ""), "ok")
-    return redirect(url_for("admin.agent_edit", agent_id=made.id))
+    # Shown in this response only: a flash message would carry it in the (signed, not encrypted)
+    # session cookie.
+    return agent_edit(made.id, new_password=made.password, status=201)
 
 
 def _agent(agent_id: int) -> dict[str, Any]:
@@ -81,11 +81,13 @@ def _agent(agent_id: int) -> dict[str, Any]:
 
 @bp.get("/agents/<int:agent_id>")
 @roles_required("admin")
-def agent_edit(agent_id: int, error: str | None = None, status: int = 200) -> tuple[str, int]:
+def agent_edit(
+    agent_id: int, error: str | None = None, status: int = 200, new_password: str | None = None
+) -> tuple[str, int]:
     svc = current_services()
     html = render_template("admin/agent.html", agent=_agent(agent_id), roles=ROLES,
                            role_labels=role_labels(), queues=[q.name for q in list_queues(svc)],
-                           error=error)
+                           error=error, new_password=new_password)
     return html, status
 
 

@@ -53,6 +53,7 @@ class ConfiguredSla(BusinessHoursSla):
         self._db = db
         self._lock = threading.Lock()
         self._loaded_at = float("-inf")
+        self._hours = settings.business_hours
         base = BusinessHoursSla.from_settings(settings)
         super().__init__(base.calendar, base.targets, base.warning_ratio)
 
@@ -75,6 +76,12 @@ class ConfiguredSla(BusinessHoursSla):
     def targets(self, value: dict[tuple[str | None, str], Target]) -> None:
         self._targets = value
 
+    @property
+    def business_hours(self) -> str:
+        """The business-hours spec in force (what the phone line reads out)."""
+        self._maybe_reload()
+        return self._hours
+
     def _maybe_reload(self) -> None:
         if time.monotonic() - self._loaded_at >= RELOAD_SECONDS:
             self.refresh()
@@ -93,3 +100,4 @@ class ConfiguredSla(BusinessHoursSla):
                 log.warning("stored service settings not applied: %s", type(exc).__name__)
                 return
             self._calendar, self._targets = calendar, targets
+            self._hours = settings.business_hours

@@ -143,6 +143,7 @@ def test_stored_hours_and_targets_govern_new_tickets(services):
     # T0 is Monday 10:00 in Belgrade; with the desk open only from 12:00, a 1h target ends at 13:00
     set_service_setting(services, ADMIN, "business_hours", "mon-fri 12:00-16:00")
     set_service_setting(services, ADMIN, "sla_targets", "normal=1h/2h")
+    assert services.sla.business_hours == "mon-fri 12:00-16:00"  # what the phone line reads out
     ref = inbound(services, "c@example.rs", "Pitanje", "Zdravo")
     with services.db.session() as s:
         from helpdesk.models import Ticket
