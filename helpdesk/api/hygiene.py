@@ -1,10 +1,10 @@
 """What every /api/v1 answer shares: personal data is never cached, and a request whose path or
 query string cannot be read (NUL bytes, which no database stores) gets a 400 in JSON instead of
-reaching a query."""
+reaching a query. Any 405 (API or page) names the allowed methods in `Allow`."""
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 from werkzeug.wrappers import Response
 
 from helpdesk.api.errors import error_response
@@ -37,6 +37,11 @@ def refuse_unreadable_request() -> tuple[Response, int] | None:
 
 
 def no_store(response: Response) -> Response:
+    if response.status_code == 405 and "Allow" not in response.headers:
+        # Our JSON and HTML error pages replace werkzeug's; the header RFC 9110 requires stays.
+        allowed = current_app.url_map.bind_to_environ(request.environ).allowed_methods(request.path)
+        if allowed:
+            response.headers["Allow"] = ", ".join(sorted(allowed))
     if _is_api():
         # Tickets, names and addresses: no browser, proxy or shared cache may keep a copy.
         response.headers["Cache-Control"] = "no-store"

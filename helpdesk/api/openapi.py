@@ -64,7 +64,8 @@ def openapi_document() -> dict[str, Any]:
         _query("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}),
         _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100}),
     ]
-    week = {"type": "string", "pattern": "^[0-9]{4}-W[0-9]{2}$"}
+    # Empty means "the default"; surrounding blanks are ignored, as the validation does.
+    week = {"type": "string", "pattern": "^\\s*([0-9]{4}-W[0-9]{2})?\\s*$"}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -132,7 +133,7 @@ def openapi_document() -> dict[str, Any]:
                     "security": [],
                     "parameters": [
                         _query("q", _text(500), required=True),
-                        _query("lang", {"enum": [*LANGUAGES, "sr-latn", "sr-cyrl"]}),
+                        _query("lang", {"enum": [*LANGUAGES, "sr-latn", "sr-cyrl", ""]}),
                         _query("limit", {"type": "integer", "minimum": 1, "maximum": 20}),
                     ],
                     "responses": {
@@ -147,7 +148,7 @@ def openapi_document() -> dict[str, Any]:
                     "parameters": [
                         _query("from", week),
                         _query("to", week),
-                        _query("channel", {"enum": REPORT_CHANNELS}),
+                        _query("channel", {"enum": [*REPORT_CHANNELS, ""]}),
                         _query("queue", {"type": "string", "maxLength": 64, "pattern": "^[^\\u0000]*$"}),
                         _query("category", {"type": "string", "maxLength": 64, "pattern": "^[^\\u0000]*$"}),
                     ],
@@ -314,7 +315,7 @@ def schemas() -> dict[str, Any]:
             "required": ["into"],
             "additionalProperties": False,
             "properties": {
-                "into": _text(20),
+                "into": {"type": "string", "pattern": "^HD-[0-9]{4}-[0-9]{6}$"},
                 "preview": {"type": "boolean", "default": False},
             },
         },

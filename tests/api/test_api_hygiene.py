@@ -118,6 +118,9 @@ def test_every_api_route_is_documented(api: tuple[Any, dict[str, str], str]) -> 
     }
     assert routes - documented == set()
     assert documented - routes == set()
+    refused = client.open("/api/v1/tickets", method="PUT")
+    assert refused.status_code == 405 and refused.get_json()["error"]["code"] == "method_not_allowed"
+    assert {"GET", "POST"} <= set(refused.headers["Allow"].split(", "))  # RFC 9110
 
 
 def test_bad_query_values_are_4xx(api: tuple[Any, dict[str, str], str]) -> None:
