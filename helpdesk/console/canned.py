@@ -60,7 +60,6 @@ BUILT_IN = [
         _l("I am glad we could help. If anything else comes up, just reply to this conversation."),
     ),
 ]
-CANNED = BUILT_IN  # the name the console used before responses were managed
 
 
 @dataclass(frozen=True)
