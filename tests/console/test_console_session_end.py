@@ -1,5 +1,6 @@
-"""A console that only listens is hung up when its login ends (logout elsewhere, deactivation),
-without waiting for it to send an event."""
+"""A console that only listens is hung up when its login ends (logout elsewhere, `helpdesk user
+deactivate`), without waiting for it to send an event; the deactivated agent's cookie and API
+token are refused from the next request on."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from pathlib import Path
 
 import requests
 from hd_servers import Console, login_cookie
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from helpdesk.auth.accounts import create_token
-from helpdesk.models import Agent, AgentSession, ApiToken
+from helpdesk.cli import cli
+from helpdesk.models import Agent
 from tests.conftest import PASSWORD, add_agent, start_live_server
 
 
@@ -47,12 +49,11 @@ def test_listening_consoles_end_with_their_login(tmp_path: Path) -> None:
         hung_up(nina)
         assert pavle.sio.connected  # only hers
 
-        # Pavle is deactivated (as `helpdesk user deactivate` does, from another process).
-        with svc.db.transaction() as s:
-            s.execute(update(Agent).where(Agent.id == pavle_id).values(active=False))
-            s.execute(update(AgentSession).where(AgentSession.agent_id == pavle_id)
-                      .values(revoked=True))
-            s.execute(update(ApiToken).where(ApiToken.agent_id == pavle_id).values(revoked=True))
+        # An administrator deactivates Pavle with the CLI (in production: another process).
+        done = server.app.test_cli_runner().invoke(
+            cli, ["user", "deactivate", "pavle@helpdesk.localhost"]
+        )
+        assert done.exit_code == 0 and "deactivated pavle@helpdesk.localhost" in done.output
         hung_up(pavle)
         again = requests.get(f"{server.url}/console", headers={"Cookie": pavle_cookie},
                              allow_redirects=False, timeout=10)
