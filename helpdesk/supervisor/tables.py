@@ -46,6 +46,29 @@ class Table:
             writer.writerow([csv_value(c.raw, mark) for c in row])
         return out.getvalue()
 
+    def to_xlsx(self) -> bytes:
+        """The same table as an Excel workbook: numbers stay numbers, text is never a formula."""
+        import xlsxwriter  # only the export needs it
+
+        out = io.BytesIO()
+        book = xlsxwriter.Workbook(out, {"in_memory": True})
+        sheet = book.add_worksheet(_sheet_name(self.caption))
+        bold = book.add_format({"bold": True})
+        for col, name in enumerate(self.columns):
+            sheet.write_string(0, col, name, bold)
+            sheet.set_column(col, col, max(12, min(40, len(name) + 2)))
+        for r, row in enumerate(self.rows, start=1):
+            for col, cell in enumerate(row):
+                if isinstance(cell.raw, bool) or cell.raw is None:
+                    continue
+                if isinstance(cell.raw, int | float):
+                    sheet.write_number(r, col, cell.raw)
+                else:
+                    sheet.write_string(r, col, str(cell.raw))
+        sheet.freeze_panes(1, 1)
+        book.close()
+        return out.getvalue()
+
 
 def csv_safe(value: Any) -> Any:
     """A name that a spreadsheet would run as a formula (=, +, -, @) is quoted with a '."""
@@ -54,6 +77,11 @@ def csv_safe(value: Any) -> Any:
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
+
+
+def _sheet_name(caption: str) -> str:
+    cleaned = "".join(" " if ch in "[]:*?/\\" else ch for ch in caption).strip()
+    return cleaned[:31] or "Sheet1"
 
 
 def csv_value(value: Any, decimal_mark: str) -> Any:

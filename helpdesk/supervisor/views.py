@@ -136,9 +136,15 @@ def dashboard() -> tuple[str, int]:
     return html, 400 if error else 200
 
 
+@bp.get("/export/<table_id>.xlsx")
+@roles_required("supervisor")
+def export_xlsx(table_id: str) -> Response:
+    return export(table_id, "xlsx")
+
+
 @bp.get("/export/<table_id>.csv")
 @roles_required("supervisor")
-def export(table_id: str) -> Response:
+def export(table_id: str, kind: str = "csv") -> Response:
     query, error = _query()
     if error:
         return Response(error + "\n", status=400, mimetype="text/plain")
@@ -146,7 +152,13 @@ def export(table_id: str) -> Response:
     table = tables.get(table_id)
     if table is None:
         abort(404)
-    filename = f"helpdesk-{table_id}-{query.first}-{query.last}.csv"
+    filename = f"helpdesk-{table_id}-{query.first}-{query.last}.{kind}"
+    if kind == "xlsx":
+        return Response(
+            table.to_xlsx(),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
     return Response(
         table.to_csv(),
         content_type="text/csv; charset=utf-8",

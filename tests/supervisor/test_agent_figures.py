@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -104,6 +105,14 @@ def test_dashboard_shows_the_agents_and_a_serbian_spreadsheet_opens_their_csv(st
         ("Odgovori", "2"),
     ]
     assert rows["Vesna"]["Prvi odgovor, medijana"] == "" and rows["Vesna"]["Rešeni tiketi"] == "0"
+    # the same table as a workbook: headers as text, figures as numbers
+    book = client.get("/supervisor/export/agents.xlsx", query_string=week)
+    assert book.status_code == 200 and book.mimetype.endswith("spreadsheetml.sheet")
+    with zipfile.ZipFile(io.BytesIO(book.get_data())) as xlsx:
+        strings = xlsx.read("xl/sharedStrings.xml").decode()
+        sheet = xlsx.read("xl/worksheets/sheet1.xml").decode()
+    assert "Rešeni tiketi" in strings and "Ana" in strings
+    assert "<v>1200</v>" in sheet and "<v>14400</v>" in sheet
     # decimals carry the language's decimal mark: ratings 5, 3, 2 and 4 resolved that week
     english = client.get("/supervisor/export/csat.csv", query_string={**week, "lang": "en"})
     serbian = client.get("/supervisor/export/csat.csv", query_string={**week, "lang": "sr-Latn"})
