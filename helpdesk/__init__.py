@@ -13,7 +13,7 @@ from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from helpdesk.auth.throttle import init_throttle
-from helpdesk.db import Database
+from helpdesk.db import Database, Timeouts
 from helpdesk.events import SocketIOPublisher
 from helpdesk.extensions import babel, csrf, limiter, login_manager, make_socketio
 from helpdesk.files import private_dir, restrict_umask
@@ -55,7 +55,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     if settings.proxy_hops:  # the client's address (rate limits) and scheme come from the proxy
         hops = settings.proxy_hops
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
-    svc = services or Services(settings=settings, db=Database(settings.database_url))
+    if services is None:  # every wait on the database bounded by the settings' timeouts
+        database = Database(settings.database_url, timeouts=Timeouts.of(settings))
+        services = Services(settings=settings, db=database)
+    svc = services
     app.extensions["helpdesk"] = svc
 
     login_manager.init_app(app)

@@ -1,24 +1,82 @@
-"""The database: engine, sessions and write transactions that behave the same on SQLite and PostgreSQL."""
+"""The database: engine, sessions and write transactions that behave the same on SQLite and PostgreSQL.
+
+Every wait is bounded (issue 11): connecting (``connect_timeout``), a statement (PostgreSQL's
+``statement_timeout``), waiting for a lock (PostgreSQL's ``lock_timeout``, SQLite's busy timeout) and
+waiting for a pooled connection, so a frozen database gives errors that callers turn into a 503 or
+an SMTP 451, never a request that hangs.
+"""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from helpdesk.files import private_sqlite
 
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds; the defaults suit a web request (a proxy gives up after about 60 s)."""
+
+    connect: float = 5.0
+    statement: float = 30.0
+    lock: float = 15.0
+    pool: float = 10.0
+
+    @classmethod
+    def of(cls, settings: Any) -> Timeouts:
+        """From ``Settings`` (its ``db_*_timeout`` fields)."""
+        return cls(
+            connect=settings.db_connect_timeout,
+            statement=settings.db_statement_timeout,
+            lock=settings.db_lock_timeout,
+            pool=settings.db_pool_timeout,
+        )
+
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, timeouts: Timeouts | None = None) -> None:
         self.url = url
         private_sqlite(url)  # 0600 from its first byte, with its -wal and -shm
-        self.engine: Engine = _make_engine(url, echo=echo)
+        self.timeouts = timeouts or Timeouts()
+        self.engine: Engine = _make_engine(url, echo=echo, timeouts=self.timeouts)
         self.dialect = self.engine.dialect.name
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # One probe at a time: while the database is frozen, probes queue here instead of
+        # piling up threads, and each caller gives up after its own timeout.
+        self._probe = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-probe")
+
+    def ping(self, table: str = "tickets", timeout: float = 3.0) -> bool:
+        """Whether the database answers a read of ``table`` within ``timeout`` seconds.
+
+        Bounded even when the server stops answering on an open connection (where no server-side
+        timeout can fire): the read runs on a probe thread that the caller stops waiting for.
+        """
+        future = self._probe.submit(self._read_one, table, timeout)
+        try:
+            return future.result(timeout)
+        except Exception as exc:  # noqa: BLE001 - any failure means "not healthy"
+            future.cancel()
+            log.error("database probe failed (%s)", type(exc).__name__)
+            return False
+
+    def _read_one(self, table: str, timeout: float) -> bool:
+        with self.session() as s:
+            if self.dialect == "postgresql":
+                ms = int(timeout * 1000)
+                s.execute(text(f"SET LOCAL statement_timeout = {ms}"))
+                s.execute(text(f"SET LOCAL lock_timeout = {ms}"))
+            s.execute(text(f"SELECT 1 FROM {table} LIMIT 1"))  # noqa: S608 - a table name of ours
+        return True
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -51,12 +109,30 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        self._probe.shutdown(wait=False, cancel_futures=True)
 
 
-def _make_engine(url: str, *, echo: bool) -> Engine:
+def _make_engine(url: str, *, echo: bool, timeouts: Timeouts) -> Engine:
     if not url.startswith("sqlite"):
-        return create_engine(url, echo=echo, pool_pre_ping=True, future=True)
-    engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
+        connect_args: dict[str, Any] = {}
+        if url.startswith("postgresql"):
+            statement, lock = int(timeouts.statement * 1000), int(timeouts.lock * 1000)
+            connect_args = {
+                "connect_timeout": max(1, round(timeouts.connect)),
+                "options": f"-c statement_timeout={statement} -c lock_timeout={lock}",
+            }
+        return create_engine(
+            url,
+            echo=echo,
+            pool_pre_ping=True,
+            pool_timeout=timeouts.pool,
+            connect_args=connect_args,
+            future=True,
+        )
+    busy_ms = int(timeouts.lock * 1000)
+    engine = create_engine(
+        url, echo=echo, connect_args={"timeout": timeouts.lock, "check_same_thread": False}
+    )
 
     @event.listens_for(engine, "connect")
     def _configure(dbapi_connection: Any, _record: Any) -> None:
@@ -66,7 +142,7 @@ def _make_engine(url: str, *, echo: bool) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={busy_ms}")  # waiting for the write lock, bounded
         cursor.close()
 
     @event.listens_for(engine, "begin")

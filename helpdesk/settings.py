@@ -21,6 +21,10 @@ DEFAULT_CHANNELS = ("channels.chat", "channels.email", "channels.phone", "channe
 class Settings:
     data_dir: Path = Path("var")
     database_url: str = ""  # empty: SQLite at <data_dir>/helpdesk.db
+    db_connect_timeout: float = 5.0  # seconds to open a connection (PostgreSQL)
+    db_statement_timeout: float = 30.0  # seconds one statement may run (PostgreSQL)
+    db_lock_timeout: float = 15.0  # seconds to wait for a lock (PostgreSQL lock_timeout, SQLite busy)
+    db_pool_timeout: float = 10.0  # seconds to wait for a free pooled connection
     secret_key: str = ""  # empty: generated once and kept in <data_dir>/secret_key
     host: str = "127.0.0.1"
     port: int = 5000

@@ -18,7 +18,7 @@ from flask import (
 )
 from flask_login import current_user
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import select, text
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from helpdesk.access import can_see, load_viewer
@@ -61,12 +61,9 @@ def home() -> Response | str:
 @bp.route("/healthz")
 @public
 def healthz() -> tuple[dict[str, str], int]:
-    svc = current_services()
-    try:
-        with svc.db.session() as s:
-            s.execute(text("SELECT 1"))
-    except Exception:  # any failure means "not healthy"; the reason goes to the log, not the probe
-        current_app.logger.exception("health check: database unreachable")
+    # A read of a real table, bounded to a few seconds even when the database is frozen (not
+    # down): a load balancer needs the answer "not healthy" in time to route around this node.
+    if not current_services().db.ping("tickets", timeout=3.0):
         return {"status": "error", "database": "unreachable"}, 503
     return {"status": "ok", "database": "ok"}, 200
 
