@@ -60,12 +60,35 @@ def _identity_ids(session: Session, q: str) -> list[int]:
     return []
 
 
+_UNFOLD = {"c": ("c", "ć", "č"), "s": ("s", "š"), "z": ("z", "ž")}
+MAX_UNFOLDED = 3  # letters with diacritic twins expanded per query (at most 27 spellings)
+
+
+def _unfolded(q: str) -> set[str]:
+    """The spellings a name typed without diacritics may have ("jovic" -> "jović", "jovič"...)."""
+    q = q.lower()
+    if sum(ch in _UNFOLD for ch in q) > MAX_UNFOLDED:
+        return {q}
+    spellings = [""]
+    i = 0
+    while i < len(q):
+        if q.startswith("dj", i):
+            options: tuple[str, ...] = ("dj", "đ")
+            i += 2
+        else:
+            options = _UNFOLD.get(q[i], (q[i],))
+            i += 1
+        spellings = [s + o for s in spellings for o in options]
+    return set(spellings)
+
+
 def _name_ids(session: Session, q: str) -> list[int]:
-    """Contact names as typed, and in the other script ("petar" finds "Петар")."""
+    """Contact names as typed, without diacritics, and in the other script ("petar jovic" finds
+    "Петар Јовић")."""
     if len(q) < 2 or q.isdigit():
         return []
-    # SQLite folds case for ASCII only: ask for the Cyrillic spellings as a name is written too.
-    cased = {q, q.lower(), q.title()}
+    # SQLite folds case for ASCII only: ask for the spellings as a name is written too.
+    cased = {q} | {v for u in _unfolded(q) for v in (u, u.title())}
     variants = cased | {to_cyrillic(v) for v in cased} | {to_latin(v) for v in cased}
     contacts = select(Contact.id).where(
         or_(*(Contact.name.ilike(f"%{_escape_like(v)}%", escape="\\") for v in variants))

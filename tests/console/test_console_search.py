@@ -68,6 +68,7 @@ def test_one_box_finds_by_reference_email_phone_name_and_words_in_any_script(
     assert search("064 123 4567") == [phone]
     assert search("+381 64 1234567") == [phone]
     assert search("petar") == [tax]  # a Cyrillic name typed in Latin
+    assert search("Petar Jovic") == [tax]  # ... and without diacritics
     assert search("porez") == [tax]  # a Cyrillic word, Latin, no diacritics
     assert search("resenje") == [tax]  # "решење": Latin without diacritics
     assert search("lozinke") == [phone]
