@@ -104,6 +104,7 @@ DOORS = [
     Door("kb_console.categories", "GET", "/console/kb/categories", {"admin"}),
     Door("supervisor.dashboard", "GET", "/supervisor", REPORTS),
     Door("supervisor.export", "GET", "/supervisor/export/volume.csv", REPORTS),
+    Door("supervisor.export_xlsx", "GET", "/supervisor/export/volume.xlsx", REPORTS),
     # The admin blueprint: admins only (its own tests drive the changes themselves).
     *[
         Door(f"admin.{name}", "GET", path, {"admin"})
@@ -521,3 +522,21 @@ def test_attachment_urls_are_not_guessable(world: World) -> None:
     assert re.fullmatch(r"[A-Za-z0-9_-]{22}", public_id)
     assert world.request("supervisor", "GET", f"/attachments/{first_id}").status_code == 404
     assert world.request("supervisor", "GET", f"/console/phone/recordings/{first_id}").status_code == 404
+
+
+def test_a_deactivated_agent_loses_every_door_at_once(world: World) -> None:
+    """Deactivation (helpdesk user deactivate, the admin page) ends the session, the token and
+    the socket together: the policy loads the agent fresh for every request and event."""
+    sock = _socket(world, "agent_n")
+    assert sock.emit("view", {"reference": world.refs["TN"]}, namespace="/console", callback=True)["ok"]
+    with world.svc.db.transaction() as s:
+        s.get_one(Agent, world.agents["agent_n"]).active = False
+    try:
+        page = world.request("agent_n", "GET", f"/console/tickets/{world.refs['TN']}")
+        assert _outcome(page) == "deny"
+        assert world.request("token_n", "GET", "/api/v1/tickets").status_code == 401
+        answer = sock.emit("view", {"reference": world.refs["TN"]}, namespace="/console", callback=True)
+        assert answer["error"]["code"] == "unauthorized"
+    finally:
+        with world.svc.db.transaction() as s:
+            s.get_one(Agent, world.agents["agent_n"]).active = True
