@@ -112,6 +112,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens, not cookies: there is no ambient credential to forge
+    from helpdesk.privacy import views as privacy_views
+
+    privacy_views.init_app(app)
 
 
 def _load_channels(app: Flask, svc: Services) -> None:

@@ -26,6 +26,8 @@ class Settings:
     db_lock_timeout: float = 15.0  # seconds to wait for a lock (PostgreSQL lock_timeout, SQLite busy)
     db_pool_timeout: float = 10.0  # seconds to wait for a free pooled connection
     secret_key: str = ""  # empty: generated once and kept in <data_dir>/secret_key
+    # encrypts the full JMBGs kept apart from the text; empty: derived from the secret key
+    privacy_key: str = ""
     host: str = "127.0.0.1"
     port: int = 5000
     public_url: str = ""  # empty: http://<host>:<port>

@@ -9,6 +9,7 @@ from helpdesk.models.console import CANNED_LANGUAGES, AgentSignature, CannedResp
 from helpdesk.models.contacts import IDENTITY_KINDS, Contact, ContactIdentity
 from helpdesk.models.kb import Article, ArticleFeedback, KbCategory
 from helpdesk.models.outbox import OUTBOX_STATES, OutboxItem
+from helpdesk.models.privacy import SensitiveValue
 from helpdesk.models.report_indexes import REPORT_INDEXES  # noqa: F401 - on the tickets table
 from helpdesk.models.reports import ReportChange, ReportWeek
 from helpdesk.models.spool import SPOOL_STATES, MailSpoolItem
@@ -61,6 +62,7 @@ __all__ = [
     "ReportWeek",
     "SavedView",
     "ServiceSetting",
+    "SensitiveValue",
     "Ticket",
     "TicketCounter",
     "TriageRoute",

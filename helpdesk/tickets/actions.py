@@ -18,6 +18,7 @@ from helpdesk.models import (
     Queue,
     Ticket,
 )
+from helpdesk.privacy.vault import seal
 from helpdesk.services import Services
 from helpdesk.tickets.contacts import move_contact
 from helpdesk.tickets.serialize import message_dict, ticket_dict
@@ -242,6 +243,7 @@ def _add_message(
         created_at=uow.now,
     )
     uow.session.add(message)
+    uow.session.add_all(seal(uow.svc.settings, message))  # an agent pasting a citizen's JMBG
     uow.session.flush()
     uow.audit(actor, f"message.{direction}", ticket, after={"message_id": message.id, "kind": kind})
     return message

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from helpdesk.events import CONSOLE_ROOM, event, room_for_queue, room_for_ticket
 from helpdesk.models import OPEN_STATUSES, Attachment, Contact, Message, Ticket
+from helpdesk.privacy import jmbg
+from helpdesk.privacy.vault import seal
 from helpdesk.routing import pick_assignee
 from helpdesk.services import Services, TriageDecision
 from helpdesk.tickets.contacts import add_identity, find_or_create_contact, normalize_identity
@@ -109,6 +111,8 @@ def _receive(
         ],
     )
     s.add(message)
+    # Before the flush, so the search index and every later reader get the text masked.
+    s.add_all(seal(uow.svc.settings, message, msg.subject))
     s.flush()
 
     actor = Actor.contact(contact.id)
@@ -217,7 +221,7 @@ def _open_ticket(
     decision: TriageDecision,
     related_id: int | None,
 ) -> Ticket:
-    subject = " ".join(msg.subject.split())[:MAX_SUBJECT] or _subject_from(msg.text)
+    subject = jmbg.mask(" ".join(msg.subject.split())[:MAX_SUBJECT] or _subject_from(msg.text))
     ticket = Ticket(
         reference=next_reference(uow.session, uow.now),
         subject=subject,

@@ -175,6 +175,7 @@ COVERED = {
     "console.delete_view": "tests/console/test_console_search.py::test_saved_views_belong_to_their_agent",
     "console.canned_delete": "tests/console/test_console_texts.py (editors only)",
     "api.merge_ticket": "tests/console/test_console_merge.py::test_api_and_cli_merge (403 outside queues)",
+    "privacy.reveal_number": "tests/privacy/test_jmbg_flow.py (403 outside queues, audited)",
 }
 # Console socket events: ticket events are tried per ticket, the others need only a staff session.
 SOCKET_TICKET_EVENTS = {

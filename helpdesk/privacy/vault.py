@@ -1,0 +1,67 @@
+"""Full JMBGs kept apart from the text, encrypted; masked text everywhere else.
+
+``seal`` runs where a message is built (inbound and agent messages), before the first flush: the
+message keeps only the masked text, so everything that reads it later (console, API, search
+index, KB suggestions, exports, outbound quotes) is masked by construction. The full numbers go
+to ``sensitive_values`` as Fernet tokens (AES-CBC + HMAC, ``cryptography``) under a key from
+``HELPDESK_PRIVACY_KEY``, or derived from the secret key when that is unset
+(``helpdesk.privacy.reveal`` gives them back). No import of the core here: the core calls in.
+"""
+
+from __future__ import annotations
+
+import base64
+from functools import lru_cache
+
+from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import select
+
+from helpdesk.models import Message, SensitiveValue
+from helpdesk.privacy import jmbg
+from helpdesk.services import Services
+from helpdesk.settings import Settings
+
+KIND_JMBG = "jmbg"
+
+
+@lru_cache(maxsize=8)
+def _fernet(secret: str) -> Fernet:
+    # HKDF, so any passphrase (or the app's secret key) becomes a 32-byte key, and a leaked
+    # privacy key says nothing about the session-signing key or the other way round.
+    key = HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=b"helpdesk-privacy", info=b"sensitive_values"
+    ).derive(secret.encode())
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def cipher(settings: Settings) -> Fernet:
+    return _fernet(settings.privacy_key or settings.secret_key)
+
+
+def seal(settings: Settings, message: Message, *also_in: str | None) -> list[SensitiveValue]:
+    """Mask the message's text and html in place; the full numbers (found there and in
+    ``also_in``, e.g. the mail's subject) as encrypted rows to add with the message."""
+    numbers = jmbg.find("\n".join(t for t in (message.text, message.html, *also_in) if t))
+    if not numbers:
+        return []
+    message.text = jmbg.mask(message.text or "")
+    message.html = jmbg.mask_optional(message.html)
+    f = cipher(settings)
+    return [
+        SensitiveValue(message=message, kind=KIND_JMBG, ciphertext=f.encrypt(n.encode()).decode())
+        for n in numbers
+    ]
+
+
+def has_sealed(svc: Services, message_ids: list[int]) -> set[int]:
+    """Which of these messages hold a number an agent may reveal (the console's buttons)."""
+    if not message_ids:
+        return set()
+    with svc.db.session() as s:
+        return set(
+            s.scalars(
+                select(SensitiveValue.message_id).where(SensitiveValue.message_id.in_(message_ids))
+            ).all()
+        )
