@@ -15,6 +15,7 @@ from flask import Flask
 from channels import dispatcher
 from channels.email.sender import EmailSender, StoreAckLimiter
 from channels.email.server import SmtpService
+from channels.email.spool_cli import mail_group
 from channels.email.spool_worker import SpoolWorker
 from helpdesk.services import Services
 
@@ -40,6 +41,7 @@ def init_app(app: Flask, services: Services) -> None:
     services.background.append(smtp)
     app.extensions["helpdesk.email.smtp"] = smtp
     dispatcher.init_app(app, services)  # acknowledgements and replies go out through the outbox
+    app.cli.add_command(mail_group)
 
     @app.cli.command("smtp")
     @click.option("--host", default=None, help="address to listen on (HELPDESK_SMTP_HOST)")

@@ -196,3 +196,30 @@ def test_mail_page_is_only_for_agents_who_may_see_the_ticket(tmp_path: Path) -> 
     client = app.test_client()
     login(client, svc, "agent")  # in no queue, not assigned
     assert client.get(f"/console/email/messages/{stored.id}").status_code == 403
+
+
+def test_failed_mail_is_listed_and_retried_by_the_admin_cli(tmp_path: Path, monkeypatch: Any) -> None:
+    from channels.email.spool import Spooled, write_rows
+    from channels.email.spool_worker import SpoolWorker
+
+    app, svc = email_app(tmp_path)
+    raw = b"From: ana@example.rs\r\nSubject: Pitanje\r\n\r\nKako da se prijavim?\r\n"
+    [item_id] = write_rows(svc, [Spooled("ana@example.rs", ["podrska@helpdesk.localhost"], raw)])
+
+    def broken(*_: object) -> None:
+        raise ValueError("a parser bug")
+
+    monkeypatch.setattr("channels.email.spool_worker.handle_message", broken)
+    SpoolWorker(svc).run_once()
+    runner = app.test_cli_runner()
+    listed = runner.invoke(args=["mail", "spool"])
+    assert listed.exit_code == 0
+    assert "pending=0 working=0 failed=1" in listed.output
+    assert f"{item_id}\t" in listed.output and "ValueError" in listed.output
+    assert "ana@example.rs" not in listed.output  # no addresses on the terminal or in logs
+    monkeypatch.undo()  # the bug is fixed
+    retried = runner.invoke(args=["mail", "retry", str(item_id)])
+    assert retried.exit_code == 0 and "1 mail(s) queued again" in retried.output
+    SpoolWorker(svc).run_once()
+    assert count(svc, Ticket) == 1
+    assert runner.invoke(args=["mail", "retry", "999"]).exit_code != 0
