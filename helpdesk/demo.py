@@ -65,7 +65,7 @@ def ensure_base(svc: Services) -> list[DemoLogin]:
         queues = {q.name: q for q in s.scalars(select(Queue))}
         for name, title in QUEUES.items():
             if name not in queues:
-                names = default_names(DEFAULT_QUEUE_NAMES[name])
+                names = default_names(DEFAULT_QUEUE_NAMES[name], name)
                 queues[name] = Queue(name=name, title=title, names=names)
                 s.add(queues[name])
         for login in DEMO_LOGINS:

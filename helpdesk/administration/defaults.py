@@ -34,5 +34,14 @@ DEFAULT_CATEGORY_NAMES: dict[str, tuple[str, str]] = {
 }
 
 
-def default_names(pair: tuple[str, str]) -> dict[str, str]:
-    return {"sr-Latn": pair[0], "en": pair[1]}
+# Where transliteration would spell a Latin acronym in Cyrillic letters ("eID" -> "еИД").
+DEFAULT_CYRILLIC: dict[str, str] = {
+    "accounts": "еУправа налози и eID",
+}
+
+
+def default_names(pair: tuple[str, str], key: str | None = None) -> dict[str, str]:
+    names = {"sr-Latn": pair[0], "en": pair[1]}
+    if key in DEFAULT_CYRILLIC:
+        names["sr-Cyrl"] = DEFAULT_CYRILLIC[key]
+    return names

@@ -14,7 +14,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from helpdesk.administration.defaults import DEFAULT_CATEGORY_NAMES, DEFAULT_QUEUE_NAMES
+from helpdesk.administration.defaults import (
+    DEFAULT_CATEGORY_NAMES,
+    DEFAULT_QUEUE_NAMES,
+    default_names,
+)
 from helpdesk.db import Database
 from helpdesk.models import Category, Queue
 
@@ -51,15 +55,26 @@ def load_names(session: Session, kind: str) -> Names:
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
     defaults = DEFAULT_QUEUE_NAMES if kind == "queue" else DEFAULT_CATEGORY_NAMES
-    found: Names = {key: {"sr-Latn": latn, "en": en} for key, (latn, en) in defaults.items()}
+    found: Names = {key: default_names(pair, key) for key, pair in defaults.items()}
     if kind == "queue":
-        for name, title, names in session.execute(select(Queue.name, Queue.title, Queue.names)):
-            # an install's own queue: its title is what its maker called it
-            base = {} if name in defaults else {"sr-Latn": title, "en": title}
-            found[name] = {**found.get(name, base), **_clean(names)}
+        rows = session.execute(select(Queue.name, Queue.title, Queue.names)).all()
+        # an install's own queue without names: its title is what its maker called it
+        stored = [
+            (n, names or ({} if n in defaults else {"sr-Latn": t, "en": t})) for n, t, names in rows
+        ]
     else:
-        for key, names in session.execute(select(Category.key, Category.names)):
-            found[key] = {**found.get(key, {}), **_clean(names)}
+        stored = list(session.execute(select(Category.key, Category.names)).all())
+    for key, names in stored:
+        given = _clean(names)
+        if not given:
+            continue
+        standard = found.get(key, {})
+        # What was stored replaces the standard names (an empty language falls back to Latin),
+        # except a standard Cyrillic spelling of an unchanged Latin name.
+        cyrillic, latin = standard.get("sr-Cyrl"), standard.get("sr-Latn")
+        if "sr-Cyrl" not in given and cyrillic and given.get("sr-Latn") == latin:
+            given["sr-Cyrl"] = cyrillic
+        found[key] = given
     return found
 
 

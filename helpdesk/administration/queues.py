@@ -78,7 +78,7 @@ def ensure_triage_queue(svc: Services) -> bool:
             return False
     try:
         create_queue(svc, Actor.system("install"), TRIAGE_QUEUE,
-                     default_names(DEFAULT_QUEUE_NAMES[TRIAGE_QUEUE]))
+                     default_names(DEFAULT_QUEUE_NAMES[TRIAGE_QUEUE], TRIAGE_QUEUE))
     except AdminError:  # another process made it a moment ago
         return False
     return True

@@ -58,6 +58,10 @@ def test_queues_are_created_and_renamed_in_three_languages(store):
     assert renamed[0].before["names"]["en"] == "Elections"
     # the standard queues never show their key or an English title in Serbian
     assert names(store, "queue", "complaints") == ["Žalbe", "Жалбе", "Complaints"]
+    assert names(store, "queue", "accounts")[1] == "еУправа налози и eID"  # not "еИД"
+    # a rename replaces the standard names: no stale English or Cyrillic stays behind
+    rename_queue(store, ADMIN, "accounts", {"sr-Latn": "Nalozi"})
+    assert names(store, "queue", "accounts") == ["Nalozi", "Налози", "Nalozi"]
 
 
 @pytest.mark.parametrize(
