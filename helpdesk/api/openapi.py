@@ -279,6 +279,11 @@ def schemas() -> dict[str, Any]:
                 "page": {"type": "integer"},
                 "per_page": {"type": "integer"},
                 "total": {"type": "integer", "minimum": 0},
+                "total_is_estimate": {
+                    "type": "boolean",
+                    "description": "True when a text search (q) matched more than 10,000 tickets: "
+                    "total is then 10,000, a lower bound.",
+                },
             },
         },
         "TicketWithMessages": {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -42,6 +42,7 @@ from helpdesk.tickets import (
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 MAX_ID = 2_147_483_647  # the largest id both databases store
+SEARCH_COUNT_CAP = 10_000  # a text search counts this many matches at most (total_is_estimate)
 
 
 @bp.errorhandler(ApiError)
@@ -175,10 +176,26 @@ def list_tickets() -> Response:
     with svc.db.session() as s:
         if q := request.args.get("q"):
             stmt = apply_text_search(stmt, s, q)
-        total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+            # A common word matches a large share of a big store: counting every match is the
+            # costly part of a search, and "10,000 or more" tells the agent as much.
+            counted: Select[Any] = stmt.with_only_columns(Ticket.id).limit(SEARCH_COUNT_CAP + 1)
+        else:
+            counted = stmt
+        total = s.scalar(select(func.count()).select_from(counted.subquery())) or 0
+        estimate = bool(q) and total > SEARCH_COUNT_CAP
+        if estimate:
+            total = SEARCH_COUNT_CAP
         rows = s.scalars(stmt.order_by(Ticket.id.desc()).limit(per_page).offset((page - 1) * per_page))
         tickets = [ticket_dict(t) for t in rows]
-    return jsonify({"tickets": tickets, "page": page, "per_page": per_page, "total": total})
+    return jsonify(
+        {
+            "tickets": tickets,
+            "page": page,
+            "per_page": per_page,
+            "total": total,
+            "total_is_estimate": estimate,
+        }
+    )
 
 
 def _agent_id_arg(value: str) -> int:

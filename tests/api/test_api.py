@@ -204,3 +204,23 @@ def test_403_when_the_token_lacks_the_role(client: Any, services: Services) -> N
     supervisor = token_for(services, "supervisor")
     allowed = client.get("/api/v1/metrics/weekly?from=2026-W40&to=2026-W48", headers=auth(supervisor))
     assert allowed.status_code == 200 and len(allowed.get_json()["weeks"]) == 9
+
+
+def test_text_search_counts_a_bounded_number_of_matches(
+    client: Any, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Counting every match of a common word is what made searches slow on a big store: past
+    # the cap the total is a lower bound and says so; the page itself is unaffected.
+    import helpdesk.api.views as views
+
+    token = token_for(services)
+    refs = [client.post("/api/v1/tickets", json=NEW).get_json()["reference"] for _ in range(3)]
+    monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 2)
+    found = client.get("/api/v1/tickets?q=taksu&per_page=5", headers=auth(token)).get_json()
+    assert found["total"] == 2 and found["total_is_estimate"] is True
+    assert [t["reference"] for t in found["tickets"]] == refs[::-1]
+    exact = client.get("/api/v1/tickets?status=new", headers=auth(token)).get_json()
+    assert exact["total"] == 3 and exact["total_is_estimate"] is False
+    monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 10_000)
+    found = client.get("/api/v1/tickets?q=taksu", headers=auth(token)).get_json()
+    assert found["total"] == 3 and found["total_is_estimate"] is False
