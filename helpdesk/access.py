@@ -29,7 +29,8 @@ from helpdesk.services import Services
 TRIAGE_QUEUE = "triage"
 STAFF_ROLES = ("agent", "supervisor", "admin")
 ALL_SEEING_ROLES = ("supervisor", "admin")
-REPORTS_ROLE = "supervisor"  # roles_required() ranks admin above it
+# The supervisor dashboard, weekly figures API and exports (roles_required ranks admin above it).
+REPORTS_ROLE = "supervisor"
 
 
 class AccessDenied(Exception):
@@ -172,11 +173,6 @@ def require_change(viewer: Viewer, ticket: Ticket, field: str, value: object) ->
 
 
 # -- pages that are not one ticket -------------------------------------------------------------
-
-
-def may_see_reports(viewer: Viewer | None) -> bool:
-    """The supervisor dashboard, weekly figures and their exports."""
-    return viewer is not None and viewer.sees_all
 
 
 def may_see_unlinked_outbox(viewer: Viewer | None) -> bool:

@@ -8,6 +8,7 @@ from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from helpdesk.access import REPORTS_ROLE
 from helpdesk.api.auth import token_required
 from helpdesk.api.errors import ApiError, error_response
 from helpdesk.auth import public
@@ -30,7 +31,7 @@ def _http(exc: HTTPException) -> tuple[Response, int]:
 
 @bp.get("/weekly")
 @public  # the bearer token is checked below; a login redirect would be wrong for an API
-@token_required("supervisor")
+@token_required(REPORTS_ROLE)
 def weekly() -> Response:
     svc = current_services()
     tz = ZoneInfo(svc.settings.timezone)

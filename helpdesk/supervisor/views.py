@@ -9,6 +9,7 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from helpdesk.access import REPORTS_ROLE
 from helpdesk.auth import roles_required
 from helpdesk.metrics import REPORT_CHANNELS, WeekFigures, live_counters, weekly_report
 from helpdesk.metrics.agents import agent_figures
@@ -102,7 +103,7 @@ def _so_far(query: Query) -> tuple[str, WeekFigures]:
 
 
 @bp.get("")
-@roles_required("supervisor")
+@roles_required(REPORTS_ROLE)  # the access policy names who sees reports
 def dashboard() -> tuple[str, int]:
     svc = current_services()
     tz = ZoneInfo(svc.settings.timezone)
@@ -137,13 +138,13 @@ def dashboard() -> tuple[str, int]:
 
 
 @bp.get("/export/<table_id>.xlsx")
-@roles_required("supervisor")
+@roles_required(REPORTS_ROLE)
 def export_xlsx(table_id: str) -> Response:
     return export(table_id, "xlsx")
 
 
 @bp.get("/export/<table_id>.csv")
-@roles_required("supervisor")
+@roles_required(REPORTS_ROLE)
 def export(table_id: str, kind: str = "csv") -> Response:
     query, error = _query()
     if error:
