@@ -209,3 +209,14 @@ def test_console_says_when_a_reply_cannot_reach_the_citizen(tmp_path: Any) -> No
     with_email = client.get(f"/console/tickets/{refs['email']}?lang=en").get_data(as_text=True)
     assert 'id="unreachable"' not in with_email and '<form id="reply-form" class="compose">' in with_email
     svc.db.dispose()
+
+
+def test_the_form_is_rate_limited_like_the_api(tmp_path: Any) -> None:
+    from helpdesk import create_app
+    from tests.citizen.conftest import citizen_services
+
+    svc = citizen_services(tmp_path, api_ticket_rate_limit="2 per minute")
+    client = create_app(svc.settings, services=svc).test_client()
+    fields = {"name": "Ana", "email": "ana@example.rs", "subject": "S", "message": "M"}
+    assert [_post(client, **fields).status_code for _ in range(3)] == [303, 303, 429]
+    svc.db.dispose()
