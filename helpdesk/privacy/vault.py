@@ -41,13 +41,17 @@ def cipher(settings: Settings) -> Fernet:
 
 
 def seal(settings: Settings, message: Message, *also_in: str | None) -> list[SensitiveValue]:
-    """Mask the message's text and html in place; the full numbers (found there and in
-    ``also_in``, e.g. the mail's subject) as encrypted rows to add with the message."""
-    numbers = jmbg.find("\n".join(t for t in (message.text, message.html, *also_in) if t))
+    """Mask the message's text, html and text-valued meta (an email's full text and html with
+    its quotes) in place; the full numbers (found there and in ``also_in``, e.g. the mail's
+    subject) as encrypted rows to add with the message."""
+    meta = dict(message.meta or {})
+    texts = [message.text, message.html, *also_in, *(v for v in meta.values() if isinstance(v, str))]
+    numbers = jmbg.find("\n".join(t for t in texts if t))
     if not numbers:
         return []
     message.text = jmbg.mask(message.text or "")
     message.html = jmbg.mask_optional(message.html)
+    message.meta = {k: jmbg.mask(v) if isinstance(v, str) else v for k, v in meta.items()}
     f = cipher(settings)
     return [
         SensitiveValue(message=message, kind=KIND_JMBG, ciphertext=f.encrypt(n.encode()).decode())

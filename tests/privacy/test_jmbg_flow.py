@@ -38,7 +38,9 @@ def test_jmbg_is_masked_everywhere_and_revealed_only_with_audit(tmp_path: Path) 
             (
                 "From: Petar <petar@example.rs>\r\nTo: podrska@helpdesk.localhost\r\n"
                 f"Subject: JMBG {VALID}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-                f"Moj JMBG je {VALID}, broj porudzbine {INVALID}.\r\n"
+                f"Moj JMBG je {VALID}, broj porudzbine {INVALID}.\r\n\r\n"
+                "On Mon, 23 Nov 2026 at 09:00, Petar <petar@example.rs> wrote:\r\n"
+                f"> JMBG {VALID}\r\n"
             ).encode(),
             "petar@example.rs",
         )
@@ -53,6 +55,8 @@ def test_jmbg_is_masked_everywhere_and_revealed_only_with_audit(tmp_path: Path) 
     with svc.db.session() as s:
         message = s.scalars(select(Message).where(Message.ticket_id == ticket.id)).one()
         assert VALID not in message.text and MASKED in message.text and INVALID in message.text
+        # The quoted part is kept beside the text (the full-mail page): masked as well.
+        assert MASKED in message.meta["full_text"] and VALID not in str(message.meta)
         [sealed] = s.scalars(select(SensitiveValue)).all()
         assert sealed.message_id == message.id and sealed.kind == "jmbg"
         assert VALID not in sealed.ciphertext
