@@ -32,24 +32,24 @@ def _article_id(services: Services, title: str) -> int:
         return found
 
 
-@pytest.mark.parametrize(
-    ("lang", "category", "latin_title_shown"),
-    [
-        ("sr-Latn", "Nalog i prijava na portal", "Zaboravio sam lozinku za nalog"),
-        ("sr-Cyrl", "Налог и пријава на портал", "Заборавио сам лозинку за налог"),
-        ("en", "Your account and signing in", "Zaboravio sam lozinku za nalog"),
-    ],
-)
+READERS = [
+    ("sr-Latn", "Nalog i prijava na portal", "Zaboravio sam lozinku za nalog", "Još vam treba pomoć?"),
+    ("sr-Cyrl", "Налог и пријава на портал", "Заборавио сам лозинку за налог", "Још вам треба помоћ?"),
+    ("en", "Your account and signing in", "Zaboravio sam lozinku za nalog", "Still need help?"),
+]
+
+
 def test_index_shows_category_names_and_one_article_in_the_readers_script(
-    kb_client: Any, starter: int, lang: str, category: str, latin_title_shown: str
+    kb_client: Any, starter: int
 ) -> None:
-    html = kb_client.get(f"/help?lang={lang}").get_data(as_text=True)
-    assert f">{category}</h2>" in html
-    for key in KEYS:  # never the internal key
-        assert f">{key}<" not in html
-    assert latin_title_shown in html  # the Latin article, in Cyrillic for a Cyrillic reader
-    assert "kb-badge" not in html  # sample marks only in demo mode
-    assert "Still need help?" in html or "Још вам треба помоћ?" in html or "Još vam treba pomoć?" in html
+    for lang, category, latin_title_shown, still in READERS:
+        html = kb_client.get(f"/help?lang={lang}").get_data(as_text=True)
+        assert f">{category}</h2>" in html, lang
+        for key in KEYS:  # never the internal key
+            assert f">{key}<" not in html
+        assert latin_title_shown in html  # the Latin article, in Cyrillic for a Cyrillic reader
+        assert "kb-badge" not in html  # sample marks only in demo mode
+        assert still in html
 
 
 def test_reader_language_first_and_a_cyrillic_article_read_in_latin(
