@@ -187,3 +187,20 @@ def test_every_dataset_file_gets_a_final_answer(mail: MailClient, mail_svc: Serv
     outcomes = drain(mail_svc)
     assert sorted(outcomes) == sample and None not in outcomes.values()
     assert count(mail_svc, MailSpoolItem) == 0
+
+
+def test_spooled_mail_is_taken_in_arrival_order_per_sender(mail_svc: Services) -> None:
+    from channels.email.spool import Spooled, claim, due_ids, finish, retry_later, write_rows
+
+    def spooled(sender: str, n: int) -> Spooled:
+        raw = f"From: {sender}\r\nMessage-ID: <{n}@x.rs>\r\nSubject: {n}\r\n\r\nTekst {n}\r\n"
+        return Spooled(sender, [SUPPORT], raw.encode())
+
+    a1, b1, a2 = write_rows(mail_svc, [spooled("a@x.rs", 1), spooled("b@x.rs", 2), spooled("a@x.rs", 3)])
+    assert due_ids(mail_svc) == [a1, b1]  # a's second mail waits behind its first
+    assert claim(mail_svc, a1, "worker-1")
+    assert due_ids(mail_svc) == [b1]  # ... while the first is in hand
+    retry_later(mail_svc, a1, "OperationalError", attempts=1)
+    assert due_ids(mail_svc) == [b1]  # ... and while it waits for a retry
+    finish(mail_svc, a1)
+    assert due_ids(mail_svc) == [b1, a2]
