@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "helpdesk.cli.kb",
     "helpdesk.cli.merge",
     "helpdesk.cli.metrics",
+    "helpdesk.cli.privacy",
     "helpdesk.cli.tokens",
     "helpdesk.cli.triage",
 ]

@@ -1,0 +1,93 @@
+"""Seal the JMBGs of messages stored before masking existed (``helpdesk privacy seal-existing``).
+
+The migration that added ``sensitive_values`` leaves old rows alone (a schema change should not
+rewrite every message under a lock); this job does it afterwards in small transactions, and may
+be stopped and run again: a sealed text holds no valid number any more, so it is skipped.
+Changing the text through the ORM also rewrites the message's search-index row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from helpdesk.models import AuditEvent, Message, SensitiveValue, Ticket
+from helpdesk.privacy import jmbg
+from helpdesk.privacy.vault import KIND_JMBG, cipher, seal
+from helpdesk.services import Services
+
+BATCH = 500
+
+
+@dataclass
+class Sealed:
+    messages: int = 0
+    subjects: int = 0
+    numbers: int = 0
+
+
+def seal_existing(svc: Services, batch: int = BATCH) -> Sealed:
+    done = Sealed()
+    last_id = 0
+    while True:
+        with svc.db.transaction() as s:
+            messages = s.scalars(
+                select(Message).where(Message.id > last_id).order_by(Message.id).limit(batch)
+            ).all()
+            if not messages:
+                break
+            for message in messages:
+                rows = seal(svc.settings, message)
+                if rows:
+                    s.add_all(rows)
+                    done.messages += 1
+                    done.numbers += len(rows)
+            last_id = messages[-1].id
+    last_id = 0
+    while True:
+        with svc.db.transaction() as s:
+            tickets = s.scalars(
+                select(Ticket).where(Ticket.id > last_id).order_by(Ticket.id).limit(batch)
+            ).all()
+            if not tickets:
+                break
+            for ticket in tickets:
+                done.subjects += _seal_subject(svc, s, ticket)
+            last_id = tickets[-1].id
+    if done.messages or done.subjects:
+        with svc.db.transaction() as s:
+            s.add(
+                AuditEvent(
+                    at=svc.clock.now(),
+                    actor_kind="system",
+                    actor_name="privacy",
+                    action="privacy.sealed_existing",
+                    after={"messages": done.messages, "subjects": done.subjects},
+                )
+            )
+    return done
+
+
+def _seal_subject(svc: Services, s: Session, ticket: Ticket) -> int:
+    """A subject's numbers are kept with the ticket's first message (where a new ticket's are),
+    each once: one the message's text held too is already there."""
+    numbers = jmbg.find(ticket.subject)
+    if not numbers:
+        return 0
+    ticket.subject = jmbg.mask(ticket.subject)
+    first_id = s.scalar(select(func.min(Message.id)).where(Message.ticket_id == ticket.id))
+    if first_id is None:  # a ticket without messages keeps only the masked subject
+        return 1
+    f = cipher(svc.settings)
+    kept = {
+        f.decrypt(c.encode()).decode()
+        for c in s.scalars(select(SensitiveValue.ciphertext).where(SensitiveValue.message_id == first_id))
+    }
+    s.add_all(
+        SensitiveValue(message_id=first_id, kind=KIND_JMBG, ciphertext=f.encrypt(n.encode()).decode())
+        for n in numbers
+        if n not in kept
+    )
+    return 1
