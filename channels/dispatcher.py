@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import time
 from dataclasses import replace
 
 import click
@@ -31,7 +30,7 @@ from helpdesk.outbox import (
     mark_sent,
     release_abandoned,
 )
-from helpdesk.services import BackgroundService, Services
+from helpdesk.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +119,7 @@ def worker() -> None:
     """Run the background services except the SMTP server: the outbox dispatcher, SLA checks."""
     from flask import current_app
 
-    from helpdesk.cli.common import start_background
+    from helpdesk.cli.common import start_background, stop_all
 
     svc: Services = current_app.extensions["helpdesk"]
     started = start_background(svc, exclude={"smtp"})
@@ -137,14 +136,4 @@ def worker() -> None:
         while not stop.wait(0.2):  # short waits: the signal handler runs between them
             pass
     finally:
-        stop_all(started)
-
-
-def stop_all(services: list[BackgroundService], timeout: float = 10.0) -> None:
-    """Stop every service at once (each finishes what it has in hand), waiting at most ``timeout``."""
-    threads = [threading.Thread(target=s.stop, name=f"stop-{s.name}", daemon=True) for s in services]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + timeout
-    for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()))
+        stop_all(started)  # together: each finishes what it has in hand, within seconds

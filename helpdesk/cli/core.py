@@ -21,7 +21,7 @@ from helpdesk.administration import (
     ensure_triage_queue,
 )
 from helpdesk.auth.accounts import create_token
-from helpdesk.cli.common import services, start_background
+from helpdesk.cli.common import services, start_background, stop_all
 from helpdesk.migrate import pending_heads, upgrade
 from helpdesk.models import ROLES, Agent
 from helpdesk.tickets import Actor
@@ -84,8 +84,7 @@ def _serve_embedded(host: str, port: int) -> None:
         pass
     finally:
         server.server_close()
-        for service in reversed(started):
-            service.stop()
+        stop_all(started)
 
 
 @click.group(cls=AppGroup)
