@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Integer, cast, delete, func, literal_column, not_, select, update
+from sqlalchemy import BigInteger, Integer, and_, cast, delete, func, literal_column, not_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -50,7 +50,9 @@ def _unseen(dialect: str) -> Any:
     """A change the stored week's snapshot did not see."""
     c, w = ReportChange.__table__.c, ReportWeek.__table__.c
     if dialect == "postgresql":
-        return not_(func.txid_visible_in_snapshot(c.txid, _PG_SEEN))
+        # Below the snapshot's xmin every transaction had ended: seen (the index range bound).
+        xmin = func.txid_snapshot_xmin(_PG_SEEN)
+        return and_(c.txid >= xmin, not_(func.txid_visible_in_snapshot(c.txid, _PG_SEEN)))
     return c.id > cast(w.seen, Integer)
 
 

@@ -27,7 +27,9 @@ class ReportChange(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     low: Mapped[datetime]  # earliest report timestamp touched (old or new value)
     high: Mapped[datetime]  # latest one
-    txid: Mapped[int | None] = mapped_column(BigInteger)  # PostgreSQL: the writer's transaction
+    # PostgreSQL: the writer's transaction (indexed: only those at or past a snapshot's xmin
+    # can be unseen by it, so the validity check reads a short range)
+    txid: Mapped[int | None] = mapped_column(BigInteger, index=True)
 
 
 class ReportWeek(Base):
