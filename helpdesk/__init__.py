@@ -105,11 +105,13 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
 
 def _register_blueprints(app: Flask) -> None:
     from helpdesk.api import bp as api_bp
+    from helpdesk.auth.twofactor_views import bp as twofactor_bp
     from helpdesk.auth.views import bp as auth_bp
     from helpdesk.web import bp as web_bp
 
     app.register_blueprint(web_bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(twofactor_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens, not cookies: there is no ambient credential to forge
     from helpdesk.privacy import views as privacy_views

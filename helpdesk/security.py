@@ -49,8 +49,12 @@ def require_login() -> Response | None:
     if endpoint is None or endpoint in PUBLIC_ENDPOINTS:
         return None
     view = current_app.view_functions.get(endpoint)
-    if getattr(view, "_public", False) or current_user.is_authenticated:
+    if getattr(view, "_public", False):
         return None
+    if current_user.is_authenticated:
+        from helpdesk.auth.twofactor_views import guard_enrolment
+
+        return guard_enrolment()  # a role that must use two-factor reaches nothing else first
     if request.blueprint == "api":
         return None  # bearer tokens: the API answers 401 itself, in JSON
     if request.accept_mimetypes.best == "application/json":

@@ -39,6 +39,7 @@ class Settings:
     socketio_channel: str = "helpdesk"  # the Redis pub/sub channel shared by all processes
     api_ticket_rate_limit: str = "30 per minute"  # the public ticket form, per client address
     login_failures_per_address: int = 30  # failed logins per hour from one address, all accounts
+    require_2fa_roles: tuple[str, ...] = ()  # e.g. "supervisor,admin": these must use two-factor
     channels: tuple[str, ...] = DEFAULT_CHANNELS
     default_language: str = "sr-Latn"
     log_level: str = "INFO"

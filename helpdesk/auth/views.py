@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
@@ -9,11 +11,13 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from helpdesk.auth import twofactor
 from helpdesk.auth.accounts import authenticate, close_session, open_session
 from helpdesk.auth.roles import login_required, public
 from helpdesk.auth.throttle import login_throttle
 from helpdesk.extensions import limiter
 from helpdesk.i18n import LANGUAGES
+from helpdesk.models import Agent
 from helpdesk.services import current_services
 
 bp = Blueprint("auth", __name__)
@@ -50,18 +54,23 @@ def login() -> str | Response:
         throttle = login_throttle()
         throttled = throttle.blocked(email, address)
         with svc.db.transaction() as s:
-            now = svc.clock.now()
             agent = authenticate(s, email, password, throttled=throttled)
-            key = open_session(s, agent, now) if agent is not None else None
-        if agent is not None and key is not None:
+            second_step = agent is not None and (
+                twofactor.enabled(agent) or twofactor.needs_enrolment(svc, agent)
+            )
+            must_enrol = agent is not None and not twofactor.enabled(agent)
+        if agent is not None and second_step:
+            # The password alone does not open a session: nothing (console, API, sockets) counts
+            # this browser as logged in until the second step is done.
+            if must_enrol:
+                throttle.succeeded(email, address)  # enrolment cannot be guessed: nothing to guess
+            # Otherwise the pair's failures are cleared only after the code: a password known to
+            # an attacker must not buy fresh code guesses at every login.
+            begin_second_step(agent.id, request.args.get("next"), enrol=must_enrol)
+            return redirect(url_for("twofactor.setup" if must_enrol else "twofactor.code"))
+        if agent is not None:
             throttle.succeeded(email, address)
-            chosen = session.get("lang")
-            session.clear()  # nothing from before the login survives into the agent's session...
-            if chosen in LANGUAGES:  # ...but the language picked on the login page
-                session["lang"] = g.remember_agent_language = chosen
-            agent.session_key = key
-            login_user(agent)
-            return redirect(_safe_next(request.args.get("next")))
+            return finish_login(agent.id, request.args.get("next"))
         if not throttled:  # a blocked pair's attempts are refused, not counted (the block ends)
             throttle.failed(email, address)
         # One answer for every failure: it must not tell which of them it was.
@@ -69,6 +78,53 @@ def login() -> str | Response:
                 "try again."), "error")
         status = 401
     return render_template("auth/login.html"), status  # type: ignore[return-value]
+
+
+PENDING = "login_pending"  # the Flask session key of a login waiting for its second step
+PENDING_FOR = timedelta(minutes=10)
+
+
+def begin_second_step(agent_id: int, next_url: str | None, *, enrol: bool) -> None:
+    chosen = session.get("lang")
+    session.clear()
+    if chosen in LANGUAGES:
+        session["lang"] = chosen
+    session[PENDING] = {
+        "agent": agent_id,
+        "since": current_services().clock.now().timestamp(),
+        "next": next_url or "",
+        "enrol": enrol,
+    }
+
+
+def pending_login() -> dict[str, Any] | None:
+    """The login waiting for its second factor in this browser, if it is still fresh."""
+    pending = session.get(PENDING)
+    if not isinstance(pending, dict):
+        return None
+    now = current_services().clock.now().timestamp()
+    if now - float(pending.get("since", 0)) > PENDING_FOR.total_seconds():
+        session.pop(PENDING, None)
+        return None
+    return pending
+
+
+def finish_login(agent_id: int, next_url: str | None) -> Response:
+    """Open the agent's session: the password (and the second factor, when it has one) passed."""
+    svc = current_services()
+    with svc.db.transaction() as s:
+        agent = s.get(Agent, agent_id)
+        if agent is None or not agent.active:  # deactivated between the two steps
+            session.pop(PENDING, None)
+            return redirect(url_for("auth.login"))
+        key = open_session(s, agent, svc.clock.now())
+    chosen = session.get("lang")
+    session.clear()  # nothing from before the login survives into the agent's session...
+    if chosen in LANGUAGES:  # ...but the language picked on the login page
+        session["lang"] = g.remember_agent_language = chosen
+    agent.session_key = key
+    login_user(agent)
+    return redirect(_safe_next(next_url))
 
 
 @bp.route("/logout", methods=["POST"])

@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "helpdesk.cli.privacy",
     "helpdesk.cli.tokens",
     "helpdesk.cli.triage",
+    "helpdesk.cli.twofactor",
 ]
 
 

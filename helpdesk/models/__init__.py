@@ -1,7 +1,15 @@
 """The ticket store. Import models from here; each plug-in's models module is imported below."""
 
 from helpdesk.models.admin import Category, ServiceSetting
-from helpdesk.models.agents import ROLES, Agent, AgentSession, ApiToken, Queue, queue_members
+from helpdesk.models.agents import (
+    ROLES,
+    Agent,
+    AgentSession,
+    ApiToken,
+    Queue,
+    RecoveryCode,
+    queue_members,
+)
 from helpdesk.models.audit import AuditEvent
 from helpdesk.models.base import Base, UTCDateTime, utcnow
 from helpdesk.models.chat import ChatVisitor
@@ -58,6 +66,7 @@ __all__ = [
     "Message",
     "OutboxItem",
     "Queue",
+    "RecoveryCode",
     "ReportChange",
     "ReportWeek",
     "SavedView",

@@ -37,6 +37,11 @@ class Agent(Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Two-factor sign-in (TOTP): the secret is stored encrypted (helpdesk.auth.twofactor); set but
+    # not enabled while the agent is enrolling. The last accepted time step stops a code's replay.
+    totp_secret: Mapped[str | None] = mapped_column(String(300))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_counter: Mapped[int | None]
 
     queues: Mapped[list[Queue]] = relationship(secondary=queue_members, back_populates="members")
 
@@ -91,3 +96,17 @@ class ApiToken(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked: Mapped[bool] = mapped_column(default=False)
+    # comma list of read|tickets|metrics; None: a token made before scopes existed (all of them)
+    scopes: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None]
+
+
+class RecoveryCode(Base):
+    """A one-time code that stands in for the authenticator app; only its hash is kept."""
+
+    __tablename__ = "agent_recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agents.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    used_at: Mapped[datetime | None]

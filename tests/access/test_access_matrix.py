@@ -156,6 +156,7 @@ PUBLIC = {
     "web.vendor": "front-end packages",
     "static": "static files",
     "auth.login": "the login form",
+    "twofactor.code": "the login's second step (a pending login in the signed session; throttled)",
     "chat.chat_page": "citizen chat",
     "chat.embed_loader": "citizen chat",
     "help.index": "help center",
@@ -176,6 +177,7 @@ COVERED = {
     "console.canned_delete": "tests/console/test_console_texts.py (editors only)",
     "api.merge_ticket": "tests/console/test_console_merge.py::test_api_and_cli_merge (403 outside queues)",
     "privacy.reveal_number": "tests/privacy/test_jmbg_flow.py (403 outside queues, audited)",
+    "twofactor.setup": "tests/web/test_two_factor.py (the agent's own enrolment, or a pending login's)",
 }
 # Console socket events: ticket events are tried per ticket, the others need only a staff session.
 SOCKET_TICKET_EVENTS = {
