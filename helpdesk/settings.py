@@ -14,7 +14,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any, get_type_hints
 
-DEFAULT_CHANNELS = ("channels.chat", "channels.email", "channels.phone", "channels.web")
+DEFAULT_CHANNELS = (
+    "channels.chat",
+    "channels.email",
+    "channels.phone",
+    "channels.web",
+    "channels.viber",  # off until HELPDESK_VIBER_AUTH_TOKEN is set
+)
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,10 @@ class Settings:
     twilio_from_number: str | None = None
     twilio_api_base: str | None = None
     agent_phone: str | None = None
+    # viber (the channel is on only with a token)
+    viber_auth_token: str | None = None
+    viber_api_base: str = "https://chatapi.viber.com/pa"
+    viber_sender_name: str = "Helpdesk"
     # service hours and SLA
     timezone: str = "Europe/Belgrade"
     business_hours: str = "mon-fri 08:00-16:00"

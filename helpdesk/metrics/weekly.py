@@ -32,7 +32,7 @@ from helpdesk.metrics.sql import channel_group, seconds_between, weeks_subquery
 from helpdesk.metrics.weeks import Week
 from helpdesk.models import Ticket, UTCDateTime
 
-REPORT_CHANNELS = ("phone", "chat", "email", "web")
+REPORT_CHANNELS = ("phone", "chat", "email", "web", "viber")
 UNCATEGORIZED = "uncategorized"
 
 

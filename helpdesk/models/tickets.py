@@ -15,7 +15,7 @@ from helpdesk.models.contacts import Contact
 STATUSES = ("new", "open", "pending", "resolved", "closed")
 OPEN_STATUSES = ("new", "open", "pending")
 PRIORITIES = ("low", "normal", "high", "urgent")
-CHANNELS = ("email", "chat", "phone", "sms", "web")
+CHANNELS = ("email", "chat", "phone", "sms", "web", "viber")
 DIRECTIONS = ("inbound", "outbound", "note")
 DELIVERY_STATES = ("queued", "sent", "delivered", "failed")
 

@@ -92,7 +92,10 @@ def csv_value(value: Any, decimal_mark: str) -> Any:
 
 
 def channel_name(channel: str) -> str:
-    names = {"phone": _("Phone"), "chat": _("Chat"), "email": _("Email"), "web": _("Web form")}
+    names = {
+        "phone": _("Phone"), "chat": _("Chat"), "email": _("Email"), "web": _("Web form"),
+        "viber": _("Viber"),
+    }
     return names.get(channel, channel)
 
 

@@ -90,14 +90,14 @@ EXPECTED_DUE = {
 H = 3600
 EXPECTED: dict[str, dict[str, Any]] = {
     "2026-W42": {
-        "total": 1, "by_channel": {"phone": 0, "chat": 0, "email": 1, "web": 0},
+        "total": 1, "by_channel": {"phone": 0, "chat": 0, "email": 1, "web": 0, "viber": 0},
         "by_category": {"tax": 1}, "by_queue": {"finance": 1},
         "first_response": {"median_seconds": 1 * H, "p90_seconds": 1 * H},
         "resolution": {"median_seconds": 3 * H, "p90_seconds": 3 * H},
         "sla_compliance": 1.0, "backlog": 0, "deflected": 0, "csat": 4.0,
     },
     "2026-W43": {
-        "total": 3, "by_channel": {"phone": 2, "chat": 1, "email": 0, "web": 0},
+        "total": 3, "by_channel": {"phone": 2, "chat": 1, "email": 0, "web": 0, "viber": 0},
         "by_category": {"id": 1, "portal": 1, "tax": 1},
         "by_queue": {"documents": 1, "finance": 1, "triage": 1},
         "first_response": {"median_seconds": 1800, "p90_seconds": 1800},
@@ -105,7 +105,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "sla_compliance": 1.0, "backlog": 1, "deflected": 1, "csat": 5.0,
     },
     "2026-W44": {
-        "total": 3, "by_channel": {"phone": 0, "chat": 0, "email": 2, "web": 1},
+        "total": 3, "by_channel": {"phone": 0, "chat": 0, "email": 2, "web": 1, "viber": 0},
         "by_category": {"tax": 2, "id": 1}, "by_queue": {"finance": 2, "documents": 1},
         # T5 2 h, T4 8.5 h, T2 66.5 h (Fri 15:00 summer time .. Mon 08:30 winter time)
         "first_response": {"median_seconds": 30600, "p90_seconds": 239400},
@@ -114,14 +114,14 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "sla_compliance": 0.6667, "backlog": 1, "deflected": 0, "csat": 2.5,
     },
     "2026-W45": {
-        "total": 1, "by_channel": {"phone": 0, "chat": 1, "email": 0, "web": 0},
+        "total": 1, "by_channel": {"phone": 0, "chat": 1, "email": 0, "web": 0, "viber": 0},
         "by_category": {"portal": 1}, "by_queue": {"triage": 1},
         "first_response": {"median_seconds": 600, "p90_seconds": 600},
         "resolution": {"median_seconds": None, "p90_seconds": None},
         "sla_compliance": 0.0, "backlog": 2, "deflected": 0, "csat": None,
     },
     "2026-W46": {
-        "total": 2, "by_channel": {"phone": 0, "chat": 0, "email": 1, "web": 1},
+        "total": 2, "by_channel": {"phone": 0, "chat": 0, "email": 1, "web": 1, "viber": 0},
         "by_category": {"id": 1, "tax": 1}, "by_queue": {"documents": 1, "finance": 1},
         # T10 22.25 h, T9 42 h
         "first_response": {"median_seconds": 80100, "p90_seconds": 151200},
