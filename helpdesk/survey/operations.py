@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from helpdesk.events import event, room_for_ticket
 from helpdesk.models import Ticket
+from helpdesk.privacy import jmbg
 from helpdesk.services import Services
 from helpdesk.tickets import Actor, InvalidChange, TicketNotFound
 from helpdesk.tickets.uow import unit_of_work
@@ -59,7 +60,8 @@ def record_satisfaction(svc: Services, ticket_id: int, score: int, comment: str 
             raise AlreadyAnswered("this survey has been answered already")
         before = {"csat_score": ticket.csat_score}
         ticket.csat_score = score
-        ticket.csat_comment = comment
+        # Masked like every other stored text; a survey comment has nothing to reveal it for.
+        ticket.csat_comment = jmbg.mask_optional(comment)
         # the comment is the citizen's own words: the audit notes that there is one, not the text
         uow.audit(
             Actor.contact(ticket.contact_id), "ticket.csat_recorded", ticket, before,

@@ -1,4 +1,4 @@
-"""helpdesk privacy seal-existing: messages stored before masking existed are sealed afterwards."""
+"""JMBGs stored before masking existed are sealed afterwards; survey comments are masked too."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from helpdesk.cli.privacy import seal_existing_command
 from helpdesk.models import AuditEvent, Message, SensitiveValue, Ticket
 from helpdesk.privacy.reveal import reveal
 from helpdesk.services import Services
+from helpdesk.survey.operations import record_satisfaction
 from helpdesk.ticket_search import search_ticket_ids
 from helpdesk.tickets import Identity, InboundMessage, receive_inbound
 from tests.conftest import add_agent
@@ -54,3 +55,13 @@ def test_old_messages_are_sealed_once_and_leave_the_search_index(app: Any, servi
 
     again = runner.invoke(seal_existing_command, [])
     assert "sealed 0 number(s) in 0 message(s); masked 0 subject(s)" in again.output
+
+
+def test_a_survey_comment_is_stored_masked(services: Services) -> None:
+    result = receive_inbound(
+        services, InboundMessage("email", Identity("email", "mila@example.rs"), "Izvod", "x")
+    )
+    record_satisfaction(services, result.ticket_id, 5, f"Hvala! Moj JMBG {VALID}, broj 0101990710006")
+    with services.db.session() as s:
+        comment = s.get_one(Ticket, result.ticket_id).csat_comment
+    assert comment == f"Hvala! Moj JMBG {MASKED}, broj 0101990710006"
