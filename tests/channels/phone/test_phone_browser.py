@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import add_agent, axe, browser_login, start_live_server
+from tests.conftest import add_agent, axe, browser_login, join_every_queue, start_live_server
 
 pytestmark = pytest.mark.browser
 
@@ -19,6 +19,7 @@ def demo_server(tmp_path):
 
 def test_simulator_by_keyboard_at_360px_leaves_a_voicemail_and_the_sms_outbox_shows_it(browser, demo_server):
     add_agent(demo_server.services, "ana@helpdesk.localhost")
+    join_every_queue(demo_server.services, "ana@helpdesk.localhost")  # the outbox shows her tickets' SMS
     # bypass_csp: the axe() helper injects axe-core inline, which our CSP rightly refuses.
     context = browser.new_context(viewport={"width": 360, "height": 740}, bypass_csp=True)
     page = context.new_page()

@@ -157,7 +157,7 @@ def test_without_credentials_sms_go_to_the_local_outbox_shown_in_the_console(tmp
         [record] = [json.loads(line) for line in lines]
         assert record["to"] == CALLER and "Primili smo vaš zahtev" in record["body"]
         client = app.test_client()
-        make_agent(svc)
+        make_agent(svc, role="supervisor")  # an agent sees only its own tickets' SMS (access matrix)
         login(client, svc)
         page = client.get("/console/phone/outbox").get_data(as_text=True)
         assert CALLER in page and "Primili smo vaš zahtev" in page
