@@ -1,8 +1,9 @@
 """The Viber channel: the Viber REST bot API as a fourth way to reach the helpdesk (issue 17).
 
 `init_app(app, services)` registers the signed webhook (/channels/viber/webhook) and the sender
-for the "viber" channel. Without HELPDESK_VIBER_AUTH_TOKEN the channel stays off (nothing is
-registered), so the default channel list works on a machine without a Viber account.
+for the "viber" channel, and `helpdesk viber set-webhook`. Without HELPDESK_VIBER_AUTH_TOKEN the
+channel stays off (nothing is registered), so the default channel list
+works on a machine without a Viber account.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from channels import dispatcher
 from channels.viber import webhooks
 from channels.viber.api import ViberApi
 from channels.viber.channel import EXTENSION_KEY, ViberChannel
+from channels.viber.cli import viber_cli
 from channels.viber.sender import ViberSender
 from channels.viber.subscribers import UserStore
 from helpdesk.extensions import csrf
@@ -40,3 +42,4 @@ def init_app(app: Flask, services: Services) -> None:
     csrf.exempt(webhooks.bp)  # Viber signs its callbacks instead (signature.py)
     app.register_blueprint(webhooks.bp)
     dispatcher.init_app(app, services)
+    app.cli.add_command(viber_cli)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 from viber_api_double import FIXTURES
-from viber_helpers import USER, api_reply, counts, fixture_body, only_ticket
+from viber_helpers import AUTH_TOKEN, USER, api_reply, counts, fixture_body, only_ticket
 
 from helpdesk import create_app
 from helpdesk.models import Attachment, Message, OutboxItem
@@ -129,3 +129,15 @@ def test_channel_is_off_without_a_token(tmp_path: Any) -> None:
     finally:
         services.db.dispose()
 
+
+
+def test_set_webhook_command_registers_our_url_with_viber(app: Any, double: Any) -> None:
+    result = app.test_cli_runner().invoke(args=["viber", "set-webhook"])
+    assert result.exit_code == 0, result.output
+    call = double.sent[-1]
+    assert call.path == "/pa/set_webhook" and call.token == AUTH_TOKEN
+    assert call.body["url"] == f"{app.extensions['helpdesk'].settings.public_url}/channels/viber/webhook"
+    assert "conversation_started" in call.body["event_types"]
+    double.answers.append({"status": 2, "status_message": "invalidAuthToken"})
+    result = app.test_cli_runner().invoke(args=["viber", "set-webhook"])
+    assert result.exit_code != 0 and "invalid auth token" in result.output
