@@ -22,7 +22,7 @@ def category_choices(keys: list[str], current: str | None = None) -> list[tuple[
 
 
 def init_app(app: Flask, svc: Services) -> None:
-    from helpdesk.admin import agents, setup  # noqa: F401 - their views join the blueprint
+    from helpdesk.admin import agents, setup, tokens  # noqa: F401 - their views join the blueprint
     from helpdesk.admin.common import bp
 
     app.add_template_filter(lambda key: display_name("queue", key), "queue_name")

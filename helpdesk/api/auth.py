@@ -17,8 +17,17 @@ from helpdesk.services import current_services
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def needed_scope() -> str:
+    """The scope this request needs: the figures need "metrics"; reading tickets "read" (or
+    "tickets"); any change "tickets"."""
+    if request.blueprint == "metrics_api":
+        return "metrics"
+    return "read" if request.method in {"GET", "HEAD"} else "tickets"
+
+
 def token_required(*roles: str) -> Callable[[F], F]:
-    """401 without a valid token, 403 when the token's agent lacks the role."""
+    """401 without a valid (unexpired, unrevoked) token, 403 when the token's agent lacks the role
+    or the token lacks the scope."""
 
     def decorate(view: F) -> F:
         @wraps(view)
@@ -29,13 +38,18 @@ def token_required(*roles: str) -> Callable[[F], F]:
                 raise ApiError(401)
             svc = current_services()
             with svc.db.transaction() as s:
-                agent = agent_for_token(s, token.strip(), svc.clock.now())
-                if agent is not None:
-                    s.expunge(agent)
-            if agent is None:
-                raise ApiError(401, "The bearer token is not valid.")
+                found = agent_for_token(s, token.strip(), svc.clock.now())
+                if found is not None:
+                    s.expunge(found[0])
+            if found is None:
+                raise ApiError(401, "The bearer token is not valid, or it has expired.")
+            agent, scopes = found
             if roles and not agent.has_role(*roles):
                 raise ApiError(403)
+            scope = needed_scope()
+            if scope not in scopes and not (scope == "read" and "tickets" in scopes):
+                raise ApiError(403, f"This token's scope does not include {scope}.",
+                               code="insufficient_scope")
             g.api_agent = agent
             return view(*args, **kwargs)
 

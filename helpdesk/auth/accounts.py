@@ -84,21 +84,48 @@ def close_session(s: Session, key: str) -> None:
     s.execute(update(AgentSession).where(AgentSession.key_hash == digest(key)).values(revoked=True))
 
 
-def create_token(s: Session, agent: Agent, now: datetime) -> str:
+# What a token may do: "read" answers GET requests of the ticket API; "tickets" also changes
+# tickets (and reads them); "metrics" reads the supervisors' figures (/api/v1/metrics).
+SCOPES = ("read", "tickets", "metrics")
+
+
+def parse_scopes(text: str) -> tuple[str, ...]:
+    """A comma list of scopes, in the canonical order; ValueError on an unknown one or none."""
+    wanted = {part.strip().lower() for part in text.split(",") if part.strip()}
+    unknown = wanted - set(SCOPES)
+    if unknown or not wanted:
+        raise ValueError(", ".join(sorted(unknown)) or text)
+    return tuple(scope for scope in SCOPES if scope in wanted)
+
+
+def create_token(
+    s: Session,
+    agent: Agent,
+    now: datetime,
+    scopes: tuple[str, ...] = SCOPES,
+    expires_at: datetime | None = None,
+) -> str:
     token = "hd_" + secrets.token_urlsafe(32)
-    s.add(ApiToken(agent_id=agent.id, token_hash=digest(token), prefix=token[:8], created_at=now))
+    s.add(ApiToken(agent_id=agent.id, token_hash=digest(token), prefix=token[:8], created_at=now,
+                   scopes=",".join(scopes), expires_at=expires_at))
     return token
 
 
-def agent_for_token(s: Session, token: str, now: datetime) -> Agent | None:
+def token_scopes(row: ApiToken) -> frozenset[str]:
+    # A token made before scopes existed keeps what it could always do.
+    return frozenset(SCOPES if row.scopes is None else row.scopes.split(","))
+
+
+def agent_for_token(s: Session, token: str, now: datetime) -> tuple[Agent, frozenset[str]] | None:
+    """The token's agent and scopes, or None (unknown, revoked, expired, agent inactive)."""
     row = s.scalar(select(ApiToken).where(ApiToken.token_hash == digest(token)))
-    if row is None or row.revoked:
+    if row is None or row.revoked or (row.expires_at is not None and row.expires_at <= now):
         return None
     agent = s.get(Agent, row.agent_id)
     if agent is None or not agent.active:
         return None
     row.last_used_at = now
-    return agent
+    return agent, token_scopes(row)
 
 
 @dataclass(frozen=True)
@@ -108,6 +135,9 @@ class TokenInfo:
     created_at: datetime
     last_used_at: datetime | None
     revoked: bool
+    scopes: tuple[str, ...] = SCOPES
+    expires_at: datetime | None = None
+    prefix: str = ""
 
 
 def list_tokens(
@@ -121,7 +151,9 @@ def list_tokens(
         stmt = stmt.where(ApiToken.revoked.is_(False))
     with svc.db.session() as s:
         return [
-            TokenInfo(row.id, email, row.created_at, row.last_used_at, row.revoked)
+            TokenInfo(row.id, email, row.created_at, row.last_used_at, row.revoked,
+                      tuple(sc for sc in SCOPES if sc in token_scopes(row)), row.expires_at,
+                      row.prefix)
             for row, email in s.execute(stmt.order_by(ApiToken.id))
         ]
 

@@ -6,6 +6,7 @@ import os
 import signal
 import sys
 import threading
+from datetime import timedelta
 from typing import Any
 
 import click
@@ -20,7 +21,7 @@ from helpdesk.administration import (
     deactivate_agent,
     ensure_triage_queue,
 )
-from helpdesk.auth.accounts import create_token
+from helpdesk.auth.accounts import SCOPES, create_token, parse_scopes
 from helpdesk.cli.common import services, start_background, stop_all
 from helpdesk.migrate import pending_heads, upgrade
 from helpdesk.models import ROLES, Agent
@@ -147,15 +148,30 @@ def token() -> None:
 
 @token.command("create")
 @click.argument("email")
-def token_create(email: str) -> None:
+@click.option("--scope", "scope", default="read", show_default=True,
+              help="Comma list of read, tickets, metrics.")
+@click.option("--expires-days", type=click.IntRange(min=1), default=None,
+              help="The token stops working after this many days (default: never).")
+def token_create(email: str, scope: str, expires_days: int | None) -> None:
     """Print a new API bearer token for an agent (shown once, stored only as a hash)."""
+    try:
+        scopes = parse_scopes(scope)
+    except ValueError as exc:
+        raise click.UsageError(
+            f"unknown scope {exc}; use a comma list of {', '.join(SCOPES)}"
+        ) from exc
     svc = services()
+    now = svc.clock.now()
+    expires_at = now + timedelta(days=expires_days) if expires_days else None
     with svc.db.transaction() as s:
         agent = s.scalar(select(Agent).where(Agent.email == email.strip().lower()))
         if agent is None:
             raise click.UsageError(f"no agent with email {email}")
-        value = create_token(s, agent, svc.clock.now())
+        value = create_token(s, agent, now, scopes=scopes, expires_at=expires_at)
     click.echo(value)
+    expiry = expires_at.strftime("%Y-%m-%d %H:%M UTC") if expires_at else "never"
+    click.echo(f"scope: {','.join(scopes)}; expires: {expiry}. The token is shown only now.",
+               err=True)
 
 
 @click.command()

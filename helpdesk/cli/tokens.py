@@ -40,13 +40,15 @@ def token_list(email: str | None, show_all: bool) -> None:
     if not rows:
         click.echo("no tokens")
         return
-    header = ("ID", "OWNER", "CREATED", "LAST USED", "STATE")
+    header = ("ID", "OWNER", "SCOPE", "CREATED", "LAST USED", "EXPIRES", "STATE")
     table = [header] + [
         (
             str(row.id),
             row.owner,
+            ",".join(row.scopes),
             _when(row.created_at),
             _when(row.last_used_at),
+            _when(row.expires_at),
             "revoked" if row.revoked else "active",
         )
         for row in rows

@@ -117,6 +117,7 @@ DOORS = [
             ("categories", "/admin/categories"),
             ("hours", "/admin/hours"),
             ("routes", "/admin/routes"),
+            ("tokens", "/admin/tokens"),
         )
     ],
     Door("admin.category_edit", "GET", "/admin/categories/accounts_login", {"admin"}, try_allowed=False),
@@ -131,6 +132,7 @@ DOORS = [
             ("category_rename", "/admin/categories/accounts_login"),
             ("hours_save", "/admin/hours"),
             ("routes_save", "/admin/routes"),
+            ("token_revoke", "/admin/tokens/1/revoke"),
         )
     ],
     Door("api.list_tickets", "GET", "/api/v1/tickets", set(TOKENS)),

@@ -34,7 +34,7 @@ def test_list_shows_tokens_without_secrets_and_revoke_stops_one(
     listed = runner.invoke(cli, ["token", "list"])
     assert listed.exit_code == 0, listed.output
     lines = listed.output.splitlines()
-    assert lines[0].split() == ["ID", "OWNER", "CREATED", "LAST", "USED", "STATE"]
+    assert lines[0].split() == ["ID", "OWNER", "SCOPE", "CREATED", "LAST", "USED", "EXPIRES", "STATE"]
     rows = {line.split()[1]: line for line in lines[1:]}
     assert set(rows) == {"ana@helpdesk.localhost", "boris@helpdesk.localhost"}
     assert "2026-11-23 09:00 UTC" in rows["ana@helpdesk.localhost"].split("  ", 3)[-1]  # used
