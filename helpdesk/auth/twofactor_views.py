@@ -24,6 +24,14 @@ from helpdesk.tickets.types import Actor
 bp = Blueprint("twofactor", __name__)
 
 
+@bp.after_request
+def never_cache(response: Response) -> Response:
+    # The enrolment page carries the TOTP secret and the recovery codes, also before a session
+    # exists (a role that must enrol): no browser or proxy may keep a copy.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def _code_limit() -> str:
     return "10 per minute"
 

@@ -142,5 +142,6 @@ def test_required_role_is_sent_to_enrolment_and_reaches_nothing_else(tmp_path: A
         assert response.status_code in (302, 401), path
         if response.status_code == 302:
             assert response.headers["Location"].startswith("/login"), path
-    page = client.get("/account/two-factor?lang=en").get_data(as_text=True)
-    assert "Your role must sign in with a code" in page
+    enrol = client.get("/account/two-factor?lang=en")
+    assert "Your role must sign in with a code" in enrol.get_data(as_text=True)
+    assert enrol.headers["Cache-Control"] == "no-store"  # the secret is on this page
