@@ -29,6 +29,7 @@ from helpdesk.access import (
     require_see,
     visible_queues,
 )
+from helpdesk.auth import twofactor
 from helpdesk.console import queries
 from helpdesk.console.session_watch import SessionWatch
 from helpdesk.events import (
@@ -128,6 +129,8 @@ class ConsoleNamespace(Namespace):
     # -- connection ---------------------------------------------------------------------------
     def current_viewer(self) -> Viewer | None:
         if not getattr(current_user, "is_authenticated", False):
+            return None
+        if twofactor.needs_enrolment(self.svc, current_user):  # as the pages: enrolment first
             return None
         return load_viewer(self.svc, current_user.id)
 

@@ -4,6 +4,7 @@ rule, the role requirement, the admin's reset, and the audit trail."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 import pyotp
@@ -12,6 +13,7 @@ from sqlalchemy import select
 from helpdesk import create_app
 from helpdesk.auth import twofactor
 from helpdesk.cli import cli
+from helpdesk.extensions import get_socketio
 from helpdesk.models import Agent, AuditEvent, RecoveryCode
 from helpdesk.services import Services
 from tests.conftest import PASSWORD, add_agent, csrf_token_from, login, make_services, make_settings
@@ -145,3 +147,19 @@ def test_required_role_is_sent_to_enrolment_and_reaches_nothing_else(tmp_path: A
     enrol = client.get("/account/two-factor?lang=en")
     assert "Your role must sign in with a code" in enrol.get_data(as_text=True)
     assert enrol.headers["Cache-Control"] == "no-store"  # the secret is on this page
+
+
+def test_a_session_opened_before_the_rule_reaches_only_enrolment(
+    app: Any, client: Any, services: Services
+) -> None:
+    """HELPDESK_REQUIRE_2FA_ROLES turned on while a supervisor is logged in: pages (403 to a
+    script) and the console socket keep them out until they have enrolled."""
+    login(client, services, "supervisor")
+    assert client.get("/console").status_code == 200
+    services.settings = replace(services.settings, require_2fa_roles=("supervisor",))
+    assert client.get("/console").headers["Location"] == "/account/two-factor"
+    assert client.get("/supervisor").headers["Location"] == "/account/two-factor"
+    assert client.get("/console", headers={"Accept": "application/json"}).status_code == 403
+    assert client.get("/account/two-factor").status_code == 200
+    socket = get_socketio(app).test_client(app, namespace="/console", flask_test_client=client)
+    assert not socket.is_connected("/console")
