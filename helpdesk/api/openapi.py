@@ -73,7 +73,10 @@ def openapi_document() -> dict[str, Any]:
             "version": "1.0.0",
             "description": "Tickets of the government support center. Bearer tokens come from "
             "`helpdesk token create EMAIL`. An agent's token reaches the tickets of its queues "
-            "and those assigned to it; supervisors' and admins' tokens reach every ticket.",
+            "and those assigned to it; supervisors' and admins' tokens reach every ticket. "
+            "Each token has a scope: `read` (GET on tickets), `tickets` (reads and changes "
+            "tickets), `metrics` (/metrics); outside it the answer is 403 `insufficient_scope`, "
+            "and an expired or revoked token gets 401.",
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
@@ -187,7 +190,11 @@ def openapi_document() -> dict[str, Any]:
             },
         },
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "securitySchemes": {"bearer": {
+                "type": "http", "scheme": "bearer",
+                "description": "`helpdesk token create EMAIL --scope read,tickets,metrics "
+                "[--expires-days N]`",
+            }},
             "responses": {"Error": {"description": "An error", **_json(_ref("Error"))}},
             "schemas": schemas(),
         },
