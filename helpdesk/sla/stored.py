@@ -2,8 +2,12 @@
 
 `ConfiguredSla` is a `BusinessHoursSla` whose calendar and targets come from the settings
 overlaid by the `service_settings` rows (helpdesk/administration/service_hours.py writes them).
-It reads them again every half minute, so every server process follows a change; the process
-that made it calls `refresh()` at once.
+It reads them once when built and again every half minute, so every server process follows a
+change; the process that made it calls `refresh()` at once. The half-minute reload runs on a thread
+of its own, never on the caller's: callers sit inside a write transaction (receive_inbound ->
+on_open) holding a pooled connection and row locks, and a second checkout there deadlocks the pool
+under load (every connection held by a writer waiting for the row lock of the one that waits for a
+connection).
 """
 
 from __future__ import annotations
@@ -52,10 +56,12 @@ class ConfiguredSla(BusinessHoursSla):
         self._settings = settings
         self._db = db
         self._lock = threading.Lock()
+        self._reloading = threading.Lock()
         self._loaded_at = float("-inf")
         self._hours = settings.business_hours
         base = BusinessHoursSla.from_settings(settings)
         super().__init__(base.calendar, base.targets, base.warning_ratio)
+        self.refresh()  # built with the app, outside any transaction
 
     # The base class reads self.calendar / self.targets; these keep them current.
     @property  # type: ignore[override]
@@ -83,8 +89,15 @@ class ConfiguredSla(BusinessHoursSla):
         return self._hours
 
     def _maybe_reload(self) -> None:
-        if time.monotonic() - self._loaded_at >= RELOAD_SECONDS:
+        stale = time.monotonic() - self._loaded_at >= RELOAD_SECONDS
+        if stale and self._reloading.acquire(blocking=False):
+            threading.Thread(target=self._reload_in_background, daemon=True, name="sla-reload").start()
+
+    def _reload_in_background(self) -> None:
+        try:
             self.refresh()
+        finally:
+            self._reloading.release()
 
     def refresh(self) -> None:
         """Read the stored values now; keep the last good ones if they cannot be read."""
