@@ -14,7 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email.message import Message
 
-from channels.email.parse import _MSGID, decode_bytes, header
+from channels.email.charsets import decode_bytes
+from channels.email.parse import _MSGID, header
 
 HUMAN, AUTOMATIC, BOUNCE = "human", "automatic", "bounce"
 

@@ -7,7 +7,6 @@ because a mail we cannot read perfectly must still become a ticket, not an SMTP 
 
 from __future__ import annotations
 
-import codecs
 import hashlib
 import re
 from collections.abc import Iterator
@@ -19,23 +18,15 @@ from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
 
+from channels.email.charsets import (
+    _SURROGATES,
+    LEGACY_HEADER_CODEC,
+    codec_for,
+    decode_8bit,
+    decode_bytes,
+)
 from channels.email.html import html_to_text, sanitize_html
 
-# Charset labels seen in the wild that Python's codec registry does not know.
-_CHARSET_ALIASES = {
-    "ks_c_5601-1987": "cp949",
-    "ks_c_5601": "cp949",
-    "x-sjis": "shift_jis",
-    "x-euc-jp": "euc_jp",
-    "unicode-1-1-utf-7": "utf-7",
-    "x-unknown": "utf-8",
-    "unknown-8bit": "utf-8",
-    "x-user-defined": "windows-1252",
-    "iso-8859-8-i": "iso-8859-8",
-    "windows-874": "cp874",
-    "utf8": "utf-8",
-    "cp-850": "cp850",
-}
 _MSGID = re.compile(r"<([^<>\s]+)>")
 MAX_HEADER_CHARS = 16_384
 MAX_PARTS = 200  # leaf parts read from one mail (text, HTML, attachments)
@@ -45,11 +36,7 @@ MAX_DEPTH = 20  # multipart nesting
 # than any real one does is read for its headers only; its raw original is kept with the ticket.
 MAX_BOUNDARIES = 64
 _BOUNDARY = re.compile(rb"boundary\s*=", re.I)
-_SURROGATES = re.compile("[\udc80-\udcff]")
 _ANGLE_ADDR = re.compile(r"<\s*([^<>\s\"]+@[^<>\s\"]+)\s*>")
-# A legacy 8-bit header without a declared charset: Serbian mail is most often Windows Central
-# European, and the body's fallback (decode_bytes) makes the same guess, so one mail reads alike.
-LEGACY_HEADER_CODEC = "windows-1250"
 
 
 @dataclass(frozen=True)
@@ -176,21 +163,6 @@ def _safe_ctype(part: Message) -> bool:
         return True
     except Exception:  # noqa: BLE001 - a Content-Type the header parser chokes on
         return False
-
-
-def decode_8bit(value: str, legacy: str = LEGACY_HEADER_CODEC) -> str:
-    """A header value read from bytes (non-ASCII bytes surrogate-escaped) as real text.
-
-    RFC 6532 headers are UTF-8; older mailers send raw bytes of a local charset. UTF-8 first,
-    then the legacy codec, so no surrogate escape ever reaches the store.
-    """
-    if not _SURROGATES.search(value):
-        return value
-    data = value.encode("utf-8", "surrogateescape")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode(legacy, "replace")
 
 
 def _repair_8bit_headers(part: Message, legacy: str) -> None:
@@ -406,34 +378,6 @@ def _message_bytes(part: Message) -> bytes:
         except Exception:  # noqa: BLE001 - re-serializing a broken inner message
             return str(payload[0]).encode("utf-8", "replace")
     return _payload_bytes(part)
-
-
-def codec_for(charset: str | None) -> str | None:
-    label = (charset or "").strip().strip('"').lower()
-    if not label:
-        return None
-    label = _CHARSET_ALIASES.get(label, label)
-    try:
-        return codecs.lookup(label).name
-    except LookupError:
-        return None
-
-
-def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Decode with the declared charset; mislabelled or unknown charsets fall back sanely."""
-    codec = codec_for(charset)
-    if codec in (None, "ascii"):
-        codec = None
-    if codec:
-        try:
-            return data.decode(codec)
-        except (UnicodeDecodeError, LookupError):
-            pass
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        # Serbian mail without a (correct) label is most often Windows Central European.
-        return data.decode(codec or "windows-1250", "replace")
 
 
 def decoded_text(part: Message) -> str:
