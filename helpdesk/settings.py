@@ -34,6 +34,9 @@ class Settings:
     secret_key: str = ""  # empty: generated once and kept in <data_dir>/secret_key
     # encrypts the full JMBGs kept apart from the text; empty: derived from the secret key
     privacy_key: str = ""
+    # days a finished ticket keeps its personal data when no queue or category rule says
+    # otherwise (helpdesk privacy schedule); empty: kept until a rule or an erasure
+    retention_days: str | None = None
     host: str = "127.0.0.1"
     port: int = 5000
     public_url: str = ""  # empty: http://<host>:<port>

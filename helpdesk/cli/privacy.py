@@ -7,6 +7,16 @@ from flask.cli import AppGroup
 
 from helpdesk.cli.common import services
 from helpdesk.privacy.backfill import BATCH, seal_existing
+from helpdesk.privacy.retention import (
+    RuleError,
+    default_days,
+    list_rules,
+    remove_rule,
+    run_retention,
+    set_rule,
+)
+from helpdesk.privacy.scrub import scrub_free_space
+from helpdesk.tickets.types import Actor
 
 
 def register(cli: click.Group) -> None:
@@ -15,7 +25,7 @@ def register(cli: click.Group) -> None:
 
 @click.group(cls=AppGroup)
 def privacy() -> None:
-    """Personal data: national ID numbers (JMBG) masked and kept encrypted."""
+    """Personal data: JMBGs kept encrypted, retention, export and erasure, the access log."""
 
 
 @privacy.command("seal-existing")
@@ -24,6 +34,91 @@ def seal_existing_command(batch: int) -> None:
     """Mask the JMBGs of messages and subjects stored before masking existed (safe to re-run)."""
     done = seal_existing(services(), batch)
     click.echo(
-        f"sealed {done.numbers} number(s) in {done.messages} message(s); "
-        f"masked {done.subjects} subject(s)"
+        f"sealed {done.numbers} number(s) in {done.messages} message(s); masked {done.subjects} subject(s)"
     )
+
+
+@privacy.command("run")
+@click.option("--vacuum", is_flag=True, help="SQLite: also rebuild the whole file (older free space).")
+def run_command(vacuum: bool) -> None:
+    """Apply the retention schedule now: anonymize finished tickets past their period (audited)."""
+    svc = services()
+    try:
+        result = run_retention(svc)
+    except RuleError as exc:
+        raise click.UsageError(str(exc)) from None
+    if vacuum:
+        scrub_free_space(svc, vacuum=True)
+    click.echo(result.summary())
+
+
+@privacy.group("schedule")
+def schedule() -> None:
+    """The retention schedule: days per queue or category (the default: HELPDESK_RETENTION_DAYS)."""
+
+
+@schedule.command("list")
+def schedule_list() -> None:
+    """Print the default and every rule."""
+    svc = services()
+    try:
+        default = default_days(svc)
+    except (RuleError, ValueError) as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"default: {'kept' if default is None else f'{default} days'}")
+    for rule in list_rules(svc):
+        click.echo(f"{rule.scope:<9} {rule.key:<28} {'kept' if rule.days is None else f'{rule.days} days'}")
+
+
+@schedule.command("set")
+@click.option("--queue", "queue", default=None, help="The queue's name.")
+@click.option("--category", "category", default=None, help="The category's key.")
+@click.option("--days", type=click.IntRange(min=0), default=None, help="Days after resolution.")
+@click.option("--keep", is_flag=True, help="Never anonymize there (overrides the default).")
+@click.option("--as", "as_email", default=None, help="Audit the change as this admin (email).")
+def schedule_set(
+    queue: str | None, category: str | None, days: int | None, keep: bool, as_email: str | None
+) -> None:
+    """Set the period of one queue or category: --days N or --keep."""
+    scope, key = _target(queue, category)
+    if (days is None) == (not keep):
+        raise click.UsageError("give either --days N or --keep")
+    svc = services()
+    try:
+        set_rule(svc, scope, key, None if keep else days, _actor(as_email))
+    except RuleError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"{scope} {key}: {'kept' if keep else f'{days} days'}")
+
+
+@schedule.command("remove")
+@click.option("--queue", "queue", default=None)
+@click.option("--category", "category", default=None)
+@click.option("--as", "as_email", default=None, help="Audit the change as this admin (email).")
+def schedule_remove(queue: str | None, category: str | None, as_email: str | None) -> None:
+    """Remove a rule (the default applies there again)."""
+    scope, key = _target(queue, category)
+    if not remove_rule(services(), scope, key, _actor(as_email)):
+        raise click.UsageError(f"no rule for {scope} {key}")
+    click.echo(f"{scope} {key}: the default applies")
+
+
+def _target(queue: str | None, category: str | None) -> tuple[str, str]:
+    if (queue is None) == (category is None):
+        raise click.UsageError("give exactly one of --queue or --category")
+    return ("queue", queue) if queue is not None else ("category", category or "")
+
+
+def _actor(email: str | None) -> Actor:
+    """The admin named by --as, or the command line itself (audited as the system's CLI)."""
+    if email is None:
+        return Actor.system("cli")
+    from sqlalchemy import select
+
+    from helpdesk.models import Agent
+
+    with services().db.session() as s:
+        agent_id = s.scalar(select(Agent.id).where(Agent.email == email.strip().lower()))
+    if agent_id is None:
+        raise click.UsageError(f"no agent {email}")
+    return Actor.agent(agent_id)

@@ -17,7 +17,7 @@ from helpdesk.models.console import CANNED_LANGUAGES, AgentSignature, CannedResp
 from helpdesk.models.contacts import IDENTITY_KINDS, Contact, ContactIdentity
 from helpdesk.models.kb import Article, ArticleFeedback, KbCategory
 from helpdesk.models.outbox import OUTBOX_STATES, OutboxItem
-from helpdesk.models.privacy import SensitiveValue
+from helpdesk.models.privacy import AccessLogEntry, AnonymizedTicket, RetentionRule, SensitiveValue
 from helpdesk.models.report_indexes import REPORT_INDEXES  # noqa: F401 - on the tickets table
 from helpdesk.models.reports import ReportChange, ReportWeek
 from helpdesk.models.spool import SPOOL_STATES, MailSpoolItem
@@ -46,7 +46,9 @@ __all__ = [
     "ROLES",
     "SPOOL_STATES",
     "STATUSES",
+    "AccessLogEntry",
     "Agent",
+    "AnonymizedTicket",
     "AgentSignature",
     "CANNED_LANGUAGES",
     "CannedResponse",
@@ -69,6 +71,7 @@ __all__ = [
     "RecoveryCode",
     "ReportChange",
     "ReportWeek",
+    "RetentionRule",
     "SavedView",
     "ServiceSetting",
     "SensitiveValue",

@@ -44,7 +44,12 @@ def reveal_number(message_id: int) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    from helpdesk.privacy.retention import RetentionJob
+
     app.register_blueprint(bp)
+    svc = app.extensions["helpdesk"]
+    if not any(isinstance(s, RetentionJob) for s in svc.background):
+        svc.background.append(RetentionJob(svc))  # the worker runs the schedule daily
 
     @app.template_global()
     def sealed_messages(messages: list[dict[str, Any]]) -> set[int]:
