@@ -21,6 +21,9 @@ class ChatSender:
     citizen is open and they left an email address, the reply also goes out by email."""
 
     channel = "chat"
+    # The citizen reads on an open page: the core sends such channels an incident's notice even
+    # though they get no acknowledgement (helpdesk.incidents.linking).
+    live = True
 
     def __init__(self, svc: Services) -> None:
         self.svc = svc

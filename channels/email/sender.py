@@ -167,6 +167,9 @@ class EmailSender:
             msg["Subject"] = f"{title}: {base} [{env.ticket_reference}]"
         else:
             msg["Subject"] = f"Re: {base} [{env.ticket_reference}]"
+            if env.kind == "incident":  # an incident's notice in place of the acknowledgement
+                msg["Auto-Submitted"] = "auto-replied"
+                msg["X-Auto-Response-Suppress"] = "All"
             if env.kind == "reply":  # the agent's signature and the citizen's message it answers
                 text = (text or "") + text_tail(env, self.settings.timezone)
                 if html:

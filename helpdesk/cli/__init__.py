@@ -15,6 +15,7 @@ COMMAND_MODULES = [
     "helpdesk.cli.backup",
     "helpdesk.cli.core",
     "helpdesk.cli.demo",
+    "helpdesk.incidents.cli",
     "helpdesk.cli.kb",
     "helpdesk.cli.merge",
     "helpdesk.cli.metrics",

@@ -1,5 +1,7 @@
 """The ticket store. Import models from here; each plug-in's models module is imported below."""
 
+# Incidents are a core concept in a package of their own; its tables import only models.base.
+from helpdesk.incidents.models import Incident, IncidentAnswer, IncidentTicket
 from helpdesk.models.admin import Category, ServiceSetting
 from helpdesk.models.agents import (
     ROLES,
@@ -64,6 +66,9 @@ __all__ = [
     "Category",
     "ChatVisitor",
     "Contact",
+    "Incident",
+    "IncidentAnswer",
+    "IncidentTicket",
     "ContactIdentity",
     "Message",
     "OutboxItem",

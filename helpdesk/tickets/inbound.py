@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from helpdesk.events import CONSOLE_ROOM, event, room_for_queue, room_for_ticket
+from helpdesk.incidents.linking import acknowledge_new_ticket
 from helpdesk.models import OPEN_STATUSES, Attachment, Contact, Message, Ticket
 from helpdesk.privacy import jmbg
 from helpdesk.privacy.vault import seal
@@ -119,8 +120,8 @@ def _receive(
     uow.audit(
         actor, "message.received", ticket, after={"message_id": message.id, "seq": message.seq}
     )
-    if created and msg.wants_acknowledgement:
-        uow.queue_outbound(ticket, msg.channel, "ack")
+    if created:  # the usual ack, or an open incident's notice (linked in this transaction)
+        acknowledge_new_ticket(uow, ticket, msg)
     data = ticket_dict(ticket)
     if created:
         for room in (CONSOLE_ROOM, room_for_queue(ticket.queue)):
