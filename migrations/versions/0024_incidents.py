@@ -1,7 +1,7 @@
 """incidents: an outage's notice, the tickets linked to it and the bulk answers sent for it
 
-Revision ID: 0023_incidents
-Revises: 0022_two_factor
+Revision ID: 0024_incidents
+Revises: 0023_privacy_retention
 """
 
 from collections.abc import Sequence
@@ -11,8 +11,8 @@ from alembic import op
 
 import helpdesk.models.base
 
-revision: str = "0023_incidents"
-down_revision: str | Sequence[str] | None = "0022_two_factor"
+revision: str = "0024_incidents"
+down_revision: str | Sequence[str] | None = "0023_privacy_retention"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
