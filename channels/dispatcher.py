@@ -19,6 +19,7 @@ import click
 from flask import Flask
 from flask.cli import with_appcontext
 
+from channels.polling import PollingWorker
 from helpdesk.claims import worker_name
 from helpdesk.models import OutboxItem
 from helpdesk.outbound import PermanentFailure, TemporaryFailure
@@ -35,14 +36,14 @@ from helpdesk.services import Services
 log = logging.getLogger(__name__)
 
 
-class OutboxDispatcher:
+class OutboxDispatcher(PollingWorker):
     name = "outbox"
 
     def __init__(self, svc: Services) -> None:
+        # The web process and the core wake it through ``svc.wake_outbox()`` after their commit.
+        super().__init__(svc.settings.outbox_poll_seconds, svc.outbox_wakeup)
         self.svc = svc
         self.worker = worker_name()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
     def run_once(self) -> int:
         """Send every item due now, one claim at a time; return how many were handled."""
@@ -78,28 +79,6 @@ class OutboxDispatcher:
             mark_failed(self.svc, item_id, f"{type(exc).__name__}", retry=True)
         else:
             mark_sent(self.svc, item_id, result)
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="outbox-dispatcher", daemon=True)
-        self._thread.start()
-
-    def stop(self, timeout: float = 10.0) -> None:
-        """Claim nothing more, finish the item in hand (bounded by the sender's timeout), return."""
-        self._stop.set()
-        self.svc.wake_outbox()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_once()
-            except Exception:  # the database may be briefly away; keep the loop alive
-                log.exception("outbox dispatch failed; retrying")
-            self.svc.outbox_wakeup.wait(self.svc.settings.outbox_poll_seconds)
-            self.svc.outbox_wakeup.clear()
 
 
 def init_app(app: Flask, svc: Services) -> None:

@@ -13,10 +13,10 @@ import queue
 import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, delete, exists, insert, select, update
+from sqlalchemy import ColumnElement, Connection, and_, delete, exists, func, insert, or_, select, update
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import aliased
 
@@ -27,7 +27,10 @@ from helpdesk.services import Services
 log = logging.getLogger(__name__)
 STALE_CLAIM = timedelta(minutes=2)  # a worker on another host that died mid-mail
 MAX_TEMPORARY_ATTEMPTS = 20  # database away: retried with backoff for about a day, then kept failed
-MAX_BATCH = 256
+MAX_BATCH = 256  # sessions written in one group commit
+MAX_CLAIM = 64  # mails a worker takes at once
+MAX_CLAIM_BYTES = 32 * 1024 * 1024  # ... and at most this much raw mail (always at least one)
+CLAIM_LOCK = 0x6D61696C  # PostgreSQL advisory lock that serializes claims ("mail")
 
 
 def is_temporary(exc: BaseException) -> bool:
@@ -145,29 +148,94 @@ def _pragma(conn: Connection, pragma: str) -> None:
         dbapi.execute(f"PRAGMA {pragma}")
 
 
-def due_ids(svc: Services, limit: int = 50) -> list[int]:
-    """Pending mail whose sender has nothing older still waiting: arrival order per sender."""
+@dataclass(frozen=True)
+class Claimed:
+    """A spooled mail in this worker's hands."""
+
+    id: int
+    sender_key: str
+    mail_from: str
+    rcpt_tos: list[str]
+    raw: bytes
+    attempts: int
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Pending, due, and nothing older of the same sender is in other hands or waiting for a retry.
+
+    An older mail of the sender that is pending and due is taken too, earlier in the same batch (the
+    batch is in id order), so a sender's mail is stored in the order it arrived.
+    """
     older = aliased(MailSpoolItem)
-    earlier_waiting = exists().where(
+    held_back = exists().where(
         older.sender_key == MailSpoolItem.sender_key,
         older.id < MailSpoolItem.id,
-        older.status.in_(("pending", "working")),
+        or_(
+            older.status == "working",
+            and_(older.status == "pending", older.next_attempt_at > now),
+        ),
     )
-    query = (
-        select(MailSpoolItem.id)
-        .where(
-            MailSpoolItem.status == "pending",
-            MailSpoolItem.next_attempt_at <= svc.clock.now(),
-            ~earlier_waiting,
-        )
-        .order_by(MailSpoolItem.id)
-        .limit(limit)
-    )
+    return and_(MailSpoolItem.status == "pending", MailSpoolItem.next_attempt_at <= now, ~held_back)
+
+
+def due_ids(svc: Services, limit: int = MAX_CLAIM) -> list[int]:
+    """What ``claim_batch`` would take now, in that order (a read: nothing is claimed)."""
+    query = select(MailSpoolItem.id).where(_due(svc.clock.now())).order_by(MailSpoolItem.id).limit(limit)
     with svc.db.session() as s:
         return list(s.scalars(query))
 
 
+def claim_batch(svc: Services, worker: str, limit: int = MAX_CLAIM) -> list[Claimed]:
+    """Claim up to ``limit`` due mails (at most ``MAX_CLAIM_BYTES`` of raw mail, at least one) in
+    one transaction; returned in arrival order with their raw mail, so nothing is read per mail."""
+    if not due_ids(svc, 1):  # a read first: an idle poll must not take SQLite's write lock
+        return []
+    now = svc.clock.now()
+    candidates = (
+        select(MailSpoolItem.id, func.length(MailSpoolItem.raw))
+        .where(_due(now))
+        .order_by(MailSpoolItem.id)
+        .limit(limit)
+    )
+    with svc.db.transaction() as s:
+        if svc.db.dialect == "postgresql":
+            # Claims one at a time: two workers taking interleaved rows of one sender would break
+            # its arrival order (SQLite's BEGIN IMMEDIATE serializes them already).
+            s.execute(select(func.pg_advisory_xact_lock(CLAIM_LOCK)))
+        ids: list[int] = []
+        size = 0
+        for item_id, length in s.execute(candidates):
+            size += int(length or 0)
+            if ids and size > MAX_CLAIM_BYTES:
+                break
+            ids.append(int(item_id))
+        if not ids:
+            return []
+        s.execute(
+            update(MailSpoolItem)
+            .where(MailSpoolItem.id.in_(ids))
+            .values(status="working", claimed_by=worker, claimed_at=now, attempts=MailSpoolItem.attempts + 1)
+        )
+        rows = s.execute(
+            select(
+                MailSpoolItem.id,
+                MailSpoolItem.sender_key,
+                MailSpoolItem.mail_from,
+                MailSpoolItem.rcpt_tos,
+                MailSpoolItem.raw,
+                MailSpoolItem.attempts,
+            )
+            .where(MailSpoolItem.id.in_(ids))
+            .order_by(MailSpoolItem.id)
+        ).all()
+    return [
+        Claimed(r.id, r.sender_key, r.mail_from, list((r.rcpt_tos or {}).get("to", [])), r.raw, r.attempts)
+        for r in rows
+    ]
+
+
 def claim(svc: Services, item_id: int, worker: str) -> bool:
+    """Claim one row (tests, tools); the worker uses ``claim_batch``."""
     with svc.db.transaction() as s:
         result = s.execute(
             update(MailSpoolItem)
@@ -182,16 +250,25 @@ def claim(svc: Services, item_id: int, worker: str) -> bool:
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
 
-def load(svc: Services, item_id: int) -> tuple[bytes, str, list[str], int]:
-    with svc.db.session() as s:
-        item = s.get_one(MailSpoolItem, item_id)
-        return item.raw, item.mail_from, list(item.rcpt_tos.get("to", [])), item.attempts
+def finish(svc: Services, *item_ids: int) -> None:
+    """The mails are in the core now (or deliberately dropped): their spool rows go, in one statement."""
+    if item_ids:
+        with svc.db.transaction() as s:
+            s.execute(delete(MailSpoolItem).where(MailSpoolItem.id.in_(item_ids)))
 
 
-def finish(svc: Services, item_id: int) -> None:
-    """The mail is in the core now (or deliberately dropped): the spool row goes."""
-    with svc.db.transaction() as s:
-        s.execute(delete(MailSpoolItem).where(MailSpoolItem.id == item_id))
+def release(svc: Services, item_ids: list[int]) -> None:
+    """Claimed but not tried (a stop, or an older mail of the sender must be retried first): pending
+    again, the claim's attempt not counted."""
+    if item_ids:
+        with svc.db.transaction() as s:
+            s.execute(
+                update(MailSpoolItem)
+                .where(MailSpoolItem.id.in_(item_ids), MailSpoolItem.status == "working")
+                .values(
+                    status="pending", claimed_by=None, claimed_at=None, attempts=MailSpoolItem.attempts - 1
+                )
+            )
 
 
 def retry_later(svc: Services, item_id: int, error: str, attempts: int) -> None:

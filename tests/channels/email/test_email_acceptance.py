@@ -190,17 +190,30 @@ def test_every_dataset_file_gets_a_final_answer(mail: MailClient, mail_svc: Serv
 
 
 def test_spooled_mail_is_taken_in_arrival_order_per_sender(mail_svc: Services) -> None:
-    from channels.email.spool import Spooled, claim, due_ids, finish, retry_later, write_rows
+    from channels.email.spool import (
+        Spooled,
+        claim,
+        claim_batch,
+        due_ids,
+        finish,
+        release,
+        retry_later,
+        write_rows,
+    )
 
     def spooled(sender: str, n: int) -> Spooled:
         raw = f"From: {sender}\r\nMessage-ID: <{n}@x.rs>\r\nSubject: {n}\r\n\r\nTekst {n}\r\n"
         return Spooled(sender, [SUPPORT], raw.encode())
 
     a1, b1, a2 = write_rows(mail_svc, [spooled("a@x.rs", 1), spooled("b@x.rs", 2), spooled("a@x.rs", 3)])
-    assert due_ids(mail_svc) == [a1, b1]  # a's second mail waits behind its first
+    assert due_ids(mail_svc) == [a1, b1, a2]  # one batch, a's mails in the order they came
     assert claim(mail_svc, a1, "worker-1")
-    assert due_ids(mail_svc) == [b1]  # ... while the first is in hand
+    assert due_ids(mail_svc) == [b1]  # a's second mail waits while another worker has the first
     retry_later(mail_svc, a1, "OperationalError", attempts=1)
-    assert due_ids(mail_svc) == [b1]  # ... and while it waits for a retry
+    assert due_ids(mail_svc) == [b1]  # ... and while the first waits for a retry
+    assert [c.id for c in claim_batch(mail_svc, "worker-2")] == [b1]
+    assert claim_batch(mail_svc, "worker-3") == []  # claimed rows are nobody else's
+    release(mail_svc, [b1])
     finish(mail_svc, a1)
-    assert due_ids(mail_svc) == [b1, a2]
+    [b, a] = claim_batch(mail_svc, "worker-2")
+    assert (b.id, b.attempts, a.id, a.raw) == (b1, 1, a2, spooled("a@x.rs", 3).raw)
