@@ -112,6 +112,9 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(web_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(twofactor_bp)
+    from helpdesk.auth import oidc
+
+    oidc.init_app(app, app.extensions["helpdesk"].settings)  # staff single sign-on (if set)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # bearer tokens, not cookies: there is no ambient credential to forge
     from helpdesk.privacy import views as privacy_views

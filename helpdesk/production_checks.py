@@ -62,4 +62,7 @@ def production_problems(settings: Settings) -> list[str]:
             "HELPDESK_PROXY_HOPS is 0: behind nginx every client would look like 127.0.0.1 "
             "(one rate limit for everybody); set it to the number of proxies (1)"
         )
+    from helpdesk.auth.oidc_claims import problems as sign_in_problems
+
+    problems.extend(sign_in_problems(settings))  # single sign-on half set, or no way to sign in
     return problems

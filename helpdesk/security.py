@@ -37,7 +37,13 @@ PUBLIC_ENDPOINTS = {"static", "vendor"}
 
 def init_security(app: Flask) -> None:
     public_url = app.extensions["helpdesk"].settings.public_url
-    app.config["HELPDESK_CSP"] = CSP_TEMPLATE.format(connect=connect_sources(public_url))
+    csp = CSP_TEMPLATE.format(connect=connect_sources(public_url))
+    from helpdesk.auth.oidc import form_action_origin
+
+    if provider := form_action_origin(app.extensions["helpdesk"].settings):
+        # Sign-in and logout forms are answered by a redirect to the office's identity provider.
+        csp = csp.replace("form-action 'self'", f"form-action 'self' {provider}")
+    app.config["HELPDESK_CSP"] = csp
     app.before_request(require_login)
     app.after_request(set_headers)
     secure_every_response(app)

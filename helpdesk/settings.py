@@ -49,6 +49,18 @@ class Settings:
     api_ticket_rate_limit: str = "30 per minute"  # the public ticket form, per client address
     login_failures_per_address: int = 30  # failed logins per hour from one address, all accounts
     require_2fa_roles: tuple[str, ...] = ()  # e.g. "supervisor,admin": these must use two-factor
+    local_login: bool = True  # off: staff sign in only through the office's identity provider
+    # staff single sign-on (OpenID Connect); on when the issuer and the client id are set
+    oidc_issuer: str | None = None  # its /.well-known/openid-configuration is read from there
+    oidc_client_id: str | None = None
+    oidc_client_secret: str | None = None  # empty: a public client (PKCE only)
+    oidc_provider_name: str = ""  # the button says "Sign in with <this>"; empty: office account
+    oidc_scopes: str = "openid email profile"
+    oidc_role_claim: str = "roles"  # a claim holding a value or a list; dotted for nested ones
+    oidc_role_map: str = ""  # "claim value=role,..." (agent, supervisor, admin): the highest wins
+    oidc_queue_claim: str = "groups"
+    oidc_queue_map: str = ""  # "claim value=queue,...": when set, the queues follow at each sign-in
+    oidc_local_2fa: bool = False  # on: SSO sign-ins also need local TOTP; off: the IdP's MFA counts
     channels: tuple[str, ...] = DEFAULT_CHANNELS
     default_language: str = "sr-Latn"
     log_level: str = "INFO"

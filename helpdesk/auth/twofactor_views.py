@@ -150,9 +150,12 @@ def _disable(agent_id: int, required: bool) -> str | Response:
 def guard_enrolment() -> Response | None:
     """Called for every logged-in request (helpdesk.security): an agent whose role must use
     two-factor and who has none (the setting was turned on while they were logged in) reaches only
-    the enrolment page and logout."""
+    the enrolment page and logout. A session opened through the office's provider is left alone
+    unless HELPDESK_OIDC_LOCAL_2FA asks for the local code too (see helpdesk.auth.oidc)."""
+    from helpdesk.auth.oidc import trusted_session  # it imports the login views
+
     svc = current_services()
-    if not twofactor.needs_enrolment(svc, current_user):
+    if not twofactor.needs_enrolment(svc, current_user) or trusted_session():
         return None
     if request.blueprint == "twofactor" or request.endpoint in {"auth.logout", "static"}:
         return None

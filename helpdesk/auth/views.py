@@ -46,8 +46,13 @@ def login() -> str | Response:
     if current_user.is_authenticated:
         return redirect(_safe_next(request.args.get("next")))
     status = 200
-    if request.method == "POST":
-        svc = current_services()
+    svc = current_services()
+    if request.method == "POST" and not svc.settings.local_login:
+        # HELPDESK_LOCAL_LOGIN=off: passwords open nothing here, whatever the account has.
+        flash(_("Sign-in with a password is turned off here. Use the button to sign in with "
+                "your office account."), "error")
+        status = 403
+    elif request.method == "POST":
         email = request.form.get("email", "")
         password = request.form.get("password", "")
         address = request.remote_addr or "unknown"
@@ -77,14 +82,26 @@ def login() -> str | Response:
         flash(_("Wrong email or password, or too many attempts. Please wait a few minutes and "
                 "try again."), "error")
         status = 401
-    return render_template("auth/login.html"), status  # type: ignore[return-value]
+    return _login_page(status)  # type: ignore[return-value]
+
+
+def _login_page(status: int) -> tuple[str, int]:
+    from helpdesk.auth import oidc  # it imports this module
+
+    svc = current_services()
+    sso = oidc.button_label() if oidc.client() is not None else None
+    return render_template("auth/login.html", local_login=svc.settings.local_login,
+                           sso_label=sso), status
 
 
 PENDING = "login_pending"  # the Flask session key of a login waiting for its second step
 PENDING_FOR = timedelta(minutes=10)
+SSO_SESSION = "sso"  # the Flask session key of a session opened through the provider
 
 
-def begin_second_step(agent_id: int, next_url: str | None, *, enrol: bool) -> None:
+def begin_second_step(
+    agent_id: int, next_url: str | None, *, enrol: bool, sso: dict[str, Any] | None = None
+) -> None:
     chosen = session.get("lang")
     session.clear()
     if chosen in LANGUAGES:
@@ -94,6 +111,7 @@ def begin_second_step(agent_id: int, next_url: str | None, *, enrol: bool) -> No
         "since": current_services().clock.now().timestamp(),
         "next": next_url or "",
         "enrol": enrol,
+        "sso": sso,  # a sign-in through the provider: carried into the session it opens
     }
 
 
@@ -109,9 +127,15 @@ def pending_login() -> dict[str, Any] | None:
     return pending
 
 
-def finish_login(agent_id: int, next_url: str | None) -> Response:
-    """Open the agent's session: the password (and the second factor, when it has one) passed."""
+def finish_login(
+    agent_id: int, next_url: str | None, *, sso: dict[str, Any] | None = None
+) -> Response:
+    """Open the agent's session: the password or the provider (and the second factor, when it has
+    one) passed. ``sso`` marks a session opened through the provider (helpdesk.auth.oidc)."""
     svc = current_services()
+    pending = session.get(PENDING)
+    if sso is None and isinstance(pending, dict) and pending.get("agent") == agent_id:
+        sso = pending.get("sso") or None
     with svc.db.transaction() as s:
         agent = s.get(Agent, agent_id)
         if agent is None or not agent.active:  # deactivated between the two steps
@@ -122,6 +146,8 @@ def finish_login(agent_id: int, next_url: str | None) -> Response:
     session.clear()  # nothing from before the login survives into the agent's session...
     if chosen in LANGUAGES:  # ...but the language picked on the login page
         session["lang"] = g.remember_agent_language = chosen
+    if sso is not None:
+        session[SSO_SESSION] = sso
     agent.session_key = key
     login_user(agent)
     return redirect(_safe_next(next_url))
@@ -131,8 +157,15 @@ def finish_login(agent_id: int, next_url: str | None) -> Response:
 @login_required
 def logout() -> Response:
     svc = current_services()
+    from helpdesk.auth import oidc  # it imports this module
+
     with svc.db.transaction() as s:
         close_session(s, current_user.session_key)
+    marker = session.get(SSO_SESSION)
+    signed_in_here = isinstance(marker, dict) and marker.get("agent") == current_user.id
     logout_user()
     session.clear()
-    return redirect(url_for("auth.login"))
+    # Signed in through the provider: end the session there too when it says how (else the next
+    # click on "Sign in with ..." would come straight back without asking anyone).
+    provider_logout = oidc.logout_url(marker) if signed_in_here else None
+    return redirect(provider_logout or url_for("auth.login"))

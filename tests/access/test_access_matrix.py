@@ -159,6 +159,8 @@ PUBLIC = {
     "static": "static files",
     "auth.login": "the login form",
     "twofactor.code": "the login's second step (a pending login in the signed session; throttled)",
+    "oidc.start": "the 'Sign in with ...' button (CSRF form; 404 without single sign-on)",
+    "oidc.callback": "the provider's answer (state, PKCE and ID token checked; 404 without SSO)",
     "chat.chat_page": "citizen chat",
     "chat.embed_loader": "citizen chat",
     "help.index": "help center",
