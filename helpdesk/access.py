@@ -31,6 +31,10 @@ STAFF_ROLES = ("agent", "supervisor", "admin")
 ALL_SEEING_ROLES = ("supervisor", "admin")
 # The supervisor dashboard, weekly figures API and exports (roles_required ranks admin above it).
 REPORTS_ROLE = "supervisor"
+# A citizen's data export and erasure, and the access log of who viewed whose data.
+PRIVACY_ROLE = "supervisor"
+# The retention schedule (how long finished tickets keep personal data): an administration page.
+RETENTION_ROLE = "admin"
 
 
 class AccessDenied(Exception):

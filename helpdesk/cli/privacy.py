@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
+
 import click
 from flask.cli import AppGroup
 
 from helpdesk.cli.common import services
+from helpdesk.privacy.access_log import search as search_access
 from helpdesk.privacy.backfill import BATCH, seal_existing
+from helpdesk.privacy.erasure import erase_contact
+from helpdesk.privacy.export import ReasonRequired, export_contact, find_contact_id
 from helpdesk.privacy.retention import (
     RuleError,
     default_days,
@@ -122,3 +127,67 @@ def _actor(email: str | None) -> Actor:
     if agent_id is None:
         raise click.UsageError(f"no agent {email}")
     return Actor.agent(agent_id)
+
+
+def _contact(value: str) -> int:
+    contact_id = find_contact_id(services(), value)
+    if contact_id is None:
+        raise click.UsageError(f"no contact matches {value!r}")
+    return contact_id
+
+
+@privacy.command("export")
+@click.argument("contact")
+@click.option("--reason", required=True, help="The legal reason (the request and its number); audited.")
+@click.option("--out", "out", type=click.Path(dir_okay=False, writable=True), required=True, help="ZIP file.")
+@click.option("--as", "as_email", default=None, help="Audit the export as this supervisor (email).")
+def export_command(contact: str, reason: str, out: str, as_email: str | None) -> None:
+    """Write one contact's tickets, messages and files as a ZIP with a JSON index.
+
+    CONTACT: a contact number, email, phone or ticket reference."""
+    actor = _actor(as_email)
+    try:
+        made = export_contact(services(), _contact(contact), actor.id, reason)
+    except ReasonRequired as exc:
+        raise click.UsageError(str(exc)) from None
+    fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # personal data: owner only
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(made.data)
+    click.echo(f"exported {made.tickets} ticket(s) and {made.files} file(s) to {out}")
+
+
+@privacy.command("erase")
+@click.argument("contact")
+@click.option("--reason", required=True, help="The legal reason (the request and its number); audited.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.option("--as", "as_email", default=None, help="Audit the erasure as this supervisor (email).")
+def erase_command(contact: str, reason: str, yes: bool, as_email: str | None) -> None:
+    """Erase everything of one contact (all its tickets anonymized, the contact emptied).
+
+    CONTACT: a contact number, email, phone or ticket reference."""
+    actor = _actor(as_email)
+    contact_id = _contact(contact)
+    if not yes:
+        click.confirm(f"Erase contact {contact_id} and anonymize all its tickets?", abort=True)
+    try:
+        done = erase_contact(services(), contact_id, actor.id, reason)
+    except ReasonRequired as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(done.summary())
+
+
+@privacy.command("access-log")
+@click.option("--agent", default=None, help="The agent's email.")
+@click.option("--contact", "contact", default=None, help="Contact number, email, phone or reference.")
+@click.option("--reference", default=None, help="A ticket reference.")
+@click.option("--limit", default=100, show_default=True)
+def access_log_command(agent: str | None, contact: str | None, reference: str | None, limit: int) -> None:
+    """Print who viewed which contact's data, newest first."""
+    contact_id = _contact(contact) if contact else None
+    for row in search_access(
+        services(), agent_email=agent, contact_id=contact_id, reference=reference, limit=limit
+    ):
+        click.echo(
+            f"{row.at.isoformat(timespec='seconds')}  {row.agent or '-':<24} {row.action:<8} "
+            f"contact {row.contact_id or '-'}  {row.reference or ''}"
+        )

@@ -6,7 +6,7 @@ from cryptography.fernet import InvalidToken
 from sqlalchemy import select
 
 from helpdesk.access import Viewer, require_see
-from helpdesk.models import Message, SensitiveValue
+from helpdesk.models import AccessLogEntry, Message, SensitiveValue
 from helpdesk.privacy.vault import KIND_JMBG, cipher
 from helpdesk.services import Services
 from helpdesk.tickets.types import Actor, TicketNotFound
@@ -46,5 +46,15 @@ def reveal(svc: Services, viewer: Viewer, message_id: int) -> tuple[str, list[st
             "privacy.revealed",
             message.ticket,
             after={"message_id": message.id, "kind": KIND_JMBG, "count": len(rows)},
+        )
+        uow.session.add(  # the access log (who saw whose data), in the same transaction
+            AccessLogEntry(
+                at=uow.now,
+                agent_id=viewer.id,
+                action="reveal",
+                contact_id=message.ticket.contact_id,
+                ticket_id=message.ticket_id,
+                reference=message.ticket.reference,
+            )
         )
         return message.ticket.reference, numbers

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, jsonify, make_response, render_template, request
+from flask_babel import lazy_gettext
 from flask_login import current_user, login_required
 
-from helpdesk.access import AccessDenied, load_viewer
+from helpdesk.access import PRIVACY_ROLE, AccessDenied, load_viewer
+from helpdesk.navigation import add_nav_link
 from helpdesk.privacy import vault
 from helpdesk.privacy.reveal import NothingToReveal, reveal
 from helpdesk.services import current_services
@@ -44,9 +46,14 @@ def reveal_number(message_id: int) -> Response:
 
 
 def init_app(app: Flask) -> None:
+    from helpdesk.privacy import access_log
+    from helpdesk.privacy.pages import bp as pages_bp
     from helpdesk.privacy.retention import RetentionJob
 
     app.register_blueprint(bp)
+    app.register_blueprint(pages_bp)
+    access_log.init_app(app)
+    add_nav_link(app, "privacy_pages.requests", lazy_gettext("Privacy"), role=PRIVACY_ROLE)
     svc = app.extensions["helpdesk"]
     if not any(isinstance(s, RetentionJob) for s in svc.background):
         svc.background.append(RetentionJob(svc))  # the worker runs the schedule daily

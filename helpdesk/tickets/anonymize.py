@@ -73,7 +73,8 @@ def anonymize_tickets(session: Session, ticket_ids: Sequence[int], now: datetime
     if not ids:
         return done
     if session.connection().dialect.name == "sqlite":
-        # Freed space overwritten with zeros: the old text must not stay readable in the file.
+        # Freed space overwritten with zeros: the old text must not stay readable in the file
+        # (helpdesk.privacy.scrub finishes the job after commit).
         session.connection().exec_driver_sql("PRAGMA secure_delete=ON")
     contact_ids = set(session.scalars(select(Ticket.contact_id).where(Ticket.id.in_(ids))))
     message_ids = list(session.scalars(select(Message.id).where(Message.ticket_id.in_(ids))))

@@ -105,6 +105,35 @@ DOORS = [
     Door("supervisor.dashboard", "GET", "/supervisor", REPORTS),
     Door("supervisor.export", "GET", "/supervisor/export/volume.csv", REPORTS),
     Door("supervisor.export_xlsx", "GET", "/supervisor/export/volume.xlsx", REPORTS),
+    # Privacy: a citizen's data requests and the access log (supervisors), retention (admins).
+    Door("privacy_pages.requests", "GET", "/supervisor/privacy", REPORTS),
+    Door("privacy_pages.contact", "GET", "/supervisor/privacy/contacts/1", REPORTS),
+    Door("privacy_pages.access", "GET", "/supervisor/privacy/access-log", REPORTS),
+    Door(
+        "privacy_pages.export",
+        "POST",
+        "/supervisor/privacy/contacts/1/export",
+        REPORTS,
+        form=True,
+        try_allowed=False,
+    ),
+    Door(
+        "privacy_pages.erase",
+        "POST",
+        "/supervisor/privacy/contacts/1/erase",
+        REPORTS,
+        form=True,
+        try_allowed=False,
+    ),
+    Door("privacy_pages.retention", "GET", "/admin/retention", {"admin"}),
+    Door(
+        "privacy_pages.retention_remove",
+        "POST",
+        "/admin/retention/remove",
+        {"admin"},
+        form=True,
+        try_allowed=False,
+    ),
     # The admin blueprint: admins only (its own tests drive the changes themselves).
     *[
         Door(f"admin.{name}", "GET", path, {"admin"})
