@@ -42,7 +42,7 @@ from helpdesk.auth.roles import public
 from helpdesk.auth.views import SSO_SESSION, begin_second_step, finish_login
 from helpdesk.extensions import limiter
 from helpdesk.models import Agent
-from helpdesk.services import current_services
+from helpdesk.services import Services, current_services
 from helpdesk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -178,6 +178,12 @@ def trusted_session() -> bool:
     )
 
 
+def enrolment_due(svc: Services, agent: Agent) -> bool:
+    """Whether a logged-in agent must enrol in local two-factor before anything else (pages and
+    the console socket ask the same question): never for a session the provider vouches for."""
+    return twofactor.needs_enrolment(svc, agent) and not trusted_session()
+
+
 def logout_url(marker: Any) -> str | None:
     """The provider's end_session_endpoint (RP-initiated logout) when it advertises one, with the
     ID token as the hint; it sends the browser back to our login page."""
@@ -202,4 +208,4 @@ def button_label() -> str:
     return _("Sign in with %(provider)s", provider=name) if name else _("Sign in with your office account")
 
 
-__all__ = ["bp", "button_label", "init_app", "logout_url", "trusted_session"]
+__all__ = ["bp", "button_label", "enrolment_due", "init_app", "logout_url", "trusted_session"]

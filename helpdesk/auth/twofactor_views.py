@@ -152,10 +152,9 @@ def guard_enrolment() -> Response | None:
     two-factor and who has none (the setting was turned on while they were logged in) reaches only
     the enrolment page and logout. A session opened through the office's provider is left alone
     unless HELPDESK_OIDC_LOCAL_2FA asks for the local code too (see helpdesk.auth.oidc)."""
-    from helpdesk.auth.oidc import trusted_session  # it imports the login views
+    from helpdesk.auth.oidc import enrolment_due  # it imports the login views
 
-    svc = current_services()
-    if not twofactor.needs_enrolment(svc, current_user) or trusted_session():
+    if not enrolment_due(current_services(), current_user):
         return None
     if request.blueprint == "twofactor" or request.endpoint in {"auth.logout", "static"}:
         return None

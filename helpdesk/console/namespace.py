@@ -29,7 +29,7 @@ from helpdesk.access import (
     require_see,
     visible_queues,
 )
-from helpdesk.auth import twofactor
+from helpdesk.auth.oidc import enrolment_due
 from helpdesk.console import queries
 from helpdesk.console.session_watch import SessionWatch
 from helpdesk.events import (
@@ -130,7 +130,7 @@ class ConsoleNamespace(Namespace):
     def current_viewer(self) -> Viewer | None:
         if not getattr(current_user, "is_authenticated", False):
             return None
-        if twofactor.needs_enrolment(self.svc, current_user):  # as the pages: enrolment first
+        if enrolment_due(self.svc, current_user):  # as the pages: enrolment first (not after SSO)
             return None
         return load_viewer(self.svc, current_user.id)
 

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from helpdesk import create_app
+from helpdesk.extensions import get_socketio
 from helpdesk.models import Agent, AuditEvent
 from helpdesk.services import Services
 from tests.auth.conftest import OidcProvider, sign_in_at_provider
@@ -187,6 +188,10 @@ def test_required_two_factor_trusts_the_provider_unless_told_otherwise(sso: Any)
     client, svc = sso(require_2fa_roles=("supervisor",))
     sign_in(client, "vesna")
     assert client.get("/supervisor").status_code == 200  # the provider's MFA stands in
+    app = client.application
+    socket = get_socketio(app).test_client(app, namespace="/console", flask_test_client=client)
+    assert socket.is_connected("/console")  # the console's socket agrees with the pages
+    socket.disconnect(namespace="/console")
 
     client, svc = sso(require_2fa_roles=("supervisor",), oidc_local_2fa=True)
     response = sign_in(client, "vesna")
