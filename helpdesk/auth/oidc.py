@@ -88,7 +88,9 @@ def form_action_origin(settings: Settings) -> str:
 
 
 def _limit() -> str:
-    return "20 per minute"
+    # Per client address, and an office's staff may share one (NAT) at nine o'clock. Nothing here
+    # can be guessed (a callback without this browser's state fails before any call out).
+    return "60 per minute"
 
 
 @bp.route("/login/oidc", methods=["POST"])

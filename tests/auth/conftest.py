@@ -21,7 +21,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from tests.conftest import free_port
+from tests.conftest import REQUIRE_BROWSER, free_port
 
 SCRIPT = Path(__file__).with_name("oidc_provider.mjs")
 CLIENT_ID = "helpdesk"
@@ -91,6 +91,8 @@ class OidcProvider:
 def oidc_provider(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OidcProvider]:
     node = shutil.which("node")
     if node is None:
+        if REQUIRE_BROWSER:  # CI: the sign-in through the browser must run there
+            pytest.fail("node is missing but HELPDESK_TEST_REQUIRE_BROWSER is set")
         pytest.skip(
             "node is not installed: the SSO tests run a real OpenID provider "
             "(npm oidc-provider); install Node.js and run `make setup`"

@@ -34,6 +34,10 @@ def test_sign_in_through_the_provider_lands_in_the_console_with_the_mapped_role(
         base = server.url
         page.goto(f"{base}/login?lang=en")
         assert axe(page) == []
+        page.goto(f"{base}/login/oidc/callback?code=x&state=not-ours")  # the refusal page
+        assert page.get_by_role("heading", level=1).inner_text() == "Sign-in failed"
+        assert axe(page) == []
+        page.goto(f"{base}/login?lang=en")
         button = page.get_by_role("button", name="Sign in with Office ID")
         for _ in range(20):  # reachable with the keyboard alone, in the page's tab order
             page.keyboard.press("Tab")

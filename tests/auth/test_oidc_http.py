@@ -16,7 +16,14 @@ from helpdesk.extensions import get_socketio
 from helpdesk.models import Agent, AuditEvent
 from helpdesk.services import Services
 from tests.auth.conftest import OidcProvider, sign_in_at_provider
-from tests.conftest import PASSWORD, add_agent, csrf_token_from, make_services, make_settings
+from tests.conftest import (
+    PASSWORD,
+    add_agent,
+    csrf_token_from,
+    free_port,
+    make_services,
+    make_settings,
+)
 
 
 @pytest.fixture
@@ -210,3 +217,19 @@ def test_the_button_speaks_all_three_languages(sso: Any) -> None:
         page = client.get(f"/login?lang={lang}").get_data(as_text=True)
         assert f'<button type="submit" class="button primary">{label}</button>' in page, lang
         assert 'name="password"' in page  # local passwords stay on by default
+
+
+def test_a_provider_that_cannot_be_reached_gets_a_page_not_an_error(tmp_path: Path) -> None:
+    closed = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    svc = make_services(
+        make_settings(tmp_path, oidc_issuer=closed, oidc_client_id="helpdesk", oidc_role_map="x=agent")
+    )
+    try:
+        client = create_app(svc.settings, services=svc).test_client()
+        token = csrf_token_from(client.get("/login?lang=en").get_data(as_text=True))
+        response = client.post("/login/oidc", data={"csrf_token": token})
+        assert response.status_code == 503
+        assert "cannot be reached right now" in response.get_data(as_text=True)
+        assert client.post("/login/oidc").status_code == 400  # no CSRF token: refused first
+    finally:
+        svc.db.dispose()
