@@ -86,6 +86,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     init_kb(app, svc)
     init_triage(app, svc)
     init_supervisor(app, svc)  # SLA policy and watch, dashboard, metrics API, survey
+    from helpdesk.callbacks import init_app as init_callbacks
+
+    init_callbacks(app, svc)  # the callback queue, accommodations on tickets
     _load_channels(app, svc)
     _template_context(app)
     from helpdesk.timefmt import init_app as init_time

@@ -14,6 +14,13 @@ from helpdesk.models.agents import (
 )
 from helpdesk.models.audit import AuditEvent
 from helpdesk.models.base import Base, UTCDateTime, utcnow
+from helpdesk.models.callbacks import (
+    CALLBACK_OUTCOMES,
+    CALLBACK_STATES,
+    Callback,
+    CallbackAttempt,
+    ContactAccommodation,
+)
 from helpdesk.models.chat import ChatVisitor
 from helpdesk.models.console import CANNED_LANGUAGES, AgentSignature, CannedResponse, SavedView
 from helpdesk.models.contacts import IDENTITY_KINDS, Contact, ContactIdentity
@@ -38,6 +45,11 @@ from helpdesk.models.tickets import (
 from helpdesk.models.triage import TriageRoute
 
 __all__ = [
+    "CALLBACK_OUTCOMES",
+    "CALLBACK_STATES",
+    "Callback",
+    "CallbackAttempt",
+    "ContactAccommodation",
     "CHANNELS",
     "DELIVERY_STATES",
     "DIRECTIONS",
