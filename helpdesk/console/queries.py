@@ -138,6 +138,9 @@ def contact_tickets(
 
 def timeline_with_automatic(svc: Services, ticket_id: int, after: int = 0) -> list[dict[str, Any]]:
     """The timeline with the automatic messages in their place in time."""
+    from helpdesk.callbacks.queue import timeline_items  # calls made on the ticket's callbacks
+
     items = timeline(svc, ticket_id, after) + automatic_messages(svc, ticket_id)
+    items += timeline_items(svc, ticket_id)
     # An acknowledgement is queued in the same instant as the message it answers: after it.
     return sorted(items, key=lambda m: (m["created_at"], m.get("seq", 1 << 30)))

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 
 from helpdesk.access import REPORTS_ROLE
 from helpdesk.auth import roles_required
+from helpdesk.callbacks.queue import weekly_figures
 from helpdesk.metrics import REPORT_CHANNELS, WeekFigures, live_counters, weekly_report
 from helpdesk.metrics.agents import agent_figures
 from helpdesk.services import current_services
@@ -119,6 +120,10 @@ def dashboard() -> tuple[str, int]:
         if not _has_data(tables[key], columns, counts):
             charts[key] = None  # the page says "no data yet" instead of an empty chart
     so_far_label, so_far = _so_far(query)
+    now_week = current_week(svc.clock.now(), tz)
+    callback_weeks = weekly_figures(  # the complete weeks shown, then this week so far
+        svc, [*query.weeks, *([now_week] if now_week not in query.weeks else [])]
+    )
     html = render_template(
         "supervisor/dashboard.html",
         query=query,
@@ -127,6 +132,7 @@ def dashboard() -> tuple[str, int]:
         charts=charts,
         so_far_label=so_far_label,
         so_far=so_far,
+        callback_weeks=callback_weeks,
         duration=duration,
         live=live_counters(svc.db, svc.clock.now(), tz, query.filters),
         channels=[(c, channel_name(c)) for c in REPORT_CHANNELS],
