@@ -55,6 +55,7 @@ def home() -> Response | str:
         has_help="help.index" in views,
         has_chat="chat.chat_page" in views,
         has_contact="contact.form" in views,
+        has_callback="callback.form" in views,
     )
 
 

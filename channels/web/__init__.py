@@ -14,9 +14,11 @@ from helpdesk.services import Services
 
 def init_app(app: Flask, services: Services) -> None:
     from channels import dispatcher
+    from channels.web.callback_views import bp as callback_bp
     from channels.web.sender import WebSender
     from channels.web.views import bp
 
     app.register_blueprint(bp)
+    app.register_blueprint(callback_bp)  # /callback: ask to be phoned in a chosen window
     services.senders[WebSender.channel] = WebSender(services)
     dispatcher.init_app(app, services)
