@@ -11,7 +11,7 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from channels import dispatcher
-from channels.phone import console, webhooks
+from channels.phone import callback_menu, console, webhooks  # noqa: F401 - callback_menu adds views
 from channels.phone.channel import EXTENSION_KEY, PhoneChannel
 from channels.phone.cli import phone_cli
 from channels.phone.sender import SmsSender

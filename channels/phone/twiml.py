@@ -194,3 +194,38 @@ def callback_bridge(
     )
     dial.number(citizen)
     return str(resp)
+
+
+CALLBACK_CHOICES = 3  # windows offered by key press: 1, 2, 3
+
+
+def callback_offer(urls: Urls, lang: str, offers: list[tuple[str, str]], notice: str | None = None) -> str:
+    """"Press 1 for today 14-16, 2 for tomorrow 9-11 ...": (window key, spoken time) each.
+
+    The keys ride in the action URL, so the choice names the window the caller heard even if the
+    offer would be different a minute later (Twilio signs the URL with the request)."""
+    resp = VoiceResponse()
+    if notice:
+        _say(resp, lang, notice)
+    if not offers:
+        return voicemail(urls, lang, notice=prompts.text(lang, "callback_none"))
+    keys = ",".join(key for key, _ in offers)
+    gather = resp.gather(
+        num_digits=1, action=urls("/voice/callback", lang=lang, w=keys), method="POST", timeout=8
+    )
+    for digit, (_, when) in enumerate(offers, start=1):
+        _say(gather, lang, prompts.text(lang, "callback_offer", when=when, digit=str(digit)))
+    resp.redirect(urls("/voice/menu", lang=lang), method="POST")
+    return str(resp)
+
+
+def callback_booked(lang: str, when: str, number: str | None) -> str:
+    resp = VoiceResponse()
+    if number:
+        message = prompts.text(lang, "callback_booked", when=when, number=prompts.spoken_digits(number))
+    else:
+        message = prompts.text(lang, "callback_booked_later", when=when)
+    _say(resp, lang, message)
+    _say(resp, lang, prompts.text(lang, "goodbye"))
+    resp.hangup()
+    return str(resp)

@@ -120,6 +120,10 @@ def voice_choice() -> Response:
         return _twiml(twiml.voicemail(phone.urls, lang))
     if digits == "3":
         return _speak_to_agent(lang)
+    if digits == "4":
+        from channels.phone.callback_menu import offer
+
+        return offer(lang)
     return _twiml(twiml.main_menu(phone.urls, lang, notice=text(lang, "not_understood")))
 
 
