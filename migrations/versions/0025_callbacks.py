@@ -4,8 +4,8 @@ A callback is a citizen's request to be phoned in a time window, tied to a ticke
 agent makes is an attempt with its outcome. Accommodations are what a contact needs from us
 (one row per kind), chosen by the citizen or set by an agent.
 
-Revision ID: 0023_callbacks
-Revises: 0022_two_factor
+Revision ID: 0025_callbacks
+Revises: 0024_incidents
 """
 
 from collections.abc import Sequence
@@ -16,8 +16,8 @@ from sqlalchemy.dialects import postgresql
 
 import helpdesk.models.base
 
-revision: str = "0023_callbacks"
-down_revision: str | Sequence[str] | None = "0022_two_factor"
+revision: str = "0025_callbacks"
+down_revision: str | Sequence[str] | None = "0024_incidents"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
