@@ -89,6 +89,9 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     from helpdesk.callbacks import init_app as init_callbacks
 
     init_callbacks(app, svc)  # the callback queue, accommodations on tickets
+    from helpdesk.incidents.web import init_app as init_incidents
+
+    init_incidents(app, svc)  # incident pages, the console panel and the citizen banner
     _load_channels(app, svc)
     _template_context(app)
     from helpdesk.timefmt import init_app as init_time

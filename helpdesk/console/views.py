@@ -133,7 +133,8 @@ def render_panels(ticket: Ticket) -> list[Markup]:
         except Exception as exc:  # noqa: BLE001 - a broken plug-in must not take the ticket view down
             log.error("ticket panel %s failed: %s", panel.template, type(exc).__name__)
             continue
-        rendered.append(Markup(html))  # noqa: S704 - rendered by Jinja with autoescape
+        if html.strip():  # a panel with nothing to say on this ticket (no incident) stays out
+            rendered.append(Markup(html))  # noqa: S704 - rendered by Jinja with autoescape
     return rendered
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import select
 from helpdesk import create_app
 from helpdesk.auth.accounts import create_token
 from helpdesk.console.namespace import ConsoleNamespace
+from helpdesk.incidents.core import IncidentDraft, open_incident
 from helpdesk.kb.store import ArticleInput, save_article
 from helpdesk.models import Agent, Attachment, Message, OutboxItem, Queue, Ticket
 from helpdesk.services import Services
@@ -138,6 +139,17 @@ DOORS = [
         {"admin"},
         form=True,
         try_allowed=False,
+    ),
+    # Incidents: every agent sees them and answers the linked tickets it may see; supervisors
+    # open, edit and close them (tests/incidents drive the changes themselves).
+    Door("incidents.index", "GET", "/supervisor/incidents", ANY_STAFF),
+    Door("incidents.detail", "GET", "/supervisor/incidents/1", ANY_STAFF),
+    Door("incidents.new", "GET", "/supervisor/incidents/new", REPORTS),
+    Door("incidents.create", "POST", "/supervisor/incidents", REPORTS, form=True, try_allowed=False),
+    Door("incidents.update", "POST", "/supervisor/incidents/1", REPORTS, form=True, try_allowed=False),
+    Door("incidents.close", "POST", "/supervisor/incidents/1/close", REPORTS, form=True, try_allowed=False),
+    Door(
+        "incidents.answer", "POST", "/supervisor/incidents/1/answer", ANY_STAFF, form=True, try_allowed=False
     ),
     # The admin blueprint: admins only (its own tests drive the changes themselves).
     *[
@@ -360,6 +372,13 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
         for ref in refs.values():
             sms.write(json.dumps({"at": at, "to": "+381", "ticket": ref, "body": f"SMS {ref}"}) + "\n")
         sms.write(json.dumps({"at": at, "to": "+381", "body": "SMS of no ticket"}) + "\n")
+    open_incident(
+        svc,
+        Actor.system("test"),
+        IncidentDraft(  # incident 1, after the tickets
+            title="Portal ne radi", notice_sr_latn="Portal ne radi.", keywords="portal"
+        ),
+    )
     world.article = save_article(
         svc, ArticleInput(title="Kako platiti taksu", body="Uputstvo " * 20, language="sr")
     ).id
