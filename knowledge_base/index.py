@@ -14,6 +14,7 @@ from whoosh.searching import Searcher
 
 from knowledge_base.analysis import LANGUAGES, analyzer_for, language_key
 from knowledge_base.documents import KbDocument, markdown_to_text
+from knowledge_base.engine import TableCache
 from knowledge_base.search import SearchHit, SearchOptions, run_search
 
 __all__ = ["KbIndex", "build_schema"]
@@ -91,6 +92,8 @@ class KbIndex:
         self.path = path
         self._write_lock = threading.Lock()
         self._local = threading.local()
+        # Scored postings per index version, shared by the threads (see engine.py).
+        self._tables = TableCache()
         schema = build_schema()
         if path is None:
             self._ix = _PrivateRamStorage().create_index(schema, indexname=INDEX_NAME)
@@ -185,9 +188,11 @@ class KbIndex:
             limit=limit,
             published_only=published_only,
             options=options,
+            tables=self._tables,
         )
 
     def close(self) -> None:
+        self._tables.clear()
         current: Searcher | None = getattr(self._local, "searcher", None)
         if current is not None:
             current.close()

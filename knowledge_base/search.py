@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-from html import escape
-from typing import Any
 
-from whoosh import highlight, query, scoring
-from whoosh.idsets import BitSet
 from whoosh.searching import Searcher
 
-from knowledge_base.analysis import LANGUAGES, analyzer_for, language_key, query_tokens
+from knowledge_base.analysis import LANGUAGES, language_key, query_tokens
+from knowledge_base.engine import Clause, TableCache, TermTable, top_documents
+from knowledge_base.snippets import SNIPPET_SOURCE_CHARS, snippet
 
-__all__ = ["SearchHit", "SearchOptions", "build_query", "run_search", "snippet_for"]
+__all__ = ["SNIPPET_SOURCE_CHARS", "SearchHit", "SearchOptions", "build_clauses", "run_search", "snippet_for"]
 
 
 @dataclass(frozen=True)
 class SearchOptions:
-    """Tuned on StackFAQ (see tests/knowledge_base/test_stackfaq.py and bench/kb)."""
+    """Tuned on StackFAQ (see tests/knowledge_base/test_kblib_stackfaq.py and bench/kb)."""
 
     title_boost: float = 1.5
     tags_boost: float = 1.2
@@ -32,8 +29,6 @@ class SearchOptions:
 
 
 DEFAULT_OPTIONS = SearchOptions()
-# Snippets come from the start of long articles: highlighting re-analyzes the text.
-SNIPPET_SOURCE_CHARS = 6000
 
 
 @dataclass(frozen=True)
@@ -48,48 +43,23 @@ class SearchHit:
     category: str
 
 
-def _or(subs: list[query.Query]) -> query.Query:
-    # Preload matches into an array: faster in pure Python than Whoosh's union tree, which it
-    # picks above 5,000 documents (measured in bench/kb: about 2-3x at 10,000 articles).
-    q = query.Or(subs)
-    q.matcher_type = query.Or.ARRAY_MATCHER
-    return q
-
-
-def _slot_query(
-    field: str,
-    variants: list[str],
-    boost: float,
-    fuzzy: bool,
-    opts: SearchOptions,
-    known: Callable[[str, str], bool],
-) -> query.Query | None:
-    # One word of the query: its spelling variants are alternatives, not extra evidence.
-    # Terms absent from the index are left out: they would only cost matcher set-up.
-    subs: list[query.Query] = [query.Term(field, v, boost=boost) for v in variants if known(field, v)]
-    if fuzzy and len(variants[0]) >= opts.fuzzy_min_length:
-        subs.append(
-            query.FuzzyTerm(field, variants[0], boost=boost * opts.fuzzy_boost, maxdist=1, prefixlength=1)
-        )
-    if not subs:
-        return None
-    return subs[0] if len(subs) == 1 else query.DisjunctionMax(subs)
-
-
-def build_query(
+def build_clauses(
+    table: TermTable,
+    searcher: Searcher,
     text: str,
     language: str | None = None,
     options: SearchOptions | None = None,
-    known: Callable[[str, str], bool] | None = None,
-) -> tuple[query.Query | None, dict[str, frozenset[str]]]:
-    """The query for text and, per language, the terms to highlight.
+) -> tuple[list[Clause], dict[str, frozenset[str]]]:
+    """The clauses for text (one per query word and field) and, per language, the terms
+    to highlight.
 
-    known(field, term) tells whether the index holds a term (no fuzzy matching for those).
+    A word's spellings (script, diacritics, stems) are alternatives, not extra evidence:
+    the best one counts. A typo is only suspected, and terms one edit away searched, when
+    no spelling of the word is in the index at all and the query is short.
     """
     opts = options or DEFAULT_OPTIONS
-    known = known or (lambda field, term: True)
     langs = [language_key(language)] if language else list(LANGUAGES)
-    per_language: list[query.Query] = []
+    clauses: list[Clause] = []
     terms: dict[str, frozenset[str]] = {}
     for lang in langs:
         slots = query_tokens(text, lang)
@@ -102,49 +72,30 @@ def build_query(
             (f"tags_{lang}", opts.tags_boost),
             (f"content_{lang}", opts.content_boost),
         )
-        clauses: list[query.Query] = []
         for variants in slots:
-            # A typo is only suspected when no spelling of the word is in the index at all.
-            unknown = not any(known(f, v) for f, _ in fields for v in variants)
+            present = {
+                (f, v): table.postings(searcher, f, v) is not None for f, _ in fields for v in variants
+            }
+            typo = short and not any(present.values()) and len(variants[0]) >= opts.fuzzy_min_length
             for field, boost in fields:
-                clause = _slot_query(field, variants, boost, short and unknown, opts, known)
-                if clause is not None:
-                    clauses.append(clause)
-        if clauses:
-            per_language.append(_or(clauses))
-    if not per_language:
-        return None, terms
-    q = per_language[0] if len(per_language) == 1 else _or(per_language)
-    return q, terms
+                known = tuple(v for v in variants if present[(field, v)])
+                if known or typo:
+                    clauses.append(
+                        Clause(field, known, boost, variants[0] if typo else None, opts.fuzzy_boost)
+                    )
+    return clauses, terms
 
 
 def snippet_for(text: str, terms: frozenset[str], language: str, length: int = 200) -> str:
     """Up to two fragments around matched words, HTML-escaped, matches in <mark>."""
-    text = text[:SNIPPET_SOURCE_CHARS]
-    if terms and text:
-        fragmenter = highlight.ContextFragmenter(maxchars=length, surround=60)
-        formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
-        found = highlight.highlight(text, terms, analyzer_for(language), fragmenter, formatter, top=2)
-        if found:
-            return str(found)
-    head = text[:length]
-    if len(text) > length:
-        head = head.rsplit(" ", 1)[0] + " …"
-    return escape(head)
+    return snippet(text, terms, language, length)
 
 
-def _view(searcher: Searcher, opts: SearchOptions) -> tuple[Searcher, Any]:
-    """A view over the searcher's reader with these scoring parameters, and the published
-    documents as a ready set: both kept on the searcher, which lives until the index changes
-    (building them per query cost about a tenth of a search)."""
-    cache: dict[SearchOptions, tuple[Searcher, Any]] = searcher.__dict__.setdefault("_kb_views", {})
-    found = cache.get(opts)
-    if found is None:
-        weighting = scoring.BM25F(B=opts.bm25_b, K1=opts.bm25_k1)
-        scored = Searcher(searcher.reader(), weighting=weighting, closereader=False)
-        published = BitSet(scored.docs_for_query(query.Term("published", True)), size=scored.doc_count_all())
-        found = cache[opts] = (scored, published)
-    return found
+def _table(searcher: Searcher, opts: SearchOptions, tables: TableCache | None) -> TermTable:
+    if tables is None:
+        # No shared cache given: keep one on the searcher, which lives until the index changes.
+        tables = searcher.__dict__.setdefault("_kb_tables", TableCache())
+    return tables.get(searcher, opts.bm25_b, opts.bm25_k1)
 
 
 def run_search(
@@ -155,34 +106,31 @@ def run_search(
     published_only: bool = True,
     options: SearchOptions | None = None,
     snippets: bool = True,
+    tables: TableCache | None = None,
 ) -> list[SearchHit]:
     opts = options or DEFAULT_OPTIONS
-    reader = searcher.reader()
-
-    def known(field: str, term: str) -> bool:
-        return bool(reader.doc_frequency(field, term))
-
-    q, terms = build_query(text, language, opts, known)
-    if q is None or limit <= 0:
+    if limit <= 0:
         return []
-    scored, published = _view(searcher, opts)
-    if published_only and not published:
-        return []  # Whoosh takes an empty filter set for no filter at all
-    results = scored.search(q, limit=limit, filter=published if published_only else None)
+    table = _table(searcher, opts, tables)
+    clauses, terms = build_clauses(table, searcher, text, language, opts)
+    if not clauses:
+        return []
     hits: list[SearchHit] = []
-    for hit in results:
-        lang = hit.get("language") or "sr"
-        body = hit.get("text") or ""
+    # Stored fields and snippets only for the hits shown.
+    for docnum, score in top_documents(table, searcher, clauses, limit, published_only):
+        stored = searcher.stored_fields(docnum)
+        lang = stored.get("language") or "sr"
+        body = stored.get("text") or ""
         hits.append(
             SearchHit(
-                id=hit["id"],
-                title=hit.get("title") or "",
+                id=stored["id"],
+                title=stored.get("title") or "",
                 snippet=snippet_for(body, terms.get(lang, frozenset()), lang) if snippets else "",
-                score=round(float(hit.score or 0.0), 4),
-                url=hit.get("url") or "",
+                score=round(score, 4),
+                url=stored.get("url") or "",
                 language=lang,
-                script=hit.get("script") or "",
-                category=hit.get("category") or "",
+                script=stored.get("script") or "",
+                category=stored.get("category") or "",
             )
         )
     return hits
