@@ -2,7 +2,10 @@
 
 KB: index build time and search p50/p95 at 1,000 and 10,000 articles with the product's
 analyzers, field boosts, typo tolerance and snippets, against plain Whoosh (StandardAnalyzer,
-OR query over title and body, no snippets) on the same articles and queries.
+OR query over title and body, BM25F, the same top 5 with Whoosh's own snippets of the body:
+ContextFragmenter(200, 60), two fragments) on the same articles and queries. "Cold" repeats
+our search with the scored-postings cache emptied before every query (what the first
+searches after an article edit pay).
 
 Tickets: p50/p95 at 1,000,000 tickets on SQLite for the API path (count + first page of
 ``apply_text_search``) and the ranked path (``search_ticket_ids``), against a plain LIKE scan
@@ -24,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select, text
-from whoosh import fields, qparser, scoring
+from whoosh import fields, highlight, qparser, scoring
 from whoosh.analysis import StandardAnalyzer
 from whoosh.filedb.filestore import FileStorage
 
@@ -99,7 +102,7 @@ def plain_whoosh(docs: list[KbDocument], folder: Path) -> tuple[Any, float]:
     schema = fields.Schema(
         id=fields.ID(stored=True),
         title=fields.TEXT(analyzer=StandardAnalyzer(), stored=True),
-        body=fields.TEXT(analyzer=StandardAnalyzer()),
+        body=fields.TEXT(analyzer=StandardAnalyzer(), stored=True),  # stored: snippets
     )
     start = time.perf_counter()
     ix = FileStorage(str(folder)).create().create_index(schema)
@@ -135,18 +138,31 @@ def bench_kb(sizes: list[int], n_queries: int) -> list[str]:
             )
             parser = qparser.MultifieldParser(["title", "body"], plain.schema, group=qparser.OrGroup)
             searcher = plain.searcher(weighting=scoring.BM25F())
+
+            def plain_search(text: str, snippets: bool = True) -> list[tuple[str, str]]:
+                results = searcher.search(parser.parse(text), limit=5)
+                results.fragmenter = highlight.ContextFragmenter(maxchars=200, surround=60)
+                results.formatter = highlight.HtmlFormatter(tagname="mark", between=" … ")
+                return [(hit["id"], hit.highlights("body", top=2) if snippets else "") for hit in results]
+
             ours.search("warm up")
-            with_snip, without_snip, base = [], [], []
+            plain_search("warm up")
+            with_snip, without_snip, cold, base, base_bare = [], [], [], [], []
             for q in queries:
                 with_snip.append(timed(ours.search, q, limit=5))
-                base.append(timed(lambda text: list(searcher.search(parser.parse(text), limit=5)), q))
+                base.append(timed(plain_search, q))
             from knowledge_base.search import run_search
 
             s = ours.searcher()
             for q in queries:
-                without_snip.append(timed(run_search, s, q, limit=5, snippets=False))
+                without_snip.append(timed(run_search, s, q, limit=5, snippets=False, tables=ours._tables))
+                base_bare.append(timed(plain_search, q, snippets=False))
+            for q in queries:
+                ours._tables.clear()
+                cold.append(timed(ours.search, q, limit=5))
             search_lines.append(row(f"{n:,} articles, top 5 + snippets", with_snip, base))
-            search_lines.append(row(f"{n:,} articles, top 5, no snippets", without_snip, base))
+            search_lines.append(row(f"{n:,} articles, top 5, no snippets", without_snip, base_bare))
+            search_lines.append(row(f"{n:,} articles, top 5 + snippets, cold cache", cold, base))
             searcher.close()
             ours.close()
     return lines + [""] + search_lines
