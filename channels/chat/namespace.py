@@ -14,7 +14,7 @@ from flask import request
 from flask_babel import gettext as _
 from flask_socketio import Namespace, join_room, leave_room
 
-from channels.chat import store, validate
+from channels.chat import callback, store, validate
 from channels.chat.suggest_filter import good_hits, is_question
 from channels.chat.validate import BadRequest, error
 from helpdesk.events import event, room_for_ticket
@@ -78,7 +78,7 @@ class ChatNamespace(Namespace):
     def on_disconnect(self, *args: object) -> None:
         with self._lock:
             hashed = self._visitor.pop(request.sid, None)  # type: ignore[attr-defined]
-            for kind in ("message", "typing", "suggest", "close", "profile"):
+            for kind in ("message", "typing", "suggest", "close", "profile", "callback"):
                 self._recent.pop(f"{request.sid}:{kind}", None)  # type: ignore[attr-defined]
             still_here = hashed in self._visitor.values()
             if hashed and not still_here:  # the visitor's last page left: forget, don't leak
@@ -310,3 +310,16 @@ class ChatNamespace(Namespace):
             return {"ok": True, "reference": None, "deflected": False}
         deflected = close_by_citizen(self.svc, ticket.reference, Actor.contact(ticket.contact_id))
         return {"ok": True, "reference": ticket.reference, "deflected": deflected}
+
+    @guarded
+    def on_callback_windows(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The times the citizen may ask to be called in (business hours, by day)."""
+        self._hashed()
+        return callback.windows_for(self.svc, data)
+
+    @guarded
+    def on_callback(self, data: dict[str, Any]) -> dict[str, Any]:
+        """Call me back: the request joins this conversation (see callback.py)."""
+        hashed = self._hashed()
+        self._throttle("callback", limit=5, per=60.0)
+        return callback.request_from_chat(self.svc, hashed, data)

@@ -213,6 +213,14 @@
     hasConversation: function () { return state.open; },
   }) : null;
 
+  // "Call me back" (chat-callback.js): asks for the windows when opened, then sends the request.
+  if (window.HelpdeskChatCallback) {
+    window.HelpdeskChatCallback({
+      socket: socket, langBox: langBox, nameBox: nameBox,
+      isReady: function () { return socket.connected && state.ready; },
+    });
+  }
+
   function hello() {
     socket.timeout(15000).emit("hello", { token: state.token, language: langBox.value },
       function (err, res) {
