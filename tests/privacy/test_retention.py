@@ -65,11 +65,12 @@ def test_rules_per_queue_and_category_and_the_daily_job(tmp_path: Path) -> None:
     svc, app = demo_world(demo_settings(tmp_path), tickets=30)
     runner = app.test_cli_runner()
     assert "default: kept" in runner.invoke(schedule_list, []).output
-    # Nothing is due without a default or a rule.
+    # Nothing is due without a default or a rule (and the daily job writes nothing then).
     job = RetentionJob(svc)
     first = job.run_if_due()
     assert first is not None and first.scrubbed.tickets == 0
-    assert job.run_if_due() is None  # once a day, read from the audit trail
+    with svc.db.session() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEvent)) == 0
     with svc.db.session() as s:  # the queue and category with the most finished tickets
         queue, category = s.execute(
             select(Ticket.queue, Ticket.category)
@@ -91,6 +92,8 @@ def test_rules_per_queue_and_category_and_the_daily_job(tmp_path: Path) -> None:
     assert schedule.days_for("triage", "no-such-category") is None
     assert schedule.days_for("elsewhere", "no-such-category") is None  # no default
     now = svc.clock.now()
+    assert job.run_if_due() is not None
+    assert job.run_if_due() is None  # once a day, read from the audit trail
     svc.clock.advance(days=1)  # type: ignore[attr-defined]
     assert job.run_if_due() is not None
     with svc.db.session() as s:

@@ -1,0 +1,40 @@
+"""The anonymizing operation on both stores (SQLite and PostgreSQL): texts, files, sealed numbers,
+search rows and identities go; the ticket row with its figures stays."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from helpdesk.models import Attachment, ContactIdentity, Message, OutboxItem, SensitiveValue, Ticket
+from helpdesk.privacy.erasure import erase_contact
+from helpdesk.services import Services
+from helpdesk.ticket_search import search_ticket_ids
+from helpdesk.tickets import set_status
+from helpdesk.tickets.types import Actor
+from tests.privacy.world import citizen_writes
+
+
+def test_erasure_on_both_stores(store: Services) -> None:
+    reference = citizen_writes(store, "zoran@example.rs", "Zoran Ilić", "Cara Dušana 5", b"%PDF zoran")
+    set_status(store, reference, Actor.system("test"), "closed")
+    with store.db.session() as s:
+        ticket = s.scalars(select(Ticket).where(Ticket.reference == reference)).one()
+        digest = s.scalars(select(Attachment.sha256)).one()
+        figures = (ticket.created_at, ticket.first_response_at, ticket.resolved_at, ticket.queue)
+        ticket_id, contact_id = ticket.id, ticket.contact_id
+        assert search_ticket_ids(s, "Dušana") == [ticket_id]
+    assert store.attachments.path(digest).exists()
+
+    done = erase_contact(store, contact_id, None, "Zahtev 15/2026")
+
+    assert (done.scrubbed.tickets, done.scrubbed.attachments, done.files_removed) == (1, 1, 2)
+    with store.db.session() as s:
+        kept = s.scalars(select(Ticket).where(Ticket.reference == reference)).one()
+        assert (kept.created_at, kept.first_response_at, kept.resolved_at, kept.queue) == figures
+        assert kept.subject == "" and kept.contact.name is None
+        assert search_ticket_ids(s, "Dušana") == [] and search_ticket_ids(s, reference) in ([], [ticket_id])
+        assert set(s.scalars(select(Message.text))) == {""}
+        assert s.scalar(select(func.count()).select_from(SensitiveValue)) == 0
+        assert s.scalar(select(func.count()).select_from(ContactIdentity)) == 0
+        assert all(item.payload == {} for item in s.scalars(select(OutboxItem)))
+    assert not store.attachments.path(digest).exists()
