@@ -4,8 +4,9 @@ Called by the privacy jobs (retention and erasure, ``helpdesk.privacy``) inside 
 work. What goes: the subject, every message's text, HTML, meta (an email's full text and
 headers), delivery errors and external ids, the attachments and recordings (rows here; the files
 once no row needs them, after commit: see ``release_files``), the raw .eml reference, the sealed
-JMBGs, the search-index rows, the outbox payloads, the CSAT comment, personal keys of the audit
-rows, and the contact's name and identities when none of its tickets keeps data any more.
+JMBGs, the search-index rows, the outbox payloads, the CSAT comment, callback numbers and notes,
+personal keys of the audit rows, and the contact's name, identities and accommodations when
+none of its tickets keeps data any more.
 
 What stays is every column the weekly figures and the SLA read (times, status, channel, queue,
 category, priority, CSAT score, deflection): those are Core UPDATEs of other columns, so the
@@ -27,8 +28,11 @@ from helpdesk.models import (
     AnonymizedTicket,
     Attachment,
     AuditEvent,
+    Callback,
+    CallbackAttempt,
     ChatVisitor,
     Contact,
+    ContactAccommodation,
     ContactIdentity,
     Message,
     OutboxItem,
@@ -107,6 +111,12 @@ def anonymize_tickets(session: Session, ticket_ids: Sequence[int], now: datetime
         .where(OutboxItem.ticket_id.in_(ids), OutboxItem.status.in_(("pending", "sending")))
         .values(status="failed", last_error="anonymized")
     )
+    # Callbacks stay counted (their times and outcomes are figures); the number and notes go.
+    callbacks = select(Callback.id).where(Callback.ticket_id.in_(ids)).scalar_subquery()
+    session.execute(update(Callback).where(Callback.ticket_id.in_(ids)).values(phone=""))
+    session.execute(
+        update(CallbackAttempt).where(CallbackAttempt.callback_id.in_(callbacks)).values(note=None)
+    )
     _scrub_audit(session, select(AuditEvent).where(AuditEvent.ticket_id.in_(ids)))
     _drop_search_rows(session, ids)
     session.add_all(AnonymizedTicket(ticket_id=i, at=now, reason=reason) for i in ids)
@@ -147,6 +157,8 @@ def forget_contact(session: Session, contact_id: int) -> int:
     if emails:
         session.execute(delete(ChatVisitor).where(ChatVisitor.email.in_(emails)))
     session.execute(delete(ContactIdentity).where(ContactIdentity.contact_id == contact_id))
+    # What the citizen needs from us (plain language, a call rather than mail) is about them.
+    session.execute(delete(ContactAccommodation).where(ContactAccommodation.contact_id == contact_id))
     session.execute(update(Contact).where(Contact.id == contact_id).values(name=None))
     _scrub_audit(
         session, select(AuditEvent).where(AuditEvent.subject_id == contact_id, AuditEvent.ticket_id.is_(None))

@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from helpdesk.models import Attachment, ContactIdentity, Message, OutboxItem, SensitiveValue, Ticket
+from helpdesk.models import (
+    Attachment,
+    Callback,
+    CallbackAttempt,
+    ContactAccommodation,
+    ContactIdentity,
+    Message,
+    OutboxItem,
+    SensitiveValue,
+    Ticket,
+)
 from helpdesk.privacy.erasure import erase_contact
 from helpdesk.services import Services
 from helpdesk.ticket_search import search_ticket_ids
@@ -22,6 +32,25 @@ def test_erasure_on_both_stores(store: Services) -> None:
         digest = s.scalars(select(Attachment.sha256)).one()
         figures = (ticket.created_at, ticket.first_response_at, ticket.resolved_at, ticket.queue)
         ticket_id, contact_id = ticket.id, ticket.contact_id
+    with store.db.transaction() as s:  # a call back asked for, tried once, with the agent's note
+        now = store.clock.now()
+        callback = Callback(
+            ticket_id=ticket_id,
+            contact_id=contact_id,
+            phone="+381641234567",
+            source="web",
+            status="reached",
+            window_start=now,
+            window_end=now,
+            requested_at=now,
+            updated_at=now,
+        )
+        s.add(callback)
+        s.flush()
+        s.add(
+            CallbackAttempt(callback_id=callback.id, at=now, outcome="reached", note="Zoran, Cara Dušana 5")
+        )
+        s.add(ContactAccommodation(contact_id=contact_id, kind="plain_language", set_by="contact"))
         assert search_ticket_ids(s, "Dušana") == [ticket_id]
     assert store.attachments.path(digest).exists()
 
@@ -37,4 +66,7 @@ def test_erasure_on_both_stores(store: Services) -> None:
         assert s.scalar(select(func.count()).select_from(SensitiveValue)) == 0
         assert s.scalar(select(func.count()).select_from(ContactIdentity)) == 0
         assert all(item.payload == {} for item in s.scalars(select(OutboxItem)))
+        assert s.execute(select(Callback.phone, Callback.status)).one() == ("", "reached")  # counted
+        assert s.execute(select(CallbackAttempt.note, CallbackAttempt.outcome)).one() == (None, "reached")
+        assert s.scalar(select(func.count()).select_from(ContactAccommodation)) == 0
     assert not store.attachments.path(digest).exists()
