@@ -26,6 +26,7 @@ from channels.email.charsets import (
     decode_bytes,
 )
 from channels.email.html import html_to_text, sanitize_html
+from channels.email.mail_policy import MAIL_POLICY
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
 MAX_HEADER_CHARS = 16_384
@@ -121,7 +122,7 @@ def header_sender(raw: bytes) -> str | None:
     """The From (then Sender) address of a raw mail, reading only its header block (cheap)."""
     ends = [i for i in (raw.find(b"\r\n\r\n"), raw.find(b"\n\n")) if i >= 0]
     head = raw[: min(ends) + 2] if ends else raw
-    msg = BytesParser(policy=policy.default).parsebytes(head, headersonly=True)
+    msg = BytesParser(policy=MAIL_POLICY).parsebytes(head, headersonly=True)
     _repair_8bit_headers(msg, _legacy_codec(msg))
     return sender_of(msg)[1]
 
@@ -130,12 +131,12 @@ def _parse_structure(raw: bytes) -> tuple[EmailMessage, bool]:
     """The parsed mail, and whether its MIME structure was left unread (pathological nesting)."""
     if len(_BOUNDARY.findall(raw)) <= MAX_BOUNDARIES:
         try:
-            msg = message_from_bytes(raw, policy=policy.default)
-            assert isinstance(msg, EmailMessage)  # policy.default always builds EmailMessage
+            msg = message_from_bytes(raw, policy=MAIL_POLICY)
+            assert isinstance(msg, EmailMessage)  # MAIL_POLICY (policy.default) always builds EmailMessage
             return msg, False
         except RecursionError:
             pass  # deeper than the stdlib can go: read the headers alone below
-    head = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
+    head = BytesParser(policy=MAIL_POLICY).parsebytes(raw, headersonly=True)
     assert isinstance(head, EmailMessage)
     return head, True
 
