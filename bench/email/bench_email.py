@@ -160,7 +160,7 @@ def main() -> None:
             before = s.scalar(select(func.count()).select_from(Message)) or 0
         worker = SpoolWorker(svc)
         worker.start()
-        server = SmtpService(svc, "127.0.0.1", 0, on_spooled=worker.wake)
+        server = SmtpService(svc, "127.0.0.1", 0, on_spooled=worker.wake, gate=worker.gate)
         server.start()
         started: dict[str, float] = {}
         try:

@@ -37,7 +37,7 @@ def init_app(app: Flask, services: Services) -> None:
     # Mail in two steps: the SMTP server spools, the worker (here, or in `helpdesk worker`) stores.
     spool_worker = SpoolWorker(services)
     services.background.append(spool_worker)
-    smtp = SmtpService(services, on_spooled=spool_worker.wake)
+    smtp = SmtpService(services, on_spooled=spool_worker.wake, gate=spool_worker.gate)
     services.background.append(smtp)
     app.extensions["helpdesk.email.smtp"] = smtp
     dispatcher.init_app(app, services)  # acknowledgements and replies go out through the outbox

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -22,6 +23,7 @@ from channels.email.thread_hints import (
     reference_in,
     reply_token_from_address,
 )
+from channels.email.write_gate import WriteGate
 from helpdesk.models import Message, Ticket
 from helpdesk.services import Services
 from helpdesk.tickets import (
@@ -51,12 +53,20 @@ class Outcome:
     detail: str = ""
 
 
-def handle_message(svc: Services, raw: bytes, mail_from: str | None, rcpt_tos: list[str]) -> Outcome:
+def handle_message(
+    svc: Services,
+    raw: bytes,
+    mail_from: str | None,
+    rcpt_tos: list[str],
+    gate: WriteGate | None = None,
+) -> Outcome:
+    """Parse and classify (no lock held), then write under ``gate`` (the SMTP spool goes first)."""
     parsed = parse_message(raw)
     verdict = classify(parsed.message, mail_from)
     bounce_tags = [t for t in map(parse_bounce_address, rcpt_tos) if t is not None]
     if verdict.kind == BOUNCE or (bounce_tags and verdict.kind != HUMAN):
-        return _record_bounce(svc, parsed, verdict, bounce_tags)
+        with gate.worker() if gate else nullcontext():
+            return _record_bounce(svc, parsed, verdict, bounce_tags)
     if parse_our_id(parsed.message_id or "") is not None:
         # One of our own mails came back (a forwarding loop, a relay routing to us): never a ticket.
         log.info("our own outbound mail came back; dropped")
@@ -66,7 +76,8 @@ def handle_message(svc: Services, raw: bytes, mail_from: str | None, rcpt_tos: l
         # an answer. Logged without addresses (personal data stays out of logs).
         log.info("automatic mail dropped: %s", verdict.reason or "sent to a bounce address")
         return Outcome("automatic", detail=verdict.reason)
-    return _store(svc, raw, parsed, verdict, mail_from, rcpt_tos)
+    with gate.worker() if gate else nullcontext():
+        return _store(svc, raw, parsed, verdict, mail_from, rcpt_tos)
 
 
 def _store(

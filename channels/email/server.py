@@ -21,6 +21,7 @@ from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from channels.email.parse import header_sender, usable_address
 from channels.email.spool import Spooled, SpoolWriter, is_temporary
+from channels.email.write_gate import WriteGate
 from helpdesk.monitoring import record_smtp_reply
 from helpdesk.services import Services
 
@@ -33,12 +34,17 @@ COMMAND_LIMIT = 100  # per command per session: a client looping on RCPT or NOOP
 
 
 class HelpdeskHandler:
-    def __init__(self, svc: Services, on_spooled: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        svc: Services,
+        on_spooled: Callable[[], None] | None = None,
+        gate: WriteGate | None = None,
+    ) -> None:
         self.svc = svc
         domains = {d.strip().lower().lstrip("@") for d in svc.settings.mail_domains if d.strip()}
         self.domains = domains
         self.addresses = {svc.settings.support_address.lower()}
-        self.spool = SpoolWriter(svc)
+        self.spool = SpoolWriter(svc, gate)
         self.spool.start()
         self.on_spooled = on_spooled
         self.in_flight = 0  # DATA commands being spooled now (a graceful stop waits for them)
@@ -160,9 +166,11 @@ class SmtpService:
         host: str | None = None,
         port: int | None = None,
         on_spooled: Callable[[], None] | None = None,
+        gate: WriteGate | None = None,
     ) -> None:
         self.svc = svc
         self.on_spooled = on_spooled  # wakes the spool worker when it runs in this process
+        self.gate = gate  # ... and lets the spool's commits go before its writes (SQLite)
         self.bind_host = svc.settings.smtp_host if host is None else host
         self.bind_port = svc.settings.smtp_port if port is None else port
         # Built in start(): aiosmtpd's Controller creates an event loop as soon as it exists.
@@ -171,7 +179,7 @@ class SmtpService:
 
     def _build(self) -> _Controller:
         settings = self.svc.settings
-        self.handler = HelpdeskHandler(self.svc, self.on_spooled)
+        self.handler = HelpdeskHandler(self.svc, self.on_spooled, self.gate)
         return _Controller(
             self.handler,
             hostname=self.bind_host,

@@ -20,6 +20,7 @@ from sqlalchemy import ColumnElement, Connection, and_, delete, exists, func, in
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import aliased
 
+from channels.email.write_gate import WriteGate
 from helpdesk.claims import holder_gone
 from helpdesk.models import MailSpoolItem
 from helpdesk.services import Services
@@ -53,8 +54,9 @@ class Spooled:
 class SpoolWriter:
     """Group commit: sessions queue their mail, one thread writes each queue-full in one transaction."""
 
-    def __init__(self, svc: Services) -> None:
+    def __init__(self, svc: Services, gate: WriteGate | None = None) -> None:
         self.svc = svc
+        self.gate = gate or WriteGate(enabled=False)
         self._queue: queue.Queue[tuple[Spooled, Future[int]] | None] = queue.Queue()
         self._thread: threading.Thread | None = None
 
@@ -100,7 +102,8 @@ class SpoolWriter:
 
     def _write(self, batch: list[tuple[Spooled, Future[int]]]) -> None:
         try:
-            ids = write_rows(self.svc, [mail for mail, _ in batch])
+            with self.gate.spool():
+                ids = write_rows(self.svc, [mail for mail, _ in batch])
         except BaseException as exc:  # noqa: BLE001 - every waiting session gets the error
             for _, future in batch:
                 future.set_exception(exc)

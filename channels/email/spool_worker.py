@@ -14,6 +14,7 @@ import logging
 
 from channels.email import spool
 from channels.email.inbound import NoSender, Outcome, handle_message
+from channels.email.write_gate import WriteGate
 from channels.polling import PollingWorker
 from helpdesk.claims import worker_name
 from helpdesk.services import Services
@@ -32,12 +33,18 @@ class SpoolWorker(PollingWorker):
         super().__init__(poll_seconds)
         self.svc = svc
         self.worker = worker_name()
+        # Shared with the SMTP server of this process (SmtpService(gate=...)), if any.
+        self.gate = WriteGate(enabled=svc.db.dialect == "sqlite")
 
     def run_once(self) -> dict[int, Outcome | None]:
         """Process every due row; the outcome of each (None: kept for a retry or failed)."""
         spool.release_abandoned(self.svc)
         results: dict[int, Outcome | None] = {}
-        while not self.stopping and (batch := spool.claim_batch(self.svc, self.worker)):
+        while not self.stopping:
+            with self.gate.worker():
+                batch = spool.claim_batch(self.svc, self.worker)
+            if not batch:
+                break
             self._run_batch(batch, results)
         return results
 
@@ -60,14 +67,15 @@ class SpoolWorker(PollingWorker):
         finally:
             # Even when a pass dies (the database went away mid-batch): what is stored leaves the
             # spool, what was not tried is pending again (if these fail too, release_abandoned does it).
-            spool.finish(self.svc, *done)
-            spool.release(self.svc, untried)
+            with self.gate.worker():
+                spool.finish(self.svc, *done)
+                spool.release(self.svc, untried)
 
     def _process(self, item: spool.Claimed) -> tuple[Outcome | None, str]:
         """The outcome, and what became of the row: DONE (stored or deliberately dropped, so it
         leaves the spool), RETRY (pending again with a backoff) or FAILED (kept for an admin)."""
         try:
-            return handle_message(self.svc, item.raw, item.mail_from, item.rcpt_tos), DONE
+            return handle_message(self.svc, item.raw, item.mail_from, item.rcpt_tos, self.gate), DONE
         except NoSender:
             # Null envelope sender, no usable From, not a bounce: nobody to answer (an MTA would
             # have refused it; a 550 to a null sender goes nowhere either).
