@@ -8,9 +8,14 @@ from flask import Blueprint, redirect, render_template, request, session, url_fo
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
+from channels.web.callback_form import CallbackForm, read_windows
+from channels.web.callback_views import choices
 from channels.web.form import FILE_TYPES, MAX_FILE_BYTES, MAX_FILES, ContactForm, read_form
 from channels.web.sender import way_back
 from helpdesk.auth import public
+from helpdesk.callbacks import CallbackRequest, request_callback
+from helpdesk.callbacks.accommodations import add_accommodations, clean
+from helpdesk.callbacks.windows import full_label
 from helpdesk.extensions import limiter
 from helpdesk.i18n import current_language
 from helpdesk.office import office
@@ -27,11 +32,13 @@ def _rate() -> str:
     return current_services().settings.api_ticket_rate_limit
 
 
-def _page(form: ContactForm, status: int = 200) -> tuple[str, int]:
+def _page(form: ContactForm, status: int = 200, call: CallbackForm | None = None) -> tuple[str, int]:
     svc = current_services()
     return render_template(
         "contact/form.html",
         form=form,
+        call=call or CallbackForm(),
+        **choices(),
         office=office(svc.settings, current_language(), svc.clock.now()),
         accept=",".join(f".{ext}" for ext in FILE_TYPES),
         max_files=MAX_FILES,
@@ -50,9 +57,15 @@ def form() -> tuple[str, int]:
 @limiter.limit(_rate)
 def send() -> Response | tuple[str, int]:
     data = read_form(request.form, request.files)
-    if data.errors:
-        return _page(data, 422)
     svc = current_services()
+    # Optional: "call me instead" windows and accommodations (helpdesk.callbacks).
+    call = CallbackForm(accommodations=clean(request.form.getlist("accommodation")))
+    read_windows(svc, request.form, call)
+    if call.windows and not data.phone and "phone" not in data.errors:
+        call.errors["phone"] = _("To be called back, give a phone number.")
+    data.errors.update(call.errors)
+    if data.errors:
+        return _page(data, 422, call)
     language, script = SCRIPTS[current_language()]
     try:
         result = receive_inbound(
@@ -73,7 +86,29 @@ def send() -> Response | tuple[str, int]:
         )
     except InvalidChange:  # the address passed our checks but not the store's: say so
         data.errors["email"] = _("We could not use this address. Check it and try again.")
-        return _page(data, 422)
+        return _page(data, 422, call)
+    when = None
+    if call.windows:  # joins the ticket just opened; a window that closed meanwhile is only lost
+        try:
+            ref = request_callback(
+                svc,
+                CallbackRequest(
+                    channel="web",
+                    phone=data.phone,
+                    windows=tuple(call.windows),
+                    sender=data.sender,
+                    name=data.name,
+                    language=language,
+                    script=script,
+                    ticket_reference=result.ticket_reference,
+                    accommodations=tuple(call.accommodations),
+                ),
+            )
+            when = full_label(svc, ref.window, current_language())
+        except InvalidChange:
+            log.warning("callback with %s not kept: its window closed", result.ticket_reference)
+    elif call.accommodations:
+        add_accommodations(svc, result.ticket_reference, call.accommodations)
     found = way_back(
         {"email": data.email, "phone": data.phone} if data.email else {"phone": data.phone},
         dict(svc.senders),
@@ -82,6 +117,7 @@ def send() -> Response | tuple[str, int]:
     session["contact_sent"] = {
         "reference": result.ticket_reference,
         "by": found[0] if found else None,
+        "call": when,
     }
     return redirect(url_for("contact.sent", lang=current_language()), code=303)
 
@@ -97,5 +133,6 @@ def sent() -> Response | str:
         "contact/sent.html",
         reference=info["reference"],
         by=info.get("by"),
+        call=info.get("call"),
         office=office(svc.settings, current_language(), svc.clock.now()),
     )

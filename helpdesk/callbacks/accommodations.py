@@ -110,3 +110,12 @@ def set_accommodations(svc: Services, contact_id: int, kinds: Iterable[str], act
 
 def labels(kinds: Iterable[str]) -> list[tuple[str, str]]:
     return [(k, str(KINDS[k])) for k in clean(kinds)]
+
+
+def add_accommodations(svc: Services, reference: str, kinds: Iterable[str]) -> list[str]:
+    """The citizen's own choice on a form (no callback asked): added to the ticket's contact."""
+    from helpdesk.tickets import get_ticket
+
+    with unit_of_work(svc) as uow:
+        ticket = get_ticket(uow.session, reference)
+        return add_in(uow, ticket.contact_id, kinds, Actor.contact(ticket.contact_id))

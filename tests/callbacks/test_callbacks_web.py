@@ -130,3 +130,49 @@ def test_callback_page_in_serbian(app: Any, svc: Services, lang: str, title: str
     )
     assert sent.status_code == 303
     assert "10:00–12:00" in client.get(sent.headers["Location"]).get_data(as_text=True)
+
+
+def test_contact_form_can_ask_for_a_call_instead(app: Any, svc: Services) -> None:
+    client = app.test_client()
+    page = client.get("/contact?lang=en").get_data(as_text=True)
+    assert "Prefer a call? Choose when we may call you" in page
+    token = csrf_token_from(page)
+    keys = re.findall(r'name="window" value="(\d+)"', page)
+    form = {
+        "csrf_token": token,
+        "consent": "yes",
+        "name": "Jovan",
+        "subject": "Pasoš",
+        "message": "Kada mogu da podignem pasoš?",
+        "email": "jovan@example.rs",
+    }
+    refused = client.post("/contact?lang=en", data={**form, "window": keys[2]})
+    assert refused.status_code == 422
+    assert "To be called back, give a phone number." in refused.get_data(as_text=True)
+    sent = client.post(
+        "/contact?lang=en",
+        data={
+            **form,
+            "phone": "065 222 3344",
+            "window": [keys[2], keys[5]],
+            "accommodation": "sign_language",
+        },
+    )
+    assert sent.status_code == 303
+    confirmation = client.get(sent.headers["Location"]).get_data(as_text=True)
+    assert "An agent calls you: Today, Monday 23 November 14:00–16:00." in confirmation
+    with svc.db.session() as s:
+        callback = s.scalars(select(Callback)).one()
+        ticket = s.get_one(Ticket, callback.ticket_id)
+        assert ticket.reference in confirmation and ticket.channel == "web"
+        assert len(ticket.messages) == 2  # the message, then the call request on the same ticket
+        assert (callback.phone, len(callback.windows)) == ("+381652223344", 2)
+    plain = client.post(
+        "/contact?lang=en",
+        data={**form, "email": "mila@example.rs", "accommodation": ["plain_language"]},
+    )
+    assert plain.status_code == 303
+    with svc.db.session() as s:
+        assert len(s.scalars(select(Callback)).all()) == 1  # no call asked: no callback
+        added = s.scalars(select(AuditEvent).where(AuditEvent.action == "contact.accommodations")).all()
+        assert [(a.after or {})["accommodations"] for a in added] == [["sign_language"], ["plain_language"]]

@@ -6,7 +6,16 @@ from __future__ import annotations
 import re
 
 import pytest
-from phone_helpers import CALLER, EXTENSION_KEY, csrf_token, login, make_agent, make_phone_app
+from phone_helpers import (
+    CALLER,
+    EXTENSION_KEY,
+    TWILIO_NUMBER,
+    csrf_token,
+    login,
+    make_agent,
+    make_phone_app,
+    signed_poster,
+)
 from sqlalchemy import select
 
 from helpdesk.models import AuditEvent, Callback, CallbackAttempt, Ticket
@@ -48,12 +57,16 @@ def test_ivr_and_web_callbacks_queue_by_time_and_outcomes_reach_the_figures(phon
         "To be called today from 12:00 to 14:00, press 2.",
         "To be called today from 14:00 to 16:00, press 3.",
     ]
+    action = call.pending.attrs["action"]
     twilio.press(call, "2")
     assert call.heard[-2].startswith("Thank you. We will call you today from 12:00 to 14:00")
-    assert call.ended if hasattr(call, "ended") else True
-    # Twilio delivers the same key press twice: still one callback.
+    # Twilio delivers the same key press twice: still one callback, one message.
+    retry = {"CallSid": call.call_sid, "From": CALLER, "To": TWILIO_NUMBER, "Digits": "2"}
+    status, body = signed_poster(phone_app)(action, retry)
+    assert status == 200 and "We will call you today from 12:00 to 14:00" in body
     with svc.db.session() as s:
-        assert s.scalar(select(Callback.phone)) == CALLER
+        assert s.scalars(select(Callback.phone)).all() == [CALLER]
+        assert len(s.scalars(select(Ticket)).one().messages) == 1
 
     # An earlier window asked on the web page comes first in the queue.
     web = phone_app.test_client()
