@@ -234,6 +234,7 @@ def schemas() -> dict[str, Any]:
                             "backlog": {"type": "integer"},
                             "deflected": {"type": "integer"},
                             "csat": {"type": ["number", "null"]},
+                            "incident_linked": {"type": "integer"},
                         },
                     },
                 }

@@ -97,7 +97,7 @@ def report_csv(report: WeeklyReport) -> str:
         *(f"category:{c}" for c in categories), *(f"queue:{q}" for q in queues),
         "first_response_median_seconds", "first_response_p90_seconds",
         "resolution_median_seconds", "resolution_p90_seconds",
-        "sla_compliance", "backlog", "deflected", "csat",
+        "sla_compliance", "backlog", "deflected", "csat", "incident_linked",
     ]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -111,6 +111,7 @@ def report_csv(report: WeeklyReport) -> str:
                 _cell(w.first_response.median_seconds), _cell(w.first_response.p90_seconds),
                 _cell(w.resolution.median_seconds), _cell(w.resolution.p90_seconds),
                 _cell(w.sla_compliance), w.backlog, w.deflected, _cell(w.csat),
+                w.incident_linked,
             ]
         )
     return out.getvalue()

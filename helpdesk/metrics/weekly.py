@@ -16,6 +16,7 @@ when later tickets move, except backlog and volume if tickets are re-queued or r
   target passed. A paused (pending) ticket is undecided until its clock runs out.
 * **backlog** — tickets open (created, not yet resolved) at the end of the week.
 * **csat** — mean satisfaction score (1-5) of tickets resolved in the week that were rated.
+* **incident_linked** — tickets created in the week that are linked to an incident.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 from sqlalchemy import Float, Integer, and_, bindparam, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
+from helpdesk.incidents.figures import linked_per_week
 from helpdesk.metrics.sql import channel_group, seconds_between, weeks_subquery
 from helpdesk.metrics.weeks import Week
 from helpdesk.models import Ticket, UTCDateTime
@@ -83,6 +85,7 @@ class WeekFigures:
     deflected: int = 0
     csat: float | None = None
     csat_responses: int = 0
+    incident_linked: int = 0
 
     @property
     def sla_compliance(self) -> float | None:
@@ -119,6 +122,7 @@ class WeekFigures:
             deflected=data["deflected"],
             csat=data["csat"],
             csat_responses=data["csat_responses"],
+            incident_linked=data.get("incident_linked", 0),  # weeks stored before incidents: 0
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -135,6 +139,7 @@ class WeekFigures:
             "backlog": self.backlog,
             "deflected": self.deflected,
             "csat": self.csat,
+            "incident_linked": self.incident_linked,
         }
 
 
@@ -174,6 +179,9 @@ def weekly_figures(
         fig.by_channel[channel] = fig.by_channel.get(channel, 0) + count
         fig.total += count
         fig.deflected += int(defl or 0)
+
+    for idx, linked in linked_per_week(session, w, in_week(t.created_at), where):
+        figures[idx].incident_linked = linked
 
     for column, attr in ((func.coalesce(t.category, UNCATEGORIZED), "by_category"),
                          (t.queue, "by_queue")):

@@ -144,12 +144,13 @@ def build_tables(report: WeeklyReport) -> dict[str, Table]:
     t = Table(
         "volume", _("Inquiries per week and channel"),
         [_("Week"), *(channel_name(c) for c in REPORT_CHANNELS), _("Total"),
-         _("Change from the week before"), _("Deflected chats")],
-        csv_columns=["week", *REPORT_CHANNELS, "total", "change", "deflected_chats"],
+         _("Change from the week before"), _("Deflected chats"), _("Linked to incidents")],
+        csv_columns=["week", *REPORT_CHANNELS, "total", "change", "deflected_chats", "incident_linked"],
     )
     for w, ch in zip(weeks, changes, strict=True):
         t.rows.append([_week(w.week), *(number(w.by_channel.get(c, 0)) for c in REPORT_CHANNELS),
-                       number(w.total), change(ch["total"]), number(w.deflected)])
+                       number(w.total), change(ch["total"]), number(w.deflected),
+                       number(w.incident_linked)])
     tables[t.id] = t
 
     for key, caption, attr in (

@@ -94,7 +94,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "by_category": {"tax": 1}, "by_queue": {"finance": 1},
         "first_response": {"median_seconds": 1 * H, "p90_seconds": 1 * H},
         "resolution": {"median_seconds": 3 * H, "p90_seconds": 3 * H},
-        "sla_compliance": 1.0, "backlog": 0, "deflected": 0, "csat": 4.0,
+        "sla_compliance": 1.0, "backlog": 0, "deflected": 0, "csat": 4.0, "incident_linked": 0,
     },
     "2026-W43": {
         "total": 3, "by_channel": {"phone": 2, "chat": 1, "email": 0, "web": 0, "viber": 0},
@@ -102,7 +102,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "by_queue": {"documents": 1, "finance": 1, "triage": 1},
         "first_response": {"median_seconds": 1800, "p90_seconds": 1800},
         "resolution": {"median_seconds": 120, "p90_seconds": 24 * H},
-        "sla_compliance": 1.0, "backlog": 1, "deflected": 1, "csat": 5.0,
+        "sla_compliance": 1.0, "backlog": 1, "deflected": 1, "csat": 5.0, "incident_linked": 0,
     },
     "2026-W44": {
         "total": 3, "by_channel": {"phone": 0, "chat": 0, "email": 2, "web": 1, "viber": 0},
@@ -111,14 +111,14 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "first_response": {"median_seconds": 30600, "p90_seconds": 239400},
         # T5 3 h, T2 72 h, T4 86.5 h
         "resolution": {"median_seconds": 72 * H, "p90_seconds": 311400},
-        "sla_compliance": 0.6667, "backlog": 1, "deflected": 0, "csat": 2.5,
+        "sla_compliance": 0.6667, "backlog": 1, "deflected": 0, "csat": 2.5, "incident_linked": 0,
     },
     "2026-W45": {
         "total": 1, "by_channel": {"phone": 0, "chat": 1, "email": 0, "web": 0, "viber": 0},
         "by_category": {"portal": 1}, "by_queue": {"triage": 1},
         "first_response": {"median_seconds": 600, "p90_seconds": 600},
         "resolution": {"median_seconds": None, "p90_seconds": None},
-        "sla_compliance": 0.0, "backlog": 2, "deflected": 0, "csat": None,
+        "sla_compliance": 0.0, "backlog": 2, "deflected": 0, "csat": None, "incident_linked": 0,
     },
     "2026-W46": {
         "total": 2, "by_channel": {"phone": 0, "chat": 0, "email": 1, "web": 1, "viber": 0},
@@ -127,7 +127,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "first_response": {"median_seconds": 80100, "p90_seconds": 151200},
         # T10 29 h, T9 73.5 h
         "resolution": {"median_seconds": 29 * H, "p90_seconds": 264600},
-        "sla_compliance": 0.5, "backlog": 2, "deflected": 0, "csat": 3.0,
+        "sla_compliance": 0.5, "backlog": 2, "deflected": 0, "csat": 3.0, "incident_linked": 0,
     },
 }
 
