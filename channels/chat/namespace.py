@@ -17,6 +17,7 @@ from flask_socketio import Namespace, join_room, leave_room
 from channels.chat import callback, store, validate
 from channels.chat.suggest_filter import good_hits, is_question
 from channels.chat.validate import BadRequest, error
+from channels.chat.writer import ChatWriter
 from helpdesk.events import event, room_for_ticket
 from helpdesk.models import Ticket
 from helpdesk.services import Services
@@ -27,8 +28,8 @@ from helpdesk.tickets import (
     ThreadHints,
     close_by_citizen,
     note_kb_suggested,
-    receive_inbound,
 )
+from helpdesk.tickets.inbound import prepare
 from helpdesk.tickets.serialize import iso
 from helpdesk.tickets.types import InvalidChange, TicketNotFound
 from helpdesk.tickets.uow import unit_of_work
@@ -61,6 +62,7 @@ class ChatNamespace(Namespace):
     def __init__(self, svc: Services) -> None:
         super().__init__(CHAT_NAMESPACE)
         self.svc = svc
+        self.writer = ChatWriter(svc)
         self._lock = threading.Lock()
         self._visitor: dict[str, str] = {}  # sid -> token hash (this process's connections)
         self._recent: dict[str, deque[float]] = {}  # sid -> times of its last messages
@@ -83,11 +85,16 @@ class ChatNamespace(Namespace):
             still_here = hashed in self._visitor.values()
             if hashed and not still_here:  # the visitor's last page left: forget, don't leak
                 self._suggested.pop(hashed, None)
-        if hashed and not still_here:
-            try:
-                store.touch_visitor(self.svc, hashed, self.svc.clock.now(), present=False, create=False)
-            except Exception as exc:  # noqa: BLE001 - the row expires on its own
-                log.warning("chat presence update failed: %s", type(exc).__name__)
+        if hashed and not still_here:  # by the chat writer, not competing with it for the lock
+            self.writer.touch_later(
+                functools.partial(
+                    store.touch_in,
+                    hashed=hashed,
+                    now=self.svc.clock.now(),
+                    present=False,
+                    create=False,
+                )
+            )
 
     def _bind(self, hashed: str) -> None:
         sid: str = request.sid  # type: ignore[attr-defined]
@@ -165,11 +172,12 @@ class ChatNamespace(Namespace):
         lang = validate.language(data)
         language, script = store.LANGUAGES.get(lang or "", (None, None))
         now = self.svc.clock.now()
-        store.touch_visitor(self.svc, hashed, now, name=name, email=email, language=lang)
-        # The visitor's last chat ticket, even resolved: within reopen_days the core reopens it
-        # (as it does for an email reply), so the agent sees the whole conversation.
-        latest = store.current_ticket(self.svc, hashed)
-        result = receive_inbound(
+        # The visitor row is touched in the message's own transaction: one write lock per
+        # message, and a failure keeps neither.
+        touch = functools.partial(
+            store.touch_in, hashed=hashed, now=now, name=name, email=email, language=lang
+        )
+        prepared = prepare(
             self.svc,
             InboundMessage(
                 channel="chat",
@@ -178,14 +186,16 @@ class ChatNamespace(Namespace):
                 subject="",
                 text=text,
                 client_id=client_id,
-                hints=ThreadHints(
-                    ticket_reference=latest.reference if latest else None, continue_open=True
-                ),
+                # The visitor's last chat ticket, even resolved: within reopen_days the core
+                # reopens it (as it does for an email reply), so the agent sees it all.
+                hints=ThreadHints(latest_on_channel=True),
                 language=language,
                 script=script,
                 extra_identities=(Identity("email", email),) if email else (),
             ),
         )
+        # Stored by the process's chat writer, batched with other citizens' messages.
+        result = self.writer.store(prepared, touch)
         with self._lock:
             shown = self._suggested.pop(hashed, None)
         if shown:  # suggestions were on screen when the citizen wrote this

@@ -6,9 +6,9 @@ import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, Table, bindparam, exists, insert, select, update
 
 from helpdesk.models import Agent, ContactIdentity, Message, Ticket
 from helpdesk.models.chat import ChatVisitor
@@ -18,6 +18,10 @@ from helpdesk.tickets.serialize import iso
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 PRESENCE = timedelta(seconds=90)  # a connected page heartbeats every 30 s
 AGENT_PRESENCE = timedelta(minutes=2)
+VISITORS = cast(Table, ChatVisitor.__table__)
+# Built once: building a select per call cost more than running it.
+VISITOR_BY_HASH = select(VISITORS).where(VISITORS.c.token_hash == bindparam("hashed"))
+INSERT_VISITOR = insert(VISITORS)
 LANGUAGES = {"sr-Latn": ("sr", "latn"), "sr-Cyrl": ("sr", "cyrl"), "en": ("en", "latn")}
 
 
@@ -38,27 +42,42 @@ def room_for_visitor(hashed: str) -> str:
     return f"visitor:{hashed}"
 
 
+_TICKETS = cast(Table, Ticket.__table__)
+_IDENTITIES = cast(Table, ContactIdentity.__table__)
+_AGENTS = cast(Table, Agent.__table__)
+LATEST_CHAT_TICKET = (
+    select(_TICKETS)
+    .join(_IDENTITIES, _IDENTITIES.c.contact_id == _TICKETS.c.contact_id)
+    .where(
+        _IDENTITIES.c.kind == "chat",
+        _IDENTITIES.c.value == bindparam("hashed"),
+        _TICKETS.c.channel == "chat",
+    )
+    .order_by(_TICKETS.c.id.desc())
+    .limit(1)
+)
+TICKET_BY_ID = select(_TICKETS).where(_TICKETS.c.id == bindparam("ticket_id"))
+AGENTS_ONLINE = select(
+    exists().where(
+        _AGENTS.c.active.is_(True),
+        _AGENTS.c.online.is_(True),
+        _AGENTS.c.last_seen_at >= bindparam("since"),
+    )
+)
+
+
 def current_ticket(svc: Services, hashed: str) -> Ticket | None:
-    """The visitor's latest chat ticket (following merges), or None before the first message."""
-    with svc.db.session() as s:
-        ticket = s.scalar(
-            select(Ticket)
-            .join(ContactIdentity, ContactIdentity.contact_id == Ticket.contact_id)
-            .where(
-                ContactIdentity.kind == "chat",
-                ContactIdentity.value == hashed,
-                Ticket.channel == "chat",
-            )
-            .order_by(Ticket.id.desc())
-            .limit(1)
-        )
+    """The visitor's latest chat ticket (following merges), or None before the first message.
+
+    A detached Ticket built from one Core row: every handler asks this, and the ORM query (with
+    its joined contact) cost several times more than the row."""
+    with svc.db.engine.connect() as conn:
+        row = conn.execute(LATEST_CHAT_TICKET, {"hashed": hashed}).first()
         for _ in range(10):
-            if ticket is None or ticket.merged_into_id is None:
+            if row is None or row.merged_into_id is None:
                 break
-            ticket = s.get(Ticket, ticket.merged_into_id)
-        if ticket is not None:
-            s.expunge(ticket)
-        return ticket
+            row = conn.execute(TICKET_BY_ID, {"ticket_id": row.merged_into_id}).first()
+    return Ticket(**row._mapping) if row is not None else None
 
 
 def citizen_message(msg: Message, reference: str, author: str | None) -> dict[str, Any]:
@@ -118,15 +137,8 @@ def last_agent_name(svc: Services, ticket_id: int) -> str | None:
 
 
 def agents_online(svc: Services, now: datetime) -> bool:
-    with svc.db.session() as s:
-        count = s.scalar(
-            select(func.count(Agent.id)).where(
-                Agent.active.is_(True),
-                Agent.online.is_(True),
-                Agent.last_seen_at >= now - AGENT_PRESENCE,
-            )
-        )
-        return bool(count)
+    with svc.db.engine.connect() as conn:
+        return bool(conn.execute(AGENTS_ONLINE, {"since": now - AGENT_PRESENCE}).scalar())
 
 
 def touch_visitor(
@@ -142,34 +154,76 @@ def touch_visitor(
 ) -> None:
     """Create or update the visitor row; ``present=False`` marks the page gone.
 
-    Skips the write when nothing would change (presence is refreshed at most every 30 s), so a
-    chatty citizen costs one write transaction per message, not two.
+    Skips the write transaction when nothing would change (presence is refreshed at most every
+    30 s), so a heartbeat rarely takes the write lock. A message does not come here: it touches
+    the visitor inside its own transaction (``touch_in`` passed to ``receive_inbound``).
     """
-    with svc.db.session() as s:
-        known = s.get(ChatVisitor, hashed)
-        if known is None and not create:
-            return
-        if known is not None and not _changes(known, now, present, name, email, language):
-            return
+    with svc.db.engine.connect() as conn:
+        known = conn.execute(VISITOR_BY_HASH, {"hashed": hashed}).first()
+        conn.rollback()
+    if known is None and not create:
+        return
+    if known is not None and not _changes(known, now, present, name, email, language):
+        return
     with svc.db.transaction() as s:
-        visitor = s.get(ChatVisitor, hashed)
-        if visitor is None:
-            if not create:
-                return
-            visitor = ChatVisitor(token_hash=hashed, created_at=now)
-            s.add(visitor)
-        if present is True:
-            visitor.present_until = now + PRESENCE
-        elif present is False:
-            visitor.present_until = None
-        visitor.name = name or visitor.name
-        visitor.email = email or visitor.email
-        visitor.language = language or visitor.language
-        visitor.updated_at = now
+        touch_in(
+            s.connection(),
+            hashed=hashed,
+            now=now,
+            present=present,
+            create=create,
+            name=name,
+            email=email,
+            language=language,
+        )
+
+
+def touch_in(
+    conn: Connection,
+    *,
+    hashed: str,
+    now: datetime,
+    present: bool | None = True,
+    create: bool = True,
+    name: str | None = None,
+    email: str | None = None,
+    language: str | None = None,
+) -> None:
+    """``touch_visitor`` inside the caller's write transaction: one SELECT, and a write only when
+    something changes. It commits or rolls back with the caller's message."""
+    visitor = conn.execute(VISITOR_BY_HASH, {"hashed": hashed}).first()
+    if visitor is None:
+        if create:
+            conn.execute(
+                INSERT_VISITOR,
+                {
+                    "token_hash": hashed,
+                    "name": name,
+                    "email": email,
+                    "language": language,
+                    "present_until": now + PRESENCE if present is True else None,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
+        return
+    if not _changes(visitor, now, present, name, email, language):
+        return
+    values: dict[str, Any] = {
+        "name": name or visitor.name,
+        "email": email or visitor.email,
+        "language": language or visitor.language,
+        "updated_at": now,
+    }
+    if present is True:
+        values["present_until"] = now + PRESENCE
+    elif present is False:
+        values["present_until"] = None
+    conn.execute(update(VISITORS).where(VISITORS.c.token_hash == hashed).values(**values))
 
 
 def _changes(
-    v: ChatVisitor,
+    v: Any,  # a chat_visitors row
     now: datetime,
     present: bool | None,
     name: str | None,

@@ -31,7 +31,7 @@ from helpdesk.tickets import (
     merge_tickets,
     message_dict,
     preview_ticket_merge,
-    receive_inbound,
+    receive_inbound_ticket,
     reply_to_ticket,
     set_category,
     set_priority,
@@ -117,7 +117,7 @@ def create_ticket() -> tuple[Response, int]:
     lang, script = _language(language)
     svc = current_services()
     try:
-        result = receive_inbound(
+        result, created = receive_inbound_ticket(
             svc,
             InboundMessage(
                 channel="web",
@@ -133,6 +133,8 @@ def create_ticket() -> tuple[Response, int]:
         )
     except InvalidChange as exc:
         raise ApiError(422, f"contact: {exc}.", details={"field": "contact"}) from None
+    if created is not None:  # the ticket as the core just wrote it: no re-read
+        return jsonify(created), 201
     with svc.db.session() as s:
         ticket = get_ticket(s, result.ticket_reference)
         return jsonify(ticket_dict(ticket)), 201

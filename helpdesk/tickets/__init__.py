@@ -16,7 +16,7 @@ from helpdesk.tickets.actions import (
     set_status,
 )
 from helpdesk.tickets.contacts import find_contact, normalize_identity, normalize_phone
-from helpdesk.tickets.inbound import receive_inbound
+from helpdesk.tickets.inbound import receive_inbound, receive_inbound_many, receive_inbound_ticket
 from helpdesk.tickets.merging import (
     ContactMergePreview,
     TicketMergePreview,
@@ -64,6 +64,8 @@ __all__ = [
     "note_kb_suggested",
     "normalize_phone",
     "receive_inbound",
+    "receive_inbound_many",
+    "receive_inbound_ticket",
     "record_delivery",
     "reply_to_ticket",
     "set_category",

@@ -1,46 +1,118 @@
-"""receive_inbound: every channel's way into the store."""
+"""receive_inbound: every channel's way into the store.
+
+One transaction per call (``receive_inbound``) or per batch (``receive_inbound_many``), with
+the statements it needs and no more (issue 14): Core statements instead of ORM flushes, the
+ticket's message number taken with one ``UPDATE ... RETURNING``, no re-read after an insert,
+audit / search-index / change-log rows written once at the end of the transaction.
+
+Idempotency is optimistic: the unique keys (channel, external_id) and (ticket_id, client_id)
+refuse a duplicate; the transaction is then rolled back (nothing of it is kept, not even the
+ticket number, so references stay without gaps) and retried with the duplicate checks on, which
+answer the message stored the first time. A redelivery costs a retry; every other message
+saves two SELECTs.
+"""
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable, Sequence
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, exists, insert, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from helpdesk.events import CONSOLE_ROOM, event, room_for_queue, room_for_ticket
 from helpdesk.incidents.linking import acknowledge_new_ticket
-from helpdesk.models import OPEN_STATUSES, Attachment, Contact, Message, Ticket
+from helpdesk.incidents.models import Incident
+from helpdesk.models import OPEN_STATUSES, Ticket
 from helpdesk.privacy import jmbg
-from helpdesk.privacy.vault import seal
 from helpdesk.routing import pick_assignee
-from helpdesk.services import Services, TriageDecision
-from helpdesk.tickets.contacts import add_identity, find_or_create_contact, normalize_identity
+from helpdesk.services import Services
+from helpdesk.tickets import inbound_rows as rows
+from helpdesk.tickets.inbound_prepare import Prepared, Stored, prepare
+from helpdesk.tickets.inbound_reopen import reopen
 from helpdesk.tickets.references import next_reference
-from helpdesk.tickets.serialize import message_dict, ticket_dict
-from helpdesk.tickets.types import Actor, Identity, InboundMessage, InboundResult
-from helpdesk.tickets.uow import UnitOfWork, unit_of_work
+from helpdesk.tickets.types import Actor, InboundMessage, InboundResult
+from helpdesk.tickets.uow import UnitOfWork, lean_unit_of_work
 
 MAX_SUBJECT = 300
 RETRIES = 3  # a unique-key race (the same message delivered twice at once) is retried
+T = rows.TICKETS
+M = rows.MESSAGES
+
+# Runs inside the write transaction, before the messages: a channel's own row that must commit
+# or roll back with them (the chat visitor's presence and details).
+InTransaction = Callable[[Connection], None]
 
 
-def receive_inbound(svc: Services, msg: InboundMessage) -> InboundResult:
+def receive_inbound(
+    svc: Services, msg: InboundMessage, *, in_transaction: InTransaction | None = None
+) -> InboundResult:
     """Store an inbound message: find the contact, thread it or open a ticket, commit once."""
-    sender = normalize_identity(msg.sender)
-    # Classify before taking the write lock: the model must not hold up other writers.
-    decision = (
-        svc.triage.triage(msg.subject, msg.text)
-        if msg.content is None
-        else svc.triage.triage("", msg.content)  # a placeholder is no evidence for routing
-    )
-    raw_digest = svc.attachments.put(msg.raw) if msg.raw else None
-    digests = [svc.attachments.put(a.data) for a in msg.attachments]
+    return store_prepared(svc, [prepare(svc, msg)], in_transaction=in_transaction)[0]
+
+
+def receive_inbound_ticket(svc: Services, msg: InboundMessage) -> tuple[InboundResult, dict[str, Any] | None]:
+    """``receive_inbound``, also giving the ticket as the events show it (``ticket_dict``'s
+    shape), so a caller that answers with the ticket needs no re-read. None for a duplicate."""
+    stored = write_prepared(svc, [prepare(svc, msg)])[0]
+    announce(svc, stored)
+    ticket = next((e.data["ticket"] for e in stored.events if e.type == "message.created"), None)
+    return stored.result, ticket
+
+
+def receive_inbound_many(
+    svc: Services, msgs: Sequence[InboundMessage], *, in_transaction: InTransaction | None = None
+) -> list[InboundResult]:
+    """Store several inbound messages in ONE transaction, in order, each idempotent on its own
+    (a message already stored answers ``duplicate=True``; two equal ones in the batch store one).
+
+    All or nothing: if any message fails, none is stored (and no event is sent); the caller may
+    then store them one by one to find the culprit. Preparation (triage, blobs) runs first,
+    outside the write lock; an unusable sender raises InvalidChange before anything is written.
+    Events are published after the commit, in order.
+    """
+    return store_prepared(svc, [prepare(svc, m) for m in msgs], in_transaction=in_transaction)
+
+
+def store_prepared(
+    svc: Services, items: Sequence[Prepared], *, in_transaction: InTransaction | None = None
+) -> list[InboundResult]:
+    """The write half: one transaction for all ``items``, then their events."""
+    stored = write_prepared(svc, items, in_transaction=in_transaction)
+    for one in stored:
+        announce(svc, one)
+    return [one.result for one in stored]
+
+
+def announce(svc: Services, stored: Stored) -> None:
+    """Publish a committed message's events (and wake the outbox): any thread may do it."""
+    for e in stored.events:
+        svc.publisher.publish(e)
+    if stored.wake_outbox:
+        svc.wake_outbox()
+
+
+def write_prepared(
+    svc: Services, items: Sequence[Prepared], *, in_transaction: InTransaction | None = None
+) -> list[Stored]:
+    """One transaction for all ``items``; returns, once committed, what each must announce
+    (the caller calls ``announce``: the chat writer lets each citizen's thread do it)."""
     for attempt in range(RETRIES):
+        check = attempt > 0  # after a unique-key refusal: look for the duplicate first
         try:
-            with unit_of_work(svc) as uow:
-                return _receive(uow, msg, sender, decision, raw_digest, digests)
+            with lean_unit_of_work(svc) as (uow, conn):
+                if in_transaction is not None:
+                    in_transaction(conn)
+                pending = rows.Pending(uow.now)
+                stored = []
+                for item in items:
+                    uow.events, uow.outbox_queued = [], False
+                    result = _receive(uow, conn, pending, item, check)
+                    stored.append(Stored(result, uow.events, uow.outbox_queued))
+                pending.write(conn)
+            return stored  # committed
         except IntegrityError:
             if attempt == RETRIES - 1:
                 raise
@@ -48,217 +120,276 @@ def receive_inbound(svc: Services, msg: InboundMessage) -> InboundResult:
 
 
 def _receive(
-    uow: UnitOfWork,
-    msg: InboundMessage,
-    sender: Identity,
-    decision: TriageDecision,
-    raw_digest: str | None,
-    digests: list[str],
+    uow: UnitOfWork, conn: Connection, pending: rows.Pending, item: Prepared, check: bool
 ) -> InboundResult:
-    s = uow.session
-    if msg.external_id:
-        known = s.scalar(
-            select(Message).where(
-                Message.channel == msg.channel, Message.external_id == msg.external_id
-            )
-        )
+    msg, decision = item.msg, item.decision
+    if check and msg.external_id:
+        known = _known(conn, KNOWN_EXTERNAL, channel=msg.channel, external_id=msg.external_id)
         if known is not None:
-            return _duplicate(known)
-    contact, _ = find_or_create_contact(s, sender, msg.sender_name)
-    for extra in msg.extra_identities:
-        add_identity(s, contact, extra)
-    contact.language = contact.language or msg.language or decision.language
-    contact.script = contact.script or msg.script or decision.script
+            return known
+    contact = rows.find_contact(conn, item.sender)
+    language = msg.language or decision.language
+    script = msg.script or decision.script
+    if contact is None:
+        contact = rows.create_contact(conn, item.sender, msg.sender_name, language, script, uow.now)
+    else:
+        rows.fill_contact(conn, contact, msg.sender_name, language, script)
+    for extra in item.extra:
+        if rows.find_contact(conn, extra) is None:  # never take an identity from someone else
+            rows.add_identity(conn, contact.id, extra, uow.now)
 
-    ticket, reopened, related_id = _thread(uow, msg, contact)
+    ticket, reopened, related_id = _thread(uow, conn, pending, msg, contact.id)
     created = ticket is None
     if ticket is None:
-        ticket = _open_ticket(uow, msg, contact, decision, related_id)
-    elif msg.client_id:
-        known = s.scalar(
-            select(Message).where(
-                Message.ticket_id == ticket.id, Message.client_id == msg.client_id
-            )
-        )
+        ticket = _open_ticket(uow, conn, pending, item, contact, related_id)
+    elif check and msg.client_id:
+        known = _known(conn, KNOWN_CLIENT, ticket_id=ticket["id"], client_id=msg.client_id)
         if known is not None:
-            return _duplicate(known)
+            return known
 
-    ticket.last_seq += 1
-    ticket.updated_at = uow.now
-    message = Message(
-        ticket_id=ticket.id,
-        seq=ticket.last_seq,
-        direction="inbound",
-        channel=msg.channel,
-        contact_id=contact.id,
-        text=msg.text,
-        html=msg.html,
-        external_id=msg.external_id,
-        client_id=msg.client_id,
-        created_at=msg.received_at or uow.now,
-        raw_path=raw_digest,
-        meta=msg.meta,
-        # Built with the message so one flush writes both and no reload is needed for the event.
-        attachments=[
-            Attachment(
-                sha256=digest,
-                size=len(attachment.data),
-                content_type=attachment.content_type,
-                filename=attachment.filename,
-                inline=attachment.inline,
-                content_id=attachment.content_id,
-            )
-            for attachment, digest in zip(msg.attachments, digests, strict=True)
-        ],
-    )
-    s.add(message)
-    # Before the flush, so the search index and every later reader get the text masked.
-    s.add_all(seal(uow.svc.settings, message, msg.subject))
-    s.flush()
-
-    actor = Actor.contact(contact.id)
-    uow.audit(
-        actor, "message.received", ticket, after={"message_id": message.id, "seq": message.seq}
+    # A new ticket is inserted holding its first message's number: no UPDATE needed.
+    seq = 1 if created else rows.bump_sequence(conn, ticket, uow.now)
+    message = _insert_message(uow, conn, item, ticket["id"], seq, contact.id)
+    attachments = _insert_attachments(conn, item, message["id"])
+    rows.index_message(pending, ticket["id"], seq, item.index_doc)
+    pending.add_audit(
+        Actor.contact(contact.id),
+        "message.received",
+        ticket["id"],
+        after={"message_id": message["id"], "seq": seq},
     )
     if created:  # the usual ack, or an open incident's notice (linked in this transaction)
-        acknowledge_new_ticket(uow, ticket, msg)
-    data = ticket_dict(ticket)
+        _acknowledge(uow, conn, pending, ticket, msg)
+    data = rows.ticket_event(ticket)
     if created:
-        for room in (CONSOLE_ROOM, room_for_queue(ticket.queue)):
+        for room in (CONSOLE_ROOM, room_for_queue(ticket["queue"])):
             uow.emit(event("ticket.created", room, ticket=data))
     elif reopened:
-        uow.emit(event("ticket.updated", room_for_queue(ticket.queue), ticket=data))
-    for room in (room_for_ticket(ticket.reference), room_for_queue(ticket.queue)):
-        uow.emit(event("message.created", room, ticket=data, message=message_dict(message)))
+        uow.emit(event("ticket.updated", room_for_queue(ticket["queue"]), ticket=data))
+    payload = rows.message_event(message, attachments)
+    for room in (room_for_ticket(ticket["reference"]), room_for_queue(ticket["queue"])):
+        uow.emit(event("message.created", room, ticket=data, message=payload))
     return InboundResult(
-        ticket_reference=ticket.reference,
-        ticket_id=ticket.id,
-        message_id=message.id,
-        seq=message.seq,
+        ticket_reference=ticket["reference"],
+        ticket_id=ticket["id"],
+        message_id=message["id"],
+        seq=seq,
         created=created,
         reopened=reopened,
     )
 
 
-def _duplicate(message: Message) -> InboundResult:
+_KNOWN = select(M.c.id, M.c.seq, M.c.ticket_id, T.c.reference).join(T, T.c.id == M.c.ticket_id)
+KNOWN_EXTERNAL = _KNOWN.where(
+    M.c.channel == bindparam("channel"), M.c.external_id == bindparam("external_id")
+)
+KNOWN_CLIENT = _KNOWN.where(M.c.ticket_id == bindparam("ticket_id"), M.c.client_id == bindparam("client_id"))
+INSERT_SEALED = insert(rows.SEALED)
+INSERT_ATTACHMENT = insert(rows.ATTACHMENTS)
+
+
+OPEN_INCIDENT = select(exists().where(Incident.status == "open", Incident.starts_at <= bindparam("b_now")))
+
+
+def _acknowledge(
+    uow: UnitOfWork,
+    conn: Connection,
+    pending: rows.Pending,
+    ticket: dict[str, Any],
+    msg: InboundMessage,
+) -> None:
+    """The usual acknowledgement in one Core insert; while an incident is open, the incidents
+    hook (ORM, on the same connection) decides, as it does for every new ticket."""
+    if not conn.execute(OPEN_INCIDENT, {"b_now": uow.now}).scalar():
+        if msg.wants_acknowledgement:
+            rows.queue_ack(conn, ticket["id"], msg.channel, uow.now)
+            uow.outbox_queued = True
+        return
+    pending.write_audit(conn)  # the hook's audit rows come after this ticket's own
+    orm_ticket = uow.session.get_one(Ticket, ticket["id"])
+    acknowledge_new_ticket(uow, orm_ticket, msg)
+    uow.session.flush()
+    ticket["last_seq"], ticket["updated_at"] = orm_ticket.last_seq, orm_ticket.updated_at
+
+
+def _known(conn: Connection, query: Any, **params: Any) -> InboundResult | None:
+    row = conn.execute(query, params).first()
+    if row is None:
+        return None
     return InboundResult(
-        ticket_reference=message.ticket.reference,
-        ticket_id=message.ticket_id,
-        message_id=message.id,
-        seq=message.seq,
+        ticket_reference=row.reference,
+        ticket_id=row.ticket_id,
+        message_id=row.id,
+        seq=row.seq,
         created=False,
         duplicate=True,
     )
 
 
+def _insert_message(
+    uow: UnitOfWork, conn: Connection, item: Prepared, ticket_id: int, seq: int, contact_id: int
+) -> dict[str, Any]:
+    msg = item.msg
+    values: dict[str, Any] = {
+        "ticket_id": ticket_id,
+        "seq": seq,
+        "direction": "inbound",
+        "kind": "message",
+        "channel": msg.channel,
+        "contact_id": contact_id,
+        "text": item.text,
+        "html": item.html,
+        "external_id": msg.external_id,
+        "client_id": msg.client_id,
+        "created_at": msg.received_at or uow.now,
+        "raw_path": item.raw_digest,
+        "meta": item.meta,
+    }
+    values["id"] = rows.new_id(conn.execute(rows.INSERT_MESSAGE, values))
+    if item.sealed:
+        conn.execute(
+            INSERT_SEALED,
+            [
+                {"message_id": values["id"], "kind": k, "ciphertext": c, "created_at": uow.now}
+                for k, c in item.sealed
+            ],
+        )
+    return values
+
+
+def _insert_attachments(conn: Connection, item: Prepared, message_id: int) -> list[dict[str, Any]]:
+    out = []
+    for attachment, digest in zip(item.msg.attachments, item.digests, strict=True):
+        values: dict[str, Any] = {
+            "message_id": message_id,
+            "sha256": digest,
+            "size": len(attachment.data),
+            "content_type": attachment.content_type,
+            "filename": attachment.filename,
+            "inline": attachment.inline,
+            "content_id": attachment.content_id,
+        }
+        values["id"] = rows.new_id(conn.execute(INSERT_ATTACHMENT, values))
+        out.append(values)
+    return out
+
+
 def _thread(
-    uow: UnitOfWork, msg: InboundMessage, contact: Contact
-) -> tuple[Ticket | None, bool, int | None]:
+    uow: UnitOfWork, conn: Connection, pending: rows.Pending, msg: InboundMessage, contact_id: int
+) -> tuple[dict[str, Any] | None, bool, int | None]:
     """Find the conversation this message continues, using only the sender's own tickets.
 
-    Returns (ticket, reopened, related ticket id). A reply to a resolved or closed ticket reopens
-    it within ``reopen_days``; later, it opens a new ticket linked to the old one.
+    Returns (ticket row, reopened, related ticket id). A reply to a resolved or closed ticket
+    reopens it within ``reopen_days``; later, it opens a new ticket linked to the old one.
     """
-    ticket = _match_hints(uow.session, msg, contact)
+    ticket = _match_hints(conn, msg, contact_id)
     if ticket is None:
         return None, False, None
-    while ticket.merged_into_id is not None:
-        ticket = uow.session.get_one(Ticket, ticket.merged_into_id)
-    if ticket.status in OPEN_STATUSES:
+    ticket = rows.follow_merges(conn, ticket)
+    if ticket["status"] in OPEN_STATUSES:
         return ticket, False, None
-    finished = ticket.closed_at or ticket.resolved_at or ticket.updated_at
+    finished = ticket["closed_at"] or ticket["resolved_at"] or ticket["updated_at"]
     if uow.now - finished <= timedelta(days=uow.svc.settings.reopen_days):
-        before = ticket.status
-        ticket.status = "open"
-        ticket.resolved_at = None
-        ticket.closed_at = None
-        uow.svc.sla.on_status_change(ticket, before, "open", uow.now)
-        uow.audit(
-            Actor.contact(contact.id),
-            "ticket.reopened",
-            ticket,
-            {"status": before},
-            {"status": "open"},
-        )
-        return ticket, True, None
-    return None, False, ticket.id
+        return reopen(uow, conn, pending, ticket, contact_id), True, None
+    return None, False, ticket["id"]
 
 
-def _match_hints(s: Session, msg: InboundMessage, contact: Contact) -> Ticket | None:
+def _match_hints(conn: Connection, msg: InboundMessage, contact_id: int) -> dict[str, Any] | None:
     hints = msg.hints
-    own = Ticket.contact_id == contact.id
+    own = {"contact_id": contact_id}
     if hints.ticket_reference:
-        ticket = s.scalar(select(Ticket).where(own, Ticket.reference == hints.ticket_reference))
+        ticket = rows.ticket_row(conn, rows.OWN_BY_REFERENCE, reference=hints.ticket_reference, **own)
         if ticket is not None:
             return ticket
     if hints.in_reply_to:
-        ticket = s.scalar(
-            select(Ticket)
-            .join(Message, Message.ticket_id == Ticket.id)
-            .where(own, Message.external_id.in_(hints.in_reply_to))
-            .order_by(Message.id.desc())
-            .limit(1)
-        )
+        ticket = rows.ticket_row(conn, rows.OWN_REPLIED_TO, ids=list(hints.in_reply_to), **own)
         if ticket is not None:
             return ticket
     if hints.reply_token:
-        ticket = s.scalar(select(Ticket).where(own, Ticket.reply_token == hints.reply_token))
+        ticket = rows.ticket_row(conn, rows.OWN_BY_REPLY_TOKEN, token=hints.reply_token, **own)
         if ticket is not None:
             return ticket
+    if hints.latest_on_channel:
+        return rows.ticket_row(conn, rows.OWN_LATEST_ON_CHANNEL, channel=msg.channel, **own)
     if hints.continue_open:
-        return s.scalar(
-            select(Ticket)
-            .where(own, Ticket.channel == msg.channel, Ticket.status.in_(OPEN_STATUSES))
-            .order_by(Ticket.id.desc())
-            .limit(1)
-        )
+        return rows.ticket_row(conn, rows.OWN_OPEN_ON_CHANNEL, channel=msg.channel, **own)
     return None
 
 
 def _open_ticket(
     uow: UnitOfWork,
-    msg: InboundMessage,
-    contact: Contact,
-    decision: TriageDecision,
+    conn: Connection,
+    pending: rows.Pending,
+    item: Prepared,
+    contact: rows.ContactRow,
     related_id: int | None,
-) -> Ticket:
+) -> dict[str, Any]:
+    msg, decision = item.msg, item.decision
     subject = jmbg.mask(" ".join(msg.subject.split())[:MAX_SUBJECT] or _subject_from(msg.text))
-    ticket = Ticket(
-        reference=next_reference(uow.session, uow.now),
-        subject=subject,
-        status="new",
-        priority=decision.priority,
-        channel=msg.channel,
-        category=decision.category,
-        queue=decision.queue,
+    created_at = msg.received_at or uow.now
+    # A transient ticket for the SLA policy, which sets its due times on the object it is given.
+    shell = Ticket(priority=decision.priority, queue=decision.queue, channel=msg.channel)
+    uow.svc.sla.on_open(shell, created_at)
+    values: dict[str, Any] = {
+        "reference": next_reference(conn, uow.now),
+        "subject": subject,
+        "status": "new",
+        "priority": decision.priority,
+        "channel": msg.channel,
+        "category": decision.category,
+        "queue": decision.queue,
         # round-robin among the queue's online agents with room, inside this transaction
-        assignee_id=decision.assignee_id or pick_assignee(uow.session, decision.queue),
-        contact_id=contact.id,
-        language=msg.language or decision.language,
-        script=msg.script or decision.script,
-        triage_confidence=decision.confidence,
-        complaint=decision.complaint,
-        created_at=msg.received_at or uow.now,
-        updated_at=uow.now,
-        reply_token=secrets.token_hex(12),
-        related_ticket_id=related_id,
+        "assignee_id": decision.assignee_id or _assignee(uow, conn, decision.queue),
+        "contact_id": contact.id,
+        "language": msg.language or decision.language,
+        "script": msg.script or decision.script,
+        "triage_confidence": decision.confidence,
+        "complaint": decision.complaint,
+        "created_at": created_at,
+        "updated_at": uow.now,
+        "first_response_at": None,
+        "resolved_at": None,
+        "closed_at": None,
+        "first_response_due_at": shell.first_response_due_at,
+        "resolution_due_at": shell.resolution_due_at,
+        "sla_paused_at": shell.sla_paused_at,
+        "sla_paused_seconds": shell.sla_paused_seconds or 0,
+        "sla_breached_at": shell.sla_breached_at,
+        "deflected": False,
+        "kb_suggested": False,
+        "related_ticket_id": related_id,
+        "merged_into_id": None,
+        "last_seq": 1,  # the message that opens it
+        "reply_token": secrets.token_hex(12),
+    }
+    values["id"] = rows.new_id(conn.execute(rows.INSERT_TICKET, values))
+    values["contact_name"] = contact.name
+    values["related_reference"] = (
+        conn.execute(rows.REFERENCE_OF, {"ticket_id": related_id}).scalar()
+        if related_id is not None
+        else None
     )
-    uow.svc.sla.on_open(ticket, ticket.created_at)
-    uow.session.add(ticket)
-    uow.session.flush()
-    uow.audit(
+    rows.index_ticket(pending, values)
+    pending.report_times += [t for t in (created_at, values["resolution_due_at"]) if t is not None]
+    pending.add_audit(
         Actor.contact(contact.id),
         "ticket.created",
-        ticket,
+        values["id"],
         after={
-            "channel": ticket.channel,
-            "category": ticket.category,
-            "queue": ticket.queue,
-            "priority": ticket.priority,
-            "triage_confidence": ticket.triage_confidence,
+            "channel": values["channel"],
+            "category": values["category"],
+            "queue": values["queue"],
+            "priority": values["priority"],
+            "triage_confidence": values["triage_confidence"],
         },
     )
-    return ticket
+    return values
+
+
+def _assignee(uow: UnitOfWork, conn: Connection, queue: str) -> int | None:
+    if not conn.execute(rows.ANYONE_TO_ASSIGN, {"queue": queue}).scalar():
+        return None
+    return pick_assignee(uow.session, queue)
 
 
 def _subject_from(text: str) -> str:

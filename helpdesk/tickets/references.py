@@ -4,16 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert, update
+from sqlalchemy import Connection, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from helpdesk.models import TicketCounter
 
 PREFIX = "HD"
+# Built once (a statement built per call cost more than running it); bind names are not column names.
+TAKE_NUMBER = (
+    update(TicketCounter)
+    .where(TicketCounter.year == bindparam("b_year"))
+    .values(last=TicketCounter.last + 1)
+    .returning(TicketCounter.last)
+)
 
 
-def next_reference(session: Session, now: datetime) -> str:
+def next_reference(session: Session | Connection, now: datetime) -> str:
     """Take the next number of the year with one atomic UPDATE ... RETURNING.
 
     The UPDATE takes the row lock (PostgreSQL) or runs under the write lock of BEGIN IMMEDIATE
@@ -21,12 +28,7 @@ def next_reference(session: Session, now: datetime) -> str:
     """
     year = now.year
     while True:
-        number = session.execute(
-            update(TicketCounter)
-            .where(TicketCounter.year == year)
-            .values(last=TicketCounter.last + 1)
-            .returning(TicketCounter.last)
-        ).scalar_one_or_none()
+        number = session.execute(TAKE_NUMBER, {"b_year": year}).scalar_one_or_none()
         if number is not None:
             return format_reference(year, number)
         try:

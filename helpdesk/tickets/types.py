@@ -38,6 +38,9 @@ class ThreadHints:
     in_reply_to: tuple[str, ...] = ()  # external ids this message answers (Message-IDs)
     reply_token: str | None = None  # from a reply+TOKEN@ address
     continue_open: bool = False  # thread onto the sender's open ticket on this channel (SMS, chat)
+    # thread onto the sender's latest ticket on this channel whatever its status (chat): a
+    # resolved one is reopened within reopen_days, as an email reply would reopen it
+    latest_on_channel: bool = False
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from helpdesk.events import Event
@@ -69,10 +70,35 @@ class UnitOfWork:
 
 
 @contextmanager
+def lean_unit_of_work(svc: Services) -> Iterator[tuple[UnitOfWork, Connection]]:
+    """``unit_of_work`` for writers that use Core statements (the inbound path): the same write
+    transaction (``BEGIN IMMEDIATE`` on SQLite, rolled back on any error, events after commit)
+    on a plain connection, without the ORM session's per-transaction bookkeeping. The session
+    it still carries is bound to that connection, for the rare ORM read (``pick_assignee``).
+    The caller publishes ``uow.events`` after the block (``inbound.announce``): a batch writer
+    hands each message's events to the thread that waits for it."""
+    with svc.db.engine.connect() as conn:
+        if svc.db.dialect == "sqlite":
+            conn.execution_options(sqlite_begin="IMMEDIATE")
+        with conn.begin():
+            session = Session(bind=conn)
+            try:
+                uow = UnitOfWork(svc, session, svc.clock.now())
+                yield uow, conn
+                session.flush()  # nothing, unless a caller added ORM objects after all
+            finally:
+                session.close()
+
+
+@contextmanager
 def unit_of_work(svc: Services) -> Iterator[UnitOfWork]:
     with svc.db.transaction() as session:
         uow = UnitOfWork(svc, session, svc.clock.now())
         yield uow
+    _after_commit(svc, uow)
+
+
+def _after_commit(svc: Services, uow: UnitOfWork) -> None:
     # Reached only after a successful commit: nothing is announced that was rolled back.
     for event in uow.events:
         svc.publisher.publish(event)

@@ -1,0 +1,127 @@
+"""One writer thread per process for chat messages: several citizens' messages, one transaction.
+
+Measured with bench/chat/run.py (50 citizens): each Socket.IO handler thread opening its own write
+transaction spent most of its time waiting, first for a pooled connection (15 for 50 threads),
+then in SQLite's busy handler, which polls the single write lock with sleeps of up to 100 ms;
+that, not the store work, made the p95. Here the handler threads only prepare their message
+(normalize, triage: no lock) and queue it; this thread takes whatever is queued (up to
+``MAX_BATCH``) and stores it with ``write_prepared`` in ONE transaction, so the lock is taken
+once per batch and never waited for inside the process. After the commit each citizen's own
+thread publishes its message's events, so the emit to the console waits for nobody else's
+write. On PostgreSQL it works the same (one writer per process; processes still
+write concurrently, the core is safe for that).
+
+A batch that fails is stored again one message at a time, so one bad message fails alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection
+
+from helpdesk.services import Services
+from helpdesk.tickets.inbound import InTransaction, announce, write_prepared
+from helpdesk.tickets.inbound_prepare import Prepared, Stored
+from helpdesk.tickets.types import InboundResult
+
+log = logging.getLogger(__name__)
+MAX_BATCH = 64
+IDLE_EXIT = 30.0  # seconds without a message before the thread ends (started again on demand)
+
+
+@dataclass
+class _Job:
+    item: Prepared | None  # None: only the visitor touch (a page that left)
+    touch: InTransaction | None
+    done: threading.Event = field(default_factory=threading.Event)
+    stored: Stored | None = None
+    error: BaseException | None = None
+
+
+class ChatWriter:
+    def __init__(self, svc: Services, wait: float | None = None) -> None:
+        self.svc = svc
+        # A handler gives up after the database's own bounds (lock wait + statement) have passed.
+        self.wait = wait or (svc.db.timeouts.lock + svc.db.timeouts.statement)
+        self._queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+
+    def store(self, item: Prepared, touch: InTransaction | None = None) -> InboundResult:
+        """Store one prepared message (and run ``touch`` in its transaction); block until
+        committed. Raises what storing it raised, or TimeoutError."""
+        job = _Job(item, touch)
+        self._queue.put(job)
+        self._ensure_thread()
+        if not job.done.wait(self.wait):
+            raise TimeoutError("chat writer did not answer in time")
+        if job.error is not None:
+            raise job.error
+        assert job.stored is not None
+        # Published from this (the citizen's) thread: the writer is already on the next batch.
+        announce(self.svc, job.stored)
+        return job.stored.result
+
+    def touch_later(self, touch: InTransaction) -> None:
+        """Queue a visitor-only write (presence on disconnect) without waiting for it: in the
+        same transactions as the messages, instead of competing with them for the lock."""
+        self._queue.put(_Job(None, touch))
+        self._ensure_thread()
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="chat-writer", daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                first = self._queue.get(timeout=IDLE_EXIT)
+            except queue.Empty:
+                with self._lock:
+                    if self._queue.empty():  # nothing raced in: end; store() starts a new one
+                        self._thread = None
+                        return
+                continue
+            batch = [first]
+            while len(batch) < MAX_BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            self._write(batch)
+
+    def _write(self, batch: list[_Job]) -> None:
+        items = [j.item for j in batch if j.item is not None]
+        try:
+            stored = iter(write_prepared(self.svc, items, in_transaction=_touch_all(batch)))
+        except Exception as exc:  # noqa: BLE001 - handed to the handler, which reports it
+            if len(batch) > 1:  # nothing was kept: find the one that fails, store the others
+                for job in batch:
+                    self._write([job])
+                return
+            log.warning("chat write failed: %s", type(exc).__name__)
+            batch[0].error = exc
+            batch[0].done.set()
+            return
+        for job in batch:
+            if job.item is not None:
+                job.stored = next(stored)
+            job.done.set()
+
+
+def _touch_all(batch: list[_Job]) -> InTransaction | None:
+    touches = [j.touch for j in batch if j.touch is not None]
+    if not touches:
+        return None
+
+    def run(conn: Connection) -> None:
+        for touch in touches:
+            touch(conn)
+
+    return run
