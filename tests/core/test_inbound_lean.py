@@ -18,8 +18,7 @@ from helpdesk.models import Message, ReportChange, Ticket
 from helpdesk.models.chat import ChatVisitor
 from helpdesk.services import Services
 from helpdesk.ticket_search import search_ticket_ids
-from helpdesk.tickets import Identity, InboundMessage, ThreadHints, receive_inbound
-from helpdesk.tickets import inbound_rows
+from helpdesk.tickets import Identity, InboundMessage, ThreadHints, inbound_rows, receive_inbound
 from helpdesk.tickets.inbound import receive_inbound_many
 
 # A chat message on an open ticket: BEGIN, visitor, contact, ticket, seq, message, audit, index.
