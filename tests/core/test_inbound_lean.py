@@ -86,9 +86,7 @@ def test_the_visitor_and_the_message_roll_back_together(
 
     monkeypatch.setattr(inbound_rows, "write_index", broken)  # fails after every other write
     with pytest.raises(RuntimeError):
-        receive_inbound(
-            store, chat(hashed, "pomoć", "c1"), in_transaction=touch(store, hashed, name="Ana")
-        )
+        receive_inbound(store, chat(hashed, "pomoć", "c1"), in_transaction=touch(store, hashed, name="Ana"))
     with store.db.session() as s:
         assert s.get(ChatVisitor, hashed) is None
         assert s.scalar(select(func.count(Ticket.id))) == 0
