@@ -28,14 +28,16 @@ def list_callbacks(everything: bool, limit: int) -> None:
     query = select(Callback, Ticket.reference).join(Ticket, Ticket.id == Callback.ticket_id)
     if not everything:
         query = query.where(Callback.status == "pending")
-    with svc.db.session() as s:
-        rows = s.execute(query.order_by(Callback.window_start, Callback.id).limit(limit)).all()
-    if not rows:
+    lines = []
+    with svc.db.session() as s:  # read while the session is open (rows expire when it closes)
+        for c, reference in s.execute(query.order_by(Callback.window_start, Callback.id).limit(limit)):
+            start, end = c.window_start.astimezone(tz), c.window_end.astimezone(tz)
+            state = state_of(c.window_start, c.window_end, now) if c.status == "pending" else c.status
+            lines.append(
+                f"{c.id:>6}  {start:%Y-%m-%d %H:%M}-{end:%H:%M}  {state:<9}  {reference}  "
+                f"{c.phone}  {c.source}  attempts {c.attempts}"
+            )
+    if not lines:
         click.echo("No callbacks waiting." if not everything else "No callbacks.")
-    for c, reference in rows:
-        start, end = c.window_start.astimezone(tz), c.window_end.astimezone(tz)
-        state = state_of(c.window_start, c.window_end, now) if c.status == "pending" else c.status
-        click.echo(
-            f"{c.id:>6}  {start:%Y-%m-%d %H:%M}-{end:%H:%M}  {state:<9}  {reference}  "
-            f"{c.phone}  {c.source}  attempts {c.attempts}"
-        )
+    for line in lines:
+        click.echo(line)

@@ -86,6 +86,7 @@ def test_accommodations_atop_the_ticket_edited_by_an_agent(app: Any, svc: Servic
     page = agent.get(f"/console/tickets/{reference}?lang=en").get_data(as_text=True)
     top = page[: page.index('id="timeline"')]  # shown above the conversation
     assert "Uses a screen reader" in top and "Needs plain language" in top
+    assert 'href="tel:+381641234567"' in page and "No answer: retry later" in page  # the panel
     token = csrf_token_from(page)
     response = agent.post(
         f"/console/tickets/{reference}/accommodations",
@@ -176,3 +177,12 @@ def test_contact_form_can_ask_for_a_call_instead(app: Any, svc: Services) -> Non
         assert len(s.scalars(select(Callback)).all()) == 1  # no call asked: no callback
         added = s.scalars(select(AuditEvent).where(AuditEvent.action == "contact.accommodations")).all()
         assert [(a.after or {})["accommodations"] for a in added] == [["sign_language"], ["plain_language"]]
+
+
+def test_cli_lists_the_waiting_callbacks(app: Any, svc: Services) -> None:
+    sock = chat(app)
+    offered = sock.emit("callback_windows", {"language": "en"}, namespace="/chat", callback=True)
+    key = offered["days"][0]["windows"][0]["key"]
+    sock.emit("callback", {"phone": "0641234567", "windows": [key]}, namespace="/chat", callback=True)
+    out = app.test_cli_runner().invoke(args=["callback", "list"]).output
+    assert "2026-11-23 10:00-12:00  due" in out and "+381641234567  chat  attempts 0" in out
