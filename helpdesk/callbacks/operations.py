@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from helpdesk.callbacks import accommodations
 from helpdesk.callbacks.windows import Window, calendar_in_force, full_label, next_window
-from helpdesk.events import CONSOLE_ROOM, event, room_for_ticket
+from helpdesk.events import CONSOLE_ROOM, event, room_for_queue, room_for_ticket
 from helpdesk.models import CALLBACK_OUTCOMES, Callback, CallbackAttempt, Ticket
 from helpdesk.services import Services
 from helpdesk.tickets import (
@@ -221,8 +221,8 @@ def _ref(callback: Callback, reference: str, created: bool) -> CallbackRef:
 
 
 def _announce(uow: UnitOfWork, ticket: Ticket, callback: Callback) -> None:
-    # The callback queue and the ticket's open views refresh; no personal data in the event.
-    for room in (CONSOLE_ROOM, room_for_ticket(ticket.reference)):
+    # Supervisors, the ticket's queue and its open views hear of it; no personal data in the event.
+    for room in (CONSOLE_ROOM, room_for_queue(ticket.queue), room_for_ticket(ticket.reference)):
         uow.emit(
             event(
                 "callback.updated",

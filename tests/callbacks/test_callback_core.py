@@ -24,6 +24,10 @@ def test_no_answer_walks_the_chosen_windows_then_gives_up(store: Services) -> No
         store, CallbackRequest(channel="web", phone="064 123 4567", windows=(offered[2], offered[0]))
     )
     assert ref.window == offered[0]  # the earliest chosen window first
+    heard = [(e.room, e.data) for e in store.publisher.events if e.type == "callback.updated"]  # type: ignore[attr-defined]
+    rooms = {room for room, _ in heard}
+    assert rooms == {"console", "queue:triage", f"ticket:{ref.ticket_reference}"}
+    assert all(set(data) == {"reference", "callback_id", "status"} for _, data in heard)  # no number
     agent = add_agent(store, "ana@helpdesk.localhost", "supervisor")
     first = record_outcome(store, ref.id, Actor.agent(agent), "no_answer")
     assert (first.status, first.window) == ("pending", offered[2])  # the citizen's next choice

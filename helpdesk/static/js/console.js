@@ -100,6 +100,11 @@
       socket.on(name, function (data) { data = data || {}; data.type = data.type || name; onTicketEvent(data); });
     });
 
+  // A call back recorded on this ticket shows on its timeline (helpdesk/callbacks).
+  socket.on("callback.updated", function (data) {
+    if (view === "ticket" && data && data.reference === reference) { refreshTimeline(); }
+  });
+
   // ---------------------------------------------------------------- SLA
   // The SLA watch tells a queue (and its supervisors) when a ticket nears or passes its deadline.
   // A supervisor gets each one twice (queue room and own room): show it once per ticket and due time.
