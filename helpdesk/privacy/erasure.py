@@ -1,8 +1,9 @@
 """Erasure on request: everything of one contact goes, the office's figures stay.
 
 Every ticket of the contact (and of contacts merged into it) is anonymized whatever its age or
-status, the contact's name, emails and phones go, and so do mail of theirs still waiting or
-failed in the spool and their chat sign-ins. The contact row stays as an empty shell (an id the
+status, and so are its own messages that a ticket merge moved onto another citizen's ticket;
+the contact's name, emails and phones go, and so do mail of theirs still waiting or failed in
+the spool and their chat sign-ins. The contact row stays as an empty shell (an id the
 anonymized tickets point at, with no name, language or identity), so the tickets keep their
 figures. A supervisor gives the legal reason; it is audited (``privacy.erased``) and the
 erasure is written to the access log. The reason must not name the citizen (the form says so).
@@ -19,7 +20,13 @@ from helpdesk.privacy.access_log import record_access
 from helpdesk.privacy.export import NoSuchContact, check_reason
 from helpdesk.privacy.scrub import scrub_free_space, secure_delete
 from helpdesk.services import Services
-from helpdesk.tickets.anonymize import Scrubbed, anonymize_tickets, forget_contact, release_files
+from helpdesk.tickets.anonymize import (
+    Scrubbed,
+    anonymize_messages_of,
+    anonymize_tickets,
+    forget_contact,
+    release_files,
+)
 
 BATCH = 200
 
@@ -54,6 +61,7 @@ def erase_contact(svc: Services, contact_id: int, agent_id: int | None, reason: 
         with svc.db.transaction() as s:
             done.scrubbed.add(anonymize_tickets(s, ticket_ids[start : start + BATCH], now, "erasure"))
     with svc.db.transaction() as s:
+        done.scrubbed.add(anonymize_messages_of(s, contacts))
         secure_delete(s)
         addresses = list(
             s.scalars(select(ContactIdentity.value).where(ContactIdentity.contact_id.in_(contacts)))

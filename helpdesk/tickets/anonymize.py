@@ -76,31 +76,11 @@ def anonymize_tickets(session: Session, ticket_ids: Sequence[int], now: datetime
     )
     if not ids:
         return done
-    if session.connection().dialect.name == "sqlite":
-        # Freed space overwritten with zeros: the old text must not stay readable in the file
-        # (helpdesk.privacy.scrub finishes the job after commit).
-        session.connection().exec_driver_sql("PRAGMA secure_delete=ON")
+    _secure_delete(session)
     contact_ids = set(session.scalars(select(Ticket.contact_id).where(Ticket.id.in_(ids))))
     message_ids = list(session.scalars(select(Message.id).where(Message.ticket_id.in_(ids))))
     done.tickets, done.messages = len(ids), len(message_ids)
-    raw = session.scalars(select(Message.raw_path).where(Message.id.in_(message_ids)))
-    done.digests |= {digest for digest in raw if digest}
-    if message_ids:
-        files = session.scalars(select(Attachment.sha256).where(Attachment.message_id.in_(message_ids)))
-        done.digests |= set(files)
-        done.attachments = (
-            session.scalar(
-                select(func.count()).select_from(Attachment).where(Attachment.message_id.in_(message_ids))
-            )
-            or 0
-        )
-        session.execute(delete(Attachment).where(Attachment.message_id.in_(message_ids)))
-        session.execute(delete(SensitiveValue).where(SensitiveValue.message_id.in_(message_ids)))
-        session.execute(
-            update(Message)
-            .where(Message.id.in_(message_ids))
-            .values(text="", html=None, meta={}, delivery_error=None, external_id=None, raw_path=None)
-        )
+    _scrub_messages(session, message_ids, done)
     session.execute(update(Ticket).where(Ticket.id.in_(ids)).values(subject="", csat_comment=None))
     session.execute(
         update(OutboxItem).where(OutboxItem.ticket_id.in_(ids)).values(payload={}, last_error=None)
@@ -125,6 +105,59 @@ def anonymize_tickets(session: Session, ticket_ids: Sequence[int], now: datetime
         if not has_retained_tickets(session, contact_id):
             done.contacts += forget_contact(session, contact_id)
     return done
+
+
+def anonymize_messages_of(session: Session, contact_ids: Sequence[int]) -> Scrubbed:
+    """The contacts' own messages on tickets of other contacts (moved there by a ticket merge):
+    their text and files go, the ticket (someone else's) keeps the rest."""
+    done = Scrubbed()
+    rows = session.execute(
+        select(Message.id, Message.ticket_id, Message.seq)
+        .join(Ticket, Ticket.id == Message.ticket_id)
+        .where(Message.contact_id.in_(contact_ids), Ticket.contact_id.not_in(contact_ids))
+    ).all()
+    if not rows:
+        return done
+    _secure_delete(session)
+    _scrub_messages(session, [r.id for r in rows], done)
+    done.messages = len(rows)
+    conn = session.connection()
+    if index_available(conn):
+        table, key = (PG_TABLE, "key") if conn.dialect.name == "postgresql" else (FTS_TABLE, "rowid")
+        conn.execute(
+            text(f"DELETE FROM {table} WHERE {key} = :k"),  # noqa: S608 - constant names
+            [{"k": row_key(r.ticket_id, r.seq)} for r in rows],
+        )
+    return done
+
+
+def _secure_delete(session: Session) -> None:
+    if session.connection().dialect.name == "sqlite":
+        # Freed space overwritten with zeros: the old text must not stay readable in the file
+        # (helpdesk.privacy.scrub finishes the job after commit).
+        session.connection().exec_driver_sql("PRAGMA secure_delete=ON")
+
+
+def _scrub_messages(session: Session, message_ids: list[int], done: Scrubbed) -> None:
+    raw = session.scalars(select(Message.raw_path).where(Message.id.in_(message_ids)))
+    done.digests |= {digest for digest in raw if digest}
+    if not message_ids:
+        return
+    files = session.scalars(select(Attachment.sha256).where(Attachment.message_id.in_(message_ids)))
+    done.digests |= set(files)
+    done.attachments += (
+        session.scalar(
+            select(func.count()).select_from(Attachment).where(Attachment.message_id.in_(message_ids))
+        )
+        or 0
+    )
+    session.execute(delete(Attachment).where(Attachment.message_id.in_(message_ids)))
+    session.execute(delete(SensitiveValue).where(SensitiveValue.message_id.in_(message_ids)))
+    session.execute(
+        update(Message)
+        .where(Message.id.in_(message_ids))
+        .values(text="", html=None, meta={}, delivery_error=None, external_id=None, raw_path=None)
+    )
 
 
 def has_retained_tickets(session: Session, contact_id: int) -> bool:
