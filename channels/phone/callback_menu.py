@@ -32,12 +32,31 @@ def _spoken(phone: PhoneChannel, lang: str, window: Window) -> str:
     )
 
 
+PER_DAY = 2
+
+
+def spread(phone: PhoneChannel, windows: list[Window]) -> list[Window]:
+    """At most two windows of a day, so a caller who cannot take today's calls hears tomorrow's
+    ("today from 12 to 14, today from 14 to 16, tomorrow from 8 to 10")."""
+    calendar = calendar_in_force(phone.services)
+    chosen: list[Window] = []
+    per_day: dict[object, int] = {}
+    for window in windows:
+        day = calendar.local_date(window.start)
+        if per_day.get(day, 0) < PER_DAY:
+            per_day[day] = per_day.get(day, 0) + 1
+            chosen.append(window)
+        if len(chosen) == twiml.CALLBACK_CHOICES:
+            break
+    return chosen
+
+
 def offer(lang: str, notice: str | None = None) -> Response:
     """The next windows on offer, one key each (called for option 4 of the main menu)."""
     phone = current_phone()
     if to_e164(request.form.get("From")) is None:  # no number to call back
         return _twiml(twiml.main_menu(phone.urls, lang, notice=text(lang, "anonymous")))
-    windows = offered_windows(phone.services)[: twiml.CALLBACK_CHOICES]
+    windows = spread(phone, offered_windows(phone.services))
     offers = [(w.key, _spoken(phone, lang, w)) for w in windows]
     return _twiml(twiml.callback_offer(phone.urls, lang, offers, notice))
 

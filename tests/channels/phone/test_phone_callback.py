@@ -55,7 +55,8 @@ def test_ivr_and_web_callbacks_queue_by_time_and_outcomes_reach_the_figures(phon
     assert offers == [
         "To be called today from 10:00 to 12:00, press 1.",
         "To be called today from 12:00 to 14:00, press 2.",
-        "To be called today from 14:00 to 16:00, press 3.",
+        # two a day, then the next working day: Wednesday 11 November is Armistice Day
+        "To be called on Thursday 12 November from 08:00 to 10:00, press 3.",
     ]
     action = call.pending.attrs["action"]
     twilio.press(call, "2")
@@ -136,7 +137,11 @@ def test_ivr_refuses_a_stale_or_unknown_window_and_a_hidden_number(twilio, svc):
     call = twilio.call(CALLER)
     twilio.press(call, "1")
     twilio.press(call, "4")
-    assert "Da vas pozovemo danas od 10 do 12, pritisnite 1." in call.heard
+    assert call.heard[-3:] == [
+        "Da vas pozovemo danas od 10 do 12, pritisnite 1.",
+        "Da vas pozovemo danas od 12 do 14, pritisnite 2.",
+        "Da vas pozovemo u četvrtak 12. novembra od 8 do 10, pritisnite 3.",
+    ]
     twilio.press(call, "7")
     assert "Nismo razumeli izbor." in call.heard
     hidden = twilio.call("anonymous")
