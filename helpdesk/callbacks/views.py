@@ -62,6 +62,7 @@ def queue() -> str:
         "callbacks/queue.html",
         items=[(i, full_label(svc, Window(i.window_start, i.window_end), lang, now)) for i in items],
         total=total,
+        vendor_socketio="/vendor/socket.io-client/socket.io.min.js",
     )
 
 

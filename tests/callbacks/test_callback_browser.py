@@ -61,3 +61,25 @@ def test_chat_call_me_back(tmp_path: Path, browser: Any) -> None:
     finally:
         live.stop()
         live.services.db.dispose()
+
+
+def test_the_queue_page_follows_new_callbacks(server: LiveServer, browser: Any) -> None:
+    from helpdesk.callbacks import CallbackRequest, request_callback
+    from helpdesk.callbacks.windows import offered_windows
+    from tests.conftest import add_agent, browser_login
+
+    svc = server.services
+    add_agent(svc, "sara@helpdesk.localhost", "supervisor")
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    browser_login(page, server.url, "sara@helpdesk.localhost")
+    page.goto(f"{server.url}/console/callbacks?lang=en")
+    page.get_by_text("No callbacks are waiting.").wait_for()
+    page.locator('#callback-queue[data-live="1"]').wait_for()  # its socket is connected
+    assert page.locator("#callback-queue-status").inner_text() == ""  # connected, nothing new
+    window = offered_windows(svc)[0]
+    request_callback(svc, CallbackRequest(channel="web", phone="064 765 4321", windows=(window,)))
+    page.locator('a[href="tel:+381647654321"]').wait_for()  # arrived without a reload
+    assert page.get_by_role("status").filter(has_text="The callback queue changed.").count() == 1
+    assert axe(page) == []
+    context.close()
