@@ -115,7 +115,8 @@ def generate(
         with svc.db.transaction() as s:
             for model, values in rows.items():
                 if values:
-                    s.execute(insert(model), values)
+                    # Core on the table: executemany as multi-row INSERTs (insertmanyvalues).
+                    s.execute(insert(model.__table__), values)
             index_bulk(s, rows[Ticket], rows[Message])  # the ticket full-text index
             _log_report_change(s, rows[Ticket])  # Core inserts: the rollups' hook does not see them
         next_ticket += size
@@ -211,8 +212,10 @@ def _batch(
                 "kind": "message",
                 "channel": channel,
                 "contact_id": cid,
+                "agent_id": None,  # every row the same keys: one multi-row INSERT per batch
                 "text": body,
                 "created_at": created,
+                "delivery_state": None,
                 "meta": {},
             }
         )
@@ -226,6 +229,7 @@ def _batch(
                     "direction": "outbound",
                     "kind": "reply",
                     "channel": channel,
+                    "contact_id": None,
                     "agent_id": rng.choice(agent_ids) if agent_ids else None,
                     "text": REPLIES["en" if english else "sr"],
                     "created_at": first_response,

@@ -244,6 +244,10 @@ def _missing(conn: Connection, batch: int) -> tuple[list[Row], list[Row]]:
     )
 
 
+def _joined(*parts: str) -> str:
+    return " ".join(p for p in parts if p)
+
+
 def index_bulk(
     session: Session,
     tickets: Iterable[Mapping[str, Any]],
@@ -254,12 +258,24 @@ def index_bulk(
     conn = session.connection()
     if not index_available(conn):
         return
+    # A bulk load repeats texts (templates, canned replies): each distinct one is normalized once.
+    # Tokens never span a space, so a subject row is its reference part plus its subject part.
+    docs: dict[str, str] = {}
+
+    def doc(value: str | None) -> str:
+        value = value or ""
+        found = docs.get(value)
+        if found is None:
+            found = docs[value] = search_document(value)
+        return found
+
     rows: list[Row] = [
-        (row_key(t["id"]), t["id"], subject_document(t.get("reference"), t.get("subject"))) for t in tickets
+        (row_key(t["id"]), t["id"], _joined(subject_document(t.get("reference"), None), doc(t.get("subject"))))
+        for t in tickets
     ]
-    rows += [
-        (row_key(m["ticket_id"], m["seq"]), m["ticket_id"], search_document(m.get("text"))) for m in messages
-    ]
+    rows += [(row_key(m["ticket_id"], m["seq"]), m["ticket_id"], doc(m.get("text"))) for m in messages]
+    if not rows:
+        return
     if conn.dialect.name == "sqlite":
         # Fresh ids: a plain insert, without _write's delete-first.
         conn.execute(
@@ -267,7 +283,18 @@ def index_bulk(
             [{"k": k, "t": t, "d": d} for k, t, d in rows],
         )
     else:
-        _write(conn, rows)
+        # One statement for the whole batch (arrays unnested server-side): a row-by-row
+        # executemany made the million-ticket demo load several times slower than on SQLite.
+        keys, owners, texts = (list(col) for col in zip(*rows, strict=True))
+        conn.execute(
+            text(
+                f"INSERT INTO {PG_TABLE} (key, ticket_id, doc) "  # noqa: S608 - constant name
+                "SELECT k, t, to_tsvector('simple', d) "
+                "FROM unnest(CAST(:k AS bigint[]), CAST(:t AS integer[]), CAST(:d AS text[])) AS u(k, t, d) "
+                "ON CONFLICT (key) DO UPDATE SET ticket_id = excluded.ticket_id, doc = excluded.doc"
+            ),
+            {"k": keys, "t": owners, "d": texts},
+        )
 
 
 def sync_index(session: Session, batch: int = 20_000, progress: Callable[[int], None] | None = None) -> int:
