@@ -49,7 +49,7 @@ class AgentFigures:
         }
 
 
-def _in_range(column: Any, start: datetime, end: datetime) -> list[Any]:
+def in_range(column: Any, start: datetime, end: datetime) -> list[Any]:
     return [column >= start, column < end, Ticket.__table__.c.assignee_id.is_not(None)]
 
 
@@ -84,28 +84,33 @@ def _satisfaction(s: Session, where: list[Any]) -> dict[int, tuple[float, int]]:
     return {agent: (round(float(avg), 2), int(n)) for agent, avg, n in rows}
 
 
+def named_agents(s: Session, with_figures: set[int]) -> list[tuple[int, str]]:
+    """(id, name) of the agents with figures and of the active ones who work a queue, by name."""
+    working = select(queue_members.c.agent_id)
+    agents = s.execute(
+        select(Agent.id, Agent.name).where(
+            Agent.id.in_(with_figures) | (Agent.active.is_(True) & Agent.id.in_(working))
+        )
+    ).all()
+    return [(a, n) for a, n in sorted(agents, key=lambda a: (a[1].casefold(), a[0]))]
+
+
 def agent_figures(
     db: Database, start: datetime, end: datetime, filters: Filters | None = None
 ) -> list[AgentFigures]:
     """One row per agent who has figures in [start, end) or works a queue, sorted by name."""
     t = Ticket.__table__.c
     base = (filters or Filters()).conditions()
-    resolved = [*base, *_in_range(t.resolved_at, start, end)]
+    resolved = [*base, *in_range(t.resolved_at, start, end)]
     with db.session() as s:
         handled = _handled(s, resolved)
         first = _medians(s, db.dialect, t.first_response_at,
-                         [*base, *_in_range(t.first_response_at, start, end)])
+                         [*base, *in_range(t.first_response_at, start, end)])
         resolution = _medians(s, db.dialect, t.resolved_at, resolved)
         csat = _satisfaction(s, resolved)
-        with_figures = set(handled) | set(first) | set(csat)
-        working = select(queue_members.c.agent_id)
-        agents = s.execute(
-            select(Agent.id, Agent.name).where(
-                Agent.id.in_(with_figures) | (Agent.active.is_(True) & Agent.id.in_(working))
-            )
-        ).all()
+        agents = named_agents(s, set(handled) | set(first) | set(csat))
     out = []
-    for agent_id, name in sorted(agents, key=lambda a: (a[1].casefold(), a[0])):
+    for agent_id, name in agents:
         fr, res, sat = first.get(agent_id), resolution.get(agent_id), csat.get(agent_id)
         out.append(AgentFigures(
             agent_id, name, handled.get(agent_id, 0),

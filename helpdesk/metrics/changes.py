@@ -28,6 +28,7 @@ REPORT_COLUMNS = (
     "merged_into_id",
     "deflected",
     "csat_score",
+    "assignee_id",  # the per-agent figures (agent_rollup.py) count a ticket for its assignee
 )
 
 

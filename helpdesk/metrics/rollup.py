@@ -24,9 +24,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.types import Text, UserDefinedType
 
 from helpdesk.db import Database
-from helpdesk.metrics.weekly import Filters, WeekFigures, backlog_before, weekly_figures
+from helpdesk.metrics.weekly import (
+    Filters,
+    WeekFigures,
+    backlog_before,
+    backlog_before_from_end,
+    weekly_figures,
+)
 from helpdesk.metrics.weeks import Week
-from helpdesk.models import ReportChange, ReportWeek
+from helpdesk.models import ReportChange, ReportWeek, Ticket
 
 # Rollups older than this many changes are dropped, so the change log stays short.
 KEEP_CHANGES = 100_000
@@ -36,11 +42,12 @@ KEEP_RECENT = 10_000
 _PG_SEEN: Any = literal_column("report_weeks.seen::txid_snapshot")
 
 
-def _key(week: Week, filters: Filters) -> str:
+def week_key(week: Week, filters: Filters) -> str:
     return f"{week.start.isoformat()}|{filters.channel or ''}|{filters.queue or ''}|{filters.category or ''}"
 
 
-def _snapshot(session: Session, dialect: str) -> str:
+def snapshot(session: Session, dialect: str) -> str:
+    """What a read saw of the change log (stored with what it computed; see `_unseen`)."""
     if dialect == "postgresql":
         return str(session.scalar(select(cast(func.txid_current_snapshot(), Text))))
     return str(session.scalar(select(func.coalesce(func.max(ReportChange.id), 0))))
@@ -56,7 +63,8 @@ def _unseen(dialect: str) -> Any:
     return c.id > cast(w.seen, Integer)
 
 
-def _stored(session: Session, dialect: str, keys: list[str]) -> dict[str, WeekFigures]:
+def stored(session: Session, dialect: str, keys: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored rollups of `keys` that no change unseen by their snapshot overlaps."""
     c, w = ReportChange.__table__.c, ReportWeek.__table__.c
     overlapped = (
         select(c.id)
@@ -64,7 +72,7 @@ def _stored(session: Session, dialect: str, keys: list[str]) -> dict[str, WeekFi
         .exists()
     )
     rows = session.execute(select(w.key, w.figures).where(w.key.in_(keys), not_(overlapped)))
-    return {key: WeekFigures.from_store(figures) for key, figures in rows}
+    return {key: figures for key, figures in rows}
 
 
 def _runs(indexes: list[int]) -> list[list[int]]:
@@ -83,37 +91,52 @@ def rollup_figures(
     """The same figures as `weekly_figures` over `weeks`, closed weeks from the rollups."""
     if not weeks:
         return []
-    keys = [_key(week, filters) for week in weeks]
+    keys = [week_key(week, filters) for week in weeks]
     closed = [week.end <= now for week in weeks]
     with db.session() as session:
         if db.dialect == "postgresql":
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
-        seen = _snapshot(session, db.dialect)
-        stored = _stored(session, db.dialect, [k for k, done in zip(keys, closed, strict=True) if done])
-        missing = [i for i, key in enumerate(keys) if key not in stored]
+        seen = snapshot(session, db.dialect)
+        found = stored(session, db.dialect, [k for k, done in zip(keys, closed, strict=True) if done])
+        kept = {key: WeekFigures.from_store(data) for key, data in found.items()}
+        missing = [i for i, key in enumerate(keys) if key not in kept]
         computed: dict[int, WeekFigures] = {}
         for run in _runs(missing):
-            found = weekly_figures(
+            run_figures = weekly_figures(
                 session, db.dialect, [weeks[i] for i in run], now, filters, with_backlog=False
             )
-            computed.update(zip(run, found, strict=True))
-        figures = [stored.get(key) or computed[i] for i, key in enumerate(keys)]
-        open_count = backlog_before(session, weeks[0], filters)
+            computed.update(zip(run, run_figures, strict=True))
+        figures = [kept.get(key) or computed[i] for i, key in enumerate(keys)]
+        if _recent(session, weeks, now, filters):
+            open_count = backlog_before_from_end(session, weeks[0], weeks[-1], figures, filters)
+        else:
+            open_count = backlog_before(session, weeks[0], filters)
     for fig in figures:
         open_count += fig.total - fig.resolution.count
         fig.backlog = open_count
-    fresh = [(weeks[i], keys[i], computed[i]) for i in computed if closed[i]]
-    _save(db, fresh, [k for k in keys if k in stored], seen)
+    fresh = [(weeks[i], keys[i], computed[i].to_store()) for i in computed if closed[i]]
+    save(db, fresh, [k for k in keys if k in kept], seen)
     return figures
 
 
-def _save(db: Database, fresh: list[tuple[Week, str, WeekFigures]], valid: list[str], seen: str) -> None:
+def _recent(session: Session, weeks: Sequence[Week], now: datetime, filters: Filters) -> bool:
+    """Is there less history after the weeks than before them? Then the backlog base is counted
+    from now backwards (see `backlog_before_from_end`), else from the beginning forwards."""
+    t = Ticket.__table__.c
+    earliest = session.scalar(select(func.min(t.created_at)).where(*filters.conditions()))
+    if earliest is None:
+        return False
+    return now - weeks[-1].end < weeks[0].start - earliest
+
+
+def save(db: Database, fresh: list[tuple[Week, str, dict[str, Any]]], valid: list[str], seen: str) -> None:
+    """Store the closed weeks computed in snapshot `seen`, and move the valid ones to it."""
     if not fresh and not valid:
         return
     w = ReportWeek.__table__.c
     rows = [
-        {"key": key, "week_start": week.start, "week_end": week.end, "seen": seen, "figures": fig.to_store()}
-        for week, key, fig in fresh
+        {"key": key, "week_start": week.start, "week_end": week.end, "seen": seen, "figures": data}
+        for week, key, data in fresh
     ]
     with db.transaction() as session:
         if _too_old(session, db.dialect, seen):

@@ -236,6 +236,28 @@ def backlog_before(session: Session, first: Week, filters: Filters) -> int:
     return int(session.execute(before).scalar_one() or 0)
 
 
+def backlog_before_from_end(
+    session: Session, first: Week, last: Week, figures: Sequence[WeekFigures], filters: Filters
+) -> int:
+    """The same number as `backlog_before(first)`, counted from the other end of time.
+
+    Open before the first week = open now (tickets never resolved), less what the weeks from
+    `first` to `last` added (their created minus resolved counts, already in `figures`), less
+    what came after `last`. Cheap for recent weeks: the counts before a range that ends today
+    read most of the store, these read only the unresolved tickets and the time after `last`.
+    """
+    t = Ticket.__table__.c
+    where = filters.conditions()
+    counts = select(
+        select(func.count()).where(*where, t.resolved_at.is_(None)).scalar_subquery(),
+        select(func.count()).where(*where, t.created_at >= last.end).scalar_subquery(),
+        select(func.count()).where(*where, t.resolved_at >= last.end).scalar_subquery(),
+    )
+    unresolved, created_after, resolved_after = session.execute(counts).one()
+    added = sum(fig.total - fig.resolution.count for fig in figures)
+    return int(unresolved or 0) - added - (int(created_after or 0) - int(resolved_after or 0))
+
+
 def _joined(w: Any, column: Any) -> Any:
     """weeks JOIN tickets ON column in [week start, week end)."""
     return w.join(Ticket.__table__, and_(column >= w.c.ws, column < w.c.we))

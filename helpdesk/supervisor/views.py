@@ -13,7 +13,7 @@ from helpdesk.access import REPORTS_ROLE
 from helpdesk.auth import roles_required
 from helpdesk.callbacks.queue import weekly_figures
 from helpdesk.metrics import REPORT_CHANNELS, WeekFigures, live_counters, weekly_report
-from helpdesk.metrics.agents import agent_figures
+from helpdesk.metrics.agent_rollup import agent_figures_by_weeks
 from helpdesk.services import current_services
 from helpdesk.supervisor.charts import Series, bar_chart, hbar_chart, line_chart
 from helpdesk.supervisor.filters import (
@@ -82,7 +82,7 @@ def _report_tables(query: Query) -> tuple[dict[str, Table], object]:
     tz = ZoneInfo(svc.settings.timezone)
     report = weekly_report(svc.db, query.weeks, svc.clock.now(), query.filters, tz)
     tables = build_tables(report)
-    agents = agent_figures(svc.db, query.weeks[0].start, query.weeks[-1].end, query.filters)
+    agents = agent_figures_by_weeks(svc.db, query.weeks, svc.clock.now(), query.filters)
     tables["agents"] = agent_table(agents)
     return tables, report
 

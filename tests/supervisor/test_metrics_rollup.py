@@ -1,9 +1,12 @@
 """The weekly rollups give exactly the figures of a full recomputation, on random histories.
 
-Tickets are created, answered, resolved, reopened, paused, requeued, recategorized, merged and
-rated at random times over ten weeks, in batches of ORM transactions (SQLite and PostgreSQL).
-After every batch the report through the rollups (stored closed weeks reused where no change
-overlaps them) must equal the report recomputed from the tickets alone, unfiltered and filtered.
+Tickets are created, answered, resolved, reopened, paused, requeued, recategorized, reassigned,
+merged and rated at random times over ten weeks (closed weeks edited too), in batches of ORM
+transactions (SQLite and PostgreSQL), from a fixed seed. After every batch the report through the
+rollups (stored closed weeks reused where no change overlaps them) must equal the report
+recomputed from the tickets alone, unfiltered and filtered, over the whole range and over short
+ranges (recent and old: the backlog base is counted from either end); so must the per-agent
+figures of the dashboard.
 """
 
 from __future__ import annotations
@@ -16,8 +19,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from helpdesk.metrics import Filters, resolve_weeks, weekly_report
+from helpdesk.metrics.agent_rollup import agent_figures_by_weeks
+from helpdesk.metrics.agents import agent_figures
 from helpdesk.metrics.report import recomputed_report
 from helpdesk.models import Contact, ReportWeek, Ticket
+from tests.conftest import add_agent
 
 TZ = ZoneInfo("Europe/Belgrade")
 NOW = datetime(2026, 11, 18, 11, 0, tzinfo=UTC)  # a Wednesday: the current week is half over
@@ -33,13 +39,13 @@ def _at(rng: random.Random, after: datetime, until: datetime = NOW) -> datetime:
     return after + timedelta(seconds=rng.randrange(span))
 
 
-def _new_ticket(rng: random.Random, n: int, contact_id: int) -> Ticket:
+def _new_ticket(rng: random.Random, n: int, contact_id: int, agents: list[int | None]) -> Ticket:
     created = _at(rng, START)
     t = Ticket(
         reference=f"HD-2026-{n:06d}", subject=f"Random {n}", status="open",
         channel=rng.choice(CHANNELS), category=rng.choice(CATEGORIES), queue=rng.choice(QUEUES),
         contact_id=contact_id, created_at=created, updated_at=created, reply_token=f"r{n:08d}",
-        deflected=rng.random() < 0.1,
+        deflected=rng.random() < 0.1, assignee_id=rng.choice(agents),
         first_response_due_at=created + timedelta(hours=rng.choice((1, 4, 8))),
         resolution_due_at=created + timedelta(hours=rng.choice((4, 16, 40, 200))),
     )
@@ -53,8 +59,10 @@ def _new_ticket(rng: random.Random, n: int, contact_id: int) -> Ticket:
     return t
 
 
-def _change(rng: random.Random, t: Ticket, others: list[Ticket]) -> None:
-    kind = rng.randrange(8)
+def _change(
+    rng: random.Random, t: Ticket, others: list[Ticket], agents: list[int | None], kind: int | None = None
+) -> None:
+    kind = rng.randrange(9) if kind is None else kind
     if kind == 0 and t.resolved_at is not None:  # reopened
         t.resolved_at, t.status, t.csat_score = None, "open", None
     elif kind == 1 and t.resolved_at is None:  # resolved now or earlier
@@ -74,37 +82,53 @@ def _change(rng: random.Random, t: Ticket, others: list[Ticket]) -> None:
         target = rng.choice(others)
         if target.id != t.id and target.merged_into_id is None:
             t.merged_into_id, t.status = target.id, "closed"
+    elif kind == 8:
+        t.assignee_id = rng.choice([a for a in agents if a != t.assignee_id])
 
 
-def _reports(db: Any, weeks: Any) -> None:
-    for filters in FILTERS:
-        rolled = weekly_report(db, weeks, NOW, filters, TZ)
-        full = recomputed_report(db, weeks, NOW, filters, TZ)
-        assert rolled.before.to_json() == full.before.to_json(), filters
-        for a, b in zip(rolled.weeks, full.weeks, strict=True):
-            assert a.to_json() == b.to_json(), (filters, a.week)
-            counts = (a.sla_met, a.sla_decided, a.csat_responses, a.resolution.count)
-            assert counts == (b.sla_met, b.sla_decided, b.csat_responses, b.resolution.count)
+def _reports(db: Any, weeks: Any, quick: bool = False) -> None:
+    # the whole range, the last three weeks (ends now), three weeks in the middle (ended)
+    spans = ((weeks, FILTERS[:1]),) if quick else (
+        (weeks, FILTERS), (weeks[-3:], FILTERS[:2]), (weeks[3:6], FILTERS[:1])
+    )
+    for span, filter_sets in spans:
+        for filters in filter_sets:
+            rolled = weekly_report(db, span, NOW, filters, TZ)
+            full = recomputed_report(db, span, NOW, filters, TZ)
+            assert rolled.before.to_json() == full.before.to_json(), filters
+            for a, b in zip(rolled.weeks, full.weeks, strict=True):
+                assert a.to_json() == b.to_json(), (filters, a.week)
+                counts = (a.sla_met, a.sla_decided, a.csat_responses, a.resolution.count)
+                assert counts == (b.sla_met, b.sla_decided, b.csat_responses, b.resolution.count)
+    # the dashboard's complete weeks, and a filtered range with the current week in it
+    for span, filters in ((weeks[:-1], FILTERS[0]), (weeks, FILTERS[1])):
+        rolled_agents = agent_figures_by_weeks(db, span, NOW, filters)
+        full_agents = agent_figures(db, span[0].start, span[-1].end, filters)
+        assert [a.to_json() for a in rolled_agents] == [a.to_json() for a in full_agents], filters
 
 
 def test_rollups_equal_full_recomputation_on_random_histories(store: Any) -> None:
     db = store.db
     rng = random.Random(20261118)
     weeks = resolve_weeks(None, None, NOW, TZ, default=10)
+    agents: list[int | None] = [
+        add_agent(store, f"random{i}@example.rs", name=f"Random {i}") for i in range(3)
+    ]
+    agents.append(None)
     with db.transaction() as s:
         contact = Contact(name="Random Citizen", created_at=START)
         s.add(contact)
         s.flush()
         contact_id = contact.id
     n = 0
-    for round_no in range(6):
+    for round_no in range(5):
         with db.transaction() as s:
             tickets = list(s.scalars(select(Ticket)))
             for t in rng.sample(tickets, min(len(tickets), 12)):
-                _change(rng, t, tickets)
+                _change(rng, t, tickets, agents)
             for _ in range(40 if round_no == 0 else 6):
                 n += 1
-                s.add(_new_ticket(rng, n, contact_id))
+                s.add(_new_ticket(rng, n, contact_id, agents))
         if round_no == 3:  # a change in its own small transaction, one old week only
             with db.transaction() as s:
                 old = s.scalars(select(Ticket).where(Ticket.resolved_at.is_not(None)).limit(1)).one()
@@ -113,3 +137,10 @@ def test_rollups_equal_full_recomputation_on_random_histories(store: Any) -> Non
         with db.session() as s:
             stored = s.scalar(select(func.count()).select_from(ReportWeek))
         assert stored and stored >= len(weeks)  # closed weeks are kept, for every filter
+        # One ticket changed alone (a reassignment every other round): only the weeks it
+        # touches may be read again, the others must come back from the rollups unchanged.
+        with db.transaction() as s:
+            old = Ticket.created_at < NOW - timedelta(weeks=3)
+            tickets = list(s.scalars(select(Ticket).where(old, Ticket.merged_into_id.is_(None))))
+            _change(rng, rng.choice(tickets), tickets, agents, kind=8 if round_no % 2 else None)
+        _reports(db, weeks, quick=True)
