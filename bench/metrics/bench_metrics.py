@@ -1,94 +1,91 @@
-"""Latency of the supervisor figures on a large store, beside a raw baseline in the same run.
+"""Supervisor figures, console queue counts and ticket search on a large store, beside raw
+baselines in the same run.
 
-    .venv/bin/python bench/metrics/bench_metrics.py --data-dir /tmp/hd-bench --tickets 1000000
-    .venv/bin/python bench/metrics/bench_metrics.py --data-dir /tmp/hd-bench-pg --tickets 1000000 \
-        --database-url postgresql+psycopg://postgres@127.0.0.1/helpdesk_metrics_bench
+    .venv/bin/python bench/metrics/bench_metrics.py --data-dir /work/big/sqlite --no-fill
+    .venv/bin/python bench/metrics/bench_metrics.py --data-dir /work/big/pg --no-fill \
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/helpdesk_big
 
-The store is filled once with `helpdesk demo-data --tickets N --weeks 52` (run by this script
-when the store has fewer tickets; later runs reuse it). Then, each query `--repeat` times:
+Without --no-fill the store is filled first with `helpdesk demo-data --tickets N --weeks 52`
+when it has fewer tickets (later runs reuse it). Then each case runs `--repeat` times after one
+warm-up, and the table gives p50 / p95 / max:
 
-* baseline: a bare `SELECT COUNT(*) FROM tickets` (a full count of the table);
-* the weekly figures of the last 52 weeks (all of them: volume by channel, category, queue,
-  first-response and resolution median/p90, SLA compliance, backlog, deflection, csat), once
-  recomputed from the tickets alone and then through the rollups (closed weeks stored by the
-  warm-up run, the current week live), unfiltered and filtered by channel, and of the
-  dashboard's default 12 weeks;
-* today's live counters;
-* the console's queue list: the raw `GROUP BY queue, status` count and the console's own
-  `queue_counts()` for a supervisor (open tickets per queue, mine, unassigned).
+* baseline: a bare `SELECT COUNT(*) FROM tickets`;
+* the weekly figures of the last 52 weeks (volume by channel, category, queue, first-response
+  and resolution median/p90, SLA compliance, backlog, deflection, csat): the full recomputation
+  (the old path), then through the rollups cold (stored weeks dropped before each run), warm,
+  and warm after a change three weeks back; by channel; and the dashboard's 12 weeks;
+* today's live counters; the console's queue counts beside a raw `GROUP BY queue, status`;
+* `GET /supervisor` over HTTP (a real server on a loopback port, logged in as the supervisor);
+* ticket search (search_cases.py): the console's first page for a word, a reference, an email,
+  a phone number and a name, p50 / p95 over `--search-queries` queries of each kind, beside
+  the engine's bare match and a reference lookup.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import func, select, text  # noqa: E402
+from sqlalchemy import delete, func, select, text  # noqa: E402
 
+from bench.metrics.http_page import logged_in_page  # noqa: E402
+from bench.metrics.search_cases import build_cases, percentiles, search_rows  # noqa: E402
+from helpdesk.access import Viewer  # noqa: E402
+from helpdesk.console.queries import queue_counts  # noqa: E402
 from helpdesk.db import Database  # noqa: E402
-from helpdesk.metrics import Filters, live_counters, resolve_weeks, weekly_report  # noqa: E402
+from helpdesk.metrics import Filters, Week, live_counters, resolve_weeks, weekly_report  # noqa: E402
+from helpdesk.metrics.changes import record_change  # noqa: E402
 from helpdesk.metrics.report import recomputed_report  # noqa: E402
 from helpdesk.migrate import upgrade  # noqa: E402
-from helpdesk.models import Ticket  # noqa: E402
+from helpdesk.models import ReportWeek, Ticket  # noqa: E402
+from helpdesk.services import Services  # noqa: E402
+from helpdesk.settings import Settings  # noqa: E402
 
 
 def fill(args: argparse.Namespace, db: Database, have: int) -> None:
-    env = dict(os.environ, HELPDESK_DATA_DIR=str(args.data_dir), HELPDESK_CHANNELS="",
-               HELPDESK_TRIAGE="local")
+    env = dict(
+        os.environ, HELPDESK_DATA_DIR=str(args.data_dir), HELPDESK_CHANNELS="", HELPDESK_TRIAGE="local"
+    )
     if args.database_url:
         env["HELPDESK_DATABASE_URL"] = args.database_url
-    cmd = [str(ROOT / ".venv/bin/helpdesk"), "demo-data", "--tickets", str(args.tickets - have),
-           "--weeks", "52", "--seed", str(1000 + have)]
+    cmd = [
+        str(ROOT / ".venv/bin/helpdesk"),
+        "demo-data",
+        "--tickets",
+        str(args.tickets - have),
+        "--weeks",
+        "52",
+        "--seed",
+        str(1000 + have),
+    ]
     print("filling:", " ".join(cmd[1:]), flush=True)
     started = time.perf_counter()
     subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
     print(f"filled in {time.perf_counter() - started:.0f} s", flush=True)
 
 
-def dashboard_client(args: argparse.Namespace, url: str) -> Callable[[], object]:
-    """The whole dashboard page through the app, logged in as the demo supervisor."""
-    from helpdesk import create_app
-    from helpdesk.demo import DEMO_LOGINS
-    from helpdesk.settings import Settings
-
-    settings = Settings(data_dir=args.data_dir, database_url=url, channels=(), triage="local",
-                        embedded_services=False).resolved()
-    client = create_app(settings).test_client()
-    boss = next(d for d in DEMO_LOGINS if d.role == "supervisor")
-    page = client.get("/login").get_data(as_text=True)
-    marker = 'name="csrf_token" value="'
-    start = page.index(marker) + len(marker)
-    token = page[start : page.index('"', start)]
-    client.post("/login", data={"email": boss.email, "password": boss.password,
-                                "csrf_token": token})
-
-    def get() -> object:
-        response = client.get("/supervisor")
-        assert response.status_code == 200, response.status_code
-        return response
-
-    return get
-
-
-def measure(fn: Callable[[], object], repeat: int) -> tuple[float, float]:
-    fn()  # warm the cache: we measure queries, not the first read from disk
+def measure(fn: Callable[[], object], repeat: int, before: Callable[[], object] | None = None) -> list[float]:
+    """Times of `repeat` runs after one warm-up (we measure queries, not the first disk read);
+    `before` runs ahead of each, untimed (to drop the stored weeks for a cold read)."""
+    fn()
     times = []
     for _ in range(repeat):
+        if before is not None:
+            before()
         started = time.perf_counter()
         fn()
         times.append((time.perf_counter() - started) * 1000)
-    return statistics.median(times), min(times)
+    return times
 
 
 def main() -> None:
@@ -97,7 +94,9 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--tickets", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--search-queries", type=int, default=40, help="queries of each kind")
     parser.add_argument("--no-fill", action="store_true", help="measure the store as it is")
+    parser.add_argument("--skip-search", action="store_true")
     args = parser.parse_args()
     args.data_dir.mkdir(parents=True, exist_ok=True)
     url = args.database_url or f"sqlite:///{args.data_dir.resolve() / 'helpdesk.db'}"
@@ -111,7 +110,8 @@ def main() -> None:
         # What autovacuum does soon after a bulk load: statistics, and the visibility map
         # without which PostgreSQL cannot answer from the covering indexes alone.
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE tickets"))
+            for table in ("tickets", "ticket_search_docs", "contacts", "contact_identities"):
+                conn.execute(text(f"VACUUM ANALYZE {table}"))
     elif db.dialect == "sqlite":
         with db.engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")
@@ -122,6 +122,8 @@ def main() -> None:
     now = newest  # the demo history ends at generation time: report the 52 weeks up to it
     weeks52 = resolve_weeks(None, None, now, tz, default=52)
     weeks12 = resolve_weeks(None, None, now, tz, default=12)
+    settings = Settings(data_dir=args.data_dir, database_url=url, secret_key="bench").resolved()
+    svc = Services(settings=settings, db=db)
 
     def count_all() -> object:
         with db.engine.connect() as conn:
@@ -134,41 +136,70 @@ def main() -> None:
             ).all()
 
     def console_queue_list() -> object:
-        from helpdesk.access import Viewer
-        from helpdesk.console.queries import queue_counts
-        from helpdesk.services import Services
-        from helpdesk.settings import Settings
-
-        svc = Services(settings=Settings(data_dir=args.data_dir, database_url=url,
-                                         secret_key="bench").resolved(), db=db)
         return queue_counts(svc, Viewer(1, "bench", "supervisor", frozenset()))
 
-    dashboard = dashboard_client(args, url)
+    def forget_weeks() -> None:
+        with db.transaction() as s:
+            s.execute(delete(ReportWeek))
 
-    cases: list[tuple[str, Callable[[], object]]] = [
-        ("baseline: SELECT COUNT(*) FROM tickets", count_all),
-        ("52 weeks, full recomputation (no rollups)",
-         lambda: recomputed_report(db, weeks52, now, Filters(), tz)),
-        ("weekly figures, 52 weeks (rollups)", lambda: weekly_report(db, weeks52, now, Filters(), tz)),
-        ("weekly figures, 52 weeks, channel=phone",
-         lambda: weekly_report(db, weeks52, now, Filters(channel="phone"), tz)),
-        ("weekly figures, 12 weeks (dashboard default)",
-         lambda: weekly_report(db, weeks12, now, Filters(), tz)),
-        ("today's live counters", lambda: live_counters(db, now, tz, Filters())),
-        ("queue list: GROUP BY queue, status", queue_status),
-        ("queue list: console queue_counts()", console_queue_list),
-        ("GET /supervisor (12 weeks, whole page)", dashboard),
-    ]
-    print(f"\n{db.dialect}, {total:,} tickets, weeks {weeks52[0].label}..{weeks52[-1].label}, "
-          f"median of {args.repeat} runs after one warm-up\n")
-    print(f"| {'query':<46} | {'median ms':>10} | {'min ms':>8} | {'x baseline':>10} |")
-    print(f"| {'-' * 46} | {'-' * 10} | {'-' * 8} | {'-' * 10} |")
-    base = None
-    for name, fn in cases:
-        median, best = measure(fn, args.repeat)
-        base = base or median
-        print(f"| {name:<46} | {median:>10.1f} | {best:>8.1f} | {median / base:>10.1f} |")
+    def touch_three_weeks_ago() -> None:
+        # What a reply to a ticket opened three weeks ago logs: those weeks are read again.
+        with db.transaction() as s:
+            record_change(s.connection(), now - timedelta(weeks=3), now)
+
+    def report(weeks: list[Week], filters: Filters = Filters()) -> Callable[[], object]:
+        return lambda: weekly_report(db, weeks, now, filters, tz)
+
+    timings: list[tuple[str, list[float]]] = []
+
+    def case(name: str, fn: Callable[[], object], before: Callable[[], object] | None = None) -> None:
+        timings.append((name, measure(fn, args.repeat, before)))
+        print(f"  {name}: done", file=sys.stderr, flush=True)
+
+    case("baseline: SELECT COUNT(*) FROM tickets", count_all)
+    case(
+        "52 weeks, full recomputation (no rollups)",
+        lambda: recomputed_report(db, weeks52, now, Filters(), tz),
+    )
+    case("weekly figures, 52 weeks, cold (no stored week)", report(weeks52), forget_weeks)
+    case("weekly figures, 52 weeks, warm", report(weeks52))
+    case(
+        "weekly figures, 52 weeks, warm, after a change 3 weeks back", report(weeks52), touch_three_weeks_ago
+    )
+    case("weekly figures, 52 weeks, channel=phone, warm", report(weeks52, Filters(channel="phone")))
+    case("weekly figures, 12 weeks, cold (no stored week)", report(weeks12), forget_weeks)
+    case("weekly figures, 12 weeks, warm", report(weeks12))
+    case("today's live counters", lambda: live_counters(db, now, tz, Filters()))
+    case("raw: GROUP BY queue, status (all tickets)", queue_status)
+    case("console queue counts: queue_counts()", console_queue_list)
+    with logged_in_page(args.data_dir, url) as dashboard:
+        case("GET /supervisor over HTTP (12 weeks + this week), warm", dashboard)
+        case("GET /supervisor over HTTP, cold (no stored week)", dashboard, forget_weeks)
+
+    print(
+        f"\n{db.dialect}, {total:,} tickets, weeks {weeks52[0].label}..{weeks52[-1].label}, "
+        f"{args.repeat} runs after one warm-up each; load average {os.getloadavg()[0]:.1f}\n"
+    )
+    table(timings, "supervisor figures")
+    if not args.skip_search:
+        cases = build_cases(db, args.search_queries)
+        print(file=sys.stderr)
+        table(search_rows(svc, cases), f"ticket search ({args.search_queries} queries of each kind)")
     db.dispose()
+
+
+def table(rows: list[tuple[str, list[float]]], title: str) -> None:
+    print(f"| {title:<60} | {'p50 ms':>8} | {'p95 ms':>8} | {'max ms':>8} | {'x first':>7} |")
+    print(f"| {'-' * 60} | {'-' * 8} | {'-' * 8} | {'-' * 8} | {'-' * 7} |")
+    base = None
+    for name, times in rows:
+        p50, p95 = percentiles(times)
+        base = base or p50 or 1.0
+        print(
+            f"| {name:<60} | {p50:>8.1f} | {p95:>8.1f} | {max(times):>8.1f} | {p50 / base:>7.1f} |",
+            flush=True,
+        )
+    print()
 
 
 if __name__ == "__main__":
