@@ -269,10 +269,10 @@ def index_bulk(
             found = docs[value] = search_document(value)
         return found
 
-    rows: list[Row] = [
-        (row_key(t["id"]), t["id"], _joined(subject_document(t.get("reference"), None), doc(t.get("subject"))))
-        for t in tickets
-    ]
+    rows: list[Row] = []
+    for t in tickets:
+        reference = subject_document(t.get("reference"), None)
+        rows.append((row_key(t["id"]), t["id"], _joined(reference, doc(t.get("subject")))))
     rows += [(row_key(m["ticket_id"], m["seq"]), m["ticket_id"], doc(m.get("text"))) for m in messages]
     if not rows:
         return
