@@ -33,6 +33,7 @@ sys.path.insert(0, str(ROOT))
 from hd_servers import Server, base_env, free_port, login_cookie, prepare_store  # noqa: E402
 
 AGENT = "bench@helpdesk.test"
+DIGITS_TO_LETTERS = str.maketrans("0123456789", "ghijklmnop")
 
 
 class ScratchDatabase:
@@ -91,7 +92,9 @@ async def run_helpdesk(url: str, cookie: str, clients: int, messages: int) -> di
         assert hello["ok"], hello
         failures = 0
         for i in range(messages):
-            tag = uuid.uuid4().hex
+            # Letters only: a hex tag with a valid 13-digit JMBG run in it is masked by the store
+            # (helpdesk.privacy), and its message would look lost to the console's matcher.
+            tag = uuid.uuid4().hex.translate(DIGITS_TO_LETTERS)
             sent[tag] = time.perf_counter()
             answer = await sio.call(
                 "message",
