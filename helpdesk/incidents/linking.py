@@ -14,13 +14,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpdesk.events import event, room_for_queue, room_for_ticket
+from helpdesk.incidents.core import lock_open_incident
 from helpdesk.incidents.models import Incident, IncidentTicket
 from helpdesk.incidents.texts import matching_keyword, notice_language, notice_text
 from helpdesk.models import Message, Ticket
 from helpdesk.services import Services
+from helpdesk.tickets.actions import get_ticket
 from helpdesk.tickets.serialize import message_dict, ticket_dict
-from helpdesk.tickets.types import Actor, InboundMessage
-from helpdesk.tickets.uow import UnitOfWork
+from helpdesk.tickets.types import Actor, InboundMessage, InvalidChange
+from helpdesk.tickets.uow import UnitOfWork, unit_of_work
 
 NOTICE_KIND = "incident"  # the outbox kind and message kind of an incident notice
 SYSTEM = Actor.system("incidents")
@@ -108,3 +110,44 @@ def incident_of_ticket(svc: Services, ticket_id: int) -> tuple[int, str, str] | 
             .where(IncidentTicket.ticket_id == ticket_id)
         ).first()
         return None if row is None else (row[0], row[1], row[2])
+
+
+def link_ticket(svc: Services, incident_id: int, reference: str, actor: Actor) -> bool:
+    """An agent links an existing ticket to an open incident (no notice is sent: the agent saw
+    it is about the outage). False when it was linked to this incident already."""
+    with unit_of_work(svc) as uow:
+        lock_open_incident(uow, incident_id)
+        ticket = get_ticket(uow.session, reference, for_update=True)
+        link = uow.session.get(IncidentTicket, ticket.id)
+        if link is not None:
+            if link.incident_id == incident_id:
+                return False
+            raise InvalidChange("that ticket is linked to another incident")
+        uow.session.add(
+            IncidentTicket(
+                ticket_id=ticket.id, incident_id=incident_id, linked_at=uow.now, matched_by="agent"
+            )
+        )
+        uow.audit(actor, "incident.linked", ticket, after={"incident": incident_id, "matched_by": "agent"})
+        _report_changed(uow, ticket)
+        return True
+
+
+def unlink_ticket(svc: Services, incident_id: int, reference: str, actor: Actor) -> None:
+    """Take a ticket out of an incident (matched by mistake): bulk answers no longer reach it."""
+    with unit_of_work(svc) as uow:
+        ticket = get_ticket(uow.session, reference, for_update=True)
+        link = uow.session.get(IncidentTicket, ticket.id)
+        if link is None or link.incident_id != incident_id:
+            raise InvalidChange("that ticket is not linked to this incident")
+        uow.session.delete(link)
+        uow.audit(actor, "incident.unlinked", ticket, before={"incident": incident_id})
+        _report_changed(uow, ticket)
+
+
+def _report_changed(uow: UnitOfWork, ticket: Ticket) -> None:
+    """A link made or undone after its ticket's creation moves that week's incident-linked count:
+    log the change so a stored weekly rollup of that week is recomputed (helpdesk.metrics)."""
+    from helpdesk.metrics.changes import record_change
+
+    record_change(uow.session.connection(), ticket.created_at, ticket.created_at)

@@ -16,7 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from helpdesk.access import REPORTS_ROLE, Viewer, load_viewer, ticket_filter
+from helpdesk.access import REPORTS_ROLE, Viewer, can_see, load_viewer, ticket_filter
 from helpdesk.auth import roles_required
 from helpdesk.console.queries import categories
 from helpdesk.incidents.answers import answer_incident, preview_answer
@@ -29,10 +29,11 @@ from helpdesk.incidents.core import (
     open_incident,
     update_incident,
 )
+from helpdesk.incidents.linking import link_ticket, unlink_ticket
 from helpdesk.incidents.models import IncidentTicket
 from helpdesk.models import Ticket
 from helpdesk.services import current_services
-from helpdesk.tickets import Actor, InvalidChange
+from helpdesk.tickets import Actor, InvalidChange, TicketNotFound
 
 bp = Blueprint("incidents", __name__, url_prefix="/supervisor/incidents")
 FIELDS = ("title", "category", "keywords", "notice_sr_latn", "notice_sr_cyrl", "notice_en", "starts", "ends")
@@ -242,4 +243,63 @@ def close(incident_id: int) -> Response:
         flash(_("Incident closed; the message is on its way to %(count)s tickets.", count=sent), "ok")
     else:
         flash(_("Incident closed."), "ok")
+    return redirect(url_for("incidents.detail", incident_id=incident_id))
+
+
+def _ticket_reference(viewer: Viewer) -> str:
+    """The ticket the form names (HD-2026-000123, or just 123 this year), if the viewer may see it."""
+    raw = request.form.get("reference", "").strip().upper()
+    with current_services().db.session() as s:
+        ticket = s.scalar(select(Ticket).where(Ticket.reference == raw))
+        if ticket is None and raw.isdigit():
+            ticket = s.scalar(
+                select(Ticket)
+                .where(Ticket.reference.like(f"HD-%-{int(raw):06d}"))
+                .order_by(Ticket.id.desc())
+                .limit(1)
+            )
+        if ticket is None:
+            raise TicketNotFound(raw)
+        if not can_see(viewer, ticket):
+            abort(403)
+        return ticket.reference
+
+
+@bp.post("/<int:incident_id>/link")
+@roles_required("agent")
+def link(incident_id: int) -> Response:
+    """Link a ticket the agent may see (no notice is sent; bulk answers will reach it)."""
+    viewer = _viewer()
+    try:
+        reference = _ticket_reference(viewer)
+        linked = link_ticket(current_services(), incident_id, reference, _actor())
+    except IncidentNotFound:
+        abort(404)
+    except TicketNotFound:
+        flash(_("No such ticket."), "error")
+    except InvalidChange as exc:
+        flash(_("Nothing was changed: %(reason)s", reason=_(str(exc))), "error")
+    else:
+        flash(
+            _("%(reference)s is linked to the incident.", reference=reference)
+            if linked
+            else _("%(reference)s was linked already.", reference=reference),
+            "ok",
+        )
+    return redirect(url_for("incidents.detail", incident_id=incident_id))
+
+
+@bp.post("/<int:incident_id>/unlink")
+@roles_required("agent")
+def unlink(incident_id: int) -> Response:
+    viewer = _viewer()
+    try:
+        reference = _ticket_reference(viewer)
+        unlink_ticket(current_services(), incident_id, reference, _actor())
+    except TicketNotFound:
+        flash(_("No such ticket."), "error")
+    except InvalidChange as exc:
+        flash(_("Nothing was changed: %(reason)s", reason=_(str(exc))), "error")
+    else:
+        flash(_("%(reference)s is no longer linked to the incident.", reference=reference), "ok")
     return redirect(url_for("incidents.detail", incident_id=incident_id))

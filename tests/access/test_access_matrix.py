@@ -96,10 +96,22 @@ DOORS = [
     Door("email_console.message_view", "GET", "/console/email/messages/{mail}", TICKET),
     Door("phone_console.call_back", "POST", "/console/phone/call/{ref}", TICKET, form=True),
     Door("callbacks.queue", "GET", "/console/callbacks", ANY_STAFF),
-    Door("callbacks.outcome", "POST", "/console/tickets/{ref}/callback/outcome", TICKET, form=True,
-         try_allowed=False),
-    Door("callbacks.edit_accommodations", "POST", "/console/tickets/{ref}/accommodations", TICKET,
-         form=True, try_allowed=False),
+    Door(
+        "callbacks.outcome",
+        "POST",
+        "/console/tickets/{ref}/callback/outcome",
+        TICKET,
+        form=True,
+        try_allowed=False,
+    ),
+    Door(
+        "callbacks.edit_accommodations",
+        "POST",
+        "/console/tickets/{ref}/accommodations",
+        TICKET,
+        form=True,
+        try_allowed=False,
+    ),
     Door("email_console.outbox", "GET", "/console/email/outbox", ANY_STAFF),
     Door("phone_console.outbox", "GET", "/console/phone/outbox", ANY_STAFF),
     Door("phone_console.simulator", "GET", "/console/phone/simulator", ANY_STAFF),
@@ -150,6 +162,10 @@ DOORS = [
     Door("incidents.close", "POST", "/supervisor/incidents/1/close", REPORTS, form=True, try_allowed=False),
     Door(
         "incidents.answer", "POST", "/supervisor/incidents/1/answer", ANY_STAFF, form=True, try_allowed=False
+    ),
+    Door("incidents.link", "POST", "/supervisor/incidents/1/link", ANY_STAFF, form=True, try_allowed=False),
+    Door(
+        "incidents.unlink", "POST", "/supervisor/incidents/1/unlink", ANY_STAFF, form=True, try_allowed=False
     ),
     # The admin blueprint: admins only (its own tests drive the changes themselves).
     *[

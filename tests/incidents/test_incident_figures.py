@@ -7,10 +7,14 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import select
+
 from helpdesk import create_app
 from helpdesk.incidents.core import IncidentDraft, open_incident
+from helpdesk.incidents.linking import link_ticket
 from helpdesk.metrics import Filters, report_csv, resolve_weeks, weekly_report
 from helpdesk.metrics.report import recomputed_report
+from helpdesk.models import Ticket
 from helpdesk.services import Services
 from helpdesk.tickets import Actor, Identity, InboundMessage, receive_inbound
 from tests.conftest import T0, login
@@ -42,11 +46,12 @@ def _linked(svc: Services, rolled: bool = True) -> dict[str, int]:
 def test_weekly_figures_count_incident_linked_tickets_and_rollups_stay_exact(store: Services) -> None:
     svc = store
     svc.clock.at = T0 - timedelta(days=14)  # type: ignore[attr-defined]  # Monday of 2026-W46
-    open_incident(
+    incident = open_incident(
         svc,
         Actor.system("test"),
         IncidentDraft(title="eUprava", notice_sr_latn="eUprava ne radi.", keywords="eUprava"),
     )
+    _inquiry(svc, 0, "Kako da platim taksu?", 15)  # 2026-W45, before the incident: not linked
     _inquiry(svc, 1, "Ne radi eUprava", 14)
     _inquiry(svc, 2, "eUprava javlja grešku", 13)
     _inquiry(svc, 3, "Kako da promenim adresu?", 13)
@@ -58,6 +63,11 @@ def test_weekly_figures_count_incident_linked_tickets_and_rollups_stay_exact(sto
 
     _inquiry(svc, 5, "eUprava ne radi ni danas", 12)  # late mail, dated into the stored W46
     expected["2026-W46"] = 3
+    assert _linked(svc) == expected == _linked(svc, rolled=False)
+    with svc.db.session() as s:  # a W45 ticket an agent links by hand, after W45 was stored
+        w45 = s.scalars(select(Ticket.reference).where(Ticket.created_at < T0 - timedelta(days=14))).one()
+    link_ticket(svc, incident, w45, Actor.system("test"))
+    expected["2026-W45"] = 1
     assert _linked(svc) == expected == _linked(svc, rolled=False)
     weeks = resolve_weeks("2026-W46", "2026-W47", T0, TZ)
     csv_text = report_csv(weekly_report(svc.db, weeks, T0, Filters(), TZ))

@@ -76,7 +76,7 @@ def test_a_supervisor_opens_previews_and_answers_an_agent_may_not_open(svc: Serv
     assert made.status_code == 302
     detail_url = made.headers["Location"]
     ref = _inquiry(svc, "ana@example.rs", "Ne radi mi eUprava, šta da radim?")
-    _inquiry(svc, "pera@example.rs", "Promena adrese")
+    other = _inquiry(svc, "pera@example.rs", "Promena adrese")
     page = chief.get(detail_url + "?lang=en").get_data(as_text=True)
     assert ref in page and "1 of 1 linked tickets" in page
 
@@ -101,6 +101,13 @@ def test_a_supervisor_opens_previews_and_answers_an_agent_may_not_open(svc: Serv
     assert agent.get("/supervisor/incidents/new").status_code == 403
     agent_token = _csrf(agent, "/supervisor/incidents")
     assert agent.post(detail_url + "/close", data={"csrf_token": agent_token}).status_code == 403
+    linking = {"csrf_token": agent_token, "reference": other}
+    assert agent.post(detail_url + "/link", data=linking).status_code == 403  # not its ticket
+    linking["csrf_token"] = token
+    assert chief.post(detail_url + "/link", data=linking).status_code == 302
+    assert f'name="reference" value="{other}"' in chief.get(detail_url).get_data(as_text=True)
+    assert chief.post(detail_url + "/unlink", data=linking).status_code == 302
+    assert f'name="reference" value="{other}"' not in chief.get(detail_url).get_data(as_text=True)
     assert "1 of 1" not in agent.get(detail_url + "?lang=en").get_data(as_text=True)  # not its queue
 
     closed = chief.post(
@@ -116,6 +123,8 @@ def test_a_supervisor_opens_previews_and_answers_an_agent_may_not_open(svc: Serv
         "incident.opened",
         "incident.linked",
         "incident.answer",
+        "incident.linked",
+        "incident.unlinked",
         "incident.closed",
         "incident.closing",
     ]
