@@ -18,6 +18,7 @@ from helpdesk.attachments import AttachmentStore
 from helpdesk.db import Database
 from helpdesk.events import EventPublisher, RecordingPublisher
 from helpdesk.outbound import Envelope, SendResult
+from helpdesk.privacy import keys
 from helpdesk.settings import Settings
 
 if TYPE_CHECKING:
@@ -167,7 +168,10 @@ class Services:
     outbox_wakeup: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
-        self.attachments = AttachmentStore(self.settings.data_dir / "files")
+        # Files that hold a JMBG are sealed with the privacy key (helpdesk.attachments).
+        self.attachments = AttachmentStore(
+            self.settings.data_dir / "files", keys.cipher(self.settings, keys.FILES)
+        )
 
     def wake_outbox(self) -> None:
         self.outbox_wakeup.set()

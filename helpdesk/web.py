@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import io
 from pathlib import Path
 
 from flask import (
@@ -22,11 +23,14 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from helpdesk.access import can_see, load_viewer
+from helpdesk.attachments import SealedFileUnreadable
 from helpdesk.auth import login_required, public
 from helpdesk.i18n import current_language
 from helpdesk.models import Attachment
 from helpdesk.office import office
+from helpdesk.privacy.originals import open_attachment
 from helpdesk.services import current_services
+from helpdesk.tickets.types import TicketNotFound
 
 bp = Blueprint("web", __name__)
 
@@ -40,10 +44,7 @@ VENDOR = {"socket.io-client": "dist", "axe-core": ""}
 def home() -> Response | str:
     """The citizen's front door; signed-in staff go on to their own start page."""
     if current_user.is_authenticated:
-        if (
-            current_user.has_role("supervisor")
-            and "supervisor.dashboard" in current_app.view_functions
-        ):
+        if current_user.has_role("supervisor") and "supervisor.dashboard" in current_app.view_functions:
             return redirect(url_for("supervisor.dashboard"))
         if "console.index" in current_app.view_functions:
             return redirect(url_for("console.index"))
@@ -103,16 +104,24 @@ def attachment(token: str) -> Response:
         row = s.scalar(select(Attachment).where(Attachment.public_id == token))
         if row is None:
             abort(404)
-        if not can_see(viewer, row.message.ticket):
+        if viewer is None or not can_see(viewer, row.message.ticket):
             abort(403)
-        path = svc.attachments.path(row.sha256)
+        attachment_id = row.id
         name, content_type = row.filename or f"attachment-{row.id}", row.content_type
+    try:
+        # A file that holds a JMBG is kept sealed; opening it is an audited reveal.
+        data = open_attachment(svc, viewer, attachment_id)
+    except (FileNotFoundError, TicketNotFound):
+        abort(404)
+    except SealedFileUnreadable:
+        abort(410)  # sealed with a privacy key this office no longer has
     inline = content_type.startswith(("image/png", "image/jpeg", "image/gif", "audio/"))
     response = send_file(
-        path,
+        io.BytesIO(data),
         mimetype=content_type if inline else "application/octet-stream",
         as_attachment=not inline,
         download_name=name,
     )
+    response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

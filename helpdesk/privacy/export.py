@@ -2,7 +2,8 @@
 
 The ZIP holds ``index.json`` (the contact, its tickets and their messages, each file named by
 its path in the archive) and the files themselves under ``files/`` and ``mail/``. Texts are the
-stored ones, so JMBGs stay masked as everywhere else. Only this contact's tickets go in: another
+stored ones, so JMBGs stay masked as everywhere else; the files are the originals as the citizen
+sent them (a sealed one opened: the number in it is their own). Only this contact's tickets go in: another
 citizen's ticket is never reached through a merge or a shared file. Every export is audited with
 its legal reason and written to the access log.
 """
@@ -20,6 +21,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from helpdesk.attachments import SealedFileUnreadable
 from helpdesk.models import AuditEvent, Contact, Message, Ticket
 from helpdesk.privacy.access_log import record_access
 from helpdesk.services import Services
@@ -142,28 +144,24 @@ def _message(
     attachments = []
     for n, attachment in enumerate(message.attachments, start=1):
         name = f"files/{ticket.reference}/{message.seq}-{n}-{_safe(attachment.filename, 'file')}"
-        path = svc.attachments.path(attachment.sha256)
-        if path.exists():
-            archive.write(path, name)
+        data = _original(svc, attachment.sha256)
+        if data is not None:
+            archive.writestr(name, data)
             added += 1
         attachments.append(
             {
                 "filename": attachment.filename,
                 "content_type": attachment.content_type,
                 "size": attachment.size,
-                "file": name if path.exists() else None,
+                "file": name if data is not None else None,
             }
         )
     raw = None
-    if message.raw_path:
-        try:
-            raw_file = svc.attachments.path(message.raw_path)
-        except ValueError:
-            raw_file = None
-        if raw_file is not None and raw_file.exists():
-            raw = f"mail/{ticket.reference}-{message.seq}.eml"
-            archive.write(raw_file, raw)
-            added += 1
+    raw_mail = _original(svc, message.raw_path) if message.raw_path else None
+    if raw_mail is not None:
+        raw = f"mail/{ticket.reference}-{message.seq}.eml"
+        archive.writestr(raw, raw_mail)
+        added += 1
     entry = {
         "seq": message.seq,
         "direction": message.direction,
@@ -177,6 +175,15 @@ def _message(
         "raw_mail": raw,
     }
     return entry, added
+
+
+def _original(svc: Services, digest: str) -> bytes | None:
+    """A stored file as the citizen sent it (opened if sealed: it is their own number), or None
+    when it is gone, is no digest (an old raw path) or the privacy key cannot open it."""
+    try:
+        return svc.attachments.get(digest)
+    except (ValueError, FileNotFoundError, SealedFileUnreadable):
+        return None
 
 
 def _audit(svc: Services, contact_id: int, agent_id: int | None, reason: str, tickets: int) -> None:

@@ -9,11 +9,18 @@ number stays readable. Every renderer, index writer, exporter and logger masks t
 
 from __future__ import annotations
 
+import email
 import re
+from collections.abc import Iterator
 from datetime import date
+from email.header import decode_header
 
 # 13 digits not inside a longer run of digits (a 16-digit card number holds no JMBG).
 RUN = re.compile(r"(?<!\d)\d{13}(?!\d)")
+BYTES_RUN = re.compile(rb"(?<!\d)\d{13}(?!\d)")
+# A mail (or a mail forwarded as a file): header lines, then its parts, maybe encoded.
+_MAIL_START = re.compile(rb"\A(?:[!-9;-~]+:[^\n]*\n(?:[ \t][^\n]*\n)*)+\r?\n", re.DOTALL)
+_ENCODED = re.compile(rb"base64|quoted-printable|=\?", re.IGNORECASE)
 _WEIGHTS = (7, 6, 5, 4, 3, 2, 7, 6, 5, 4, 3, 2)
 MASK_CHAR = "\u2022"  # •
 KEEP = 7  # the date of birth stays readable: enough to tell two citizens' numbers apart
@@ -76,3 +83,32 @@ def mask(text: str) -> str:
 
 def mask_optional(text: str | None) -> str | None:
     return None if text is None else mask(text)
+
+
+def in_bytes(data: bytes) -> bool:
+    """Whether a stored file (an attachment, a raw mail) holds a valid JMBG: in clear in any
+    ASCII-compatible encoding, in UTF-16 text (Notepad's "Unicode"), or in a mail's headers and
+    parts once their base64, quoted-printable or RFC 2047 encoding is undone. Compressed formats
+    (ZIP, DOCX, most PDFs) and pictures are not read."""
+    return any(is_valid(run.decode()) for text in _readings(data) for run in BYTES_RUN.findall(text))
+
+
+def _readings(data: bytes) -> Iterator[bytes]:
+    yield data
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        yield data.decode("utf-16", "replace").encode("utf-8", "replace")
+    if _ENCODED.search(data) and _MAIL_START.match(data.replace(b"\r\n", b"\n")):
+        yield from _mail_readings(data)
+
+
+def _mail_readings(data: bytes) -> Iterator[bytes]:
+    message = email.message_from_bytes(data)  # compat32: tolerant, and nothing is re-encoded
+    for part in message.walk():
+        for value in part.values():
+            # Digits are ASCII in every charset a header is written in: the bytes will do.
+            for chunk, _charset in decode_header(str(value)):
+                if isinstance(chunk, bytes):
+                    yield chunk
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            yield from _readings(payload)

@@ -10,34 +10,19 @@ to ``sensitive_values`` as Fernet tokens (AES-CBC + HMAC, ``cryptography``) unde
 
 from __future__ import annotations
 
-import base64
-from functools import lru_cache
-
 from cryptography.fernet import Fernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import select
 
 from helpdesk.models import Message, SensitiveValue
-from helpdesk.privacy import jmbg
+from helpdesk.privacy import jmbg, keys
 from helpdesk.services import Services
 from helpdesk.settings import Settings
 
 KIND_JMBG = "jmbg"
 
 
-@lru_cache(maxsize=8)
-def _fernet(secret: str) -> Fernet:
-    # HKDF, so any passphrase (or the app's secret key) becomes a 32-byte key, and a leaked
-    # privacy key says nothing about the session-signing key or the other way round.
-    key = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=b"helpdesk-privacy", info=b"sensitive_values"
-    ).derive(secret.encode())
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
 def cipher(settings: Settings) -> Fernet:
-    return _fernet(settings.privacy_key or settings.secret_key)
+    return keys.cipher(settings, keys.VALUES)
 
 
 def seal(settings: Settings, message: Message, *also_in: str | None) -> list[SensitiveValue]:
