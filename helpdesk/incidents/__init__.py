@@ -7,5 +7,8 @@ their own channel, agents answer every linked ticket at once, and closing it can
 citizen. The tables are in ``models``, the operations in ``core`` (open/edit/close), ``linking``
 (the hook ``receive_inbound`` calls) and ``answers`` (the bulk answer).
 
-This package imports nothing at import time: ``helpdesk.models`` imports its tables module.
+``helpdesk.models`` imports this package's tables module; importing the store first here means
+any module of this package may be imported first.
 """
+
+import helpdesk.models  # noqa: F401

@@ -8,8 +8,6 @@ from zoneinfo import ZoneInfo
 import click
 from flask.cli import AppGroup
 
-from helpdesk.cli.common import services
-from helpdesk.cli.merge import _actor
 from helpdesk.incidents.core import (
     IncidentDraft,
     IncidentNotFound,
@@ -17,11 +15,25 @@ from helpdesk.incidents.core import (
     list_incidents,
     open_incident,
 )
-from helpdesk.tickets import InvalidChange
+from helpdesk.services import Services
+from helpdesk.tickets import Actor, InvalidChange
 
 
 def register(cli: click.Group) -> None:
     cli.add_command(incident)
+
+
+# helpdesk.cli imports this module to register it: its helpers are imported when a command runs.
+def services() -> Services:
+    from helpdesk.cli.common import services as current
+
+    return current()
+
+
+def _actor(email: str | None) -> Actor:
+    from helpdesk.cli.merge import _actor as actor_for
+
+    return actor_for(email)
 
 
 @click.group(cls=AppGroup)

@@ -10,22 +10,24 @@ the channel's own sender; an unlinked ticket gets the usual acknowledgement, as 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helpdesk.events import event, room_for_queue, room_for_ticket
-from helpdesk.incidents.core import lock_open_incident
 from helpdesk.incidents.models import Incident, IncidentTicket
 from helpdesk.incidents.texts import matching_keyword, notice_language, notice_text
 from helpdesk.models import Message, Ticket
 from helpdesk.services import Services
-from helpdesk.tickets.actions import get_ticket
-from helpdesk.tickets.serialize import message_dict, ticket_dict
-from helpdesk.tickets.types import Actor, InboundMessage, InvalidChange
-from helpdesk.tickets.uow import UnitOfWork, unit_of_work
 
+if TYPE_CHECKING:
+    from helpdesk.tickets.types import Actor, InboundMessage
+    from helpdesk.tickets.uow import UnitOfWork
+
+# helpdesk.tickets imports this module (receive_inbound calls the hook), so what this module
+# needs from helpdesk.tickets is imported where it is used: either package may be imported first.
 NOTICE_KIND = "incident"  # the outbox kind and message kind of an incident notice
-SYSTEM = Actor.system("incidents")
 
 
 def acknowledge_new_ticket(uow: UnitOfWork, ticket: Ticket, msg: InboundMessage) -> None:
@@ -41,7 +43,14 @@ def acknowledge_new_ticket(uow: UnitOfWork, ticket: Ticket, msg: InboundMessage)
     uow.session.add(
         IncidentTicket(ticket_id=ticket.id, incident_id=incident.id, linked_at=uow.now, matched_by=matched_by)
     )
-    uow.audit(SYSTEM, "incident.linked", ticket, after={"incident": incident.id, "matched_by": matched_by})
+    from helpdesk.tickets.types import Actor
+
+    uow.audit(
+        Actor.system("incidents"),
+        "incident.linked",
+        ticket,
+        after={"incident": incident.id, "matched_by": matched_by},
+    )
     # A live channel (chat) has no acknowledgement of its own, but its citizen needs the notice
     # too; mail that must not be answered automatically (list mail) gets neither.
     if msg.wants_acknowledgement or _live(uow.svc, ticket.channel):
@@ -85,10 +94,13 @@ def send_notice(uow: UnitOfWork, ticket: Ticket, text: str) -> Message:
         text=text,
         created_at=uow.now,
         delivery_state="queued",
+        attachments=[],  # none: the event below needs no lazy load for them
     )
     uow.session.add(message)
     uow.session.flush()
     uow.queue_outbound(ticket, ticket.channel, NOTICE_KIND, message_id=message.id)
+    from helpdesk.tickets.serialize import message_dict, ticket_dict
+
     data, payload = ticket_dict(ticket), message_dict(message)
     for room in (room_for_ticket(ticket.reference), room_for_queue(ticket.queue)):
         uow.emit(event("message.created", room, ticket=data, message=payload))
@@ -115,6 +127,11 @@ def incident_of_ticket(svc: Services, ticket_id: int) -> tuple[int, str, str] | 
 def link_ticket(svc: Services, incident_id: int, reference: str, actor: Actor) -> bool:
     """An agent links an existing ticket to an open incident (no notice is sent: the agent saw
     it is about the outage). False when it was linked to this incident already."""
+    from helpdesk.incidents.core import lock_open_incident
+    from helpdesk.tickets.actions import get_ticket
+    from helpdesk.tickets.types import InvalidChange
+    from helpdesk.tickets.uow import unit_of_work
+
     with unit_of_work(svc) as uow:
         lock_open_incident(uow, incident_id)
         ticket = get_ticket(uow.session, reference, for_update=True)
@@ -135,6 +152,10 @@ def link_ticket(svc: Services, incident_id: int, reference: str, actor: Actor) -
 
 def unlink_ticket(svc: Services, incident_id: int, reference: str, actor: Actor) -> None:
     """Take a ticket out of an incident (matched by mistake): bulk answers no longer reach it."""
+    from helpdesk.tickets.actions import get_ticket
+    from helpdesk.tickets.types import InvalidChange
+    from helpdesk.tickets.uow import unit_of_work
+
     with unit_of_work(svc) as uow:
         ticket = get_ticket(uow.session, reference, for_update=True)
         link = uow.session.get(IncidentTicket, ticket.id)
