@@ -162,8 +162,6 @@ def reactivate_agent(svc: Services, actor: Actor, agent_id: int) -> bool:
         if agent.active:
             return False
         agent.active = True
-        agent.failed_logins = 0
-        agent.locked_until = None
         uow.audit(actor, "agent.reactivated", subject_id=agent.id,
                   before={"active": False}, after={"active": True})
     return True

@@ -34,8 +34,6 @@ class Agent(Base):
     capacity: Mapped[int] = mapped_column(default=10)
     online: Mapped[bool] = mapped_column(default=False)
     last_seen_at: Mapped[datetime | None]
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # Two-factor sign-in (TOTP): the secret is stored encrypted (helpdesk.auth.twofactor); set but
     # not enabled while the agent is enrolling. The last accepted time step stops a code's replay.
