@@ -14,12 +14,12 @@ from helpdesk.api.openapi_schemas import (
     MAX_ID,
     QUERY_TEXT,
     REPORT_CHANNELS,
-    _errors,
-    _json,
-    _query,
-    _ref,
-    _text,
+    error_responses,
+    json_content,
+    query_param,
+    schema_ref,
     schemas,
+    text_schema,
 )
 from helpdesk.models import CHANNELS, STATUSES
 
@@ -32,11 +32,11 @@ def openapi_document() -> dict[str, Any]:
         "schema": {"type": "string", "pattern": "^HD-[0-9]{4}-[0-9]{6}$"},
     }
     ticket_filters = [
-        _query("status", {"enum": list(STATUSES)}),
-        _query("channel", {"enum": list(CHANNELS)}),
-        _query("queue", QUERY_TEXT),
-        _query("q", QUERY_TEXT),
-        _query(
+        query_param("status", {"enum": list(STATUSES)}),
+        query_param("channel", {"enum": list(CHANNELS)}),
+        query_param("queue", QUERY_TEXT),
+        query_param("q", QUERY_TEXT),
+        query_param(
             "assignee",
             {
                 "anyOf": [
@@ -45,8 +45,8 @@ def openapi_document() -> dict[str, Any]:
                 ]
             },
         ),
-        _query("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}),
-        _query("per_page", {"type": "integer", "minimum": 1, "maximum": 100}),
+        query_param("page", {"type": "integer", "minimum": 1, "maximum": 1_000_000}),
+        query_param("per_page", {"type": "integer", "minimum": 1, "maximum": 100}),
     ]
     # Empty means "the default"; surrounding blanks are ignored, as the validation does.
     week = {"type": "string", "pattern": "^\\s*([0-9]{4}-W[0-9]{2})?\\s*$"}
@@ -69,18 +69,18 @@ def openapi_document() -> dict[str, Any]:
                 "post": {
                     "summary": "Submit an inquiry from a web form (no token; rate limited)",
                     "security": [],
-                    "requestBody": {"required": True, **_json(_ref("NewTicket"))},
+                    "requestBody": {"required": True, **json_content(schema_ref("NewTicket"))},
                     "responses": {
-                        "201": {"description": "Created", **_json(_ref("Ticket"))},
-                        **_errors(400, 415, 422, 429),
+                        "201": {"description": "Created", **json_content(schema_ref("Ticket"))},
+                        **error_responses(400, 415, 422, 429),
                     },
                 },
                 "get": {
                     "summary": "List the tickets the token's agent may see",
                     "parameters": ticket_filters,
                     "responses": {
-                        "200": {"description": "A page of tickets", **_json(_ref("TicketPage"))},
-                        **_errors(400, 401, 403, 422),
+                        "200": {"description": "A page of tickets", **json_content(schema_ref("TicketPage"))},
+                        **error_responses(400, 401, 403, 422),
                     },
                 },
             },
@@ -89,17 +89,20 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "summary": "A ticket with its messages",
                     "responses": {
-                        "200": {"description": "The ticket", **_json(_ref("TicketWithMessages"))},
-                        **_errors(400, 401, 403, 404),
+                        "200": {
+                            "description": "The ticket",
+                            **json_content(schema_ref("TicketWithMessages")),
+                        },
+                        **error_responses(400, 401, 403, 404),
                     },
                 },
                 "patch": {
                     "summary": "Change status, priority, queue, category or assignee (agents: "
                     "only into their own queues, and only to themselves or nobody)",
-                    "requestBody": {"required": True, **_json(_ref("TicketChange"))},
+                    "requestBody": {"required": True, **json_content(schema_ref("TicketChange"))},
                     "responses": {
-                        "200": {"description": "The ticket", **_json(_ref("Ticket"))},
-                        **_errors(400, 401, 403, 404, 415, 422),
+                        "200": {"description": "The ticket", **json_content(schema_ref("Ticket"))},
+                        **error_responses(400, 401, 403, 404, 415, 422),
                     },
                 },
             },
@@ -107,10 +110,10 @@ def openapi_document() -> dict[str, Any]:
                 "parameters": [reference],
                 "post": {
                     "summary": "Answer the citizen on the ticket's channel, or add an internal note",
-                    "requestBody": {"required": True, **_json(_ref("NewMessage"))},
+                    "requestBody": {"required": True, **json_content(schema_ref("NewMessage"))},
                     "responses": {
-                        "201": {"description": "Stored", **_json(_ref("Message"))},
-                        **_errors(400, 401, 403, 404, 415, 422),
+                        "201": {"description": "Stored", **json_content(schema_ref("Message"))},
+                        **error_responses(400, 401, 403, 404, 415, 422),
                     },
                 },
             },
@@ -119,13 +122,13 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Search the published help articles (no token; rate limited)",
                     "security": [],
                     "parameters": [
-                        _query("q", _text(500), required=True),
-                        _query("lang", {"enum": [*LANGUAGES, "sr-latn", "sr-cyrl", ""]}),
-                        _query("limit", {"type": "integer", "minimum": 1, "maximum": 20}),
+                        query_param("q", text_schema(500), required=True),
+                        query_param("lang", {"enum": [*LANGUAGES, "sr-latn", "sr-cyrl", ""]}),
+                        query_param("limit", {"type": "integer", "minimum": 1, "maximum": 20}),
                     ],
                     "responses": {
-                        "200": {"description": "The best articles", **_json(_ref("KbResults"))},
-                        **_errors(400, 422, 429),
+                        "200": {"description": "The best articles", **json_content(schema_ref("KbResults"))},
+                        **error_responses(400, 422, 429),
                     },
                 },
             },
@@ -133,15 +136,20 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "summary": "Weekly figures (supervisor or admin token)",
                     "parameters": [
-                        _query("from", week),
-                        _query("to", week),
-                        _query("channel", {"enum": [*REPORT_CHANNELS, ""]}),
-                        _query("queue", {"type": "string", "maxLength": 64, "pattern": "^[^\\u0000]*$"}),
-                        _query("category", {"type": "string", "maxLength": 64, "pattern": "^[^\\u0000]*$"}),
+                        query_param("from", week),
+                        query_param("to", week),
+                        query_param("channel", {"enum": [*REPORT_CHANNELS, ""]}),
+                        query_param("queue", {"type": "string", "maxLength": 64, "pattern": "^[^\\u0000]*$"}),
+                        query_param(
+                            "category", {"type": "string", "maxLength": 64, "pattern": "^[^\\u0000]*$"}
+                        ),
                     ],
                     "responses": {
-                        "200": {"description": "One entry per ISO week", **_json(_ref("WeeklyReport"))},
-                        **_errors(400, 401, 403),
+                        "200": {
+                            "description": "One entry per ISO week",
+                            **json_content(schema_ref("WeeklyReport")),
+                        },
+                        **error_responses(400, 401, 403),
                     },
                 },
             },
@@ -151,24 +159,24 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Merge this ticket into another (or, with preview, say what would move)",
                     "requestBody": {
                         "required": True,
-                        **_json(_ref("MergeRequest")),
+                        **json_content(schema_ref("MergeRequest")),
                     },
                     "responses": {
                         "200": {
                             "description": "Merged (or previewed): what moved, and both tickets",
-                            **_json(
+                            **json_content(
                                 {
                                     "type": "object",
                                     "properties": {
                                         "merged": {"type": "boolean"},
                                         "preview": {"type": "object"},
-                                        "source": _ref("Ticket"),
-                                        "target": _ref("Ticket"),
+                                        "source": schema_ref("Ticket"),
+                                        "target": schema_ref("Ticket"),
                                     },
                                 }
                             ),
                         },
-                        **_errors(400, 401, 403, 404, 415, 422),
+                        **error_responses(400, 401, 403, 404, 415, 422),
                     },
                 },
             },
@@ -182,7 +190,7 @@ def openapi_document() -> dict[str, Any]:
                     "[--expires-days N]`",
                 }
             },
-            "responses": {"Error": {"description": "An error", **_json(_ref("Error"))}},
+            "responses": {"Error": {"description": "An error", **json_content(schema_ref("Error"))}},
             "schemas": schemas(),
         },
     }

@@ -16,23 +16,23 @@ REPORT_CHANNELS = ["phone", "chat", "email", "web"]
 LANGUAGES = ["sr", "sr-Latn", "sr-Cyrl", "en"]
 
 
-def _ref(name: str) -> dict[str, str]:
+def schema_ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
-def _json(schema: dict[str, Any]) -> dict[str, Any]:
+def json_content(schema: dict[str, Any]) -> dict[str, Any]:
     return {"content": {"application/json": {"schema": schema}}}
 
 
-def _text(max_len: int) -> dict[str, Any]:
+def text_schema(max_len: int) -> dict[str, Any]:
     return {"type": "string", "minLength": 1, "maxLength": max_len, "pattern": TEXT}
 
 
-def _errors(*codes: int) -> dict[str, Any]:
+def error_responses(*codes: int) -> dict[str, Any]:
     return {str(code): ERROR for code in codes}
 
 
-def _query(name: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
+def query_param(name: str, schema: dict[str, Any], required: bool = False) -> dict[str, Any]:
     return {"name": name, "in": "query", "required": required, "schema": schema}
 
 
@@ -63,7 +63,7 @@ def schemas() -> dict[str, Any]:
                     "required": ["name"],
                     "anyOf": [{"required": ["email"]}, {"required": ["phone"]}],
                     "properties": {
-                        "name": _text(200),
+                        "name": text_schema(200),
                         "email": {
                             "type": "string",
                             "maxLength": 320,
@@ -72,8 +72,8 @@ def schemas() -> dict[str, Any]:
                         "phone": {"type": "string", "minLength": 1, "maxLength": 40, "pattern": TEXT},
                     },
                 },
-                "subject": _text(300),
-                "body": _text(50_000),
+                "subject": text_schema(300),
+                "body": text_schema(50_000),
                 "language": {"enum": LANGUAGES},
             },
         },
@@ -117,7 +117,7 @@ def schemas() -> dict[str, Any]:
             "type": "object",
             "required": ["tickets", "page", "per_page", "total"],
             "properties": {
-                "tickets": {"type": "array", "items": _ref("Ticket")},
+                "tickets": {"type": "array", "items": schema_ref("Ticket")},
                 "page": {"type": "integer"},
                 "per_page": {"type": "integer"},
                 "total": {"type": "integer", "minimum": 0},
@@ -130,11 +130,11 @@ def schemas() -> dict[str, Any]:
         },
         "TicketWithMessages": {
             "allOf": [
-                _ref("Ticket"),
+                schema_ref("Ticket"),
                 {
                     "type": "object",
                     "required": ["messages"],
-                    "properties": {"messages": {"type": "array", "items": _ref("Message")}},
+                    "properties": {"messages": {"type": "array", "items": schema_ref("Message")}},
                 },
             ]
         },
@@ -145,8 +145,8 @@ def schemas() -> dict[str, Any]:
             "properties": {
                 "status": {"enum": list(STATUSES)},
                 "priority": {"enum": list(PRIORITIES)},
-                "queue": _text(64),
-                "category": _text(40),
+                "queue": text_schema(64),
+                "category": text_schema(40),
                 "assignee": {
                     "description": "An agent id, an agent's email, or null for nobody",
                     "anyOf": [
@@ -170,7 +170,7 @@ def schemas() -> dict[str, Any]:
             "type": "object",
             "required": ["body"],
             "properties": {
-                "body": _text(100_000),
+                "body": text_schema(100_000),
                 "internal": {"type": "boolean", "default": False},
             },
         },
