@@ -31,6 +31,7 @@ from helpdesk.tickets import (
     AttachmentIn,
     Identity,
     InboundMessage,
+    InboundResult,
     ThreadHints,
     add_note,
     receive_inbound,
@@ -53,6 +54,16 @@ class Outcome:
     detail: str = ""
 
 
+@dataclass(frozen=True)
+class Reading:
+    """What a mail asks for, decided without writing anything: a message to store (``inbound``), a
+    bounce to record, or nothing more to do (``outcome``: automatic mail dropped)."""
+
+    inbound: InboundMessage | None = None
+    bounce: tuple[ParsedEmail, Classification, list[SentTag]] | None = None
+    outcome: Outcome | None = None
+
+
 def handle_message(
     svc: Services,
     raw: bytes,
@@ -60,34 +71,53 @@ def handle_message(
     rcpt_tos: list[str],
     gate: WriteGate | None = None,
 ) -> Outcome:
-    """Parse and classify (no lock held), then write under ``gate`` (the SMTP spool goes first)."""
+    """Read the mail (no lock held), then write what it asks for under ``gate`` (the spool first)."""
+    return act(svc, read_mail(svc, raw, mail_from, rcpt_tos), gate)
+
+
+def read_mail(svc: Services, raw: bytes, mail_from: str | None, rcpt_tos: list[str]) -> Reading:
+    """Parse, classify and build the core's message; raises NoSender when nobody could be answered."""
     parsed = parse_message(raw)
     verdict = classify(parsed.message, mail_from)
     bounce_tags = [t for t in map(parse_bounce_address, rcpt_tos) if t is not None]
     if verdict.kind == BOUNCE or (bounce_tags and verdict.kind != HUMAN):
-        with gate.worker() if gate else nullcontext():
-            return _record_bounce(svc, parsed, verdict, bounce_tags)
+        return Reading(bounce=(parsed, verdict, bounce_tags))
     if parse_our_id(parsed.message_id or "") is not None:
         # One of our own mails came back (a forwarding loop, a relay routing to us): never a ticket.
         log.info("our own outbound mail came back; dropped")
-        return Outcome("automatic", detail="our own mail")
+        return Reading(outcome=Outcome("automatic", detail="our own mail"))
     if verdict.kind != HUMAN or bounce_tags:
         # Vacation notices, list mail, anything sent to a bounce address: never a ticket, never
         # an answer. Logged without addresses (personal data stays out of logs).
         log.info("automatic mail dropped: %s", verdict.reason or "sent to a bounce address")
-        return Outcome("automatic", detail=verdict.reason)
+        return Reading(outcome=Outcome("automatic", detail=verdict.reason))
+    return Reading(inbound=_inbound(svc, raw, parsed, verdict, mail_from, rcpt_tos))
+
+
+def act(svc: Services, reading: Reading, gate: WriteGate | None = None) -> Outcome:
+    """Write what ``read_mail`` decided (one transaction in the core)."""
+    if reading.outcome is not None:
+        return reading.outcome
     with gate.worker() if gate else nullcontext():
-        return _store(svc, raw, parsed, verdict, mail_from, rcpt_tos)
+        if reading.bounce is not None:
+            return _record_bounce(svc, *reading.bounce)
+        assert reading.inbound is not None
+        return outcome_of(receive_inbound(svc, reading.inbound))
 
 
-def _store(
+def outcome_of(result: InboundResult) -> Outcome:
+    kind = "duplicate" if result.duplicate else "ticket" if result.created else "reply"
+    return Outcome(kind, result.ticket_reference)
+
+
+def _inbound(
     svc: Services,
     raw: bytes,
     parsed: ParsedEmail,
     verdict: Classification,
     mail_from: str | None,
     rcpt_tos: list[str],
-) -> Outcome:
+) -> InboundMessage:
     # The From header's addr-spec, else the envelope sender (what bounces would go back to).
     address = parsed.from_address or usable_address(mail_from)
     if not address:
@@ -114,28 +144,23 @@ def _store(
     sample = f"{parsed.subject}\n{text}"
     language = detect_language(sample)
     script = detect_script(sample)
-    result = receive_inbound(
-        svc,
-        InboundMessage(
-            channel=CHANNEL,
-            sender=Identity("email", address),
-            sender_name=storable(parsed.from_name),
-            subject=storable(parsed.subject) or "",
-            text=storable(text) or "(bez teksta / no text)",
-            html=storable(html),
-            attachments=attachments,
-            external_id=storable(parsed.message_id) or "sha256:" + hashlib.sha256(raw).hexdigest(),
-            hints=_hints(parsed, rcpt_tos),
-            # The acknowledgement must come in the citizen's language and script.
-            language=language if language in ("sr", "en") else None,
-            script=script if script in ("latn", "cyrl") else None,
-            wants_acknowledgement=not verdict.suppress_ack,
-            raw=raw,
-            meta=_storable_meta(meta),
-        ),
+    return InboundMessage(
+        channel=CHANNEL,
+        sender=Identity("email", address),
+        sender_name=storable(parsed.from_name),
+        subject=storable(parsed.subject) or "",
+        text=storable(text) or "(bez teksta / no text)",
+        html=storable(html),
+        attachments=attachments,
+        external_id=storable(parsed.message_id) or "sha256:" + hashlib.sha256(raw).hexdigest(),
+        hints=_hints(parsed, rcpt_tos),
+        # The acknowledgement must come in the citizen's language and script.
+        language=language if language in ("sr", "en") else None,
+        script=script if script in ("latn", "cyrl") else None,
+        wants_acknowledgement=not verdict.suppress_ack,
+        raw=raw,
+        meta=_storable_meta(meta),
     )
-    kind = "duplicate" if result.duplicate else "ticket" if result.created else "reply"
-    return Outcome(kind, result.ticket_reference)
 
 
 def storable(value: str | None) -> str | None:

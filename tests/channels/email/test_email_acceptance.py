@@ -137,7 +137,7 @@ def test_a_spooled_mail_that_cannot_be_processed_is_kept_failed_not_retried(
     def broken(*_: object) -> None:
         raise ValueError("a parser bug")
 
-    monkeypatch.setattr("channels.email.spool_worker.handle_message", broken)
+    monkeypatch.setattr("channels.email.spool_worker.read_mail", broken)
     code, _ = send_raw(mail, b"From: ana@example.rs\nSubject: x\n\ny\n", "ana@example.rs")
     assert code == 250
     assert drain(mail_svc) == {}  # not tried again by itself

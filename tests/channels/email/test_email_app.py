@@ -209,7 +209,7 @@ def test_failed_mail_is_listed_and_retried_by_the_admin_cli(tmp_path: Path, monk
     def broken(*_: object) -> None:
         raise ValueError("a parser bug")
 
-    monkeypatch.setattr("channels.email.spool_worker.handle_message", broken)
+    monkeypatch.setattr("channels.email.spool_worker.read_mail", broken)
     SpoolWorker(svc).run_once()
     runner = app.test_cli_runner()
     listed = runner.invoke(args=["mail", "spool"])
