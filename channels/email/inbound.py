@@ -94,11 +94,11 @@ def read_mail(svc: Services, raw: bytes, mail_from: str | None, rcpt_tos: list[s
     return Reading(inbound=_inbound(svc, raw, parsed, verdict, mail_from, rcpt_tos))
 
 
-def act(svc: Services, reading: Reading, gate: WriteGate | None = None) -> Outcome:
+def act(svc: Services, reading: Reading, gate: WriteGate | None = None, defer_until: float = 0.0) -> Outcome:
     """Write what ``read_mail`` decided (one transaction in the core)."""
     if reading.outcome is not None:
         return reading.outcome
-    with gate.worker() if gate else nullcontext():
+    with gate.worker(defer_until) if gate else nullcontext():
         if reading.bounce is not None:
             return _record_bounce(svc, *reading.bounce)
         assert reading.inbound is not None

@@ -161,6 +161,7 @@ class Claimed:
     rcpt_tos: list[str]
     raw: bytes
     attempts: int
+    received_at: datetime
 
 
 def _due(now: datetime) -> ColumnElement[bool]:
@@ -227,12 +228,21 @@ def claim_batch(svc: Services, worker: str, limit: int = MAX_CLAIM) -> list[Clai
                 MailSpoolItem.rcpt_tos,
                 MailSpoolItem.raw,
                 MailSpoolItem.attempts,
+                MailSpoolItem.received_at,
             )
             .where(MailSpoolItem.id.in_(ids))
             .order_by(MailSpoolItem.id)
         ).all()
     return [
-        Claimed(r.id, r.sender_key, r.mail_from, list((r.rcpt_tos or {}).get("to", [])), r.raw, r.attempts)
+        Claimed(
+            r.id,
+            r.sender_key,
+            r.mail_from,
+            list((r.rcpt_tos or {}).get("to", [])),
+            r.raw,
+            r.attempts,
+            r.received_at,
+        )
         for r in rows
     ]
 

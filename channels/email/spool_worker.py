@@ -11,13 +11,15 @@ never a second ticket. Runs in the embedded process and in ``helpdesk worker``.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Iterable
 
 from sqlalchemy import Connection, delete
 
 import helpdesk.tickets
 from channels.email import spool
 from channels.email.inbound import NoSender, Outcome, Reading, act, outcome_of, read_mail
-from channels.email.write_gate import WriteGate
+from channels.email.write_gate import LATENCY_BUDGET, WriteGate
 from channels.polling import PollingWorker
 from helpdesk.claims import worker_name
 from helpdesk.models import MailSpoolItem
@@ -103,7 +105,7 @@ class SpoolWorker(PollingWorker):
             conn.execute(delete(MailSpoolItem).where(MailSpoolItem.id.in_(ids)))
 
         try:
-            with self.gate.worker():
+            with self.gate.worker(self._defer_until(item for item, _ in chunk)):
                 stored = store_many(self.svc, [m for _, m in chunk], in_transaction=unspool)
         except Exception as exc:  # noqa: BLE001 - all or nothing: find the culprit one by one
             log.warning(
@@ -119,6 +121,13 @@ class SpoolWorker(PollingWorker):
             return
         for (item, _), result in zip(chunk, stored, strict=True):
             results[item.id] = outcome_of(result)
+
+    def _defer_until(self, items: Iterable[spool.Claimed]) -> float:
+        """How long a write of these mails may give way to a burst of incoming mail: until the
+        oldest would be ``LATENCY_BUDGET`` old (time.monotonic())."""
+        now = self.svc.clock.now()
+        age = max((now - item.received_at).total_seconds() for item in items)
+        return time.monotonic() + max(0.0, LATENCY_BUDGET - age)
 
     @staticmethod
     def _note(item: spool.Claimed, state: str, done: list[int], waiting: set[str]) -> None:
@@ -140,7 +149,7 @@ class SpoolWorker(PollingWorker):
         """The outcome, and what became of the row: DONE (stored or deliberately dropped, so it
         leaves the spool), RETRY (pending again with a backoff) or FAILED (kept for an admin)."""
         try:
-            return act(self.svc, reading, self.gate), DONE
+            return act(self.svc, reading, self.gate, self._defer_until([item])), DONE
         except Exception as exc:  # noqa: BLE001 - decide: retry later, or keep it failed
             return None, self._failed(item, exc)
 

@@ -8,8 +8,10 @@ tenth of a bare server's rate, against nearly nine tenths with the worker stoppe
 The gate hands the lock over at once and gives the spool priority: the worker starts its next
 write only when no group commit is waiting and none ended in the last ``QUIET`` seconds (a burst
 of mail in progress: the senders' next DATA is on its way), as an MTA accepts first and delivers
-after; it never defers a write by more than ``MAX_DEFER``, so a steady stream cannot starve the
-worker. On PostgreSQL (row locks, no single writer) it does nothing.
+after. It defers a write no later than the caller's ``defer_until`` (the worker passes the moment
+its oldest mail in hand would be ``LATENCY_BUDGET`` old), so a steady stream cannot starve it and
+every mail still becomes a ticket within about that budget. On PostgreSQL (row locks, no single
+writer) it does nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 QUIET = 0.02  # seconds without a group commit before the worker writes
-MAX_DEFER = 0.1  # ... but it waits no longer than this for such a gap
+LATENCY_BUDGET = 0.5  # ... but a spooled mail waits no longer than this for such a gap
 
 
 class WriteGate:
@@ -52,13 +54,14 @@ class WriteGate:
             self._release()
 
     @contextmanager
-    def worker(self) -> Iterator[None]:
-        """Around the worker's writes (a claim, a mail stored, a batch finished): after the spool."""
+    def worker(self, defer_until: float = 0.0) -> Iterator[None]:
+        """Around the worker's writes (a claim, mails stored, a batch finished): after any waiting
+        group commit, and during a burst until ``defer_until`` (``time.monotonic()``; 0: at once)."""
         if not self.enabled:
             yield
             return
         with self._cond:
-            give_up = time.monotonic() + MAX_DEFER
+            give_up = defer_until
             while True:
                 now = time.monotonic()
                 if not (self._busy or self._spool_waiting):
