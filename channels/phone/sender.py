@@ -34,6 +34,7 @@ ACK = {
     "sr": "Primili smo vaš zahtev {ref}. Odgovorićemo vam što pre. Za odjavu od SMS-a pošaljite STOP.",
     "en": "We received your request {ref} and will answer as soon as we can. Reply STOP to opt out.",
 }
+STOP_HINT = {"sr": "Za odjavu od SMS-a pošaljite STOP.", "en": "Reply STOP to opt out."}
 SURVEY = {
     "sr": "Vaš zahtev {ref} je rešen. Ocenite našu pomoć: {link}",
     "en": "Your request {ref} is resolved. Please rate our help: {link}",
@@ -61,6 +62,8 @@ def sms_body(envelope: Envelope) -> str:
     if not body:
         return ""
     body = f"{body}\n[{ref}]"
+    if envelope.kind == "incident":  # an incident's notice stands in for the ack: keep its STOP line
+        body = f"{body}\n{_localized(STOP_HINT, envelope)}"
     if len(body) > MAX_SMS_CHARS:
         body = body[: MAX_SMS_CHARS - 2].rstrip() + " …"
     return body

@@ -104,7 +104,7 @@ def test_the_notice_and_one_bulk_answer_reach_each_citizen_on_their_own_channel(
     assert "Primili smo vašu poruku" in str(usual_ack["Subject"])  # the usual acknowledgement
     assert citizen.wait_text(NOTICE_EN)["direction"] == "outbound"
     [notice_sms] = sms_to(server, SMS_CITIZEN)
-    assert notice_sms["body"].startswith(NOTICE_LATN)
+    assert notice_sms["body"].startswith(NOTICE_LATN) and notice_sms["body"].endswith("pošaljite STOP.")
     assert sms_to(server, SMS_STOPPED) == []  # sent STOP: no notice
 
     result = answer_incident(svc, incident, Actor.agent(supervisor), ANSWER, "form-1", None)
