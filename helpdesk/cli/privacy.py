@@ -36,10 +36,11 @@ def privacy() -> None:
 @privacy.command("seal-existing")
 @click.option("--batch", default=BATCH, show_default=True, help="Messages per transaction.")
 def seal_existing_command(batch: int) -> None:
-    """Mask the JMBGs of messages and subjects stored before masking existed (safe to re-run)."""
+    """Mask the JMBGs of messages, subjects and stored files kept before masking (safe to re-run)."""
     done = seal_existing(services(), batch)
     click.echo(
-        f"sealed {done.numbers} number(s) in {done.messages} message(s); masked {done.subjects} subject(s)"
+        f"sealed {done.numbers} number(s) in {done.messages} message(s); masked {done.subjects} subject(s);"
+        f" sealed {done.files} stored file(s)"
     )
 
 

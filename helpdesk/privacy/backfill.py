@@ -2,7 +2,8 @@
 
 The migration that added ``sensitive_values`` leaves old rows alone (a schema change should not
 rewrite every message under a lock); this job does it afterwards in small transactions, and may
-be stopped and run again: a sealed text holds no valid number any more, so it is skipped.
+be stopped and run again: a sealed text holds no valid number any more, so it is skipped. Stored
+files (attachments, raw mail) holding a number are sealed too.
 Changing the text through the ORM also rewrites the message's search-index row.
 """
 
@@ -26,6 +27,7 @@ class Sealed:
     messages: int = 0
     subjects: int = 0
     numbers: int = 0
+    files: int = 0  # stored files (attachments, raw mail) sealed
 
 
 def seal_existing(svc: Services, batch: int = BATCH) -> Sealed:
@@ -56,7 +58,9 @@ def seal_existing(svc: Services, batch: int = BATCH) -> Sealed:
             for ticket in tickets:
                 done.subjects += _seal_subject(svc, s, ticket)
             last_id = tickets[-1].id
-    if done.messages or done.subjects:
+    # Originals kept in clear before the store sealed them (helpdesk.attachments).
+    done.files = svc.attachments.seal_existing()
+    if done.messages or done.subjects or done.files:
         with svc.db.transaction() as s:
             s.add(
                 AuditEvent(
@@ -64,7 +68,7 @@ def seal_existing(svc: Services, batch: int = BATCH) -> Sealed:
                     actor_kind="system",
                     actor_name="privacy",
                     action="privacy.sealed_existing",
-                    after={"messages": done.messages, "subjects": done.subjects},
+                    after={"messages": done.messages, "subjects": done.subjects, "files": done.files},
                 )
             )
     return done

@@ -26,6 +26,8 @@ from sqlalchemy import select
 from channels.phone.channel import EXTENSION_KEY
 from channels.phone.signature import sign
 from helpdesk import create_app
+from helpdesk.attachments import AttachmentStore
+from helpdesk.cli.privacy import seal_existing_command
 from helpdesk.logs import make_handler
 from helpdesk.models import AccessLogEntry, Attachment, AuditEvent, Message, OutboxItem, Ticket
 from helpdesk.privacy import jmbg
@@ -288,4 +290,24 @@ def test_sealed_originals_open_for_the_ticket_audited_for_the_citizen_and_go_wit
     # Erasure removes the sealed files too.
     erase_contact(svc, ticket.contact_id, None, "Zahtev za brisanje 2/2026")
     assert not any(store.path(d).exists() for d in (raw_digest, files["podaci.txt"][2]))
+    svc.db.dispose()
+
+
+def test_files_stored_in_clear_before_are_sealed_by_seal_existing(tmp_path: Path) -> None:
+    svc = make_services(make_settings(tmp_path))
+    app = create_app(svc.settings, services=svc)
+    note = f"JMBG: {NUMBERS['form_file']}\n".encode()
+    plain = b"nothing personal, order 0101990710006"  # 13 digits with a bad checksum
+    old = AttachmentStore(svc.attachments.root)  # as the store wrote before sealing existed
+    digests = [old.put(note), old.put(plain)]
+    assert NUMBERS["form_file"].encode() in svc.attachments.path(digests[0]).read_bytes()
+
+    first = app.test_cli_runner().invoke(seal_existing_command, [])
+
+    assert first.exit_code == 0 and "sealed 1 stored file(s)" in first.output, first.output
+    assert svc.attachments.is_sealed(digests[0]) and not svc.attachments.is_sealed(digests[1])
+    assert NUMBERS["form_file"].encode() not in svc.attachments.path(digests[0]).read_bytes()
+    assert [svc.attachments.get(d) for d in digests] == [note, plain]
+    again = app.test_cli_runner().invoke(seal_existing_command, [])
+    assert "sealed 0 stored file(s)" in again.output
     svc.db.dispose()
