@@ -385,7 +385,9 @@ def search_ticket_ids(session: Session, q: str, limit: int = 50) -> list[int]:
         return [] if not q else list(session.scalars(_like(select(Ticket.id), q).limit(limit)))
     found: list[int] = []
     if _REFERENCE.match(q):
-        found += session.scalars(select(Ticket.id).where(Ticket.reference == q.upper()))
+        # A reference names one ticket: its words ("hd", "2026") are in every subject row, so a
+        # full-text search for them would walk the whole index for nothing.
+        return list(session.scalars(select(Ticket.id).where(Ticket.reference == q.upper())))
     if conn.dialect.name == "postgresql":
         tsq = tsquery_expression(q)
         if tsq is not None:

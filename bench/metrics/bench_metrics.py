@@ -110,8 +110,8 @@ def main() -> None:
         # What autovacuum does soon after a bulk load: statistics, and the visibility map
         # without which PostgreSQL cannot answer from the covering indexes alone.
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            for table in ("tickets", "ticket_search_docs", "contacts", "contact_identities"):
-                conn.execute(text(f"VACUUM ANALYZE {table}"))
+            for name in ("tickets", "ticket_search_docs", "contacts", "contact_identities"):
+                conn.execute(text(f"VACUUM ANALYZE {name}"))
     elif db.dialect == "sqlite":
         with db.engine.connect() as conn:
             conn.exec_driver_sql("ANALYZE")
@@ -154,7 +154,8 @@ def main() -> None:
 
     def case(name: str, fn: Callable[[], object], before: Callable[[], object] | None = None) -> None:
         timings.append((name, measure(fn, args.repeat, before)))
-        print(f"  {name}: done", file=sys.stderr, flush=True)
+        p50, p95 = percentiles(timings[-1][1])
+        print(f"  {name}: p50 {p50:.1f} ms, p95 {p95:.1f} ms", file=sys.stderr, flush=True)
 
     case("baseline: SELECT COUNT(*) FROM tickets", count_all)
     case(

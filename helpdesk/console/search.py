@@ -38,25 +38,43 @@ def _tickets_of(contacts: Select[Any]) -> Select[Any]:
     )
 
 
+def _starting_with(kind: str, prefix: str) -> Select[Any]:
+    """Contacts with an identity of `kind` that starts with `prefix`: a range on the unique
+    (kind, value) index (LIKE 'x%' would not use it on SQLite), LIKE kept for exactness."""
+    return select(ContactIdentity.contact_id).where(
+        ContactIdentity.kind == kind,
+        ContactIdentity.value >= prefix,
+        ContactIdentity.value < prefix + "\uffff",
+        ContactIdentity.value.like(f"{_escape_like(prefix)}%", escape="\\"),
+    )
+
+
 def _identity_ids(session: Session, q: str) -> list[int]:
+    """An email or phone number, whole or its beginning: index lookups, never a scan of every
+    identity (a million contacts made the old substring match cost 0.3-0.5 s a search)."""
     if "@" in q:
-        pattern = f"%{_escape_like(q.lower())}%"
-        contacts = select(ContactIdentity.contact_id).where(
-            ContactIdentity.kind == "email", ContactIdentity.value.like(pattern, escape="\\")
-        )
-        return list(session.scalars(_tickets_of(contacts)))
+        return list(session.scalars(_tickets_of(_starting_with("email", q.lower()))))
     if _PHONE.match(q) and sum(ch.isdigit() for ch in q) >= 6:
         try:
             number = normalize_phone(q)
         except InvalidChange:
             number = ""
-        digits = "".join(ch for ch in q if ch.isdigit()).lstrip("0")
-        conditions = [ContactIdentity.value == number] if number else []
-        conditions.append(ContactIdentity.value.like(f"%{digits}%"))
-        contacts = select(ContactIdentity.contact_id).where(
-            ContactIdentity.kind == "phone", or_(*conditions)
-        )
-        return list(session.scalars(_tickets_of(contacts)))
+        if number:
+            exact = select(ContactIdentity.contact_id).where(
+                ContactIdentity.kind == "phone", ContactIdentity.value == number
+            )
+            found = list(session.scalars(_tickets_of(exact)))
+            if found:
+                return found
+        # The beginning of a number, as typed: "+381 64 12", "064 12", "00381 64 12".
+        digits = "".join(ch for ch in q if ch.isdigit())
+        if q.lstrip().startswith("+"):
+            prefix = "+" + digits
+        elif digits.startswith("00"):
+            prefix = "+" + digits[2:]
+        else:
+            prefix = "+381" + digits.lstrip("0")
+        return list(session.scalars(_tickets_of(_starting_with("phone", prefix))))
     return []
 
 
