@@ -311,3 +311,29 @@ def test_files_stored_in_clear_before_are_sealed_by_seal_existing(tmp_path: Path
     again = app.test_cli_runner().invoke(seal_existing_command, [])
     assert "sealed 0 stored file(s)" in again.output
     svc.db.dispose()
+
+
+V = NUMBERS["mail_subject"]
+ENCODED_SUBJECT = base64.b64encode(f"JMBG: {V}".encode()).decode()
+
+
+@pytest.mark.parametrize(
+    ("data", "holds"),
+    [
+        (f"broj {V}.".encode(), True),
+        (f"1{V}".encode(), False),  # 14 digits: part of a longer number
+        (f"{V}0".encode(), False),
+        (f"{V[:-1]}{(int(V[-1]) + 1) % 10}".encode(), False),  # wrong check digit
+        (f"JMBG {V}".encode("utf-16"), True),  # Notepad's "Unicode"
+        (f"From: a@b.rs\r\nSubject: =?utf-8?b?{ENCODED_SUBJECT}?=\r\n\r\nhi\r\n".encode(), True),
+        (
+            b"From: a@b.rs\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\n"
+            + f"Broj {'x' * 70}{V[:6]}=\r\n{V[6:]}.\r\n".encode(),  # a soft line break inside
+            True,
+        ),
+        (b"From: a@b.rs\r\nContent-Transfer-Encoding: base64\r\n\r\n" + base64.b64encode(V.encode()), True),
+        (base64.b64encode(V.encode()), False),  # base64 alone is no mail: not decoded
+    ],
+)
+def test_a_number_is_found_in_a_file_as_a_mail_client_or_editor_writes_it(data: bytes, holds: bool) -> None:
+    assert jmbg.in_bytes(data) is holds
