@@ -185,6 +185,8 @@ class TermTable:
         found = self._near.get(key)
         if found is None:
             found = tuple(sorted(searcher.reader().terms_within(field, word, 1, prefix=1)))
+            if len(self._near) >= 20_000:  # typos are unbounded: keep the memory bounded
+                self._near.clear()
             self._near[key] = found
         return found
 
