@@ -9,6 +9,7 @@ import importlib
 from pathlib import Path
 
 from flask import Flask, g, request
+from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -17,7 +18,7 @@ from helpdesk.db import Database, Timeouts
 from helpdesk.events import SocketIOPublisher
 from helpdesk.extensions import babel, csrf, limiter, login_manager, make_socketio
 from helpdesk.files import private_dir, restrict_umask
-from helpdesk.i18n import LANGUAGE_NAMES, current_language, select_locale
+from helpdesk.i18n import LANGUAGE_NAMES, LANGUAGES, current_language, select_locale
 from helpdesk.logs import configure_logging
 from helpdesk.navigation import citizen_links, lang_url, nav_links
 from helpdesk.services import Services
@@ -169,6 +170,10 @@ def _template_context(app: Flask) -> None:
 
     @app.after_request
     def remember_language(response):  # type: ignore[no-untyped-def]
+        if request.args.get("lang") in LANGUAGES:
+            # The locale is chosen lazily, at the first translated string: a response that
+            # translated nothing (a redirect) would forget the ?lang= it was asked with.
+            get_locale()
         chosen = g.pop("remember_agent_language", None)
         if chosen and current_user.is_authenticated and current_user.language != chosen:
             from helpdesk.models import Agent

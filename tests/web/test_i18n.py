@@ -306,3 +306,18 @@ def test_chat_socket_errors_come_in_the_page_language(client: Any) -> None:
         "sr-Cyrl": "Започните разговор поруком 'hello'.",  # the event name stays as typed
         "en": "Start the conversation with 'hello' first.",
     }
+
+
+def test_language_in_a_link_that_redirects_is_kept(client: Any) -> None:
+    # "/" sends a logged-in agent on to the console without rendering anything: the ?lang= of
+    # such a link (a bookmark, a mail's link) must still be the language of the page it leads to.
+    svc = client.application.extensions["helpdesk"]
+    add_agent(svc, "mira@helpdesk.localhost")
+    token = csrf_token_from(_render(client, "/login", "en"))
+    client.post(
+        "/login",
+        data={"email": "mira@helpdesk.localhost", "password": PASSWORD, "csrf_token": token},
+    )
+    assert client.get("/?lang=sr-Cyrl").status_code == 302
+    page = client.get("/help").get_data(as_text=True)
+    assert '<html lang="sr-Cyrl">' in page and "Одјава" in page
