@@ -39,6 +39,7 @@ __all__ = [
     "sync_index",
     "index_bulk",
     "row_key",
+    "write_rows",
     "rebuild_index",
 ]
 
@@ -128,25 +129,28 @@ def row_key(ticket_id: int, seq: int = 0) -> int:
     return ticket_id * KEY_FACTOR + min(abs(seq), KEY_FACTOR - 1)
 
 
-def _write(conn: Connection, rows: Sequence[Row]) -> None:
+# One statement per dialect, built once (building a text() per call cost more than running it on
+# the inbound path, issue 14), and the only place the index rows are written one by one: the
+# flush hook below and the lean inbound path (helpdesk.tickets.inbound_rows) both call
+# write_rows. FTS5 takes INSERT OR REPLACE on its rowid (it deletes the old row's terms first);
+# PostgreSQL an upsert on the key.
+_UPSERT_SQLITE = text(
+    f"INSERT OR REPLACE INTO {FTS_TABLE} (rowid, ticket_id, doc) VALUES (:k, :t, :d)"  # noqa: S608
+)
+_UPSERT_POSTGRESQL = text(
+    f"INSERT INTO {PG_TABLE} (key, ticket_id, doc) "  # noqa: S608 - constant name
+    "VALUES (:k, :t, to_tsvector('simple', :d)) ON CONFLICT (key) DO UPDATE "
+    "SET ticket_id = excluded.ticket_id, doc = excluded.doc"
+)
+
+
+def write_rows(conn: Connection, rows: Sequence[Row]) -> None:
+    """Insert or replace index rows (key, ticket_id, normalized text) in one executemany; the
+    caller checks ``index_available`` and owns the transaction."""
     if not rows:
         return
-    params = [{"k": k, "t": t, "d": d} for k, t, d in rows]
-    if conn.dialect.name == "postgresql":
-        conn.execute(
-            text(
-                f"INSERT INTO {PG_TABLE} (key, ticket_id, doc) "  # noqa: S608 - constant name
-                "VALUES (:k, :t, to_tsvector('simple', :d)) ON CONFLICT (key) DO UPDATE "
-                "SET ticket_id = excluded.ticket_id, doc = excluded.doc"
-            ),
-            params,
-        )
-    else:
-        conn.execute(text(f"DELETE FROM {FTS_TABLE} WHERE rowid = :k"), params)  # noqa: S608
-        conn.execute(
-            text(f"INSERT INTO {FTS_TABLE} (rowid, ticket_id, doc) VALUES (:k, :t, :d)"),  # noqa: S608
-            params,
-        )
+    statement = _UPSERT_POSTGRESQL if conn.dialect.name == "postgresql" else _UPSERT_SQLITE
+    conn.execute(statement, [{"k": k, "t": t, "d": d} for k, t, d in rows])
 
 
 def _delete(conn: Connection, keys: Iterable[int]) -> None:
@@ -202,7 +206,7 @@ def _index_flushed(session: Session, flush_context: Any) -> None:
     _delete(conn, gone)
     for ticket_id in moved_from:
         rows += _reindex_messages(conn, ticket_id)
-    _write(conn, rows)
+    write_rows(conn, rows)
 
 
 def _reindex_messages(conn: Connection, ticket_id: int) -> list[Row]:
@@ -277,7 +281,7 @@ def index_bulk(
     if not rows:
         return
     if conn.dialect.name == "sqlite":
-        # Fresh ids: a plain insert, without _write's delete-first.
+        # Fresh ids: a plain insert, without write_rows' replace.
         conn.execute(
             text(f"INSERT INTO {FTS_TABLE} (rowid, ticket_id, doc) VALUES (:k, :t, :d)"),  # noqa: S608
             [{"k": k, "t": t, "d": d} for k, t, d in rows],
@@ -307,7 +311,7 @@ def sync_index(session: Session, batch: int = 20_000, progress: Callable[[int], 
         tickets, messages = _missing(session.connection(), batch)
         if not tickets and not messages:
             return total
-        _write(session.connection(), tickets + messages)
+        write_rows(session.connection(), tickets + messages)
         session.commit()
         total += len(tickets) + len(messages)
         if progress is not None:
