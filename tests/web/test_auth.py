@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from helpdesk import create_app
@@ -238,6 +239,16 @@ def test_supervisor_views_refuse_agents(app: Any, client: Any, services: Service
 def _sample(rule: Any, arg: str) -> Any:
     converter = rule._converters.get(arg)
     return 1 if converter is not None and type(converter).__name__ == "IntegerConverter" else "x"
+
+
+def test_pages_name_an_icon_that_exists(client: Any) -> None:
+    # Without one, the browser asks for /favicon.ico on every page and logs the 404 as an error.
+    page = client.get("/help?lang=en").get_data(as_text=True)
+    href = re.search(r'<link rel="icon" href="([^"]+)"', page)
+    assert href is not None
+    icon = client.get(href.group(1))
+    icon.close()  # a static file is streamed: close it (warnings are errors)
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml"
 
 
 def test_health_and_metrics(client: Any) -> None:
