@@ -185,9 +185,12 @@ def erase_command(contact: str, reason: str, yes: bool, as_email: str | None) ->
 def access_log_command(agent: str | None, contact: str | None, reference: str | None, limit: int) -> None:
     """Print who viewed which contact's data, newest first."""
     contact_id = _contact(contact) if contact else None
-    for row in search_access(
+    rows = search_access(
         services(), agent_email=agent, contact_id=contact_id, reference=reference, limit=limit
-    ):
+    )
+    if not rows:  # silence read as "the command did nothing"
+        click.echo("no views recorded" + (" for these filters" if agent or contact or reference else ""))
+    for row in rows:
         click.echo(
             f"{row.at.isoformat(timespec='seconds')}  {row.agent or '-':<24} {row.action:<8} "
             f"contact {row.contact_id or '-'}  {row.reference or ''}"

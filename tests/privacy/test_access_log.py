@@ -91,3 +91,13 @@ def test_admins_set_and_remove_retention_rules(app: Any, services: Services) -> 
         "privacy.retention_rule_set",
         "privacy.retention_rule_removed",
     ]
+
+
+def test_the_command_says_so_when_nothing_was_viewed(app: Any) -> None:
+    from helpdesk.cli.privacy import access_log_command
+
+    # On a fresh install the log is empty: a silent command reads as a broken one.
+    listing = app.test_cli_runner().invoke(access_log_command, [])
+    assert listing.exit_code == 0 and listing.output == "no views recorded\n"
+    filtered = app.test_cli_runner().invoke(access_log_command, ["--reference", "HD-2026-000001"])
+    assert "no views recorded for these filters" in filtered.output
