@@ -79,6 +79,13 @@ def test_dashboard_in_cyrillic_at_360px(server, phone):
     assert phone.locator("table").count() == 9
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert axe(phone) == []
+    # every named region (a landmark a screen reader lists) has a name of its own
+    names = phone.evaluate(
+        """() => Array.from(document.querySelectorAll('section[aria-labelledby], [role=region]'))
+            .map(e => (e.getAttribute('aria-labelledby') || '').split(' ')
+                .map(id => (document.getElementById(id) || {}).textContent || '').join(' ').trim())"""
+    )
+    assert len(names) == len(set(names)) > 8
 
 
 def test_agent_is_refused(server, desktop):
