@@ -12,20 +12,38 @@ from helpdesk.models import OPEN_STATUSES, Agent, Category, Message, OutboxItem,
 from helpdesk.services import Services
 
 
+def _unindexed(column: Any, sqlite: bool, blank: Any) -> Any:
+    """On SQLite, the column as an expression no index offers (`x || ''`, `x + 0`: the same
+    value, NULL stays NULL): its planner preferred ix_tickets_queue_status / ix_tickets_assignee_status,
+    which send it to the table rows (48-111 ms a count at a million tickets), over the covering
+    index of the open tickets (ix_tickets_open_counts, 3-7 ms). PostgreSQL chooses well alone."""
+    return column.op("||" if blank == "" else "+")(blank) if sqlite else column
+
+
 def queue_counts(svc: Services, viewer: Viewer) -> dict[str, Any]:
     """Open tickets per visible queue, plus the agent's own and the unassigned ones."""
     names = visible_queues(svc, viewer)
+    sqlite = svc.db.dialect == "sqlite"
+    queue, assignee = _unindexed(Ticket.queue, sqlite, ""), _unindexed(Ticket.assignee_id, sqlite, 0)
     with svc.db.session() as s:
         active = (Ticket.status.in_(OPEN_STATUSES), Ticket.merged_into_id.is_(None))
+        # count(*), not count(id): id is not in ix_tickets_open_counts, and PostgreSQL fetched
+        # every open ticket's row to count it (0.9 s at a million tickets, not an index-only scan).
         counted = s.execute(
-            select(Ticket.queue, func.count(Ticket.id))
-            .where(*active, Ticket.queue.in_(names))
+            select(Ticket.queue, func.count())
+            .where(*active, queue.in_(names))
             .group_by(Ticket.queue)
         )
         per_queue = {name: count for name, count in counted}
-        mine = s.scalar(select(func.count(Ticket.id)).where(*active, Ticket.assignee_id == viewer.id))
+        mine = s.scalar(
+            select(func.count())
+            .select_from(Ticket)
+            .where(*active, assignee == viewer.id)
+        )
         unassigned = s.scalar(
-            select(func.count(Ticket.id)).where(*active, Ticket.assignee_id.is_(None), ticket_filter(viewer))
+            select(func.count())
+            .select_from(Ticket)
+            .where(*active, assignee.is_(None), ticket_filter(viewer))
         )
     return {
         "queues": [
