@@ -121,5 +121,8 @@ def ranked_ticket_ids(session: Session, q: str) -> list[int]:
         return []
     found = _identity_ids(session, q)
     found += search_ticket_ids(session, q, limit=MAX_RESULTS)  # reference first, then text rank
-    found += _name_ids(session, q)
+    if "@" not in q and not any(ch.isdigit() for ch in q):
+        # Names hold no digits and no @; the name match scans every contact (seconds at a
+        # million), so an email, a phone number or a reference does not pay for it.
+        found += _name_ids(session, q)
     return list(dict.fromkeys(found))[:MAX_RESULTS]
