@@ -16,7 +16,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from helpdesk.auth.throttle import init_throttle
 from helpdesk.db import Database, Timeouts
 from helpdesk.events import SocketIOPublisher
-from helpdesk.extensions import babel, csrf, limiter, login_manager, make_socketio
+from helpdesk.extensions import MEMORY_STORAGE_URI, babel, csrf, limiter, login_manager, make_socketio
 from helpdesk.files import private_dir, restrict_umask
 from helpdesk.i18n import LANGUAGE_NAMES, LANGUAGES, current_language, select_locale
 from helpdesk.logs import configure_logging
@@ -46,7 +46,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
         SESSION_COOKIE_NAME="helpdesk_session",
         MAX_CONTENT_LENGTH=settings.max_message_bytes,
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead: a console left open still works
-        RATELIMIT_STORAGE_URI=settings.redis_url or "memory://",
+        RATELIMIT_STORAGE_URI=settings.redis_url or MEMORY_STORAGE_URI,
         RATELIMIT_HEADERS_ENABLED=True,
         RATELIMIT_SWALLOW_ERRORS=True,  # Redis down: serve unlimited (and log), never a 500
         RATELIMIT_KEY_PREFIX=settings.socketio_channel,  # one deployment's counters in a shared Redis

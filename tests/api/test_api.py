@@ -13,9 +13,7 @@ from helpdesk.services import Services
 from tests.conftest import add_agent
 
 
-def token_for(
-    svc: Services, role: str = "agent", queues: tuple[str, ...] = ("triage", "payments")
-) -> str:
+def token_for(svc: Services, role: str = "agent", queues: tuple[str, ...] = ("triage", "payments")) -> str:
     """A token of an agent who works ``queues`` (the web form's tickets land in "triage")."""
     agent_id = add_agent(svc, f"{role}-api@helpdesk.localhost", role)
     with svc.db.transaction() as s:
@@ -224,3 +222,37 @@ def test_text_search_counts_a_bounded_number_of_matches(
     monkeypatch.setattr(views, "SEARCH_COUNT_CAP", 10_000)
     found = client.get("/api/v1/tickets?q=taksu", headers=auth(token)).get_json()
     assert found["total"] == 3 and found["total_is_estimate"] is False
+
+
+def test_in_process_rate_counters_still_limit_and_forget_without_a_thread_per_hit(
+    monkeypatch: Any,
+) -> None:
+    import limits.storage.memory
+    from limits import parse
+    from limits.strategies import FixedWindowRateLimiter
+
+    from helpdesk.extensions import MEMORY_STORAGE_URI, SweptMemoryStorage
+
+    started: list[object] = []
+    real_timer = limits.storage.memory.threading.Timer
+
+    def counting_timer(*args: Any, **kwargs: Any) -> Any:
+        started.append(args)
+        return real_timer(*args, **kwargs)
+
+    storage = limits.storage.storage_from_string(MEMORY_STORAGE_URI)
+    assert isinstance(storage, SweptMemoryStorage)
+    monkeypatch.setattr(limits.storage.memory.threading, "Timer", counting_timer)
+    limiter = FixedWindowRateLimiter(storage)
+    two_a_minute = parse("2/minute")
+    assert [limiter.hit(two_a_minute, "203.0.113.9") for _ in range(3)] == [True, True, False]
+    assert limiter.hit(two_a_minute, "203.0.113.10")  # another address has its own counter
+    assert started == []  # the stock storage starts a timer thread on a hit after a pause
+
+    storage.expirations = dict.fromkeys(storage.expirations, 0.0)  # every window over
+    storage.SWEEP_SECONDS = 0.0
+    assert limiter.hit(two_a_minute, "203.0.113.11")  # this hit sweeps the expired counters
+    assert [k for k in storage.storage if storage.storage[k]] == [
+        k for k in storage.storage if "203.0.113.11" in k
+    ]
+    assert len(storage.storage) == 1, list(storage.storage)
