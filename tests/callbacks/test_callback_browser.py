@@ -82,4 +82,10 @@ def test_the_queue_page_follows_new_callbacks(server: LiveServer, browser: Any) 
     page.locator('a[href="tel:+381647654321"]').wait_for()  # arrived without a reload
     assert page.get_by_role("status").filter(has_text="The callback queue changed.").count() == 1
     assert axe(page) == []
+    # on a phone the queue scrolls in its own region, not the whole page sideways
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.reload()
+    page.locator('a[href="tel:+381647654321"]').wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert page.get_by_role("region", name="1 callback waiting").count() == 1
     context.close()
