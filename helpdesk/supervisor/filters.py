@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -63,8 +64,14 @@ def filter_choices(db: Database, since: datetime) -> tuple[list[str], list[str]]
     t = Ticket.__table__.c
     with db.session() as s:
         queues = set(s.scalars(select(Queue.name)).all())
-        # The created_at range keeps this on the covering report index, not a table scan.
-        recent = select(t.queue, t.category).where(t.created_at >= since).distinct().limit(500)
+        # The created_at range keeps this on the covering report index, not a table scan. On
+        # SQLite the columns are wrapped (`x || ''`, same value, NULL stays NULL): for DISTINCT
+        # its planner otherwise scanned all of ix_tickets_queue_status (1.1 s at a million).
+        queue: Any = t.queue
+        category: Any = t.category
+        if db.dialect == "sqlite":
+            queue, category = queue.op("||")(""), category.op("||")("")
+        recent = select(queue, category).where(t.created_at >= since).distinct().limit(500)
         seen = s.execute(recent).all()
     queues.update(q for q, _ in seen if q)
     categories = {c for _, c in seen if c}
