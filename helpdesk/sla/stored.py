@@ -19,7 +19,7 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from helpdesk.business_hours import BusinessCalendar
@@ -30,6 +30,13 @@ from helpdesk.sla.policy import DEFAULT_TARGETS, BusinessHoursSla, Target, parse
 
 log = logging.getLogger(__name__)
 RELOAD_SECONDS = 30.0
+
+
+def _has_table(db: Database) -> bool:
+    try:
+        return inspect(db.engine).has_table(ServiceSetting.__tablename__)
+    except SQLAlchemyError:
+        return False
 
 
 def stored_settings(db: Database) -> dict[str, str]:
@@ -110,6 +117,11 @@ class ConfiguredSla(BusinessHoursSla):
                 targets.update(parse_targets(settings.sla_targets or DEFAULT_TARGETS))
             except (SQLAlchemyError, ValueError) as exc:
                 # before `db upgrade` the table is missing; a bad row must not stop the desk
+                if isinstance(exc, SQLAlchemyError) and not _has_table(self._db):
+                    # a fresh install's first command (`helpdesk db upgrade` itself): nothing to
+                    # warn about, the settings in force are the environment's
+                    log.debug("no stored service settings yet: the schema is not created")
+                    return
                 log.warning("stored service settings not applied: %s", type(exc).__name__)
                 return
             self._calendar, self._targets = calendar, targets
