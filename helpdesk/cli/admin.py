@@ -21,7 +21,7 @@ from helpdesk.administration import (
 )
 from helpdesk.administration.names import name_from
 from helpdesk.cli.common import services
-from helpdesk.routing import TRIAGE_QUEUE
+from helpdesk.routing import TRIAGE_QUEUE, existing_queues
 from helpdesk.tickets import Actor
 
 CLI = Actor.system("cli")
@@ -135,7 +135,11 @@ def show_routes(category: str | None, queue: str | None, remove: bool) -> None:
         except AdminError as exc:
             raise _fail(exc) from exc
     routes = current_routes(svc)
+    with svc.db.session() as s:
+        queues = existing_queues(s)
     for name in sorted(routes):
         target, stored = routes[name]
-        click.echo(f"{name:24} -> {target}{'  (stored)' if stored else ''}")
+        # a fresh install has only triage: say where such tickets really go until the queue exists
+        missing = "" if target in queues else f"  (no such queue yet: goes to {TRIAGE_QUEUE})"
+        click.echo(f"{name:24} -> {target}{'  (stored)' if stored else ''}{missing}")
     click.echo(f"anything unsure, out of scope or unknown -> {TRIAGE_QUEUE}")

@@ -88,5 +88,8 @@ def test_route_shows_and_stores_rules(tmp_path: Path) -> None:
     assert run(tmp_path, "db", "upgrade").returncode == 0
     shown = run(tmp_path, "triage", "route")
     assert shown.returncode == 0 and "taxes" in shown.stdout and "-> payments" in shown.stdout
+    # a fresh store has only the triage queue: the map says where those tickets really go
+    assert "-> payments  (no such queue yet: goes to triage)" in shown.stdout
+    assert "other                    -> triage\n" in shown.stdout
     refused = run(tmp_path, "triage", "route", "taxes", "nowhere")
     assert refused.returncode == 2 and "There is no queue nowhere" in refused.stderr
