@@ -65,6 +65,8 @@ def test_user_and_token_create(upgraded: Path, tmp_path: Path) -> None:
     token = run(tmp_path, "token", "create", "jelena@helpdesk.localhost")
     assert token.returncode == 0 and token.stdout.strip().startswith("hd_")
     assert run(tmp_path, "token", "create", "ghost@x.rs").returncode != 0
+    # nothing to index on a fresh store: one line, no blank progress line before it
+    assert run(tmp_path, "kb", "reindex-tickets").stdout == "indexed 0 rows\n"
 
 
 def test_demo_data_and_check(upgraded: Path, tmp_path: Path) -> None:

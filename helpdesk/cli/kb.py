@@ -119,4 +119,5 @@ def reindex_tickets(full: bool) -> None:
 
     with svc.db.session() as s:
         count = (rebuild_index if full else sync_index)(s, progress=progress)
-    click.echo(f"\nindexed {count} rows")
+    # end the progress line, if there was one (nothing to index printed a blank line first)
+    click.echo(f"{chr(10) if done else ''}indexed {count} rows")
