@@ -1,59 +1,14 @@
-"""A background worker thread: runs ``run_once`` when woken, or every ``poll_seconds`` at the latest.
+"""The channels' background worker: the core's `BackgroundWorker`, stopped within a caller's budget.
 
-Shared by the outbox dispatcher and the mail spool worker. In one process the producer wakes the
-worker at once (an Event set after its commit); across processes (``helpdesk smtp`` beside
-``helpdesk worker``) nobody can, so the poll interval is the upper bound on the wait.
+``helpdesk.wsgi.stop_services`` passes what is left of its shutdown time to a ``stop`` that takes a
+``timeout``, so the outbox dispatcher and the mail spool worker can finish the item in hand.
 """
 
 from __future__ import annotations
 
-import logging
-import threading
-
-log = logging.getLogger(__name__)
+from helpdesk.background import BackgroundWorker
 
 
-class PollingWorker:
-    """Subclasses set ``name`` and implement ``run_once`` (do every due item, check ``stopping``)."""
-
-    name = "worker"
-
-    def __init__(self, poll_seconds: float, wakeup: threading.Event | None = None) -> None:
-        self.poll_seconds = poll_seconds
-        self._wakeup = wakeup if wakeup is not None else threading.Event()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    @property
-    def stopping(self) -> bool:
-        return self._stop.is_set()
-
-    def wake(self) -> None:
-        """New work was committed: look now rather than at the next poll."""
-        self._wakeup.set()
-
-    def run_once(self) -> object:
-        raise NotImplementedError
-
-    def start(self) -> None:
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name=self.name, daemon=True)
-        self._thread.start()
-
+class PollingWorker(BackgroundWorker):
     def stop(self, timeout: float = 10.0) -> None:
-        """Take nothing more, finish what is in hand (the subclass bounds it), return."""
-        self._stop.set()
-        self._wakeup.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
-            self._thread = None
-
-    def _loop(self) -> None:
-        while not self._stop.is_set():
-            # Cleared before the pass, not after: a wake-up during the pass means another pass.
-            self._wakeup.clear()
-            try:
-                self.run_once()
-            except Exception:  # noqa: BLE001 - the database may be briefly away; keep the loop
-                log.exception("%s: a pass failed; retrying", self.name)
-            self._wakeup.wait(self.poll_seconds)
+        self._halt(timeout)

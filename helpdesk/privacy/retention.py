@@ -15,13 +15,13 @@ in the worker.
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import exists, func, select
 
+from helpdesk.background import BackgroundWorker
 from helpdesk.models import AnonymizedTicket, AuditEvent, RetentionRule, Ticket
 from helpdesk.privacy.scrub import scrub_free_space
 from helpdesk.services import Services
@@ -227,33 +227,21 @@ def last_run(svc: Services) -> datetime | None:
         return s.scalar(select(func.max(AuditEvent.at)).where(AuditEvent.action == RUN_ACTION))
 
 
-class RetentionJob:
+class RetentionJob(BackgroundWorker):
     """A `BackgroundService` (the worker's) running the schedule once a day.
 
     The last run is read from the audit trail, so restarting the worker (or running several)
     does not run it more often than the interval."""
 
     name = "privacy-retention"
+    join_timeout = 30.0
+    failure_message = "retention run failed"  # keep the schedule: one failed run must not end it
 
     def __init__(self, svc: Services, interval: timedelta = timedelta(days=1), poll: float = 600.0) -> None:
+        super().__init__(poll)
         self.svc = svc
         self.interval = interval
         self.poll = poll
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=30)
-            self._thread = None
 
     def due(self) -> bool:
         last = last_run(self.svc)
@@ -266,10 +254,5 @@ class RetentionJob:
         log.info("retention run: %s", result.summary())  # counts only, never personal data
         return result
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.run_if_due()
-            except Exception:  # keep the schedule: one failed run must not end the service
-                log.exception("retention run failed")
-            self._stop.wait(self.poll)
+    def run_once(self) -> RetentionResult | None:
+        return self.run_if_due()

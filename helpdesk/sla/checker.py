@@ -10,7 +10,6 @@ process: a restart may repeat a warning, never a breach.
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -18,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
+from helpdesk.background import BackgroundWorker
 from helpdesk.events import event, room_for_agent, room_for_queue
 from helpdesk.sla.policy import BusinessHoursSla, breach_audit, missed_target
 from helpdesk.sla.state import next_due, sla_state
@@ -74,38 +74,20 @@ def _summary(ticket: Ticket, state: str, which: str | None, due: datetime | None
     }
 
 
-class SlaChecker:
+class SlaChecker(BackgroundWorker):
     """A `BackgroundService` running `check()` every `interval` seconds."""
 
     name = "sla-checker"
+    failure_message = "SLA check failed"  # keep watching: one bad pass must not end the service
 
     def __init__(self, svc: Services, interval: float = 60.0) -> None:
+        super().__init__(interval)
         self.svc = svc
         self.interval = interval
         self._warned: set[tuple[int, str]] = set()
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
 
-    def start(self) -> None:
-        if self._thread is not None:
-            return
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._run, name=self.name, daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            try:
-                self.check()
-            except Exception:  # keep watching: one bad pass must not end the service
-                log.exception("SLA check failed")
-            self._stop.wait(self.interval)
+    def run_once(self) -> CheckResult:
+        return self.check()
 
     def check(self, now: datetime | None = None) -> CheckResult:
         svc = self.svc
