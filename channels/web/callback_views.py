@@ -7,22 +7,17 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from channels.web.callback_form import CallbackForm, read_callback_page
+from channels.web.pages import SCRIPTS, current_office, rate, sent_page
 from helpdesk.auth import public
 from helpdesk.callbacks import CallbackRequest, request_callback
 from helpdesk.callbacks.accommodations import KINDS
 from helpdesk.callbacks.windows import full_label, group_by_day, offered_windows
 from helpdesk.extensions import limiter
 from helpdesk.i18n import current_language
-from helpdesk.office import office
 from helpdesk.services import current_services
 from helpdesk.tickets import InvalidChange
 
 bp = Blueprint("callback", __name__)
-SCRIPTS = {"sr-Latn": ("sr", "latn"), "sr-Cyrl": ("sr", "cyrl"), "en": ("en", "latn")}
-
-
-def _rate() -> str:
-    return current_services().settings.api_ticket_rate_limit  # one budget with the contact form
 
 
 def choices() -> dict[str, object]:
@@ -35,13 +30,7 @@ def choices() -> dict[str, object]:
 
 
 def _page(form: CallbackForm, status: int = 200) -> tuple[str, int]:
-    svc = current_services()
-    return render_template(
-        "contact/callback.html",
-        form=form,
-        office=office(svc.settings, current_language(), svc.clock.now()),
-        **choices(),
-    ), status
+    return render_template("contact/callback.html", form=form, office=current_office(), **choices()), status
 
 
 @bp.get("/callback")
@@ -52,7 +41,7 @@ def form() -> tuple[str, int]:
 
 @bp.post("/callback")
 @public
-@limiter.limit(_rate)
+@limiter.limit(rate)
 def send() -> Response | tuple[str, int]:
     svc = current_services()
     data = read_callback_page(svc, request.form)
@@ -87,13 +76,4 @@ def send() -> Response | tuple[str, int]:
 @bp.get("/callback/sent")
 @public
 def sent() -> Response | str:
-    info = session.get("callback_sent")
-    if not isinstance(info, dict) or not info.get("reference"):
-        return redirect(url_for("callback.form", lang=current_language()))
-    svc = current_services()
-    return render_template(
-        "contact/callback_sent.html",
-        reference=info["reference"],
-        when=info.get("when"),
-        office=office(svc.settings, current_language(), svc.clock.now()),
-    )
+    return sent_page("callback_sent", "callback.form", "contact/callback_sent.html", "when")

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from channels.web.callback_form import CallbackForm, read_windows
 from channels.web.callback_views import choices
 from channels.web.form import FILE_TYPES, MAX_FILE_BYTES, MAX_FILES, ContactForm, read_form
+from channels.web.pages import SCRIPTS, current_office, rate, sent_page
 from channels.web.sender import way_back
 from helpdesk.auth import public
 from helpdesk.callbacks import CallbackRequest, request_callback
@@ -18,28 +19,20 @@ from helpdesk.callbacks.accommodations import add_accommodations, clean
 from helpdesk.callbacks.windows import full_label
 from helpdesk.extensions import limiter
 from helpdesk.i18n import current_language
-from helpdesk.office import office
 from helpdesk.services import current_services
 from helpdesk.tickets import InboundMessage, InvalidChange, receive_inbound
 
 log = logging.getLogger(__name__)
 bp = Blueprint("contact", __name__)
-SCRIPTS = {"sr-Latn": ("sr", "latn"), "sr-Cyrl": ("sr", "cyrl"), "en": ("en", "latn")}
-
-
-def _rate() -> str:
-    # The same limit as the JSON form API: one budget per client address for both doors.
-    return current_services().settings.api_ticket_rate_limit
 
 
 def _page(form: ContactForm, status: int = 200, call: CallbackForm | None = None) -> tuple[str, int]:
-    svc = current_services()
     return render_template(
         "contact/form.html",
         form=form,
         call=call or CallbackForm(),
         **choices(),
-        office=office(svc.settings, current_language(), svc.clock.now()),
+        office=current_office(),
         accept=",".join(f".{ext}" for ext in FILE_TYPES),
         max_files=MAX_FILES,
         max_mb=MAX_FILE_BYTES // 2**20,
@@ -54,7 +47,7 @@ def form() -> tuple[str, int]:
 
 @bp.post("/contact")
 @public
-@limiter.limit(_rate)
+@limiter.limit(rate)
 def send() -> Response | tuple[str, int]:
     data = read_form(request.form, request.files)
     svc = current_services()
@@ -125,14 +118,4 @@ def send() -> Response | tuple[str, int]:
 @bp.get("/contact/sent")
 @public
 def sent() -> Response | str:
-    info = session.get("contact_sent")
-    if not isinstance(info, dict) or not info.get("reference"):
-        return redirect(url_for("contact.form", lang=current_language()))
-    svc = current_services()
-    return render_template(
-        "contact/sent.html",
-        reference=info["reference"],
-        by=info.get("by"),
-        call=info.get("call"),
-        office=office(svc.settings, current_language(), svc.clock.now()),
-    )
+    return sent_page("contact_sent", "contact.form", "contact/sent.html", "by", "call")
