@@ -6,7 +6,7 @@ import hashlib
 import re
 import secrets
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypedDict, Unpack, cast
 
 from sqlalchemy import Connection, Table, bindparam, exists, insert, select, update
 
@@ -141,17 +141,19 @@ def agents_online(svc: Services, now: datetime) -> bool:
         return bool(conn.execute(AGENTS_ONLINE, {"since": now - AGENT_PRESENCE}).scalar())
 
 
-def touch_visitor(
-    svc: Services,
-    hashed: str,
-    now: datetime,
-    *,
-    present: bool | None = True,
-    create: bool = True,
-    name: str | None = None,
-    email: str | None = None,
-    language: str | None = None,
-) -> None:
+class VisitorChange(TypedDict, total=False):
+    """What a touch says about the visitor. Left out: ``present=True`` (on the page now; ``False``:
+    the page is gone, ``None``: unknown), ``create=True`` (make the row if there is none), and no
+    new name, email or language."""
+
+    present: bool | None
+    create: bool
+    name: str | None
+    email: str | None
+    language: str | None
+
+
+def touch_visitor(svc: Services, hashed: str, now: datetime, **change: Unpack[VisitorChange]) -> None:
     """Create or update the visitor row; ``present=False`` marks the page gone.
 
     Skips the write transaction when nothing would change (presence is refreshed at most every
@@ -161,39 +163,22 @@ def touch_visitor(
     with svc.db.engine.connect() as conn:
         known = conn.execute(VISITOR_BY_HASH, {"hashed": hashed}).first()
         conn.rollback()
-    if known is None and not create:
+    if known is None and not change.get("create", True):
         return
-    if known is not None and not _changes(known, now, present, name, email, language):
+    if known is not None and not _changes(known, now, change):
         return
     with svc.db.transaction() as s:
-        touch_in(
-            s.connection(),
-            hashed=hashed,
-            now=now,
-            present=present,
-            create=create,
-            name=name,
-            email=email,
-            language=language,
-        )
+        touch_in(s.connection(), hashed=hashed, now=now, **change)
 
 
-def touch_in(
-    conn: Connection,
-    *,
-    hashed: str,
-    now: datetime,
-    present: bool | None = True,
-    create: bool = True,
-    name: str | None = None,
-    email: str | None = None,
-    language: str | None = None,
-) -> None:
+def touch_in(conn: Connection, *, hashed: str, now: datetime, **change: Unpack[VisitorChange]) -> None:
     """``touch_visitor`` inside the caller's write transaction: one SELECT, and a write only when
     something changes. It commits or rolls back with the caller's message."""
+    present = change.get("present", True)
+    name, email, language = change.get("name"), change.get("email"), change.get("language")
     visitor = conn.execute(VISITOR_BY_HASH, {"hashed": hashed}).first()
     if visitor is None:
-        if create:
+        if change.get("create", True):
             conn.execute(
                 INSERT_VISITOR,
                 {
@@ -207,7 +192,7 @@ def touch_in(
                 },
             )
         return
-    if not _changes(visitor, now, present, name, email, language):
+    if not _changes(visitor, now, change):
         return
     values: dict[str, Any] = {
         "name": name or visitor.name,
@@ -222,14 +207,9 @@ def touch_in(
     conn.execute(update(VISITORS).where(VISITORS.c.token_hash == hashed).values(**values))
 
 
-def _changes(
-    v: Any,  # a chat_visitors row
-    now: datetime,
-    present: bool | None,
-    name: str | None,
-    email: str | None,
-    language: str | None,
-) -> bool:
+def _changes(v: Any, now: datetime, change: VisitorChange) -> bool:  # v: a chat_visitors row
+    present = change.get("present", True)
+    name, email, language = change.get("name"), change.get("email"), change.get("language")
     if (name and name != v.name) or (email and email != v.email):
         return True
     if language and language != v.language:
