@@ -37,7 +37,7 @@ from helpdesk.models import (
 )
 from helpdesk.routing import DEFAULT_ROUTES
 from helpdesk.services import Services
-from helpdesk.ticket_search import index_bulk
+from helpdesk.ticket_index import index_bulk
 
 QUEUES = {name: latin for name, (latin, _en) in DEFAULT_QUEUE_NAMES.items()}
 

@@ -107,7 +107,7 @@ def evaluate_(corpus: Path, queries: Path, qrels: Path, language: str | None) ->
 @click.option("--full", is_flag=True, help="Drop and rebuild instead of adding what is missing.")
 def reindex_tickets(full: bool) -> None:
     """Bring the database full-text ticket index up to date (after bulk loads)."""
-    from helpdesk.ticket_search import rebuild_index, sync_index
+    from helpdesk.ticket_index import rebuild_index, sync_index
 
     svc = services()
     done = 0

@@ -39,7 +39,8 @@ from helpdesk.models import (
     SensitiveValue,
     Ticket,
 )
-from helpdesk.ticket_search import FTS_TABLE, PG_TABLE, index_available, row_key
+from helpdesk.ticket_index import index_table, row_key
+from helpdesk.ticket_search import index_available
 
 # Audit rows keep what happened; these keys could hold what a citizen wrote or who they are.
 PERSONAL_AUDIT_KEYS = frozenset(
@@ -123,7 +124,7 @@ def anonymize_messages_of(session: Session, contact_ids: Sequence[int]) -> Scrub
     done.messages = len(rows)
     conn = session.connection()
     if index_available(conn):
-        table, key = (PG_TABLE, "key") if conn.dialect.name == "postgresql" else (FTS_TABLE, "rowid")
+        table, key = index_table(conn)
         conn.execute(
             text(f"DELETE FROM {table} WHERE {key} = :k"),  # noqa: S608 - constant names
             [{"k": row_key(r.ticket_id, r.seq)} for r in rows],
@@ -212,7 +213,7 @@ def _drop_search_rows(session: Session, ticket_ids: Iterable[int]) -> None:
     conn = session.connection()
     if not index_available(conn):
         return
-    table, key = (PG_TABLE, "key") if conn.dialect.name == "postgresql" else (FTS_TABLE, "rowid")
+    table, key = index_table(conn)
     conn.execute(
         text(f"DELETE FROM {table} WHERE {key} >= :lo AND {key} < :hi"),  # noqa: S608 - constant names
         [{"lo": row_key(t), "hi": row_key(t + 1)} for t in ticket_ids],

@@ -34,7 +34,7 @@ def upgrade() -> None:
             "CREATE VIRTUAL TABLE ticket_fts USING fts5("
             "ticket_id UNINDEXED, doc, tokenize='unicode61 remove_diacritics 0')"
         )
-    from helpdesk.ticket_search import sync_index
+    from helpdesk.ticket_index import sync_index
 
     session = Session(bind=bind)
     sync_index(session)

@@ -23,7 +23,7 @@ def _reindex() -> None:
     op.execute(
         "DELETE FROM ticket_search_docs" if bind.dialect.name == "postgresql" else "DELETE FROM ticket_fts"
     )
-    from helpdesk.ticket_search import sync_index
+    from helpdesk.ticket_index import sync_index
 
     sync_index(Session(bind=bind))
 

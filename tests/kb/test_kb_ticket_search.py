@@ -6,7 +6,8 @@ from sqlalchemy import insert, select
 
 from helpdesk.models import Message, Ticket
 from helpdesk.services import Services
-from helpdesk.ticket_search import apply_text_search, search_ticket_ids, sync_index
+from helpdesk.ticket_index import sync_index
+from helpdesk.ticket_search import apply_text_search, search_ticket_ids
 from helpdesk.tickets import Actor, Identity, InboundMessage, add_note, receive_inbound
 
 
