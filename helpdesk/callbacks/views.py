@@ -10,38 +10,21 @@ from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import login_required
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from helpdesk.access import Viewer, can_see, load_viewer
 from helpdesk.callbacks import accommodations
 from helpdesk.callbacks.operations import record_outcome
 from helpdesk.callbacks.queue import pending_queue, state_of, ticket_callbacks
 from helpdesk.callbacks.windows import Window, full_label
+from helpdesk.console.views import load_ticket
+from helpdesk.console.views import viewer as current_viewer
 from helpdesk.models import CALLBACK_OUTCOMES, Callback, Ticket
 from helpdesk.services import current_services
 from helpdesk.tickets import Actor, InvalidChange
 
 bp = Blueprint("callbacks", __name__)
-
-
-def _viewer() -> Viewer:
-    found = load_viewer(current_services(), current_user.id)
-    if found is None:
-        abort(403)
-    return found
-
-
-def _ticket(v: Viewer, reference: str) -> Ticket:
-    with current_services().db.session() as s:
-        ticket = s.scalar(select(Ticket).where(Ticket.reference == reference))
-        if ticket is None:
-            abort(404)
-        s.expunge(ticket)
-    if not can_see(v, ticket):
-        abort(403)
-    return ticket
 
 
 def _back(default: str) -> Response:
@@ -54,7 +37,7 @@ def _back(default: str) -> Response:
 @bp.get("/console/callbacks")
 @login_required
 def queue() -> str:
-    v = _viewer()
+    v = current_viewer()
     svc = current_services()
     items, total = pending_queue(svc, v)
     now, lang = svc.clock.now(), _language()
@@ -70,8 +53,8 @@ def queue() -> str:
 @login_required
 def outcome(reference: str) -> Response:
     """The outcome of a call on the ticket's waiting callback (from the queue or the ticket)."""
-    v = _viewer()
-    ticket = _ticket(v, reference)
+    v = current_viewer()
+    ticket = load_ticket(v, reference)
     default = url_for("console.ticket_view", reference=reference)
     svc = current_services()
     with svc.db.session() as s:
@@ -100,8 +83,8 @@ def outcome(reference: str) -> Response:
 @bp.post("/console/tickets/<reference>/accommodations")
 @login_required
 def edit_accommodations(reference: str) -> Response:
-    v = _viewer()
-    ticket = _ticket(v, reference)
+    v = current_viewer()
+    ticket = load_ticket(v, reference)
     kinds = request.form.getlist("accommodation")
     accommodations.set_accommodations(current_services(), ticket.contact_id, kinds, Actor.agent(v.id))
     flash(_("The accommodations are saved."), "info")

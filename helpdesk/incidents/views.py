@@ -16,9 +16,10 @@ from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
-from helpdesk.access import REPORTS_ROLE, Viewer, can_see, load_viewer, ticket_filter
+from helpdesk.access import REPORTS_ROLE, Viewer, can_see, ticket_filter
 from helpdesk.auth import roles_required
 from helpdesk.console.queries import categories
+from helpdesk.console.views import viewer as current_viewer
 from helpdesk.incidents.answers import answer_incident, preview_answer
 from helpdesk.incidents.core import (
     IncidentDraft,
@@ -38,13 +39,6 @@ from helpdesk.tickets import Actor, InvalidChange, TicketNotFound
 bp = Blueprint("incidents", __name__, url_prefix="/supervisor/incidents")
 FIELDS = ("title", "category", "keywords", "notice_sr_latn", "notice_sr_cyrl", "notice_en", "starts", "ends")
 LINKED_SHOWN = 200
-
-
-def _viewer() -> Viewer:
-    found = load_viewer(current_services(), current_user.id)
-    if found is None:
-        abort(403)
-    return found
 
 
 def _actor() -> Actor:
@@ -145,7 +139,7 @@ def _linked(viewer: Viewer, incident_id: int) -> tuple[list[Ticket], int]:
 @roles_required("agent")
 def detail(incident_id: int) -> str:
     svc = current_services()
-    viewer = _viewer()
+    viewer = current_viewer()
     try:
         incident = get_incident(svc, incident_id)
     except IncidentNotFound:
@@ -193,7 +187,7 @@ def answer(incident_id: int) -> Response | tuple[str, int]:
     """First the preview (how many tickets, on which channels, who will not get it), then the
     same form confirmed sends it; the nonce keeps a double submit from sending twice."""
     svc = current_services()
-    viewer = _viewer()
+    viewer = current_viewer()
     text = request.form.get("text", "").strip()
     try:
         incident = get_incident(svc, incident_id)
@@ -269,7 +263,7 @@ def _ticket_reference(viewer: Viewer) -> str:
 @roles_required("agent")
 def link(incident_id: int) -> Response:
     """Link a ticket the agent may see (no notice is sent; bulk answers will reach it)."""
-    viewer = _viewer()
+    viewer = current_viewer()
     try:
         reference = _ticket_reference(viewer)
         linked = link_ticket(current_services(), incident_id, reference, _actor())
@@ -292,7 +286,7 @@ def link(incident_id: int) -> Response:
 @bp.post("/<int:incident_id>/unlink")
 @roles_required("agent")
 def unlink(incident_id: int) -> Response:
-    viewer = _viewer()
+    viewer = current_viewer()
     try:
         reference = _ticket_reference(viewer)
         unlink_ticket(current_services(), incident_id, reference, _actor())

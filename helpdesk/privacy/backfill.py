@@ -9,7 +9,9 @@ Changing the text through the ORM also rewrites the message's search-index row.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -20,6 +22,7 @@ from helpdesk.privacy.vault import KIND_JMBG, cipher, seal
 from helpdesk.services import Services
 
 BATCH = 500
+M = TypeVar("M", Message, Ticket)
 
 
 @dataclass
@@ -32,32 +35,16 @@ class Sealed:
 
 def seal_existing(svc: Services, batch: int = BATCH) -> Sealed:
     done = Sealed()
-    last_id = 0
-    while True:
-        with svc.db.transaction() as s:
-            messages = s.scalars(
-                select(Message).where(Message.id > last_id).order_by(Message.id).limit(batch)
-            ).all()
-            if not messages:
-                break
-            for message in messages:
-                rows = seal(svc.settings, message)
-                if rows:
-                    s.add_all(rows)
-                    done.messages += 1
-                    done.numbers += len(rows)
-            last_id = messages[-1].id
-    last_id = 0
-    while True:
-        with svc.db.transaction() as s:
-            tickets = s.scalars(
-                select(Ticket).where(Ticket.id > last_id).order_by(Ticket.id).limit(batch)
-            ).all()
-            if not tickets:
-                break
-            for ticket in tickets:
-                done.subjects += _seal_subject(svc, s, ticket)
-            last_id = tickets[-1].id
+    for s, messages in _batches(svc, Message, batch):
+        for message in messages:
+            rows = seal(svc.settings, message)
+            if rows:
+                s.add_all(rows)
+                done.messages += 1
+                done.numbers += len(rows)
+    for s, tickets in _batches(svc, Ticket, batch):
+        for ticket in tickets:
+            done.subjects += _seal_subject(svc, s, ticket)
     # Originals kept in clear before the store sealed them (helpdesk.attachments).
     done.files = svc.attachments.seal_existing()
     if done.messages or done.subjects or done.files:
@@ -95,3 +82,15 @@ def _seal_subject(svc: Services, s: Session, ticket: Ticket) -> int:
         if n not in kept
     )
     return 1
+
+
+def _batches(svc: Services, model: type[M], batch: int) -> Iterator[tuple[Session, Sequence[M]]]:
+    """Every row of ``model`` in id order, ``batch`` at a time, each batch in its own transaction."""
+    last_id = 0
+    while True:
+        with svc.db.transaction() as s:
+            rows = s.scalars(select(model).where(model.id > last_id).order_by(model.id).limit(batch)).all()
+            if not rows:
+                return
+            yield s, rows
+            last_id = rows[-1].id
