@@ -42,13 +42,12 @@ SURVEY = {
 
 
 def _localized(templates: dict[str, str], envelope: Envelope, **values: str) -> str:
-    text = templates["en" if envelope.language == "en" else "sr"].format(**values)
+    template = templates["en" if envelope.language == "en" else "sr"]
     if envelope.language != "en" and envelope.script == "cyrl":
-        # The reference and the link stay Latin: the citizen types them back.
-        text = to_cyrillic(text)
-        for value in values.values():
-            text = text.replace(to_cyrillic(value), value)
-    return text
+        # Transliterated before the values go in (to_cyrillic keeps {placeholders}): the
+        # reference and the link stay Latin, the citizen types them back.
+        template = to_cyrillic(template)
+    return template.format(**values)
 
 
 def sms_body(envelope: Envelope) -> str:

@@ -74,13 +74,12 @@ def language_choice(text: str) -> str | None:
 
 
 def localized(key: str, language: str, script: str, **values: str) -> str:
-    text = TEXTS[key]["en" if language == "en" else "sr"].format(**values)
+    template = TEXTS[key]["en" if language == "en" else "sr"]
     if language != "en" and script == "cyrl":
-        # The reference and the link stay Latin: the citizen types or taps them.
-        text = to_cyrillic(text)
-        for value in values.values():
-            text = text.replace(to_cyrillic(value), value)
-    return text
+        # Transliterated before the values go in (to_cyrillic keeps {placeholders}): the
+        # reference and the link stay Latin, the citizen types or taps them.
+        template = to_cyrillic(template)
+    return template.format(**values)
 
 
 def body(envelope: Envelope) -> str:
