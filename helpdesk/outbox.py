@@ -53,6 +53,22 @@ def can_reach(svc: Services, channel: str, addresses: dict[str, str]) -> bool:
     return bool(addresses.get(IDENTITY_FOR_CHANNEL.get(channel, "")))
 
 
+def delivery_address(svc: Services, channel: str, addresses: dict[str, str]) -> str | None:
+    """Where a message on ``channel`` to a contact with these identities lands, as one string
+    (the kind of address and the address), so two messages that would reach the same inbox or
+    phone can be told apart from two that reach different ones. None when the core cannot tell
+    (a sender whose address kind it does not know): such messages are never treated as one."""
+    sender = svc.senders.get(channel)
+    delivers_by = getattr(sender, "delivers_by", None)
+    if callable(delivers_by):  # the web form's sender answers by email or SMS
+        via = delivers_by(addresses)
+        if isinstance(via, str) and via != channel:
+            return delivery_address(svc, via, addresses)
+    kind = IDENTITY_FOR_CHANNEL.get(channel, "")  # "sms" and "phone" both text the number
+    value = addresses.get(kind)
+    return f"{kind}:{value.strip().lower()}" if value else None
+
+
 def backoff(attempts: int) -> timedelta:
     """30 s, 1 min, 2 min ... capped at one hour."""
     return timedelta(seconds=min(3600, 30 * 2 ** max(0, attempts - 1)))

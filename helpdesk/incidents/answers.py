@@ -6,6 +6,11 @@ each goes out once, on its ticket's own channel, through that channel's sender a
 exactly-once claims. Each sender keeps its channel's rules: a number that sent STOP gets nothing
 (the SMS sender refuses it and the ticket shows why), as with a single reply. The form's nonce
 makes a second submit of the same answer (a double click, a retried POST) send nothing again.
+
+A citizen with several linked tickets that reply to the same address (two emails, an email and a
+web form answered by email, two SMS threads) gets the answer once: it is written on every ticket,
+each is updated the same way, but only the newest of them queues it; the others' copy is marked
+"shared" (delivered with that one), so their timelines say why no message of their own went out.
 """
 
 from __future__ import annotations
@@ -22,13 +27,14 @@ from helpdesk.access import Viewer, ticket_filter
 from helpdesk.incidents.core import IncidentNotFound, lock_open_incident
 from helpdesk.incidents.models import Incident, IncidentAnswer, IncidentTicket
 from helpdesk.models import Ticket
-from helpdesk.outbox import IDENTITY_FOR_CHANNEL, can_reach
+from helpdesk.outbox import IDENTITY_FOR_CHANNEL, can_reach, delivery_address
 from helpdesk.services import Services
 from helpdesk.tickets.actions import _add_message, _announce_message, _change_status, _clean_text
 from helpdesk.tickets.types import Actor, InvalidChange
 from helpdesk.tickets.uow import UnitOfWork, unit_of_work
 
 ANSWERED_STATUSES = ("new", "open", "pending", "resolved")  # closed and merged tickets are done
+SHARED = "shared"  # delivery state of a copy that went out with the citizen's other ticket
 
 
 @dataclass(frozen=True)
@@ -38,11 +44,13 @@ class AnswerPreview:
     opted_out: int = 0  # of them, SMS contacts who sent STOP: stored, never sent
     unreachable: int = 0  # no address the ticket's channel can send to
     references: tuple[str, ...] = ()  # the first few, for the page
+    messages: int = 0  # messages that go out: one per citizen's address, however many tickets
 
 
 @dataclass(frozen=True)
 class AnswerResult:
-    queued: int
+    queued: int  # tickets the answer was written on
+    messages: int = 0  # of them, the ones that send it (the rest share a citizen's address)
     duplicate: bool = False  # this nonce was answered before: nothing was sent again
 
 
@@ -64,6 +72,21 @@ def _targets(s: Session, incident_id: int, viewer: Viewer | None, lock: bool = F
     return list(s.scalars(stmt).unique().all())
 
 
+def _carriers(svc: Services, tickets: list[Ticket]) -> set[int]:
+    """The ids of the tickets that send the answer: per delivery address, the newest ticket (the
+    conversation the citizen last started); a ticket whose address is unknown sends its own."""
+    seen: set[str] = set()
+    carriers: set[int] = set()
+    for ticket in sorted(tickets, key=lambda t: t.id, reverse=True):
+        addresses = {i.kind: i.value for i in ticket.contact.identities}
+        where = delivery_address(svc, ticket.channel, addresses)
+        if where is None or where not in seen:
+            carriers.add(ticket.id)
+        if where is not None:
+            seen.add(where)
+    return carriers
+
+
 def preview_answer(svc: Services, incident_id: int, viewer: Viewer | None) -> AnswerPreview:
     with svc.db.session() as s:
         if s.get(Incident, incident_id) is None:
@@ -83,6 +106,7 @@ def preview_answer(svc: Services, incident_id: int, viewer: Viewer | None) -> An
             opted_out=opted_out,
             unreachable=unreachable,
             references=tuple(t.reference for t in tickets[:20]),
+            messages=len(_carriers(svc, tickets)),
         )
 
 
@@ -126,10 +150,14 @@ def queue_answer(
     s.add(record)
     s.flush()  # the unique nonce is claimed first: a concurrent twin waits here, then fails
     tickets = _targets(s, incident.id, viewer, lock=True)
+    carriers = _carriers(uow.svc, tickets)
     for ticket in tickets:
         message = _add_message(uow, ticket, actor, "outbound", text, None, "reply")
-        message.delivery_state = "queued"
-        uow.queue_outbound(ticket, ticket.channel, "reply", message_id=message.id)
+        if ticket.id in carriers:
+            message.delivery_state = "queued"
+            uow.queue_outbound(ticket, ticket.channel, "reply", message_id=message.id)
+        else:
+            message.delivery_state = SHARED
         if ticket.first_response_at is None and actor.kind == "agent":
             ticket.first_response_at = uow.now
         if ticket.status == "new":
@@ -142,9 +170,9 @@ def queue_answer(
         f"incident.{kind}",
         None,
         None,
-        {"answer": record.id, "tickets": len(tickets)},
+        {"answer": record.id, "tickets": len(tickets), "messages": len(carriers)},
         subject_id=incident.id,
     )
     if not tickets and kind == "answer":
         raise InvalidChange("no linked ticket to answer")
-    return AnswerResult(len(tickets))
+    return AnswerResult(len(tickets), len(carriers))

@@ -218,6 +218,14 @@ def answer(incident_id: int) -> Response | tuple[str, int]:
             _("The answer is on its way to %(count)s tickets, each on its own channel.", count=result.queued),
             "ok",
         )
+        if result.messages < result.queued:
+            flash(
+                _(
+                    "Citizens with several of these tickets get it once: %(count)s messages in all.",
+                    count=result.messages,
+                ),
+                "ok",
+            )
     return redirect(url_for("incidents.detail", incident_id=incident_id))
 
 

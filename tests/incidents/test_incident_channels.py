@@ -14,9 +14,10 @@ from sqlalchemy import select
 
 from channels.dispatcher import OutboxDispatcher
 from channels.phone import outbox_log
-from helpdesk.incidents.answers import answer_incident
-from helpdesk.models import IncidentTicket, Ticket
-from helpdesk.tickets import Actor
+from helpdesk.incidents.answers import answer_incident, preview_answer
+from helpdesk.incidents.linking import link_ticket
+from helpdesk.models import IncidentTicket, Message, Ticket
+from helpdesk.tickets import Actor, Identity, InboundMessage, receive_inbound
 from tests.channels.email.helpers import SUPPORT, RelaySink
 from tests.conftest import LiveServer
 from tests.incidents.conftest import NOTICE_EN, NOTICE_LATN, post_sms, wait_for
@@ -123,3 +124,61 @@ def test_the_notice_and_one_bulk_answer_reach_each_citizen_on_their_own_channel(
     assert len(answers) == 1 and answers[0]["body"].startswith(ANSWER)
     assert sms_to(server, SMS_STOPPED) == []  # STOP holds for the bulk answer too
     citizen.drop()
+
+
+def test_a_citizen_with_several_linked_tickets_gets_the_bulk_answer_once_per_address(
+    server: LiveServer, relay: RelaySink, incident: int, supervisor: int
+) -> None:
+    """Two email tickets from one address, and an SMS and a phone ticket from one number: one
+    answer mail and one answer SMS, while all four tickets carry the answer and move on alike."""
+    svc = server.services
+    send_mail(server, "Marija <marija@example.rs>", "eUprava ne radi", "Ne mogu da se prijavim na eUprava.")
+    send_mail(server, "Marija <marija@example.rs>", "Opet eUprava", "I dalje ne radi eUprava, hitno je.")
+    send_mail(server, "Petar <petar@example.rs>", "Prijava na portal", "Ne radi prijava na portal.")
+    post_sms(server, SMS_CITIZEN, "Da li radi eUprava?", "SM" + "4" * 32)
+    voicemail = receive_inbound(  # the same number left a voicemail about it (a "phone" ticket)
+        svc,
+        InboundMessage(
+            channel="phone",
+            sender=Identity("phone", SMS_CITIZEN),
+            subject="Govorna poruka",
+            text="Zvao sam zbog portala.",
+            language="sr",
+        ),
+    )
+    link_ticket(svc, incident, voicemail.ticket_reference, Actor.agent(supervisor))
+    wait_for(lambda: sum(1 for _, i in links(server).values() if i == incident) == 5, "five linked tickets")
+    for _ in range(2):
+        OutboxDispatcher(svc).run_once()  # the notices go out first
+
+    preview = preview_answer(svc, incident, None)
+    assert (preview.total, preview.messages) == (5, 3)
+    result = answer_incident(svc, incident, Actor.agent(supervisor), ANSWER, "form-2", None)
+    assert (result.queued, result.messages) == (5, 3)
+    for _ in range(2):  # a second run finds nothing left to send
+        OutboxDispatcher(svc).run_once()
+
+    def answers_to(address: str) -> list[EmailMessage]:
+        return [m for m in mails_to(relay, address) if ANSWER in body_of(m)]
+
+    assert len(answers_to("marija@example.rs")) == 1  # two tickets, one mail
+    assert len(answers_to("petar@example.rs")) == 1
+    assert [r["kind"] for r in sms_to(server, SMS_CITIZEN) if r["body"].startswith(ANSWER)] == ["reply"]
+
+    with svc.db.session() as s:
+        written = s.execute(
+            select(Ticket.id, Ticket.subject, Ticket.status, Ticket.first_response_at, Message.delivery_state)
+            .join(Message, Message.ticket_id == Ticket.id)
+            .where(Message.text == ANSWER, Message.direction == "outbound")
+            .order_by(Ticket.id)  # mail and SMS arrive in any order: the newer ticket sends
+        ).all()
+    assert all(r.status == "open" and r.first_response_at is not None for r in written)
+    by_citizen = {
+        who: [r.delivery_state for r in written if r.subject in subjects]
+        for who, subjects in {
+            "marija": ("eUprava ne radi", "Opet eUprava"),
+            "petar": ("Prijava na portal",),
+            "phone": ("Da li radi eUprava?", "Govorna poruka"),
+        }.items()
+    }
+    assert by_citizen == {"marija": ["shared", "sent"], "petar": ["sent"], "phone": ["shared", "sent"]}
