@@ -138,3 +138,26 @@ def test_ranked_search_scores_only_the_newest_matches(store: Services, monkeypat
         found = [ref_of[i] for i in search_ticket_ids(s, "taksa", limit=10)]
     assert found[0] == newest_strong
     assert old_strong not in found and set(found) <= {newest_strong, *newer}
+
+
+def ranked(svc: Services, q: str) -> list[str]:
+    with svc.db.session() as s:
+        ref_of = dict(s.execute(select(Ticket.id, Ticket.reference)).all())
+        return [ref_of[i] for i in search_ticket_ids(s, q, limit=10)]
+
+
+def test_long_words_are_told_apart_from_their_beginning(store: Services, monkeypatch) -> None:
+    # SQLite asks its prefix index for the first six letters ("reklam") and checks the rest; a
+    # rare long word behind a common beginning falls back to the exact prefix query.
+    import helpdesk.ticket_search as ticket_search
+
+    claim = open_ticket(store, "l@example.rs", "Рекламација рачуна", "Žalim se na obračun struje.")
+    ads = [open_ticket(store, f"m{i}@example.rs", "Reklama", f"Reklama na portalu {i}.") for i in range(4)]
+    for q in ("reklamacija", "reklamacije", "РЕКЛАМАЦИЈУ", "reklamacija racuna", "obracun"):
+        assert ranked(store, q) == [claim], q
+    assert set(ranked(store, "rekla")) == {claim, *ads}  # a word being typed: every match
+    assert set(ranked(store, "reklama")) == set(ads) | {claim}  # stem "reklam": both words
+    monkeypatch.setattr(ticket_search, "RANK_WINDOW", 2)
+    monkeypatch.setattr(ticket_search, "SCAN_LIMIT", 2)
+    assert ranked(store, "reklamaciju") == [claim]
+    assert ranked(store, "sertifikat") == []
