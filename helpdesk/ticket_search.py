@@ -44,11 +44,9 @@ MAX_QUERY_WORDS = 8
 # match: bounded cost whatever the store's size, and agents look for recent tickets first.
 RANK_WINDOW = 2000
 MIN_PREFIX = 3
-# SQLite: the longest prefix with its own FTS5 index (migration 0027: prefix='3 4 5 6'). A longer
-# word is asked for by its first INDEXED_PREFIX characters and checked against the stored text;
-# if that reads more than SCAN_LIMIT rows, the exact prefix query takes over.
-INDEXED_PREFIX = 6
-SCAN_LIMIT = 10 * RANK_WINDOW
+# Of the window, the newest this-many rows are scored (SQLite reads their text, PostgreSQL their
+# tsvector); the rest follow newest first. An agent pages through the first few dozen.
+SCORED = 400
 K1, B = 1.2, 0.75  # bm25's usual constants
 _REFERENCE = re.compile(r"^[A-Za-z]{2,5}-\d{4}-\d{1,9}$")
 
@@ -171,13 +169,14 @@ def apply_text_search(stmt: Select[Any], session: Session, q: str) -> Select[Any
     return stmt.where(or_(by_reference, in_index) if by_reference is not None else in_index)
 
 
-def _fts_rows(conn: Connection, words: list[str], before: int, n: int) -> list[tuple[int, str]]:
-    match = " ".join(f'"{w}"*' for w in words)
+def _fts_rows(conn: Connection, match: str, before: int, n: int, with_text: bool) -> list[tuple[int, str]]:
+    """The newest n rows (key, stored text or "") matching, keys below `before`."""
+    column = "doc" if with_text else "''"
     return [
         (int(key), str(doc))
         for key, doc in conn.execute(
             text(
-                f"SELECT rowid, doc FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :m "  # noqa: S608
+                f"SELECT rowid, {column} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :m "  # noqa: S608
                 "AND rowid < :b ORDER BY rowid DESC LIMIT :n"
             ),
             {"m": match, "b": before, "n": n},
@@ -185,28 +184,20 @@ def _fts_rows(conn: Connection, words: list[str], before: int, n: int) -> list[t
     ]
 
 
-def _newest_rows(conn: Connection, words: list[str]) -> list[tuple[int, str]]:
-    """SQLite: the newest RANK_WINDOW rows (key, stored text) that hold every word as a prefix.
+def _sqlite_ranked(conn: Connection, words: list[str]) -> list[int]:
+    """SQLite: keys of the newest RANK_WINDOW rows holding every word as a prefix, the newest
+    SCORED of them best first, then the rest newest first.
 
-    FTS5 walks a prefix index's doclist newest first and stops at the LIMIT; a prefix with no
-    index of its length would first merge the doclists of every term it starts (the whole index
-    for a common word), so longer words are cut to INDEXED_PREFIX and checked here."""
-    cut = [w[:INDEXED_PREFIX] for w in words]
-    checks = [re.compile(r"(?<!\S)" + re.escape(w)) for w in words if len(w) > INDEXED_PREFIX]
-    if not checks:
-        return _fts_rows(conn, cut, 1 << 62, RANK_WINDOW)
-    rows: list[tuple[int, str]] = []
-    before, scanned = 1 << 62, 0
-    while len(rows) < RANK_WINDOW and scanned < SCAN_LIMIT:
-        chunk = _fts_rows(conn, cut, before, RANK_WINDOW)
-        rows += [(key, doc) for key, doc in chunk if all(c.search(doc) for c in checks)]
-        if len(chunk) < RANK_WINDOW:
-            return rows[:RANK_WINDOW]
-        before, scanned = chunk[-1][0], scanned + len(chunk)
-    if len(rows) < RANK_WINDOW:
-        # A rare long word behind a common beginning: the exact prefixes, merged by FTS5.
-        rows += _fts_rows(conn, words, before, RANK_WINDOW - len(rows))
-    return rows[:RANK_WINDOW]
+    FTS5 walks a prefix's doclist newest first and stops at the LIMIT: a prefix of 3 to 6
+    letters has its own index (migration 0027), a longer one merges the few terms it starts.
+    The stored text is read for the scored rows only (a lookup each, the largest cost here)."""
+    match = " ".join(f'"{w}"*' for w in words)
+    scored = _fts_rows(conn, match, 1 << 62, min(SCORED, RANK_WINDOW), with_text=True)
+    keys = [key for key, _ in sorted(scored, key=_scorer(scored, words))]
+    if len(scored) == min(SCORED, RANK_WINDOW) < RANK_WINDOW:
+        rest = _fts_rows(conn, match, scored[-1][0], RANK_WINDOW - len(scored), with_text=False)
+        keys += [key for key, _ in rest]
+    return keys
 
 
 def _scorer(rows: list[tuple[int, str]], words: list[str]) -> Any:
@@ -229,6 +220,23 @@ def _scorer(rows: list[tuple[int, str]], words: list[str]) -> Any:
     return key
 
 
+def _postgresql_ranked(conn: Connection, tsq: str) -> list[int]:
+    """PostgreSQL: ticket ids of the newest RANK_WINDOW rows matching, the newest SCORED of them
+    best first (ts_rank reads each row's tsvector), then the rest newest first."""
+    rows = conn.execute(
+        text(
+            "SELECT ticket_id, CASE WHEN n <= :s THEN ts_rank(doc, to_tsquery('simple', :q)) END "  # noqa: S608
+            "FROM (SELECT ticket_id, doc, row_number() OVER (ORDER BY key DESC) AS n FROM ("
+            f"SELECT key, ticket_id, doc FROM {PG_TABLE} "  # constant table name
+            "WHERE doc @@ to_tsquery('simple', :q) ORDER BY key DESC LIMIT :w) AS newest) AS numbered "
+            "ORDER BY n"
+        ),
+        {"q": tsq, "w": RANK_WINDOW, "s": SCORED},
+    ).all()
+    # sorted() is stable: the unscored rest keeps its newest-first order behind the scored rows.
+    return [ticket_id for ticket_id, _ in sorted(rows, key=lambda r: 1.0 if r[1] is None else -r[1])]
+
+
 def search_ticket_ids(session: Session, q: str, limit: int = 50) -> list[int]:
     """Ticket ids matching q, best match first (bm25 / ts_rank) among the newest matches."""
     q = q.strip()[:500]
@@ -243,20 +251,9 @@ def search_ticket_ids(session: Session, q: str, limit: int = 50) -> list[int]:
     if conn.dialect.name == "postgresql":
         tsq = tsquery_expression(q)
         if tsq is not None:
-            found += conn.execute(
-                text(
-                    "SELECT ticket_id FROM ("  # noqa: S608 - constant table name
-                    f"SELECT ticket_id, doc FROM {PG_TABLE} WHERE doc @@ to_tsquery('simple', :q) "
-                    "ORDER BY key DESC LIMIT :w) AS newest "
-                    "GROUP BY ticket_id "
-                    "ORDER BY max(ts_rank(doc, to_tsquery('simple', :q))) DESC, ticket_id DESC "
-                    "LIMIT :n"
-                ),
-                {"q": tsq, "n": limit, "w": RANK_WINDOW},
-            ).scalars()
+            found += _postgresql_ranked(conn, tsq)
     else:
         words = _query_words(q)
         if words:
-            rows = _newest_rows(conn, words)
-            found += [key // KEY_FACTOR for key, _ in sorted(rows, key=_scorer(rows, words))]
+            found += [key // KEY_FACTOR for key in _sqlite_ranked(conn, words)]
     return list(dict.fromkeys(found))[:limit]
