@@ -169,19 +169,14 @@ def apply_text_search(stmt: Select[Any], session: Session, q: str) -> Select[Any
     return stmt.where(or_(by_reference, in_index) if by_reference is not None else in_index)
 
 
-def _fts_rows(conn: Connection, match: str, before: int, n: int, with_text: bool) -> list[tuple[int, str]]:
-    """The newest n rows (key, stored text or "") matching, keys below `before`."""
-    column = "doc" if with_text else "''"
-    return [
-        (int(key), str(doc))
-        for key, doc in conn.execute(
-            text(
-                f"SELECT rowid, {column} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :m "  # noqa: S608
-                "AND rowid < :b ORDER BY rowid DESC LIMIT :n"
-            ),
-            {"m": match, "b": before, "n": n},
-        )
-    ]
+_NEWEST_WITH_TEXT = text(
+    f"SELECT rowid, doc FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :m "  # noqa: S608 - constant name
+    "AND rowid < :b ORDER BY rowid DESC LIMIT :n"
+)
+_NEWEST_KEYS = text(
+    f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :m "  # noqa: S608 - constant name
+    "AND rowid < :b ORDER BY rowid DESC LIMIT :n"
+)
 
 
 def _sqlite_ranked(conn: Connection, words: list[str]) -> list[int]:
@@ -192,11 +187,14 @@ def _sqlite_ranked(conn: Connection, words: list[str]) -> list[int]:
     letters has its own index (migration 0027), a longer one merges the few terms it starts.
     The stored text is read for the scored rows only (a lookup each, the largest cost here)."""
     match = " ".join(f'"{w}"*' for w in words)
-    scored = _fts_rows(conn, match, 1 << 62, min(SCORED, RANK_WINDOW), with_text=True)
+    n = min(SCORED, RANK_WINDOW)
+    scored = [
+        (int(k), str(d)) for k, d in conn.execute(_NEWEST_WITH_TEXT, {"m": match, "b": 1 << 62, "n": n}).all()
+    ]
     keys = [key for key, _ in sorted(scored, key=_scorer(scored, words))]
-    if len(scored) == min(SCORED, RANK_WINDOW) < RANK_WINDOW:
-        rest = _fts_rows(conn, match, scored[-1][0], RANK_WINDOW - len(scored), with_text=False)
-        keys += [key for key, _ in rest]
+    if len(scored) == n < RANK_WINDOW:
+        params = {"m": match, "b": scored[-1][0], "n": RANK_WINDOW - n}
+        keys += conn.execute(_NEWEST_KEYS, params).scalars().all()
     return keys
 
 
