@@ -35,6 +35,7 @@ from helpdesk.models import (
     Ticket,
     TicketCounter,
 )
+from helpdesk.name_index import index_names_bulk
 from helpdesk.routing import DEFAULT_ROUTES
 from helpdesk.services import Services
 from helpdesk.ticket_index import index_bulk
@@ -118,6 +119,7 @@ def generate(
                     # Core on the table: executemany as multi-row INSERTs (insertmanyvalues).
                     s.execute(insert(model.__table__), values)
             index_bulk(s, rows[Ticket], rows[Message])  # the ticket full-text index
+            index_names_bulk(s.connection(), rows[Contact])  # and the contact names'
             _log_report_change(s, rows[Ticket])  # Core inserts: the rollups' hook does not see them
         next_ticket += size
         next_contact += len(rows[Contact])

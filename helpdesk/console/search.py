@@ -12,17 +12,16 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from helpdesk.models import Contact, ContactIdentity, Ticket
+from helpdesk.name_index import name_owner_ids, names_available
 from helpdesk.ticket_search import search_ticket_ids
 from helpdesk.tickets import InvalidChange, normalize_phone
-from triage.text import to_cyrillic, to_latin
 
 MAX_RESULTS = 500  # ranked ids one search considers; far more than an agent pages through
 MAX_QUERY = 200
-NAME_WINDOW = 20_000  # newest contacts a name is looked for among (see _name_ids)
 _PHONE = re.compile(r"^\+?[\d\s\-/().]{6,20}$")
 
 
@@ -30,7 +29,7 @@ def _escape_like(value: str) -> str:
     return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _tickets_of(contacts: Select[Any]) -> Select[Any]:
+def _tickets_of(contacts: Select[Any] | list[int]) -> Select[Any]:
     return (
         select(Ticket.id)
         .where(Ticket.contact_id.in_(contacts))
@@ -79,44 +78,22 @@ def _identity_ids(session: Session, q: str) -> list[int]:
     return []
 
 
-_UNFOLD = {"c": ("c", "ć", "č"), "s": ("s", "š"), "z": ("z", "ž")}
-MAX_UNFOLDED = 3  # letters with diacritic twins expanded per query (at most 27 spellings)
-
-
-def _unfolded(q: str) -> set[str]:
-    """The spellings a name typed without diacritics may have ("jovic" -> "jović", "jovič"...)."""
-    q = q.lower()
-    if sum(ch in _UNFOLD for ch in q) > MAX_UNFOLDED:
-        return {q}
-    spellings = [""]
-    i = 0
-    while i < len(q):
-        if q.startswith("dj", i):
-            options: tuple[str, ...] = ("dj", "đ")
-            i += 2
-        else:
-            options = _UNFOLD.get(q[i], (q[i],))
-            i += 1
-        spellings = [s + o for s in spellings for o in options]
-    return set(spellings)
-
-
 def _name_ids(session: Session, q: str) -> list[int]:
-    """Contact names as typed, without diacritics, and in the other script ("petar jovic" finds
-    "Петар Јовић")."""
+    """Tickets of the contacts whose name holds the query's words, newest first: a full-text
+    index of normalized names (``helpdesk.name_index``), so "petar jovic" finds "Петар Јовић"
+    among every contact, not a scan of the newest few."""
     if len(q) < 2 or q.isdigit():
         return []
-    # SQLite folds case for ASCII only: ask for the spellings as a name is written too.
-    cased = {q} | {v for u in _unfolded(q) for v in (u, u.title())}
-    variants = cased | {to_cyrillic(v) for v in cased} | {to_latin(v) for v in cased}
-    # The newest NAME_WINDOW contacts only: the match is a scan (one ILIKE per spelling, up to
-    # ~100 spellings), which took 2.6 s to a statement timeout over a million contacts. Older
-    # citizens are still found by email, phone, reference or the words they wrote.
-    newest = select(func.max(Contact.id)).scalar_subquery()
-    contacts = select(Contact.id).where(
-        Contact.id > newest - NAME_WINDOW,
-        or_(*(Contact.name.ilike(f"%{_escape_like(v)}%", escape="\\") for v in variants)),
-    )
+    conn = session.connection()
+    if not names_available(conn):
+        return _name_scan(session, q)
+    owners = name_owner_ids(conn, q)
+    return list(session.scalars(_tickets_of(owners))) if owners else []
+
+
+def _name_scan(session: Session, q: str) -> list[int]:
+    """Without the index (a create_all() database): a case-insensitive substring of the name."""
+    contacts = select(Contact.id).where(Contact.name.ilike(f"%{_escape_like(q)}%", escape="\\"))
     return list(session.scalars(_tickets_of(contacts)))
 
 
@@ -128,7 +105,6 @@ def ranked_ticket_ids(session: Session, q: str) -> list[int]:
     found = _identity_ids(session, q)
     found += search_ticket_ids(session, q, limit=MAX_RESULTS)  # reference first, then text rank
     if "@" not in q and not any(ch.isdigit() for ch in q):
-        # Names hold no digits and no @; the name match scans every contact (seconds at a
-        # million), so an email, a phone number or a reference does not pay for it.
+        # Names hold no digits and no @: an email, a phone number or a reference skips them.
         found += _name_ids(session, q)
     return list(dict.fromkeys(found))[:MAX_RESULTS]

@@ -16,7 +16,7 @@ INDEX_DIRNAME = "kb-index"
 def init_app(app: Flask, services: Services) -> None:
     if "help" in app.blueprints:
         return
-    from helpdesk import ticket_index  # noqa: F401 - registers the ticket index hook
+    from helpdesk import name_index, ticket_index  # noqa: F401 - register the index hooks
     from helpdesk.extensions import csrf
     from helpdesk.kb.api import bp as api_bp
     from helpdesk.kb.panel import PANEL_TEMPLATE, make_panel

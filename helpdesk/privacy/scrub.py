@@ -18,6 +18,7 @@ import logging
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from helpdesk.name_index import NAME_FTS, names_available
 from helpdesk.services import Services
 from helpdesk.ticket_search import FTS_TABLE, index_available
 
@@ -38,6 +39,8 @@ def scrub_free_space(svc: Services, vacuum: bool = False) -> None:
         secure_delete(s)
         if index_available(s.connection()):
             s.execute(text(f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')"))  # noqa: S608
+        if names_available(s.connection()):  # an erased name's words, too
+            s.execute(text(f"INSERT INTO {NAME_FTS}({NAME_FTS}) VALUES ('optimize')"))  # noqa: S608
     # Outside any transaction (SQLAlchemy's begin hook would open one): the DB-API connection,
     # which the engine configured without implicit transactions.
     raw = svc.db.engine.raw_connection()

@@ -8,6 +8,7 @@ import phonenumbers
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from helpdesk import name_index  # noqa: F401 - registers the name index hook (ORM contacts)
 from helpdesk.models import Contact, ContactIdentity, Message, Ticket
 from helpdesk.tickets.types import Identity, InvalidChange
 

@@ -46,6 +46,7 @@ from helpdesk.models import (
     Ticket,
     queue_members,
 )
+from helpdesk.name_index import write_names
 from helpdesk.ticket_index import Row, row_key
 from helpdesk.ticket_index import write_rows as write_index  # tests break it to fail late
 from helpdesk.ticket_search import index_available, subject_document
@@ -237,6 +238,8 @@ def create_contact(
         )
     )
     add_identity(conn, contact_id, identity, now)
+    if name:
+        write_names(conn, [(contact_id, name)])
     return ContactRow(contact_id, name, language, script)
 
 
@@ -264,6 +267,8 @@ def fill_contact(
         values["script"] = contact.script = script
     if values:
         conn.execute(update(CONTACTS).where(CONTACTS.c.id == contact.id).values(**values))
+        if "name" in values:
+            write_names(conn, [(contact.id, name)])
 
 
 # -- tickets --------------------------------------------------------------------------------

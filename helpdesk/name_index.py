@@ -1,0 +1,235 @@
+"""Contact names for the console's search box: a full-text index of normalized names.
+
+SQLite: an FTS5 table ``contact_name_fts`` (rowid = contact id); PostgreSQL:
+``contact_name_docs`` (contact id, ``tsvector``, GIN). Made by migration
+``0027_namesearch_contact_names``. A name is stored normalized by ``triage.text`` (the same
+``search_document`` as ticket texts: Cyrillic -> Latin, lower case, folded diacritics) and a
+query is cut into the same prefixes as a ticket search, so "Петар Јовић", "Petar Jović" and
+"petar jovic" meet, as do Serbian case endings ("Jovića").
+
+Rows follow the ORM (an ``after_flush`` hook, in the same transaction as the contact); the Core
+paths that write a name (the lean inbound path, the demo generator, erasure) call
+``write_names`` / ``drop_names`` / ``index_names_bulk`` themselves.
+
+A search reads the newest ``NAME_WINDOW`` matching contacts (FTS5 walks its doclist backwards
+by rowid and stops; PostgreSQL sorts the GIN matches' ids), then the tickets of those contacts
+(or of the contact each was merged into). Erased contacts have no row, and a contact whose
+name is blank is never returned even if a row lingered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, event, text
+from sqlalchemy.orm import Session, attributes
+
+from helpdesk.models import Contact
+from helpdesk.ticket_search import match_expression, search_document, tsquery_expression
+
+__all__ = [
+    "NAME_FTS",
+    "NAME_PG",
+    "NAME_WINDOW",
+    "build_name_index",
+    "drop_names",
+    "index_names_bulk",
+    "name_owner_ids",
+    "names_available",
+    "write_names",
+]
+
+NAME_FTS = "contact_name_fts"  # SQLite FTS5
+NAME_PG = "contact_name_docs"  # PostgreSQL
+# Matching contacts (newest first) whose tickets one name search lists: a common first name
+# alone matches tens of thousands of citizens at a million; the agent narrows with the surname.
+NAME_WINDOW = 2000
+BUILD_BATCH = 100_000  # contact ids per INSERT ... SELECT when the whole index is built
+
+_present: set[str] = set()
+
+
+def names_available(conn: Connection) -> bool:
+    """True when the migration made the name index (a create_all() database has none)."""
+    key = f"{conn.engine.url!r}"
+    if key in _present:
+        return True
+    if conn.dialect.name == "sqlite":
+        found = conn.execute(
+            text("SELECT 1 FROM sqlite_master WHERE type='table' AND name=:n"), {"n": NAME_FTS}
+        ).first()
+    elif conn.dialect.name == "postgresql":
+        found = conn.execute(text("SELECT to_regclass(:n)"), {"n": NAME_PG}).scalar()
+    else:
+        found = None
+    if found:
+        _present.add(key)
+    return bool(found)
+
+
+# -- writing ---------------------------------------------------------------------------------
+
+_UPSERT_SQLITE = text(f"INSERT OR REPLACE INTO {NAME_FTS} (rowid, doc) VALUES (:c, :d)")  # noqa: S608
+_UPSERT_POSTGRESQL = text(
+    f"INSERT INTO {NAME_PG} (contact_id, doc) VALUES (:c, to_tsvector('simple', :d)) "  # noqa: S608
+    "ON CONFLICT (contact_id) DO UPDATE SET doc = excluded.doc"
+)
+
+
+def _key(conn: Connection) -> str:
+    return "contact_id" if conn.dialect.name == "postgresql" else "rowid"
+
+
+def _table(conn: Connection) -> str:
+    return NAME_PG if conn.dialect.name == "postgresql" else NAME_FTS
+
+
+def drop_names(conn: Connection, contact_ids: Iterable[int]) -> None:
+    """Remove the contacts' rows (erasure, a blanked name, a deleted contact)."""
+    params = [{"c": c} for c in contact_ids]
+    if params and names_available(conn):
+        conn.execute(text(f"DELETE FROM {_table(conn)} WHERE {_key(conn)} = :c"), params)  # noqa: S608
+
+
+def write_names(conn: Connection, names: Sequence[tuple[int, str | None]]) -> None:
+    """Index (contact id, name) pairs, replacing what was there; a blank name drops the row."""
+    if not names or not names_available(conn):
+        return
+    docs = [(c, search_document(name)) for c, name in names]
+    drop_names(conn, [c for c, d in docs if not d])
+    rows = [{"c": c, "d": d} for c, d in docs if d]
+    if rows:
+        conn.execute(_UPSERT_POSTGRESQL if conn.dialect.name == "postgresql" else _UPSERT_SQLITE, rows)
+
+
+@event.listens_for(Session, "after_flush")
+def _index_flushed(session: Session, flush_context: Any) -> None:
+    names: list[tuple[int, str | None]] = []
+    gone: list[int] = []
+    for obj in session.new:
+        if isinstance(obj, Contact) and obj.name:
+            names.append((obj.id, obj.name))
+    for obj in session.dirty:
+        if isinstance(obj, Contact) and attributes.get_history(obj, "name").has_changes():
+            names.append((obj.id, obj.name))
+    for obj in session.deleted:
+        if isinstance(obj, Contact):
+            gone.append(obj.id)
+    if names or gone:
+        conn = session.connection()
+        drop_names(conn, gone)
+        write_names(conn, names)
+
+
+def index_names_bulk(conn: Connection, contacts: Iterable[Mapping[str, Any]]) -> None:
+    """Index contacts a Core bulk insert just wrote (dicts with id and name); each distinct
+    name is normalized once (a generated load repeats them)."""
+    if not names_available(conn):
+        return
+    docs: dict[str, str] = {}
+    rows = []
+    for c in contacts:
+        name = c.get("name") or ""
+        doc = docs.get(name)
+        if doc is None:
+            doc = docs[name] = search_document(name)
+        if doc:
+            rows.append({"c": c["id"], "d": doc})
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(
+            text(
+                f"INSERT INTO {NAME_PG} (contact_id, doc) "  # noqa: S608 - constant name
+                "SELECT c, to_tsvector('simple', d) "
+                "FROM unnest(CAST(:c AS integer[]), CAST(:d AS text[])) AS u(c, d) "
+                "ON CONFLICT (contact_id) DO UPDATE SET doc = excluded.doc"
+            ),
+            {"c": [r["c"] for r in rows], "d": [r["d"] for r in rows]},
+        )
+    else:
+        conn.execute(text(f"INSERT OR REPLACE INTO {NAME_FTS} (rowid, doc) VALUES (:c, :d)"), rows)  # noqa: S608
+
+
+def build_name_index(conn: Connection, batch: int = BUILD_BATCH) -> int:
+    """Index every named contact (the migration): per range of ids, the distinct names are
+    normalized in Python once into a temporary table, then one INSERT ... SELECT joins them
+    to the contacts, so a million contacts are not a million round trips."""
+    pg = conn.dialect.name == "postgresql"
+    conn.execute(text("CREATE TEMPORARY TABLE name_docs_build (name VARCHAR(200) PRIMARY KEY, doc TEXT)"))
+    top = int(conn.execute(text("SELECT coalesce(max(id), 0) FROM contacts")).scalar_one())
+    total = 0
+    for lo in range(0, top, batch):
+        bounds = {"lo": lo, "hi": lo + batch}
+        names = conn.execute(
+            text("SELECT DISTINCT name FROM contacts WHERE id > :lo AND id <= :hi AND name IS NOT NULL"),
+            bounds,
+        ).scalars()
+        docs = [(n, search_document(n)) for n in names]
+        docs = [(n, d) for n, d in docs if d]
+        if not docs:
+            continue
+        conn.execute(text("DELETE FROM name_docs_build"))
+        if pg:
+            conn.execute(
+                text(
+                    "INSERT INTO name_docs_build (name, doc) "
+                    "SELECT * FROM unnest(CAST(:n AS text[]), CAST(:d AS text[]))"
+                ),
+                {"n": [n for n, _ in docs], "d": [d for _, d in docs]},
+            )
+            select_doc = "to_tsvector('simple', d.doc)"
+            target = f"{NAME_PG} (contact_id, doc)"
+        else:
+            conn.execute(
+                text("INSERT INTO name_docs_build (name, doc) VALUES (:n, :d)"),
+                [{"n": n, "d": d} for n, d in docs],
+            )
+            select_doc = "d.doc"
+            target = f"{NAME_FTS} (rowid, doc)"
+        result = conn.execute(
+            text(
+                f"INSERT INTO {target} SELECT c.id, {select_doc} "  # noqa: S608 - constant names
+                "FROM contacts c JOIN name_docs_build d ON d.name = c.name "
+                "WHERE c.id > :lo AND c.id <= :hi"
+            ),
+            bounds,
+        )
+        total += max(result.rowcount or 0, 0)
+    conn.execute(text("DROP TABLE name_docs_build"))
+    return total
+
+
+# -- reading ---------------------------------------------------------------------------------
+
+
+def name_owner_ids(conn: Connection, q: str, window: int = NAME_WINDOW) -> list[int]:
+    """The contacts whose tickets a name search lists: the newest ``window`` contacts whose name
+    holds every query word (as a prefix), each replaced by the contact it was merged into."""
+    if conn.dialect.name == "postgresql":
+        tsq = tsquery_expression(q)
+        if tsq is None:
+            return []
+        matches = (
+            f"SELECT contact_id AS id FROM {NAME_PG} WHERE doc @@ to_tsquery('simple', :q) "  # noqa: S608
+            "ORDER BY contact_id DESC LIMIT :w"
+        )
+        params: dict[str, Any] = {"q": tsq, "w": window}
+    else:
+        match = match_expression(q)
+        if match is None:
+            return []
+        matches = (
+            f"SELECT rowid AS id FROM {NAME_FTS} WHERE {NAME_FTS} MATCH :q "  # noqa: S608
+            "ORDER BY rowid DESC LIMIT :w"
+        )
+        params = {"q": match, "w": window}
+    found = conn.execute(
+        text(
+            "SELECT DISTINCT coalesce(c.merged_into_id, c.id) FROM contacts c "  # noqa: S608
+            f"JOIN ({matches}) AS hit ON hit.id = c.id WHERE c.name IS NOT NULL"
+        ),
+        params,
+    ).scalars()
+    return [int(c) for c in found]

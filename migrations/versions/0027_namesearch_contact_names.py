@@ -1,0 +1,50 @@
+"""contact names in a full-text index: SQLite FTS5 table or PostgreSQL tsvector + GIN
+
+Revision ID: 0027_namesearch_contact_names
+Revises: 0026_drop_agent_lockout
+
+The console looked for a name with one ILIKE per spelling over the newest 20,000 contacts only;
+this index finds any contact (helpdesk/name_index.py). Rows hold the name normalized by
+triage.text, so they are written by the application; existing contacts are indexed here with
+one INSERT ... SELECT per range of ids (the distinct names normalized once in Python). On
+PostgreSQL the GIN index is made after the load, which is faster than keeping it up row by row.
+"""
+
+from collections.abc import Sequence
+
+from alembic import op
+
+revision: str = "0027_namesearch_contact_names"
+down_revision: str | Sequence[str] | None = "0026_drop_agent_lockout"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    bind = op.get_bind()
+    if bind.dialect.name == "postgresql":
+        op.execute(
+            "CREATE TABLE contact_name_docs ("
+            " contact_id integer PRIMARY KEY REFERENCES contacts(id) ON DELETE CASCADE,"
+            " doc tsvector NOT NULL)"
+        )
+    else:
+        # detail=none: a name search only asks which contacts hold every word (no phrases, no
+        # rank), so positions would only make the index larger.
+        op.execute(
+            "CREATE VIRTUAL TABLE contact_name_fts USING fts5("
+            "doc, tokenize='unicode61 remove_diacritics 0', detail=none)"
+        )
+    from helpdesk.name_index import build_name_index
+
+    build_name_index(bind)
+    if bind.dialect.name == "postgresql":
+        op.execute("CREATE INDEX ix_contact_name_docs_doc ON contact_name_docs USING gin (doc)")
+        op.execute("ANALYZE contact_name_docs")
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP TABLE contact_name_docs")
+    else:
+        op.execute("DROP TABLE contact_name_fts")

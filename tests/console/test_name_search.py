@@ -1,0 +1,110 @@
+"""The console finds a citizen by name through the contact-name index (helpdesk.name_index), in
+either script, with or without diacritics, among all contacts; erasure takes the name out."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from sqlalchemy import select, text
+
+from helpdesk import create_app
+from helpdesk.models import Contact, Ticket
+from helpdesk.name_index import build_name_index, name_owner_ids
+from helpdesk.privacy.erasure import erase_contact
+from helpdesk.services import Services
+from helpdesk.tickets import Actor, Identity, InboundMessage, merge_contacts, receive_inbound
+from tests.conftest import login
+
+
+def inbound(svc: Services, email: str, name: str, subject: str = "Pitanje") -> str:
+    message = InboundMessage(
+        channel="email",
+        sender=Identity("email", email),
+        sender_name=name,
+        subject=subject,
+        text="Molim odgovor.",
+    )
+    return receive_inbound(svc, message).ticket_reference
+
+
+def contact_of(svc: Services, reference: str) -> int:
+    with svc.db.session() as s:
+        return s.scalar(select(Ticket.contact_id).where(Ticket.reference == reference)) or 0
+
+
+@pytest.fixture
+def web(store: Services) -> Any:
+    client = create_app(store.settings, services=store).test_client()
+    login(client, store, "supervisor")
+    return client
+
+
+def search(web: Any, q: str) -> list[str]:
+    response = web.get("/console", query_string={"q": q, "status": ""})
+    assert response.status_code == 200
+    return re.findall(r'data-reference="([^"]+)"', response.get_data(as_text=True))
+
+
+def test_names_across_scripts_and_ages_erased_and_merged(web: Any, store: Services) -> None:
+    cyrillic = inbound(store, "pj@example.rs", "Петар Јовић")
+    latin = inbound(store, "ds@example.rs", "Đorđe Stanković")
+    # Both are now far older than the newest 20,000 contacts the search used to look among:
+    # a later contact's id jumps past that window instead of inserting 20,000 rows.
+    with store.db.transaction() as s:
+        s.add(Contact(id=contact_of(store, latin) + 50_000, name="Mila Ilić"))
+
+    assert search(web, "petar jovic") == [cyrillic]  # Cyrillic found by Latin without diacritics
+    assert search(web, "Petar Jović") == [cyrillic]
+    assert search(web, "ђорђе станковић") == [latin]  # Latin found by Cyrillic
+    assert search(web, "djordje stankovic") == [latin]  # ... and without diacritics
+    assert search(web, "Станковића") == [latin]  # a case ending
+    assert search(web, "jovic petar") == [cyrillic]  # word order does not matter
+    assert search(web, "petar stankovic") == []  # every word must match the same name
+
+    # The index is what answers (not a scan): the old contact is found among all contacts.
+    with store.db.session() as s:
+        assert name_owner_ids(s.connection(), "stankovic") == [contact_of(store, latin)]
+
+    gone = inbound(store, "vesna@example.rs", "Весна Марковић")
+    kept = inbound(store, "vm@example.rs", "Vesna Marić")
+    source = inbound(store, "nikola@example.rs", "Nikola Tesla")
+    target = inbound(store, "nt@example.rs", "Никола Т.")
+    assert search(web, "vesna") == [kept, gone]
+
+    erase_contact(store, contact_of(store, gone), None, "Zahtev 7/2026")
+    assert search(web, "vesna markovic") == []  # an erased contact is not found by its former name
+    assert search(web, "vesna") == [kept]
+    with store.db.session() as s:
+        conn = s.connection()
+        table, key = (
+            ("contact_name_docs", "contact_id")
+            if conn.dialect.name == "postgresql"
+            else ("contact_name_fts", "rowid")
+        )
+        row = text(f"SELECT count(*) FROM {table} WHERE {key} = :c")  # noqa: S608 - constants
+        assert conn.execute(row, {"c": contact_of(store, gone)}).scalar() == 0  # the row is gone
+        assert conn.execute(row, {"c": contact_of(store, kept)}).scalar() == 1
+
+    # A merged contact's name finds its tickets, which now belong to the target.
+    merge_contacts(store, contact_of(store, source), contact_of(store, target), Actor.system("test"))
+    assert sorted(search(web, "tesla")) == sorted([source, target])
+
+
+def test_the_migration_builds_the_index_from_existing_contacts(store: Services) -> None:
+    names = ["Ana Perić", "Ана Перић", "John Smith", "Ivana Đurić"]
+    for i, name in enumerate(names):
+        inbound(store, f"c{i}@example.rs", name)
+    with store.db.transaction() as s:
+        conn = s.connection()
+        table = "contact_name_docs" if conn.dialect.name == "postgresql" else "contact_name_fts"
+        conn.execute(text(f"DELETE FROM {table}"))  # noqa: S608 - constant
+        assert name_owner_ids(conn, "peric") == []
+        s.add(Contact(name=None))  # no name: no row
+        s.flush()
+        assert build_name_index(conn, batch=2) == len(names)  # several ranges of ids
+        ids = {n: c for c, n in s.execute(select(Contact.id, Contact.name))}
+        assert sorted(name_owner_ids(conn, "ana peric")) == sorted([ids["Ana Perić"], ids["Ана Перић"]])
+        assert name_owner_ids(conn, "djuric") == [ids["Ivana Đurić"]]
+        assert name_owner_ids(conn, "smith") == [ids["John Smith"]]
