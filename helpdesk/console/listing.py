@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, and_, case, func, or_, select
 
 from helpdesk.access import Viewer, ticket_filter
 from helpdesk.console.search import ranked_ticket_ids
-from helpdesk.models import CHANNELS, OPEN_STATUSES, PRIORITIES, STATUSES, Agent, Ticket
+from helpdesk.models import CHANNELS, OPEN_STATUSES, PRIORITIES, STATUSES, Agent, Contact, Ticket
 from helpdesk.services import Services
 from helpdesk.sla import sla_fields
 
@@ -174,7 +174,11 @@ def list_page(svc: Services, viewer: Viewer, f: Filters, per_page: int | None = 
         if f.q:
             ranked = ranked_ticket_ids(s, f.q)
             where.append(Ticket.id.in_(ranked) if ranked else Ticket.id.is_(None))
-        stmt = select(Ticket, Agent.name).outerjoin(Agent, Agent.id == Ticket.assignee_id)
+        stmt = (
+            select(Ticket, Agent.name, Contact.name)  # the name joined: no lazy load per row
+            .outerjoin(Agent, Agent.id == Ticket.assignee_id)
+            .outerjoin(Contact, Contact.id == Ticket.contact_id)
+        )
         sort = f.effective_sort
         if ranked and not sort:
             # A search in its own rank order: which of the (at most a few hundred) ranked ids this
@@ -186,7 +190,7 @@ def list_page(svc: Services, viewer: Viewer, f: Filters, per_page: int | None = 
             pages = max(1, math.ceil(total / per_page))
             page = min(f.page, pages)
             shown = ordered[(page - 1) * per_page : page * per_page]
-            found = {t.id: (t, name) for t, name in s.execute(stmt.where(Ticket.id.in_(shown))).all()}
+            found = {row[0].id: row for row in s.execute(stmt.where(Ticket.id.in_(shown))).all()}
             rows = [found[tid] for tid in shown if tid in found]
         else:
             total = s.scalar(select(func.count(Ticket.id)).where(*where)) or 0
@@ -209,13 +213,13 @@ def list_page(svc: Services, viewer: Viewer, f: Filters, per_page: int | None = 
                 "category": t.category,
                 "queue": t.queue,
                 "assignee": name,
-                "contact": t.contact.name if t.contact else None,
+                "contact": contact,
                 "updated_at": t.updated_at,
                 "resolution_due_at": t.resolution_due_at,
                 **sla_fields(svc, t, now),  # sla_state / sla_css / sla_due_at: the deadline badge
                 "due_at": _due(t),
             }
-            for t, name in rows
+            for t, name, contact in rows
         ]
     return ListPage(tickets, total, page, per_page)
 
