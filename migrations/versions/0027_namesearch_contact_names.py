@@ -30,10 +30,15 @@ def upgrade() -> None:
         )
     else:
         # detail=none: a name search only asks which contacts hold every word (no phrases, no
-        # rank), so positions would only make the index larger.
+        # rank), so positions would only make the index larger. Prefix indexes up to 12
+        # letters: a query word is a prefix ("marij"*), and FTS5 walks an indexed prefix's
+        # doclist newest first and stops at the LIMIT, where an unindexed one is first merged
+        # from every term it starts, whole (a million contacts, full names: 2-15 ms against
+        # 12-97 ms without; the index grows 35 -> 46 MB).
         op.execute(
             "CREATE VIRTUAL TABLE contact_name_fts USING fts5("
-            "doc, tokenize='unicode61 remove_diacritics 0', detail=none)"
+            "doc, tokenize='unicode61 remove_diacritics 0', detail=none, "
+            "prefix='1 2 3 4 5 6 7 8 9 10 11 12')"
         )
     from helpdesk.name_index import build_name_index
 
