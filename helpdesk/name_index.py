@@ -2,7 +2,7 @@
 
 SQLite: an FTS5 table ``contact_name_fts`` (rowid = contact id); PostgreSQL:
 ``contact_name_docs`` (contact id, ``tsvector``, GIN). Made by migration
-``0027_namesearch_contact_names``. A name is stored normalized by ``triage.text`` (the same
+``0028_namesearch_contact_names``. A name is stored normalized by ``triage.text`` (the same
 ``search_document`` as ticket texts: Cyrillic -> Latin, lower case, folded diacritics) and a
 query is cut into the same prefixes as a ticket search, so "Петар Јовић", "Petar Jović" and
 "petar jovic" meet, as do Serbian case endings ("Jovića").

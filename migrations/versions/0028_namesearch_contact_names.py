@@ -1,7 +1,7 @@
 """contact names in a full-text index: SQLite FTS5 table or PostgreSQL tsvector + GIN
 
-Revision ID: 0027_namesearch_contact_names
-Revises: 0026_drop_agent_lockout
+Revision ID: 0028_namesearch_contact_names
+Revises: 0027_wordsearch_fts_prefix
 
 The console looked for a name with one ILIKE per spelling over the newest 20,000 contacts only;
 this index finds any contact (helpdesk/name_index.py). Rows hold the name normalized by
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0027_namesearch_contact_names"
-down_revision: str | Sequence[str] | None = "0026_drop_agent_lockout"
+revision: str = "0028_namesearch_contact_names"
+down_revision: str | Sequence[str] | None = "0027_wordsearch_fts_prefix"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
