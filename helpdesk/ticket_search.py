@@ -41,12 +41,10 @@ PG_TABLE = "ticket_search_docs"  # PostgreSQL
 KEY_FACTOR = 1 << 20  # row key = ticket_id * KEY_FACTOR + seq; messages per ticket stay far below it
 MAX_QUERY_WORDS = 8
 # Ranked search scores the newest this-many matching rows (subjects and messages), not every
-# match: bounded cost whatever the store's size, and agents look for recent tickets first.
-RANK_WINDOW = 2000
+# match: bounded cost whatever the store's size, and agents look for recent tickets first. It is
+# also what PostgreSQL reads row by row for a common word (newest first, until it has them).
+RANK_WINDOW = 400
 MIN_PREFIX = 3
-# Of the window, the newest this-many rows are scored (SQLite reads their text, PostgreSQL their
-# tsvector); the rest follow newest first. An agent pages through the first few dozen.
-SCORED = 400
 K1, B = 1.2, 0.75  # bm25's usual constants
 _REFERENCE = re.compile(r"^[A-Za-z]{2,5}-\d{4}-\d{1,9}$")
 
@@ -169,33 +167,21 @@ def apply_text_search(stmt: Select[Any], session: Session, q: str) -> Select[Any
     return stmt.where(or_(by_reference, in_index) if by_reference is not None else in_index)
 
 
-_NEWEST_WITH_TEXT = text(
+_NEWEST = text(
     f"SELECT rowid, doc FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :m "  # noqa: S608 - constant name
-    "AND rowid < :b ORDER BY rowid DESC LIMIT :n"
-)
-_NEWEST_KEYS = text(
-    f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :m "  # noqa: S608 - constant name
-    "AND rowid < :b ORDER BY rowid DESC LIMIT :n"
+    "ORDER BY rowid DESC LIMIT :n"
 )
 
 
 def _sqlite_ranked(conn: Connection, words: list[str]) -> list[int]:
-    """SQLite: keys of the newest RANK_WINDOW rows holding every word as a prefix, the newest
-    SCORED of them best first, then the rest newest first.
+    """SQLite: keys of the newest RANK_WINDOW rows holding every word as a prefix, best first.
 
     FTS5 walks a prefix's doclist newest first and stops at the LIMIT: a prefix of 3 to 6
     letters has its own index (migration 0027), a longer one merges the few terms it starts.
-    The stored text is read for the scored rows only (a lookup each, the largest cost here)."""
+    Reading each row's stored text (a lookup each) is most of the cost."""
     match = " ".join(f'"{w}"*' for w in words)
-    n = min(SCORED, RANK_WINDOW)
-    scored = [
-        (int(k), str(d)) for k, d in conn.execute(_NEWEST_WITH_TEXT, {"m": match, "b": 1 << 62, "n": n}).all()
-    ]
-    keys = [key for key, _ in sorted(scored, key=_scorer(scored, words))]
-    if len(scored) == n < RANK_WINDOW:
-        params = {"m": match, "b": scored[-1][0], "n": RANK_WINDOW - n}
-        keys += conn.execute(_NEWEST_KEYS, params).scalars().all()
-    return keys
+    rows = [(int(k), str(d)) for k, d in conn.execute(_NEWEST, {"m": match, "n": RANK_WINDOW}).all()]
+    return [key for key, _ in sorted(rows, key=_scorer(rows, words))]
 
 
 def _scorer(rows: list[tuple[int, str]], words: list[str]) -> Any:
@@ -218,21 +204,19 @@ def _scorer(rows: list[tuple[int, str]], words: list[str]) -> Any:
     return key
 
 
+_NEWEST_RANKED = text(
+    "SELECT ticket_id FROM ("  # noqa: S608 - constant table name
+    f"SELECT key, ticket_id, doc FROM {PG_TABLE} WHERE doc @@ to_tsquery('simple', :q) "
+    "ORDER BY key DESC LIMIT :w) AS newest "
+    "ORDER BY ts_rank(doc, to_tsquery('simple', :q)) DESC, key DESC"
+)
+
+
 def _postgresql_ranked(conn: Connection, tsq: str) -> list[int]:
-    """PostgreSQL: ticket ids of the newest RANK_WINDOW rows matching, the newest SCORED of them
-    best first (ts_rank reads each row's tsvector), then the rest newest first."""
-    rows = conn.execute(
-        text(
-            "SELECT ticket_id, CASE WHEN n <= :s THEN ts_rank(doc, to_tsquery('simple', :q)) END "  # noqa: S608
-            "FROM (SELECT ticket_id, doc, row_number() OVER (ORDER BY key DESC) AS n FROM ("
-            f"SELECT key, ticket_id, doc FROM {PG_TABLE} "  # constant table name
-            "WHERE doc @@ to_tsquery('simple', :q) ORDER BY key DESC LIMIT :w) AS newest) AS numbered "
-            "ORDER BY n"
-        ),
-        {"q": tsq, "w": RANK_WINDOW, "s": SCORED},
-    ).all()
-    # sorted() is stable: the unscored rest keeps its newest-first order behind the scored rows.
-    return [ticket_id for ticket_id, _ in sorted(rows, key=lambda r: 1.0 if r[1] is None else -r[1])]
+    """PostgreSQL: ticket ids of the newest RANK_WINDOW rows matching, best first (ts_rank, which
+    needs no count of all matches). The planner reads the key index backwards and tests each row
+    for a common word, and takes the GIN index for a rare one."""
+    return list(conn.execute(_NEWEST_RANKED, {"q": tsq, "w": RANK_WINDOW}).scalars())
 
 
 def search_ticket_ids(session: Session, q: str, limit: int = 50) -> list[int]:

@@ -156,16 +156,3 @@ def test_long_words_and_word_beginnings(store: Services) -> None:
     assert set(ranked(store, "rekla")) == {claim, *ads}  # a word being typed: every match
     assert set(ranked(store, "portal")) == set(ads)
     assert ranked(store, "sertifikat") == []
-
-
-def test_only_the_newest_rows_are_scored(store: Services, monkeypatch) -> None:
-    # The newest SCORED matching rows best first, the rest of the window newest first.
-    import helpdesk.ticket_search as ticket_search
-
-    old_strong = open_ticket(store, "n@example.rs", "Taksa taksa", "Taksa, taksa i opet taksa.")
-    weak = [open_ticket(store, f"o{i}@example.rs", "Pitanje", f"Jedna taksa, broj {i}.") for i in range(3)]
-    strong = open_ticket(store, "p@example.rs", "Taksa", "Taksa za pasoš i taksa za kartu.")
-    newest = open_ticket(store, "q@example.rs", "Pitanje", "Koliko je taksa?")
-    assert ranked(store, "taksa")[:2] == [old_strong, strong]  # all scored
-    monkeypatch.setattr(ticket_search, "SCORED", 3)  # newest's message, strong's subject and message
-    assert ranked(store, "takse") == [strong, newest, *reversed(weak), old_strong]
