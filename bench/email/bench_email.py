@@ -4,32 +4,41 @@
 commit, synced); the spool worker in the same process (as in the embedded server) then makes the
 tickets, and the end-to-end latency from the start of each DATA to its ticket's commit is measured
 too. The bare sink answers 250 without doing anything, so the ratio shows what spooling costs on
-this machine, measured in the same run so a noisy machine does not distort it.
+this machine.
+
+A single sink run swings by 2x from run to run on the shared machine, so both servers run side by
+side for ``--rounds`` rounds, alternating which goes first (sink, ours, ours, sink, ...), after a
+warm-up round of each that is not counted; the table gives every round's rates and ratio, then the
+medians. Both get the same client code (one smtplib session per sender, in threads of this process)
+and mails of the same size; each round of ours waits until all its mails are tickets before the next
+round starts. The client's own CPU per mail (``time.thread_time`` of the sender threads) is given,
+and the server side's CPU per mail (process CPU less the client's) for each target.
 
     .venv/bin/python bench/email/bench_email.py --senders 8 --messages 50
     .venv/bin/python bench/email/bench_email.py --database-url postgresql+psycopg://postgres@127.0.0.1/bench
     .venv/bin/python bench/email/bench_email.py --worker-after   # the SMTP side alone (see below)
 
-``--worker-after`` starts the spool worker only once every mail is spooled: the ingest figure is
-then the SMTP side alone (as with ``helpdesk smtp`` and ``helpdesk worker`` in two processes on
-two cores), and the DATA -> ticket figure means nothing.
+``--worker-after`` starts the spool worker of each round only once every mail is spooled: the
+ingest figure is then the SMTP side alone (as with ``helpdesk smtp`` and ``helpdesk worker`` in two
+processes on two cores), and the DATA -> ticket figure means nothing.
 """
 
 from __future__ import annotations
 
 import argparse
-import smtplib
+import json
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
-import threading
 import time
-from email.message import EmailMessage
-from email.utils import make_msgid
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+CLIENT = Path(__file__).resolve().with_name("smtp_client.py")
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select  # noqa: E402
@@ -43,11 +52,6 @@ from helpdesk.services import Services  # noqa: E402
 from helpdesk.settings import Settings  # noqa: E402
 
 SUPPORT = "podrska@helpdesk.localhost"
-BODY = (
-    "Poštovani,\n\npokušavam da zakažem termin za ličnu kartu preko portala eUprava, ali posle "
-    'prijave dobijam grešku "Sesija je istekla". Probala sam u dva pregledača.\nMolim vas za '
-    "pomoć.\n\nHvala,\nJelena\n"
-)
 
 
 class Sink:
@@ -55,105 +59,87 @@ class Sink:
         return "250 2.0.0 OK"
 
 
-def make_mail(sender: int, n: int) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = f"Građanin {sender} <gradjanin{sender}.{n}@example.rs>"
-    msg["To"] = SUPPORT
-    msg["Subject"] = f"Termin za ličnu kartu {sender}-{n}"
-    msg["Message-ID"] = make_msgid(domain="example.rs")
-    msg.set_content(BODY)
-    return msg.as_bytes().replace(b"\n", b"\r\n")
+@dataclass
+class Run:
+    count: int
+    elapsed: float
+    latencies: list[float]
+    client_cpu: float  # seconds of CPU of the client process while it sent
+    server_cpu: float  # seconds of CPU of this process (the server's) meanwhile
+    started: dict[str, float] = field(default_factory=dict)  # Message-ID -> wall clock at send
+    to_ticket: list[float] = field(default_factory=list)  # DATA -> ticket committed, seconds
+
+    @property
+    def rate(self) -> float:
+        return self.count / self.elapsed
 
 
-def run_senders(
-    host: str, port: int, senders: int, per_sender: int, started: dict[str, float] | None = None
-) -> tuple[float, list[float]]:
-    """Each sender keeps one SMTP session and sends its mails one after another, like an MTA.
-
-    ``started`` gets the wall-clock time each mail's sending began, by Message-ID."""
-    latencies: list[float] = []
-    lock = threading.Lock()
-    errors: list[str] = []
-    barrier = threading.Barrier(senders + 1)
-
-    def work(sender: int) -> None:
-        mine: list[float] = []
-        mails = [make_mail(sender, n) for n in range(per_sender)]
-        with smtplib.SMTP(host, port, timeout=120) as smtp:
-            smtp.ehlo("bench.example.rs")
-            barrier.wait()
-            for raw in mails:
-                if started is not None:
-                    started[message_id(raw)] = time.time()
-                start = time.perf_counter()
-                try:
-                    smtp.sendmail(f"gradjanin{sender}@example.rs", [SUPPORT], raw)
-                except smtplib.SMTPException as exc:
-                    errors.append(str(exc))
-                mine.append(time.perf_counter() - start)
-        with lock:
-            latencies.extend(mine)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(senders)]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    start = time.perf_counter()
-    for t in threads:
-        t.join()
-    elapsed = time.perf_counter() - start
-    if errors:
-        raise SystemExit(f"{len(errors)} sends failed, first: {errors[0]}")
-    return elapsed, latencies
+def run_senders(host: str, port: int, senders: int, per_sender: int, tag: str) -> Run:
+    """One round: the client process (smtp_client.py) sends, each sender one session, one mail
+    after another; it is ready (mails built, sessions open) before the clock starts."""
+    client = subprocess.Popen(
+        [sys.executable, str(CLIENT), host, str(port), str(senders), str(per_sender), tag],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert client.stdin is not None and client.stdout is not None
+    if client.stdout.readline().strip() != "ready":
+        raise SystemExit("the SMTP client did not start")
+    cpu = time.process_time()
+    client.stdin.write("go\n")
+    client.stdin.flush()
+    result = json.loads(client.stdout.readline())
+    server_cpu = time.process_time() - cpu
+    client.wait()
+    if result["errors"]:
+        raise SystemExit(f"{len(result['errors'])} sends failed, first: {result['errors'][0]}")
+    return Run(
+        senders * per_sender,
+        result["elapsed"],
+        result["latencies"],
+        result["cpu"],
+        server_cpu,
+        result["started"],
+    )
 
 
-def message_id(raw: bytes) -> str:
-    line = next(h for h in raw.split(b"\r\n") if h.lower().startswith(b"message-id:"))
-    return line.split(b"<", 1)[1].split(b">", 1)[0].decode().lower()
+def count_messages(db: Database) -> int:
+    with db.session() as s:
+        return s.scalar(select(func.count()).select_from(Message)) or 0
 
 
-def wait_for_tickets(db: Database, total: int, before: int, timeout: float = 120) -> int:
+def wait_for_tickets(db: Database, until: int, timeout: float = 120) -> int:
     deadline = time.monotonic() + timeout
-    stored = 0
-    while time.monotonic() < deadline:
-        with db.session() as s:
-            stored = (s.scalar(select(func.count()).select_from(Message)) or 0) - before
-        if stored >= total:
-            break
-        time.sleep(0.05)
+    stored = count_messages(db)
+    while stored < until and time.monotonic() < deadline:
+        time.sleep(0.02)
+        stored = count_messages(db)
     return stored
 
 
 def to_ticket_latencies(db: Database, started: dict[str, float]) -> list[float]:
     with db.session() as s:
-        rows = s.execute(select(Message.external_id, Message.created_at)).all()
-    return [r.created_at.timestamp() - started[r.external_id] for r in rows if r.external_id in started]
+        rows = s.execute(
+            select(Message.external_id, Message.created_at).where(Message.external_id.in_(list(started)))
+        ).all()
+    return [r.created_at.timestamp() - started[r.external_id] for r in rows]
 
 
-def row(name: str, count: int, elapsed: float, latencies: list[float]) -> str:
-    lat = sorted(latencies)
-    p95 = lat[int(0.95 * (len(lat) - 1))]
-    return (
-        f"| {name:<34} | {count:>6} | {elapsed:>7.2f} | {count / elapsed:>8.1f} | "
-        f"{statistics.median(lat) * 1000:>7.1f} | {p95 * 1000:>7.1f} |"
-    )
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[int(q * (len(ordered) - 1))]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--senders", type=int, default=8)
-    parser.add_argument("--messages", type=int, default=50, help="per sender")
+    parser.add_argument("--messages", type=int, default=50, help="per sender and round")
+    parser.add_argument("--rounds", type=int, default=5, help="measured rounds (after one warm-up)")
     parser.add_argument("--database-url", default="", help="default: SQLite (WAL) in a tmp dir")
     parser.add_argument("--worker-after", action="store_true", help="start the worker after the ingest")
     args = parser.parse_args()
-    total = args.senders * args.messages
-
-    sink_controller = _Controller(Sink(), hostname="127.0.0.1", port=0)
-    sink_controller.start()
-    try:
-        raw_elapsed, raw_lat = run_senders("127.0.0.1", sink_controller.port, args.senders, args.messages)
-    finally:
-        sink_controller.stop()
+    per_round = args.senders * args.messages
 
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env(
@@ -162,44 +148,85 @@ def main() -> None:
         db = Database(settings.database_url)
         upgrade(db)
         svc = Services(settings=settings, db=db)
-        with db.session() as s:
-            before = s.scalar(select(func.count()).select_from(Message)) or 0
         worker = SpoolWorker(svc)
-        if not args.worker_after:
-            worker.start()
         server = SmtpService(svc, "127.0.0.1", 0, on_spooled=worker.wake, gate=worker.gate)
+        sink = _Controller(Sink(), hostname="127.0.0.1", port=0)
+        sink.start()
         server.start()
-        started: dict[str, float] = {}
+        sinks: list[Run] = []
+        ours: list[Run] = []
+        to_ticket: list[float] = []
         try:
-            ours_elapsed, ours_lat = run_senders(
-                "127.0.0.1", server.port, args.senders, args.messages, started
-            )
-            if args.worker_after:
-                worker.start()
-            stored = wait_for_tickets(db, total, before)
+            for rnd in range(args.rounds + 1):  # round 0 warms up both and is not counted
+                order = ("sink", "ours") if rnd % 2 == 0 else ("ours", "sink")
+                for target in order:
+                    tag = f"r{rnd:02d}{target}"
+                    if target == "sink":
+                        result = run_senders("127.0.0.1", sink.port, args.senders, args.messages, tag)
+                        if rnd:
+                            sinks.append(result)
+                        continue
+                    before = count_messages(db)
+                    if not args.worker_after:
+                        worker.start()
+                    result = run_senders("127.0.0.1", server.port, args.senders, args.messages, tag)
+                    worker.start()
+                    stored = wait_for_tickets(db, before + per_round) - before
+                    worker.stop()
+                    if stored != per_round:
+                        raise SystemExit(f"round {rnd}: only {stored} of {per_round} accepted mails stored")
+                    if rnd:
+                        result.to_ticket = to_ticket_latencies(db, result.started)
+                        ours.append(result)
+                        to_ticket += result.to_ticket
         finally:
             server.stop()
             worker.stop()
-        to_ticket = sorted(to_ticket_latencies(db, started))
-        db.dispose()
-    if stored != total:
-        raise SystemExit(f"only {stored} of {total} accepted messages are in the store")
+            sink.stop()
+            db.dispose()
 
     store = "PostgreSQL" if args.database_url.startswith("postgres") else "SQLite WAL"
-    mode = "worker started after the ingest" if args.worker_after else "worker running during the ingest"
-    print(f"{args.senders} concurrent senders x {args.messages} messages, store: {store}, {mode}\n")
-    print("| target                             |   msgs |       s |  msgs/s | p50 ms  | p95 ms  |")
-    print("|------------------------------------|--------|---------|---------|---------|---------|")
-    print(row("bare aiosmtpd sink (250 at once)", total, raw_elapsed, raw_lat))
-    print(row("helpdesk SMTP (250 once spooled)", total, ours_elapsed, ours_lat))
-    ratio = (total / ours_elapsed) / (total / raw_elapsed)
-    print(f"\ndurable ingest / bare sink = {ratio:.3f}  ({stored} messages verified in the store)")
-    p50 = statistics.median(to_ticket)
-    p95 = to_ticket[int(0.95 * (len(to_ticket) - 1))]
+    mode = "worker started after each ingest" if args.worker_after else "worker running during the ingest"
+    print(
+        f"{args.senders} concurrent senders x {args.messages} mails per round, {args.rounds} rounds "
+        f"after a warm-up, store: {store}, {mode}, load average {os.getloadavg()[0]:.1f}\n"
+    )
+    print(
+        "| round | sink msgs/s | ours msgs/s | ratio | sink 250 p50/p95 ms | ours 250 p50/p95 ms "
+        "| ours DATA→ticket p50/max ms |"
+    )
+    print("|---|---|---|---|---|---|---|")
+    for i, (a, b) in enumerate(zip(sinks, ours, strict=True), 1):
+        print(
+            f"| {i} | {a.rate:,.0f} | {b.rate:,.0f} | {b.rate / a.rate:.3f} | "
+            f"{pct(a.latencies, 0.5) * 1000:.1f} / {pct(a.latencies, 0.95) * 1000:.1f} | "
+            f"{pct(b.latencies, 0.5) * 1000:.1f} / {pct(b.latencies, 0.95) * 1000:.1f} | "
+            f"{pct(b.to_ticket, 0.5) * 1000:.0f} / {max(b.to_ticket) * 1000:.0f} |"
+        )
+    sink_med = statistics.median(r.rate for r in sinks)
+    ours_med = statistics.median(r.rate for r in ours)
+    ratios = [b.rate / a.rate for a, b in zip(sinks, ours, strict=True)]
+    print(
+        f"\nmedians: sink {sink_med:,.0f} msgs/s (best {max(r.rate for r in sinks):,.0f}), "
+        f"ours {ours_med:,.0f} msgs/s; ratio of medians {ours_med / sink_med:.3f}, "
+        f"median of round ratios {statistics.median(ratios):.3f}, "
+        f"ours median / sink best {ours_med / max(r.rate for r in sinks):.3f}"
+    )
+
+    def per_mail(runs: list[Run], attr: str) -> str:
+        return f"{statistics.median(getattr(r, attr) / r.count * 1000 for r in runs):.2f} ms"
+
+    print(
+        f"CPU per mail (median of rounds): the client process {per_mail(sinks, 'client_cpu')} "
+        f"(sending to the sink) / {per_mail(ours, 'client_cpu')} (to ours); the server process: "
+        f"sink {per_mail(sinks, 'server_cpu')}, ours {per_mail(ours, 'server_cpu')} "
+        f"({'SMTP and spool' if args.worker_after else 'SMTP, spool and the worker running beside'})"
+    )
     within = sum(1 for t in to_ticket if t <= 2.0)
     print(
-        f"DATA -> ticket committed: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-        f"max {to_ticket[-1] * 1000:.0f} ms; within 2 s: {within}/{len(to_ticket)}"
+        f"DATA -> ticket committed ({len(to_ticket)} mails): p50 {pct(to_ticket, 0.5) * 1000:.0f} ms, "
+        f"p95 {pct(to_ticket, 0.95) * 1000:.0f} ms, max {max(to_ticket) * 1000:.0f} ms; "
+        f"within 2 s: {within}/{len(to_ticket)}"
     )
 
 

@@ -44,9 +44,9 @@ class HelpdeskHandler:
         domains = {d.strip().lower().lstrip("@") for d in svc.settings.mail_domains if d.strip()}
         self.domains = domains
         self.addresses = {svc.settings.support_address.lower()}
-        self.spool = SpoolWriter(svc, gate)
+        # on_spooled (wakes the worker) is called by the committer, once per group commit.
+        self.spool = SpoolWriter(svc, gate, on_written=on_spooled)
         self.spool.start()
-        self.on_spooled = on_spooled
         self.in_flight = 0  # DATA commands being spooled now (a graceful stop waits for them)
 
     def accepts(self, address: str) -> bool:
@@ -95,9 +95,8 @@ class HelpdeskHandler:
             self.in_flight -= 1
 
     async def _spool(self, mail: Spooled) -> str:
-        future = self.spool.submit(mail)
         try:
-            row_id = await asyncio.wait_for(asyncio.wrap_future(future), self.svc.settings.mail_spool_timeout)
+            row_id = await asyncio.wait_for(self.spool.submit(mail), self.svc.settings.mail_spool_timeout)
         except TimeoutError:
             # The store is frozen or overloaded: better a retry from the sender than a hang.
             log.error("the mail spool did not answer in time; answered 451")
@@ -109,8 +108,6 @@ class HelpdeskHandler:
                 return "451 4.3.0 Temporary failure storing the message, please try again later"
             log.error("an inbound mail cannot be spooled (%s); answered 554", type(exc).__name__)
             return "554 5.6.0 The message cannot be stored here"
-        if self.on_spooled is not None:
-            self.on_spooled()
         return f"250 2.0.0 OK queued as {row_id}"
 
     def close(self, timeout: float = 5.0) -> None:

@@ -51,7 +51,7 @@ class SpoolWorker(PollingWorker):
         spool.release_abandoned(self.svc)
         results: dict[int, Outcome | None] = {}
         while not self.stopping:
-            with self.gate.worker():
+            with self.gate.claim():  # during a burst of incoming mail, a little later (write_gate)
                 batch = spool.claim_batch(self.svc, self.worker)
             if not batch:
                 break
@@ -63,12 +63,15 @@ class SpoolWorker(PollingWorker):
         untried: list[int] = []
         waiting: set[str] = set()  # senders whose earlier mail waits for a retry: theirs wait too
         to_store: list[tuple[spool.Claimed, InboundMessage]] = []
+        # While mail keeps arriving, each read waits for a gap until the oldest mail is due.
+        gap_until = self._defer_until(batch) if batch else 0.0
         try:
             for item in batch:
                 if self.stopping or item.sender_key in waiting:
                     # SIGTERM: what is not started stays for the next worker, untouched.
                     untried.append(item.id)
                     continue
+                self.gate.yield_to_burst(gap_until)
                 reading, state = self._read(item)
                 if reading is not None and reading.inbound is not None and _STORE_MANY is not None:
                     to_store.append((item, reading.inbound))
