@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import threading
+import time
 
-from channels.email.write_gate import WriteGate
+from channels.email.write_gate import QUIET, WriteGate
 
 
 def test_a_waiting_group_commit_goes_before_the_workers_next_write() -> None:
@@ -41,3 +42,25 @@ def test_off_on_postgresql_nothing_waits() -> None:
     gate = WriteGate(enabled=False)
     with gate.worker(), gate.spool(), gate.worker():  # nested: would deadlock if it gated
         pass
+
+
+def test_during_a_burst_the_worker_reads_in_a_gap_and_claims_once_the_oldest_mail_is_due() -> None:
+    gate = WriteGate()
+    gate.yield_to_burst(time.monotonic() + 60)  # no mail has come in: at once
+    with gate.spool():  # a group commit: mail is arriving
+        pass
+    assert gate._unclaimed_since is not None  # the claim will wait for a gap, up to the budget
+    gate.yield_to_burst(time.monotonic() + 60)
+    assert time.monotonic() >= gate._spool_ended + QUIET  # returned in the gap after the commit
+    with gate.spool():
+        pass
+    gate.yield_to_burst(0.0)  # the oldest mail in hand is due: no wait, burst or not
+    with gate.claim():
+        assert gate._unclaimed_since is None  # what this claim reads is no longer waiting
+    with gate.spool():
+        pass
+    assert gate._unclaimed_since is not None  # mail after the claim: noted for the next one
+    off = WriteGate(enabled=False)  # PostgreSQL: no lock handed over, the burst still counts
+    with off.spool():
+        pass
+    assert off._unclaimed_since is not None
