@@ -235,6 +235,15 @@ def schemas() -> dict[str, Any]:
                             "deflected": {"type": "integer"},
                             "csat": {"type": ["number", "null"]},
                             "incident_linked": {"type": "integer"},
+                            "callbacks": {
+                                "type": "object",
+                                "properties": {
+                                    "requested": {"type": "integer"},
+                                    "reached": {"type": "integer"},
+                                    "no_answer": {"type": "integer"},
+                                    "wrong_number": {"type": "integer"},
+                                },
+                            },
                         },
                     },
                 }

@@ -1,11 +1,11 @@
-"""Reading callbacks: the console's callback queue, a ticket's callbacks and the weekly figures."""
+"""Reading callbacks: the console's callback queue and a ticket's callbacks. (The weekly figures
+are the weekly report's, ``helpdesk.metrics.callbacks``.)"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -113,60 +113,3 @@ def timeline_items(svc: Services, ticket_id: int) -> list[dict[str, Any]]:
         }
         for attempt_id, outcome, note, at, name, status in rows
     ]
-
-
-class WeekLike(Protocol):
-    @property
-    def label(self) -> str: ...
-
-    @property
-    def start(self) -> datetime: ...
-
-    @property
-    def end(self) -> datetime: ...
-
-
-@dataclass(frozen=True)
-class CallbackWeek:
-    label: str
-    requested: int
-    reached: int
-    no_answer: int
-    wrong_number: int
-
-
-def weekly_figures(svc: Services, weeks: Sequence[WeekLike]) -> list[CallbackWeek]:
-    """Callbacks requested, and calls reached / not answered / to a wrong number, per week.
-
-    Two indexed range reads over the weeks asked (requested_at, attempts' at), counted here: the
-    callback tables are small beside the tickets, so no rollup is kept for them.
-    """
-    if not weeks:
-        return []
-    first, last = min(w.start for w in weeks), max(w.end for w in weeks)
-    with svc.db.session() as s:
-        requested = list(
-            s.scalars(
-                select(Callback.requested_at).where(
-                    Callback.requested_at >= first, Callback.requested_at < last
-                )
-            )
-        )
-        calls = s.execute(
-            select(CallbackAttempt.at, CallbackAttempt.outcome).where(
-                CallbackAttempt.at >= first, CallbackAttempt.at < last
-            )
-        ).all()
-    result = []
-    for w in weeks:
-        outcomes = [o for at, o in calls if w.start <= at < w.end]
-        result.append(
-            CallbackWeek(
-                label=w.label,
-                requested=sum(1 for at in requested if w.start <= at < w.end),
-                reached=outcomes.count("reached"),
-                no_answer=outcomes.count("no_answer"),
-                wrong_number=outcomes.count("wrong_number"),
-            )
-        )
-    return result

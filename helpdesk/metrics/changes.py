@@ -1,5 +1,7 @@
 """The change log behind the weekly rollups: every flush that moves a ticket in the report logs
-the time span it touched (see ``helpdesk.models.reports``).
+the time span it touched (see ``helpdesk.models.reports``). So does a flush that writes a callback
+or a call (their own times: ``helpdesk.metrics.callbacks``), and one that moves a ticket with
+callbacks to another channel, queue or category (its callbacks' times: they count under it).
 
 The hook is on the ORM flush, like the ticket search index, so it runs inside the transaction
 that changes the ticket and commits or rolls back with it. Bulk Core writers (the demo-data
@@ -11,10 +13,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, event, func, insert
+from sqlalchemy import Connection, event, func, insert, select, union_all
 from sqlalchemy.orm import Session, attributes
 
-from helpdesk.models import ReportChange, Ticket
+from helpdesk.models import Callback, CallbackAttempt, ReportChange, Ticket
 
 # The columns a week is joined by, and every other column a weekly figure or its filters read.
 TIME_COLUMNS = ("created_at", "first_response_at", "resolved_at", "resolution_due_at")
@@ -30,6 +32,8 @@ REPORT_COLUMNS = (
     "csat_score",
     "assignee_id",  # the per-agent figures (agent_rollup.py) count a ticket for its assignee
 )
+# The columns the report's filters read, under which a ticket's callbacks are counted.
+FILTER_COLUMNS = ("channel", "queue", "category")
 
 
 # Built once: building the INSERT per call cost ~9% of a ticket created over the API (cProfile,
@@ -72,5 +76,45 @@ def _log_report_changes(session: Session, flush_context: Any) -> None:
     for obj in session.deleted:
         if isinstance(obj, Ticket):
             times += _times(obj, old=True)
+    times += _callback_times(session)
     if times:
         record_change(session.connection(), min(times), max(times))
+
+
+def _changed(obj: object, names: tuple[str, ...]) -> bool:
+    return any(attributes.get_history(obj, name).has_changes() for name in names)
+
+
+def _callback_times(session: Session) -> list[datetime]:
+    """The times of the callback figures this flush moves."""
+    times: list[datetime] = []
+    tickets: set[int] = set()
+    for obj in [*session.new, *session.deleted]:
+        if isinstance(obj, Callback):
+            times.append(obj.requested_at)
+        elif isinstance(obj, CallbackAttempt):
+            times.append(obj.at)
+    for obj in session.dirty:
+        if isinstance(obj, Callback) and _changed(obj, ("requested_at", "ticket_id")):
+            history = attributes.get_history(obj, "requested_at")
+            times += [*history.deleted, *history.unchanged, *history.added]
+            tickets.update(v for v in attributes.get_history(obj, "ticket_id").sum() if v is not None)
+        elif isinstance(obj, CallbackAttempt) and _changed(obj, ("at", "outcome", "callback_id")):
+            history = attributes.get_history(obj, "at")
+            times += [*history.deleted, *history.unchanged, *history.added]
+        elif isinstance(obj, Ticket) and obj.id is not None and _changed(obj, FILTER_COLUMNS):
+            tickets.add(obj.id)  # rare (a re-queue, a new category): one small indexed read
+    if tickets:
+        times += _times_of_callbacks(session, tickets)
+    return [t for t in times if isinstance(t, datetime)]
+
+
+def _times_of_callbacks(session: Session, ticket_ids: set[int]) -> list[datetime]:
+    c, a = Callback.__table__.c, CallbackAttempt.__table__.c
+    spans = union_all(
+        select(func.min(c.requested_at), func.max(c.requested_at)).where(c.ticket_id.in_(ticket_ids)),
+        select(func.min(a.at), func.max(a.at))
+        .select_from(CallbackAttempt.__table__.join(Callback.__table__, c.id == a.callback_id))
+        .where(c.ticket_id.in_(ticket_ids)),
+    )
+    return [v for row in session.connection().execute(spans) for v in row if v is not None]

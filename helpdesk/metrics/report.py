@@ -11,6 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from helpdesk.db import Database
+from helpdesk.metrics.callbacks import CALLBACK_FIGURES
 from helpdesk.metrics.rollup import rollup_figures
 from helpdesk.metrics.weekly import Filters, WeekFigures, weekly_figures
 from helpdesk.metrics.weeks import Week, last_weeks, parse_week, previous, week_range
@@ -98,6 +99,7 @@ def report_csv(report: WeeklyReport) -> str:
         "first_response_median_seconds", "first_response_p90_seconds",
         "resolution_median_seconds", "resolution_p90_seconds",
         "sla_compliance", "backlog", "deflected", "csat", "incident_linked",
+        *(f"callbacks_{name}" for name in CALLBACK_FIGURES),
     ]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
@@ -111,7 +113,7 @@ def report_csv(report: WeeklyReport) -> str:
                 _cell(w.first_response.median_seconds), _cell(w.first_response.p90_seconds),
                 _cell(w.resolution.median_seconds), _cell(w.resolution.p90_seconds),
                 _cell(w.sla_compliance), w.backlog, w.deflected, _cell(w.csat),
-                w.incident_linked,
+                w.incident_linked, *(getattr(w.callbacks, name) for name in CALLBACK_FIGURES),
             ]
         )
     return out.getvalue()

@@ -98,6 +98,7 @@ def rollup_figures(
             session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
         seen = snapshot(session, db.dialect)
         found = stored(session, db.dialect, [k for k, done in zip(keys, closed, strict=True) if done])
+        found = {key: data for key, data in found.items() if WeekFigures.storable(data)}
         kept = {key: WeekFigures.from_store(data) for key, data in found.items()}
         missing = [i for i, key in enumerate(keys) if key not in kept]
         computed: dict[int, WeekFigures] = {}

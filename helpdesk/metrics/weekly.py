@@ -17,6 +17,8 @@ when later tickets move, except backlog and volume if tickets are re-queued or r
 * **backlog** — tickets open (created, not yet resolved) at the end of the week.
 * **csat** — mean satisfaction score (1-5) of tickets resolved in the week that were rated.
 * **incident_linked** — tickets created in the week that are linked to an incident.
+* **callbacks** — callbacks requested in the week and calls made in it by outcome (their own
+  times, see ``helpdesk.metrics.callbacks``; a merged ticket's callbacks still count).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from sqlalchemy import Float, Integer, and_, bindparam, case, cast, func, or_, s
 from sqlalchemy.orm import Session
 
 from helpdesk.incidents.figures import linked_per_week
+from helpdesk.metrics.callbacks import CallbackCounts, callbacks_per_week
 from helpdesk.metrics.sql import channel_group, seconds_between, weeks_subquery
 from helpdesk.metrics.weeks import Week
 from helpdesk.models import Ticket, UTCDateTime
@@ -44,9 +47,10 @@ class Filters:
     queue: str | None = None
     category: str | None = None
 
-    def conditions(self) -> list[Any]:
+    def conditions(self, keep_merged: bool = False) -> list[Any]:
+        """Conditions on tickets; merged-away tickets are left out unless ``keep_merged``."""
         t = Ticket.__table__.c
-        where: list[Any] = [t.merged_into_id.is_(None)]
+        where: list[Any] = [] if keep_merged else [t.merged_into_id.is_(None)]
         if self.channel == "phone":
             where.append(t.channel.in_(("phone", "sms")))
         elif self.channel:
@@ -86,6 +90,7 @@ class WeekFigures:
     csat: float | None = None
     csat_responses: int = 0
     incident_linked: int = 0
+    callbacks: CallbackCounts = field(default_factory=CallbackCounts)
 
     @property
     def sla_compliance(self) -> float | None:
@@ -106,6 +111,12 @@ class WeekFigures:
         del out["sla_compliance"]
         return out
 
+    @staticmethod
+    def storable(data: dict[str, Any]) -> bool:
+        """Whether a stored week has every figure: one stored before callbacks were counted is
+        recomputed (and stored again), never read back with zeros it did not count."""
+        return "callbacks" in data
+
     @classmethod
     def from_store(cls, data: dict[str, Any]) -> WeekFigures:
         return cls(
@@ -123,6 +134,7 @@ class WeekFigures:
             csat=data["csat"],
             csat_responses=data["csat_responses"],
             incident_linked=data.get("incident_linked", 0),  # weeks stored before incidents: 0
+            callbacks=CallbackCounts(**data["callbacks"]),
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -140,6 +152,7 @@ class WeekFigures:
             "deflected": self.deflected,
             "csat": self.csat,
             "incident_linked": self.incident_linked,
+            "callbacks": self.callbacks.to_json(),
         }
 
 
@@ -182,6 +195,9 @@ def weekly_figures(
 
     for idx, linked in linked_per_week(session, w, in_week(t.created_at), where):
         figures[idx].incident_linked = linked
+
+    for idx, figure, count in callbacks_per_week(session, w, filters.conditions(keep_merged=True)):
+        setattr(figures[idx].callbacks, figure, count)
 
     for column, attr in ((func.coalesce(t.category, UNCATEGORIZED), "by_category"),
                          (t.queue, "by_queue")):

@@ -14,6 +14,7 @@ from flask_babel import gettext as _
 from helpdesk.administration.names import display_name
 from helpdesk.metrics import REPORT_CHANNELS, WeeklyReport
 from helpdesk.metrics.agents import AgentFigures
+from helpdesk.metrics.callbacks import CALLBACK_FIGURES
 
 
 @dataclass(frozen=True)
@@ -213,6 +214,14 @@ def build_tables(report: WeeklyReport) -> dict[str, Table]:
     for w, ch in zip(weeks, changes, strict=True):
         t.rows.append([_week(w.week), number(w.csat), number(w.csat_responses),
                        change(ch["csat"])])
+    tables[t.id] = t
+
+    # Shown by callbacks/_figures.html (with the week so far); this table is its export.
+    t = Table("callbacks", _("Callbacks"),
+              [_("Week"), _("Requested"), _("Reached"), _("No answer"), _("Wrong number")],
+              csv_columns=["week", *CALLBACK_FIGURES])
+    for w in weeks:
+        t.rows.append([_week(w.week), *(number(getattr(w.callbacks, name)) for name in CALLBACK_FIGURES)])
     tables[t.id] = t
     return tables
 

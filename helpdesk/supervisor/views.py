@@ -11,8 +11,7 @@ from werkzeug.wrappers import Response
 
 from helpdesk.access import REPORTS_ROLE
 from helpdesk.auth import roles_required
-from helpdesk.callbacks.queue import weekly_figures
-from helpdesk.metrics import REPORT_CHANNELS, WeekFigures, live_counters, weekly_report
+from helpdesk.metrics import REPORT_CHANNELS, WeekFigures, WeeklyReport, live_counters, weekly_report
 from helpdesk.metrics.agent_rollup import agent_figures_by_weeks
 from helpdesk.services import current_services
 from helpdesk.supervisor.charts import Series, bar_chart, hbar_chart, line_chart
@@ -77,7 +76,7 @@ def _charts(tables: dict[str, Table], labels: list[str]) -> dict[str, object]:
     }
 
 
-def _report_tables(query: Query) -> tuple[dict[str, Table], object]:
+def _report_tables(query: Query) -> tuple[dict[str, Table], WeeklyReport]:
     svc = current_services()
     tz = ZoneInfo(svc.settings.timezone)
     report = weekly_report(svc.db, query.weeks, svc.clock.now(), query.filters, tz)
@@ -109,7 +108,7 @@ def dashboard() -> tuple[str, int]:
     svc = current_services()
     tz = ZoneInfo(svc.settings.timezone)
     query, error = _query()
-    tables, _report = _report_tables(query)
+    tables, report = _report_tables(query)
     labels = [w.label for w in query.weeks]
     queues, categories = filter_choices(svc.db, query.weeks[0].start)
     charts = _charts(tables, labels)
@@ -120,10 +119,10 @@ def dashboard() -> tuple[str, int]:
         if not _has_data(tables[key], columns, counts):
             charts[key] = None  # the page says "no data yet" instead of an empty chart
     so_far_label, so_far = _so_far(query)
-    now_week = current_week(svc.clock.now(), tz)
-    callback_weeks = weekly_figures(  # the complete weeks shown, then this week so far
-        svc, [*query.weeks, *([now_week] if now_week not in query.weeks else [])]
-    )
+    # The weekly report's callback figures: the complete weeks shown, then this week so far.
+    callback_weeks = [(w.week, w.callbacks) for w in report.weeks]
+    if so_far_label not in labels:
+        callback_weeks.append((so_far_label, so_far.callbacks))
     html = render_template(
         "supervisor/dashboard.html",
         query=query,

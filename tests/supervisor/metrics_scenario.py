@@ -78,6 +78,14 @@ SPECS = [
          local(11, 12, 8, 15), local(11, 12, 15), csat=5),
 ]
 
+# Callbacks (ticket, requested, the calls made): T1's second call is in the next week; T8's ticket
+# is merged into T6, and its callback still counts (the call was made).
+CALLBACKS = [
+    ("T1", local(10, 19, 10, 15), [(local(10, 20, 9), "no_answer"), (local(10, 26, 9), "reached")]),
+    ("T8", local(11, 2, 9, 5), [(local(11, 3, 10), "reached")]),
+    ("T9", local(11, 11, 10), [(local(11, 12, 9), "wrong_number")]),
+]
+
 # Due times worked out by hand (business hours, see module docstring).
 EXPECTED_DUE = {
     "T2": (local(10, 26, 9), local(10, 26, 15)),  # Fri 15-16 + Mon (after the DST change)
@@ -95,6 +103,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "first_response": {"median_seconds": 1 * H, "p90_seconds": 1 * H},
         "resolution": {"median_seconds": 3 * H, "p90_seconds": 3 * H},
         "sla_compliance": 1.0, "backlog": 0, "deflected": 0, "csat": 4.0, "incident_linked": 0,
+        "callbacks": {"requested": 0, "reached": 0, "no_answer": 0, "wrong_number": 0},
     },
     "2026-W43": {
         "total": 3, "by_channel": {"phone": 2, "chat": 1, "email": 0, "web": 0, "viber": 0},
@@ -103,6 +112,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "first_response": {"median_seconds": 1800, "p90_seconds": 1800},
         "resolution": {"median_seconds": 120, "p90_seconds": 24 * H},
         "sla_compliance": 1.0, "backlog": 1, "deflected": 1, "csat": 5.0, "incident_linked": 0,
+        "callbacks": {"requested": 1, "reached": 0, "no_answer": 1, "wrong_number": 0},
     },
     "2026-W44": {
         "total": 3, "by_channel": {"phone": 0, "chat": 0, "email": 2, "web": 1, "viber": 0},
@@ -112,6 +122,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         # T5 3 h, T2 72 h, T4 86.5 h
         "resolution": {"median_seconds": 72 * H, "p90_seconds": 311400},
         "sla_compliance": 0.6667, "backlog": 1, "deflected": 0, "csat": 2.5, "incident_linked": 0,
+        "callbacks": {"requested": 0, "reached": 1, "no_answer": 0, "wrong_number": 0},
     },
     "2026-W45": {
         "total": 1, "by_channel": {"phone": 0, "chat": 1, "email": 0, "web": 0, "viber": 0},
@@ -119,6 +130,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         "first_response": {"median_seconds": 600, "p90_seconds": 600},
         "resolution": {"median_seconds": None, "p90_seconds": None},
         "sla_compliance": 0.0, "backlog": 2, "deflected": 0, "csat": None, "incident_linked": 0,
+        "callbacks": {"requested": 1, "reached": 1, "no_answer": 0, "wrong_number": 0},
     },
     "2026-W46": {
         "total": 2, "by_channel": {"phone": 0, "chat": 0, "email": 1, "web": 1, "viber": 0},
@@ -128,6 +140,7 @@ EXPECTED: dict[str, dict[str, Any]] = {
         # T10 29 h, T9 73.5 h
         "resolution": {"median_seconds": 29 * H, "p90_seconds": 264600},
         "sla_compliance": 0.5, "backlog": 2, "deflected": 0, "csat": 3.0, "incident_linked": 0,
+        "callbacks": {"requested": 1, "reached": 0, "no_answer": 0, "wrong_number": 1},
     },
 }
 
@@ -167,7 +180,23 @@ def build(session: Any, policy: Any) -> dict[str, Any]:
             _status(policy, t, "closed", spec.created)
         tickets[spec.key] = t
     session.flush()
+    for key, requested, calls in CALLBACKS:
+        _callback(session, tickets[key], requested, calls)
+    session.flush()
     return tickets
+
+
+def _callback(session: Any, ticket: Any, requested: datetime, calls: list[tuple[datetime, str]]) -> None:
+    from helpdesk.models import Callback, CallbackAttempt
+
+    callback = Callback(
+        ticket_id=ticket.id, contact_id=ticket.contact_id, phone="+381641234567", source="phone",
+        status=calls[-1][1], window_start=requested, window_end=requested, windows=[],
+        attempts=len(calls), requested_at=requested, updated_at=calls[-1][0], done_at=calls[-1][0],
+    )
+    session.add(callback)
+    session.flush()
+    session.add_all(CallbackAttempt(callback_id=callback.id, at=at, outcome=outcome) for at, outcome in calls)
 
 
 def _status(policy: Any, ticket: Any, new: str, at: datetime) -> None:

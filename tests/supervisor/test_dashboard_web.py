@@ -95,6 +95,14 @@ def test_csv_export_of_a_table_follows_the_filters(scenario_db, metrics_svc):
     times = client.get("/supervisor/export/times.csv", query_string={**RANGE, "channel": "phone"})
     rows = spreadsheet(times)
     assert rows[2]["First response, median"] == "239400"  # T2, the SMS
+    english = {**RANGE, "lang": "en"}
+    callbacks = spreadsheet(client.get("/supervisor/export/callbacks.csv", query_string=english))
+    columns = ("Week", "Requested", "Reached", "No answer", "Wrong number")
+    assert [tuple(r[c] for c in columns) for r in callbacks] == [
+        ("2026-W42", "0", "0", "0", "0"), ("2026-W43", "1", "0", "1", "0"), ("2026-W44", "0", "1", "0", "0"),
+        ("2026-W45", "1", "1", "0", "0"), ("2026-W46", "1", "0", "0", "1")]
+    xlsx = client.get("/supervisor/export/callbacks.xlsx", query_string=RANGE)
+    assert xlsx.status_code == 200 and xlsx.get_data().startswith(b"PK")
     assert client.get("/supervisor/export/nope.csv").status_code == 404
     bad = client.get("/supervisor/export/volume.csv", query_string={"channel": "fax"})
     assert bad.status_code == 400 and "channel must be" in bad.get_data(as_text=True)

@@ -63,6 +63,10 @@ def test_filters_by_channel_queue_and_category(scenario_db):
     ids = {w["week"]: w for w in report(scenario_db, category="id").to_json()["weeks"]}
     assert ids["2026-W46"]["sla_compliance"] == 0.0  # T9 resolved late
     assert ids["2026-W44"]["csat"] == 2.0
+    # Callbacks count under their ticket: T1 (finance), T8 (phone, merged away), T9 (category id).
+    assert [finance[w]["callbacks"]["requested"] for w in sorted(finance)] == [1, 0, 1, 0]
+    assert phone["2026-W45"]["callbacks"]["reached"] == 1 and phone["2026-W46"]["callbacks"]["requested"] == 0
+    assert ids["2026-W46"]["callbacks"] == {"requested": 1, "reached": 0, "no_answer": 0, "wrong_number": 1}
 
 
 def test_csv_has_one_row_per_week_with_every_figure(scenario_db):
@@ -74,6 +78,8 @@ def test_csv_has_one_row_per_week_with_every_figure(scenario_db):
     assert w44["first_response_p90_seconds"] == "239400"
     assert rows[2]["resolution_median_seconds"] == ""  # no resolution that week
     assert w44["sla_compliance"] == "0.6667"
+    assert [(r["callbacks_requested"], r["callbacks_reached"], r["callbacks_no_answer"]) for r in rows] == [
+        ("1", "0", "1"), ("0", "1", "0"), ("1", "1", "0"), ("1", "0", "0")]
 
 
 def test_weeks_are_parsed_strictly():
