@@ -12,6 +12,7 @@ from typing import Any
 
 from helpdesk import wsgi
 from helpdesk.files import restrict_umask
+from helpdesk.serving import settle_heap
 
 # The master opens the log files (HELPDESK_ACCESS_LOG) before any app exists: private from here on.
 restrict_umask()
@@ -71,6 +72,7 @@ def post_worker_init(worker: Any) -> None:
     started = wsgi.start_services(app)
     if started:
         worker.log.info("background services: %s", ", ".join(s.name for s in started))
+    settle_heap()  # the app is built: its objects out of the garbage collector's way
 
 
 def worker_exit(server: Any, worker: Any) -> None:

@@ -9,6 +9,7 @@ keeps only its first segment. Engine.IO's path is fixed; its query (sid) is drop
 
 from __future__ import annotations
 
+import gc
 import logging
 from typing import Any
 
@@ -88,6 +89,15 @@ class RequestHandler(WSGIRequestHandler):
             self.log("warning", "code %d: malformed request refused", args[0])
             return
         self.log("error", format, *args)
+
+
+def settle_heap() -> None:
+    """Before serving: what start-up built (app, models, the triage model, catalogs: about
+    200,000 objects) lives as long as the process, so move it out of the garbage collector's
+    way. Its full passes otherwise walk all of it every few hundred chat messages (100+ ms of
+    CPU each, every thread stopped meanwhile: bench/chat/run.py, issue 14)."""
+    gc.collect()
+    gc.freeze()
 
 
 def make_server(host: str, port: int, app: Any) -> BaseWSGIServer:

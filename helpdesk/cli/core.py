@@ -66,7 +66,7 @@ def _serve_embedded(host: str, port: int) -> None:
     Werkzeug directly rather than socketio.run(), which warns about production use whenever
     standard input is not a terminal; production is `--production` (gunicorn).
     """
-    from helpdesk.serving import make_server  # private access log, quiet WebSocket closes
+    from helpdesk.serving import make_server, settle_heap  # private access log, quiet closes
 
     svc = services()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
@@ -78,6 +78,7 @@ def _serve_embedded(host: str, port: int) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, _stop)
+    settle_heap()
     click.echo(f"Helpdesk at http://{host}:{server.port}")
     try:
         server.serve_forever()

@@ -88,8 +88,7 @@ def store_prepared(
 
 def announce(svc: Services, stored: Stored) -> None:
     """Publish a committed message's events (and wake the outbox): any thread may do it."""
-    for e in stored.events:
-        svc.publisher.publish(e)
+    svc.publisher.publish_all(stored.events)
     if stored.wake_outbox:
         svc.wake_outbox()
 

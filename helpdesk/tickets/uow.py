@@ -100,7 +100,6 @@ def unit_of_work(svc: Services) -> Iterator[UnitOfWork]:
 
 def _after_commit(svc: Services, uow: UnitOfWork) -> None:
     # Reached only after a successful commit: nothing is announced that was rolled back.
-    for event in uow.events:
-        svc.publisher.publish(event)
+    svc.publisher.publish_all(uow.events)
     if uow.outbox_queued:
         svc.wake_outbox()
