@@ -39,11 +39,11 @@ DIGITS_TO_LETTERS = str.maketrans("0123456789", "ghijklmnop")
 class ScratchDatabase:
     """A database of its own on the given PostgreSQL server, dropped afterwards."""
 
-    def __init__(self, server_url: str) -> None:
+    def __init__(self, server_url: str, prefix: str = "bench_chat") -> None:
         from sqlalchemy import create_engine, text
         from sqlalchemy.engine import make_url
 
-        self.name = f"bench_chat_{uuid.uuid4().hex[:8]}"
+        self.name = f"{prefix}_{uuid.uuid4().hex[:8]}"
         self.admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
         with self.admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{self.name}"'))
@@ -183,10 +183,13 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=5, help="messages per citizen")
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
     parser.add_argument("--redis-url", default="", help="use Redis as the message queue")
+    parser.add_argument(
+        "--scratch-prefix", default="bench_chat", help="name prefix of the scratch PostgreSQL database"
+    )
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-chat-"))
-    scratch = ScratchDatabase(args.database_url) if args.database_url else None
+    scratch = ScratchDatabase(args.database_url, args.scratch_prefix) if args.database_url else None
     extra = {"HELPDESK_DATABASE_URL": scratch.url} if scratch else {}
     if args.redis_url:
         extra["HELPDESK_REDIS_URL"] = args.redis_url
