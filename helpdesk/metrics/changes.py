@@ -67,16 +67,18 @@ def _moved(ticket: Ticket) -> bool:
 def _log_report_changes(session: Session, flush_context: Any) -> None:
     # after_flush: defaults are filled in, and the history still holds the old values.
     times: list[datetime] = []
-    for obj in session.new:
+    # Each of these walks the identity map: read once, for the tickets and the callbacks.
+    new, dirty, deleted = list(session.new), list(session.dirty), list(session.deleted)
+    for obj in new:
         if isinstance(obj, Ticket):
             times += _times(obj, old=False)
-    for obj in session.dirty:
+    for obj in dirty:
         if isinstance(obj, Ticket) and _moved(obj):
             times += _times(obj, old=True)
-    for obj in session.deleted:
+    for obj in deleted:
         if isinstance(obj, Ticket):
             times += _times(obj, old=True)
-    times += _callback_times(session)
+    times += _callback_times(session, [*new, *deleted], dirty)
     if times:
         record_change(session.connection(), min(times), max(times))
 
@@ -85,16 +87,16 @@ def _changed(obj: object, names: tuple[str, ...]) -> bool:
     return any(attributes.get_history(obj, name).has_changes() for name in names)
 
 
-def _callback_times(session: Session) -> list[datetime]:
+def _callback_times(session: Session, added_or_deleted: list[object], dirty: list[object]) -> list[datetime]:
     """The times of the callback figures this flush moves."""
     times: list[datetime] = []
     tickets: set[int] = set()
-    for obj in [*session.new, *session.deleted]:
+    for obj in added_or_deleted:
         if isinstance(obj, Callback):
             times.append(obj.requested_at)
         elif isinstance(obj, CallbackAttempt):
             times.append(obj.at)
-    for obj in session.dirty:
+    for obj in dirty:
         if isinstance(obj, Callback) and _changed(obj, ("requested_at", "ticket_id")):
             history = attributes.get_history(obj, "requested_at")
             times += [*history.deleted, *history.unchanged, *history.added]
