@@ -204,19 +204,57 @@ def _scorer(rows: list[tuple[int, str]], words: list[str]) -> Any:
     return key
 
 
-_NEWEST_RANKED = text(
-    "SELECT ticket_id FROM ("  # noqa: S608 - constant table name
-    f"SELECT key, ticket_id, doc FROM {PG_TABLE} WHERE doc @@ to_tsquery('simple', :q) "
-    "ORDER BY key DESC LIMIT :w) AS newest "
-    "ORDER BY ts_rank(doc, to_tsquery('simple', :q)) DESC, key DESC"
+# PostgreSQL. The GIN index answers a prefix by collecting every row of every lexeme it starts
+# (seconds for a common word at a million tickets), and the newest rows first only come from the
+# key index read backwards, testing each row (cheap for a common word, the whole table for a rare
+# one). So: the rows of the newest RECENT_TICKETS tickets one by one, then the GIN index for older
+# rows only when a query word is in at most RARE_ROWS of those rows (then the index has little to
+# collect: ~4,000 rows at a million tickets). A query whose every word is common is looked for
+# among the recent rows alone.
+RECENT_TICKETS = 5000
+RARE_ROWS = 20
+_RECENT = text(
+    "SELECT key, ticket_id, ts_rank(doc, to_tsquery('simple', :q)) FROM ("  # noqa: S608 - constant
+    f"SELECT key, ticket_id, doc FROM {PG_TABLE} WHERE key >= :floor ORDER BY key DESC OFFSET 0"
+    ") AS recent WHERE doc @@ to_tsquery('simple', :q) LIMIT :w"  # OFFSET 0: tested row by row
+)
+_OLDER = text(
+    "SELECT key, ticket_id, ts_rank(doc, to_tsquery('simple', :q)) "  # noqa: S608 - constant
+    f"FROM {PG_TABLE} WHERE doc @@ to_tsquery('simple', :rare) "
+    "AND ts_match_vq(doc, to_tsquery('simple', :q)) AND key < :floor "  # the rest: not from GIN
+    "ORDER BY key + 0 DESC LIMIT :w"  # key + 0: no backward walk through every older row
 )
 
 
-def _postgresql_ranked(conn: Connection, tsq: str) -> list[int]:
-    """PostgreSQL: ticket ids of the newest RANK_WINDOW rows matching, best first (ts_rank, which
-    needs no count of all matches). The planner reads the key index backwards and tests each row
-    for a common word, and takes the GIN index for a rare one."""
-    return list(conn.execute(_NEWEST_RANKED, {"q": tsq, "w": RANK_WINDOW}).scalars())
+_RECENT_COUNT = text(
+    "SELECT count(*) FROM (SELECT 1 FROM ("  # noqa: S608 - constant table name
+    f"SELECT doc FROM {PG_TABLE} WHERE key >= :floor ORDER BY key DESC OFFSET 0"
+    ") AS recent WHERE doc @@ to_tsquery('simple', :w) LIMIT :cap) AS found"
+)
+
+
+def _recent_count(conn: Connection, word: str, floor: int) -> int:
+    """Recent rows holding the word, counted up to RARE_ROWS + 1 (a common word stops early)."""
+    params = {"w": f"{word}:*", "floor": floor, "cap": RARE_ROWS + 1}
+    return int(conn.execute(_RECENT_COUNT, params).scalar() or 0)
+
+
+def _postgresql_ranked(conn: Connection, words: list[str]) -> list[int]:
+    """PostgreSQL: ticket ids of the newest RANK_WINDOW rows matching, best first (ts_rank needs
+    no count of all matches)."""
+    tsq = " & ".join(f"{w}:*" for w in words)
+    top = conn.execute(text(f"SELECT max(key) FROM {PG_TABLE}")).scalar() or 0  # noqa: S608
+    floor = max(0, top // KEY_FACTOR - RECENT_TICKETS + 1) * KEY_FACTOR  # the newest RECENT_TICKETS
+    rows = list(conn.execute(_RECENT, {"q": tsq, "floor": floor, "w": RANK_WINDOW}).all())
+    if len(rows) <= RARE_ROWS and floor > 0:
+        # More rows than that hold every word, so each word too: no word is rare. Else every
+        # recent row was read: which word is rare among them.
+        counts = [len(rows)] if len(words) == 1 else [_recent_count(conn, w, floor) for w in words]
+        rarest = min(range(len(words)), key=lambda i: counts[i])
+        if counts[rarest] <= RARE_ROWS:
+            params = {"q": tsq, "rare": f"{words[rarest]}:*", "floor": floor, "w": RANK_WINDOW - len(rows)}
+            rows += conn.execute(_OLDER, params).all()
+    return [ticket_id for _, ticket_id, _ in sorted(rows, key=lambda r: (-r[2], -r[0]))]
 
 
 def search_ticket_ids(session: Session, q: str, limit: int = 50) -> list[int]:
@@ -231,9 +269,9 @@ def search_ticket_ids(session: Session, q: str, limit: int = 50) -> list[int]:
         # full-text search for them would walk the whole index for nothing.
         return list(session.scalars(select(Ticket.id).where(Ticket.reference == q.upper())))
     if conn.dialect.name == "postgresql":
-        tsq = tsquery_expression(q)
-        if tsq is not None:
-            found += _postgresql_ranked(conn, tsq)
+        words = _query_words(q)
+        if words:
+            found += _postgresql_ranked(conn, words)
     else:
         words = _query_words(q)
         if words:
