@@ -42,9 +42,10 @@ __all__ = [
 
 NAME_FTS = "contact_name_fts"  # SQLite FTS5
 NAME_PG = "contact_name_docs"  # PostgreSQL
-# Matching contacts (newest first) whose tickets one name search lists: a common first name
-# alone matches tens of thousands of citizens at a million; the agent narrows with the surname.
-NAME_WINDOW = 2000
+# Matching contacts (newest first) whose tickets one name search lists: as many as the console
+# lists tickets (console.search.MAX_RESULTS), since a contact has at least one. A common first
+# name alone matches tens of thousands of citizens at a million; the agent adds the surname.
+NAME_WINDOW = 500
 BUILD_BATCH = 100_000  # contact ids per INSERT ... SELECT when the whole index is built
 
 _present: set[str] = set()
