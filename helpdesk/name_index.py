@@ -1,20 +1,27 @@
 """Contact names for the console's search box: a full-text index of normalized names.
 
-SQLite: an FTS5 table ``contact_name_fts`` (rowid = contact id); PostgreSQL:
-``contact_name_docs`` (contact id, ``tsvector``, GIN). Made by migration
-``0028_namesearch_contact_names``. A name is stored normalized by ``triage.text`` (the same
-``search_document`` as ticket texts: Cyrillic -> Latin, lower case, folded diacritics) and a
-query is cut into the same prefixes as a ticket search, so "Петар Јовић", "Petar Jović" and
+SQLite: an FTS5 table ``contact_name_fts`` (rowid = contact id). PostgreSQL: a dictionary of
+distinct names ``contact_name_dict`` (normalized text, ``tsvector``, GIN) and
+``contact_name_docs`` (contact id -> dictionary entry, btree on (entry, contact id)). Made by
+migration ``0028_namesearch_contact_names``. A name is stored normalized by ``triage.text`` (the
+same ``search_document`` as ticket texts: Cyrillic -> Latin, lower case, folded diacritics) and
+a query is cut into the same prefixes as a ticket search, so "Петар Јовић", "Petar Jović" and
 "petar jovic" meet, as do Serbian case endings ("Jovića").
+
+Why a dictionary on PostgreSQL: a GIN over every contact answers a common full name with
+thousands of row pointers scattered over the heap, each a page to read (~3,000 pages a search
+at a million contacts). Over distinct names the GIN is small and matches a few entries, and
+each entry's contacts lie together in the btree, read newest first from the index alone.
 
 Rows follow the ORM (an ``after_flush`` hook, in the same transaction as the contact); the Core
 paths that write a name (the lean inbound path, the demo generator, erasure) call
-``write_names`` / ``drop_names`` / ``index_names_bulk`` themselves.
+``write_names`` / ``drop_names`` / ``index_names_bulk`` themselves. A dictionary entry no
+contact uses any more is deleted with the last one (an erased name leaves nothing behind).
 
 A search reads the newest ``NAME_WINDOW`` matching contacts (FTS5 walks its doclist backwards
-by rowid and stops; PostgreSQL sorts the GIN matches' ids), then the tickets of those contacts
-(or of the contact each was merged into). Erased contacts have no row, and a contact whose
-name is blank is never returned even if a row lingered.
+by rowid and stops), then the tickets of those contacts (or of the contact each was merged
+into). Erased contacts have no row, and a contact whose name is blank is never returned even
+if a row lingered.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from helpdesk.models import Contact
 from helpdesk.ticket_search import match_expression, search_document, tsquery_expression
 
 __all__ = [
+    "NAME_DICT",
     "NAME_FTS",
     "NAME_PG",
     "NAME_WINDOW",
@@ -41,7 +49,8 @@ __all__ = [
 ]
 
 NAME_FTS = "contact_name_fts"  # SQLite FTS5
-NAME_PG = "contact_name_docs"  # PostgreSQL
+NAME_PG = "contact_name_docs"  # PostgreSQL: contact -> dictionary entry
+NAME_DICT = "contact_name_dict"  # PostgreSQL: distinct normalized names
 # Matching contacts (newest first) whose tickets one name search lists: as many as the console
 # lists tickets (console.search.MAX_RESULTS), since a contact has at least one. A common first
 # name alone matches tens of thousands of citizens at a million; the agent adds the surname.
@@ -72,25 +81,57 @@ def names_available(conn: Connection) -> bool:
 # -- writing ---------------------------------------------------------------------------------
 
 _UPSERT_SQLITE = text(f"INSERT OR REPLACE INTO {NAME_FTS} (rowid, doc) VALUES (:c, :d)")  # noqa: S608
-_UPSERT_POSTGRESQL = text(
-    f"INSERT INTO {NAME_PG} (contact_id, doc) VALUES (:c, to_tsvector('simple', :d)) "  # noqa: S608
-    "ON CONFLICT (contact_id) DO UPDATE SET doc = excluded.doc"
+# PostgreSQL, for arrays of contact ids and their documents: the missing dictionary entries
+# first, then each contact pointed at its entry (a second statement: the first's new rows are
+# not visible to a sibling part of the same statement).
+_DICT_ADD = text(
+    f"INSERT INTO {NAME_DICT} (doc, tsv) SELECT DISTINCT d, to_tsvector('simple', d) "  # noqa: S608
+    "FROM unnest(CAST(:d AS text[])) AS u(d) ON CONFLICT (doc) DO NOTHING"
+)
+_MAP_SET = text(
+    f"INSERT INTO {NAME_PG} (contact_id, name_id) SELECT u.c, n.id "  # noqa: S608
+    f"FROM unnest(CAST(:c AS integer[]), CAST(:d AS text[])) AS u(c, d) JOIN {NAME_DICT} n ON n.doc = u.d "
+    "ON CONFLICT (contact_id) DO UPDATE SET name_id = excluded.name_id"
+)
+# Dictionary entries no contact points at any more (after an erasure, a rename, a removal).
+_DICT_PRUNE = text(
+    f"DELETE FROM {NAME_DICT} n WHERE n.id = ANY(CAST(:ids AS integer[])) "  # noqa: S608
+    f"AND NOT EXISTS (SELECT 1 FROM {NAME_PG} m WHERE m.name_id = n.id)"
 )
 
 
-def _key(conn: Connection) -> str:
-    return "contact_id" if conn.dialect.name == "postgresql" else "rowid"
+def _pg_entries(conn: Connection, contact_ids: list[int]) -> list[int]:
+    return list(
+        conn.execute(
+            text(f"SELECT name_id FROM {NAME_PG} WHERE contact_id = ANY(CAST(:c AS integer[]))"),  # noqa: S608
+            {"c": contact_ids},
+        ).scalars()
+    )
 
 
-def _table(conn: Connection) -> str:
-    return NAME_PG if conn.dialect.name == "postgresql" else NAME_FTS
+def _pg_write(conn: Connection, rows: Sequence[tuple[int, str]]) -> None:
+    """Point contacts at their (new or existing) dictionary entries; prune what they left."""
+    ids = [c for c, _ in rows]
+    before = _pg_entries(conn, ids)
+    docs = [d for _, d in rows]
+    conn.execute(_DICT_ADD, {"d": docs})
+    conn.execute(_MAP_SET, {"c": ids, "d": docs})
+    if before:
+        conn.execute(_DICT_PRUNE, {"ids": before})
 
 
 def drop_names(conn: Connection, contact_ids: Iterable[int]) -> None:
     """Remove the contacts' rows (erasure, a blanked name, a deleted contact)."""
-    params = [{"c": c} for c in contact_ids]
-    if params and names_available(conn):
-        conn.execute(text(f"DELETE FROM {_table(conn)} WHERE {_key(conn)} = :c"), params)  # noqa: S608
+    ids = list(contact_ids)
+    if not ids or not names_available(conn):
+        return
+    if conn.dialect.name == "postgresql":
+        before = _pg_entries(conn, ids)
+        conn.execute(text(f"DELETE FROM {NAME_PG} WHERE contact_id = ANY(CAST(:c AS integer[]))"), {"c": ids})  # noqa: S608
+        if before:
+            conn.execute(_DICT_PRUNE, {"ids": before})
+    else:
+        conn.execute(text(f"DELETE FROM {NAME_FTS} WHERE rowid = :c"), [{"c": c} for c in ids])  # noqa: S608
 
 
 def write_names(conn: Connection, names: Sequence[tuple[int, str | None]]) -> None:
@@ -99,9 +140,13 @@ def write_names(conn: Connection, names: Sequence[tuple[int, str | None]]) -> No
         return
     docs = [(c, search_document(name)) for c, name in names]
     drop_names(conn, [c for c, d in docs if not d])
-    rows = [{"c": c, "d": d} for c, d in docs if d]
-    if rows:
-        conn.execute(_UPSERT_POSTGRESQL if conn.dialect.name == "postgresql" else _UPSERT_SQLITE, rows)
+    rows = [(c, d) for c, d in docs if d]
+    if not rows:
+        return
+    if conn.dialect.name == "postgresql":
+        _pg_write(conn, rows)
+    else:
+        conn.execute(_UPSERT_SQLITE, [{"c": c, "d": d} for c, d in rows])
 
 
 @event.listens_for(Session, "after_flush")
@@ -129,28 +174,22 @@ def index_names_bulk(conn: Connection, contacts: Iterable[Mapping[str, Any]]) ->
     if not names_available(conn):
         return
     docs: dict[str, str] = {}
-    rows = []
+    rows: list[tuple[int, str]] = []
     for c in contacts:
         name = c.get("name") or ""
         doc = docs.get(name)
         if doc is None:
             doc = docs[name] = search_document(name)
         if doc:
-            rows.append({"c": c["id"], "d": doc})
+            rows.append((c["id"], doc))
     if not rows:
         return
     if conn.dialect.name == "postgresql":
-        conn.execute(
-            text(
-                f"INSERT INTO {NAME_PG} (contact_id, doc) "  # noqa: S608 - constant name
-                "SELECT c, to_tsvector('simple', d) "
-                "FROM unnest(CAST(:c AS integer[]), CAST(:d AS text[])) AS u(c, d) "
-                "ON CONFLICT (contact_id) DO UPDATE SET doc = excluded.doc"
-            ),
-            {"c": [r["c"] for r in rows], "d": [r["d"] for r in rows]},
-        )
+        # Fresh contacts: nothing to prune.
+        conn.execute(_DICT_ADD, {"d": [d for _, d in rows]})
+        conn.execute(_MAP_SET, {"c": [c for c, _ in rows], "d": [d for _, d in rows]})
     else:
-        conn.execute(text(f"INSERT OR REPLACE INTO {NAME_FTS} (rowid, doc) VALUES (:c, :d)"), rows)  # noqa: S608
+        conn.execute(_UPSERT_SQLITE, [{"c": c, "d": d} for c, d in rows])
 
 
 def build_name_index(conn: Connection, batch: int = BUILD_BATCH) -> int:
@@ -180,23 +219,28 @@ def build_name_index(conn: Connection, batch: int = BUILD_BATCH) -> int:
                 ),
                 {"n": [n for n, _ in docs], "d": [d for _, d in docs]},
             )
-            select_doc = "to_tsvector('simple', d.doc)"
-            target = f"{NAME_PG} (contact_id, doc)"
+            conn.execute(_DICT_ADD, {"d": [d for _, d in docs]})
+            result = conn.execute(
+                text(
+                    f"INSERT INTO {NAME_PG} (contact_id, name_id) SELECT c.id, n.id "  # noqa: S608
+                    "FROM contacts c JOIN name_docs_build b ON b.name = c.name "
+                    f"JOIN {NAME_DICT} n ON n.doc = b.doc WHERE c.id > :lo AND c.id <= :hi"
+                ),
+                bounds,
+            )
         else:
             conn.execute(
                 text("INSERT INTO name_docs_build (name, doc) VALUES (:n, :d)"),
                 [{"n": n, "d": d} for n, d in docs],
             )
-            select_doc = "d.doc"
-            target = f"{NAME_FTS} (rowid, doc)"
-        result = conn.execute(
-            text(
-                f"INSERT INTO {target} SELECT c.id, {select_doc} "  # noqa: S608 - constant names
-                "FROM contacts c JOIN name_docs_build d ON d.name = c.name "
-                "WHERE c.id > :lo AND c.id <= :hi"
-            ),
-            bounds,
-        )
+            result = conn.execute(
+                text(
+                    f"INSERT INTO {NAME_FTS} (rowid, doc) SELECT c.id, d.doc "  # noqa: S608
+                    "FROM contacts c JOIN name_docs_build d ON d.name = c.name "
+                    "WHERE c.id > :lo AND c.id <= :hi"
+                ),
+                bounds,
+            )
         total += max(result.rowcount or 0, 0)
     conn.execute(text("DROP TABLE name_docs_build"))
     return total
@@ -212,9 +256,12 @@ def name_owner_ids(conn: Connection, q: str, window: int = NAME_WINDOW) -> list[
         tsq = tsquery_expression(q)
         if tsq is None:
             return []
+        # The dictionary entries that match (a GIN over distinct names), then their contacts
+        # newest first from the (name_id, contact_id) btree alone.
         matches = (
-            f"SELECT contact_id AS id FROM {NAME_PG} WHERE doc @@ to_tsquery('simple', :q) "  # noqa: S608
-            "ORDER BY contact_id DESC LIMIT :w"
+            f"SELECT m.contact_id AS id FROM {NAME_PG} m WHERE m.name_id IN ("  # noqa: S608
+            f"SELECT n.id FROM {NAME_DICT} n WHERE n.tsv @@ to_tsquery('simple', :q)) "
+            "ORDER BY m.contact_id DESC LIMIT :w"
         )
         params: dict[str, Any] = {"q": tsq, "w": window}
     else:

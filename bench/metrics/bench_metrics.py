@@ -110,7 +110,14 @@ def main() -> None:
         # What autovacuum does soon after a bulk load: statistics, and the visibility map
         # without which PostgreSQL cannot answer from the covering indexes alone.
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            tables = ("tickets", "ticket_search_docs", "contacts", "contact_identities", "contact_name_docs")
+            tables = (
+                "tickets",
+                "ticket_search_docs",
+                "contacts",
+                "contact_identities",
+                "contact_name_docs",
+                "contact_name_dict",
+            )
             for name in tables:
                 conn.execute(text(f"VACUUM ANALYZE {name}"))
     elif db.dialect == "sqlite":
