@@ -1,11 +1,12 @@
 """Contact names for the console's search box: a full-text index of normalized names.
 
-SQLite: an FTS5 table ``contact_name_fts`` (rowid = contact id). PostgreSQL: a dictionary of
-distinct names ``contact_name_dict`` (normalized text, ``tsvector``, GIN) and
-``contact_name_docs`` (contact id -> dictionary entry, btree on (entry, contact id)). Made by
-migration ``0028_namesearch_contact_names``. A name is stored normalized by ``triage.text`` (the
-same ``search_document`` as ticket texts: Cyrillic -> Latin, lower case, folded diacritics) and
-a query is cut into the same prefixes as a ticket search, so "Петар Јовић", "Petar Jović" and
+SQLite: an FTS5 table ``contact_name_fts`` (rowid = contact id; migration
+``0028_namesearch_contact_names``). PostgreSQL: a dictionary of distinct names
+``contact_name_dict`` (normalized text, ``tsvector``, GIN) and ``contact_name_docs`` (contact id
+-> dictionary entry, btree on (entry, contact id); migration ``0029_namesearch_name_dict``). A
+name is stored normalized by ``triage.text`` (the same ``search_document`` as ticket texts:
+Cyrillic -> Latin, lower case, folded diacritics) and a query is cut into the same prefixes as a
+ticket search, so "Петар Јовић", "Petar Jović" and
 "petar jovic" meet, as do Serbian case endings ("Jovića").
 
 Why a dictionary on PostgreSQL: a GIN over every contact answers a common full name with
