@@ -129,3 +129,19 @@ def prepared_blocks(min_df: int = 2) -> list[tuple[str, TfidfVectorizer]]:
 def bare_blocks() -> list[tuple[str, TfidfVectorizer]]:
     """The plain baseline: word 1-2-grams of the raw text, no normalization."""
     return [("bare", TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, dtype=_float32()))]
+
+
+# The feature sets cross-validation chooses among: ours with and without character n-grams
+# (they help with typos and word endings, and can overfit a small office's data), and the
+# plain baseline. Each name maps to (blocks, whether the blocks read prepared text).
+FEATURE_SETS = ("full", "words", "bare")
+
+
+def feature_blocks(name: str, min_df: int = 2) -> tuple[list[tuple[str, TfidfVectorizer]], bool]:
+    if name == "full":
+        return prepared_blocks(min_df), True
+    if name == "words":
+        return [b for b in prepared_blocks(min_df) if b[0] != "chars"], True
+    if name == "bare":
+        return bare_blocks(), False
+    raise ValueError(f"unknown feature set {name!r} (known: {', '.join(FEATURE_SETS)})")

@@ -1,13 +1,11 @@
 """The triage classifier: TF-IDF features, a linear SVM, a calibrated confidence, abstention.
 
-Training prepares every text once and fits the vectorizers once. A held-out split of the
-training data (grouped by normalized text) then does three jobs: it chooses C (and whether
-the plain word-TF-IDF baseline beats our features on this office's data), it fits the
-softmax temperature (lowest log-loss) and it picks the abstention threshold when the data
-has an out-of-scope label. The final SVM, on all the training data, is fitted beside the
-first held-out fit and the plain baseline's fit (liblinear releases the GIL), so the usual
-case costs one full fit of wall time after the features; other C values are tried only
-while the time budget allows.
+Each office trains on its own data, so the settings are chosen on it (triage/cv.py): k-fold
+cross-validation scores C and the feature set (including the plain word-TF-IDF baseline,
+which wins whenever it scores higher, so the product never does worse than it would), and
+the winner's out-of-fold decision scores fit the softmax temperature (lowest log-loss) and
+the abstention threshold when the data has an out-of-scope label. The final SVM then fits
+on all the training data, its classes split over two cores (triage/svm.py).
 """
 
 from __future__ import annotations
@@ -15,7 +13,6 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +21,9 @@ from numpy.typing import NDArray
 from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
-from triage.features import bare_blocks, prepare, prepared_blocks
+from triage.cv import Setting, cross_validate
+from triage.features import feature_blocks, prepare
+from triage.svm import fit_svm
 from triage.vectors import FeatureBlocks
 
 Progress = Callable[[str, float], None]
@@ -43,18 +42,26 @@ class Prediction:
     in_scope: bool
 
 
+# Share of the time budget kept for the final fit on all the data (on Banking77 about half).
+_FINAL_SHARE = 0.45
+
+
 @dataclass
 class ModelConfig:
-    # None: chosen on the held-out split from C_grid (the first value is fitted first).
+    # None: chosen by cross-validation from C_grid (the first value is tried first and wins ties).
     C: float | None = None
-    C_grid: tuple[float, ...] = (1.0, 0.5, 2.0)
-    holdout: float = 0.15
-    # Wall seconds the search for C may use; the first C is always fitted.
-    time_budget: float = 8.0
+    C_grid: tuple[float, ...] = (1.0, 0.5, 2.0, 0.25, 4.0)
+    # Folds for up to 1,000 examples; larger data gets at most 3 (each fit costs more).
+    folds: int = 5
+    # Larger training sets are cross-validated on a stratified sample of this size.
+    cv_max_examples: int = 2000
+    # Wall seconds for the whole training; settings past the first C and the baseline are
+    # cross-validated only while the search leaves time for the final fit.
+    time_budget: float = 10.0
     seed: int = 13
     min_df: int = 2
     # Out-of-scope threshold policy: the largest threshold whose in-scope accuracy on the
-    # held-out split stays within `max_in_scope_loss` of the accuracy without abstaining.
+    # out-of-fold scores stays within `max_in_scope_loss` of the accuracy without abstaining.
     max_in_scope_loss: float = 0.005
 
 
@@ -65,48 +72,11 @@ def softmax(scores: NDArray[np.floating], temperature: float) -> NDArray[np.floa
     return e / e.sum(axis=1, keepdims=True)  # type: ignore[no-any-return]
 
 
-def _split(
-    prepared: Sequence[str], labels: Sequence[str], fraction: float, seed: int
-) -> tuple[list[int], list[int]]:
-    """A split stratified by label and grouped by normalized text.
-
-    Grouping keeps one inquiry's Cyrillic, Latin and folded spellings on the same side, so
-    the held-out part measures new inquiries, not transliterations of training ones.
-    Classes with a single group stay in the training part.
-    """
-    rng = np.random.default_rng(seed)
-    groups: dict[str, dict[str, list[int]]] = {}
-    for i, (text, lab) in enumerate(zip(prepared, labels, strict=True)):
-        groups.setdefault(lab, {}).setdefault(text, []).append(i)
-    train: list[int] = []
-    held: list[int] = []
-    for by_text in groups.values():
-        members = list(by_text.values())
-        order = rng.permutation(len(members))
-        k = int(round(len(members) * fraction)) if len(members) > 1 else 0
-        for rank, g in enumerate(order):
-            (held if rank < k else train).extend(members[g])
-    return sorted(train), sorted(held)
-
-
-def _svm(x: object, y: NDArray[np.str_], c: float, seed: int) -> LinearSVC:
-    return LinearSVC(C=c, random_state=seed).fit(x, y)  # random_state: reproducible
-
-
 def _scores(svm: LinearSVC, x: object) -> NDArray[np.float64]:
     scores = np.asarray(svm.decision_function(x), dtype=np.float64)
     if scores.ndim == 1:  # two classes: sklearn returns one column
         scores = np.column_stack([-scores, scores])
     return scores
-
-
-@dataclass
-class _Candidate:
-    name: str  # "ours" or "bare"
-    c: float
-    svm: LinearSVC
-    held_scores: NDArray[np.float64]
-    held_accuracy: float
 
 
 @dataclass
@@ -120,8 +90,10 @@ class TriageClassifier:
     temperature: float = 1.0
     threshold: float = 0.0
     labels: list[str] = field(default_factory=list)
-    # Held-out figures from the calibration split, and what the split chose.
+    # Out-of-fold figures (named for the held-out split models once used) and the choice.
     holdout_metrics: dict[str, float] = field(default_factory=dict)
+    # The settings cross-validation chose, with their scores: shown by `helpdesk triage status`.
+    cv: dict[str, Any] = field(default_factory=dict)
 
     def fit(
         self, texts: Sequence[str], labels: Sequence[str], progress: Progress = _no_progress
@@ -132,69 +104,60 @@ class TriageClassifier:
         if len(counts) < 2:
             raise ValueError("need at least two categories to train")
         started = time.perf_counter()
+        cfg = self.config
         texts = [str(t) for t in texts]
         y = np.array([str(label) for label in labels])
         progress("features", 0.0)
         prepared = [prepare(t) for t in texts]  # the one normalization pass
-        min_df = self.config.min_df if len(texts) > 2000 else 1
-        ours = FeatureBlocks(prepared_blocks(min_df))
-        x = ours.fit_transform(prepared, min_df)
+        grid = [cfg.C] if cfg.C is not None else list(cfg.C_grid)
+        # The final fit on all the data comes after the search: reserve its estimated time.
+        deadline = started + cfg.time_budget * (1 - _FINAL_SHARE)
+        result = cross_validate(
+            texts,
+            prepared,
+            y,
+            grid,
+            cfg.folds,
+            cfg.cv_max_examples,
+            cfg.seed,
+            deadline,
+            progress=lambda f: progress("cross-validating", 0.05 + 0.6 * f),
+        )
+        setting = result.setting if result is not None else Setting("full", grid[0])
+        progress("training", 0.7)
+        blocks_, on_prepared = feature_blocks(setting.features, cfg.min_df if len(texts) > 2000 else 1)
+        blocks = FeatureBlocks(blocks_, prepared=on_prepared)
+        x = blocks.fit_transform(prepared if on_prepared else texts, cfg.min_df if len(texts) > 2000 else 1)
         self.features = None
-        seed = self.config.seed
-        grid = [self.config.C] if self.config.C is not None else list(self.config.C_grid)
-        train_idx, held_idx = _split(prepared, list(y), self.config.holdout, seed)
-        if not held_idx:  # too little data to hold any out: one fit, no calibration
-            progress("training", 0.3)
-            self._set(ours, _svm(x, y, grid[0], seed))
+        self._set(blocks, fit_svm(x, y, setting.C, cfg.seed))
+        self.cv = {"features": setting.features, "C": setting.C}
+        if result is None:  # too little data to hold any out: no calibration
+            self.cv.update({"folds": 0, "cv_examples": 0})
             progress("done", 1.0)
             return self
-        tr, held = np.array(train_idx), np.array(held_idx)
-        with ThreadPoolExecutor(max_workers=1) as pool:
-            full = pool.submit(_svm, x, y, grid[0], seed)
-            progress("calibrating", 0.2)
-            fit_start = time.perf_counter()
-            best = self._candidate("ours", grid[0], x, y, tr, held)
-            fit_cost = time.perf_counter() - fit_start
-            # The plain baseline competes too, so the product never does worse than it would.
-            # Fitted while the full fit still runs on the other core (it is shorter).
-            bare = FeatureBlocks(bare_blocks(), prepared=False)
-            xb = bare.fit_transform(texts, 1)
-            base = self._candidate("bare", 1.0, xb, y, tr, held)
-            first = full.result()
-            # Each further C costs a held-out fit and, if it wins, a full refit.
-            for c in grid[1:]:
-                if time.perf_counter() - started + 2.2 * fit_cost > self.config.time_budget:
-                    break
-                progress("choosing C", 0.6)
-                cand = self._candidate("ours", c, x, y, tr, held)
-                if cand.held_accuracy > best.held_accuracy:
-                    best = cand
-        progress("training", 0.8)
-        if base.held_accuracy > best.held_accuracy:
-            best, blocks, final = base, bare, _svm(xb, y, base.c, seed)
-        elif best.c != grid[0]:
-            blocks, final = ours, _svm(x, y, best.c, seed)
-        else:
-            blocks, final = ours, first
-        self._set(blocks, final)
-        self._calibrate(best.held_scores, y[held])
+        columns = [result.labels.index(lab) for lab in self.labels]
+        self._calibrate(result.scores[:, columns], result.truth)
         self.holdout_metrics.update(
             {
-                "C": best.c,
-                "bare_features": float(best.name == "bare"),
-                "baseline_accuracy": base.held_accuracy,
+                "C": setting.C,
+                "bare_features": float(setting.features == "bare"),
+                "baseline_accuracy": result.accuracy[result.baseline],
+            }
+        )
+        self.cv.update(
+            {
+                "folds": result.folds,
+                "cv_examples": result.examples,
+                "cv_accuracy": round(result.accuracy[setting], 4),
+                "bare_cv_accuracy": round(result.accuracy[result.baseline], 4),
+                "tried": {f"{s.features} C={s.C:g}": round(a, 4) for s, a in result.accuracy.items()},
+                "skipped_for_time": [f"{s.features} C={s.C:g}" for s in result.skipped],
+                "temperature": round(self.temperature, 4),
+                "threshold": round(self.threshold, 4),
             }
         )
         progress("done", 1.0)
         return self
-
-    def _candidate(
-        self, name: str, c: float, x: Any, y: NDArray[np.str_], tr: NDArray[np.intp], held: NDArray[np.intp]
-    ) -> _Candidate:
-        svm = _svm(x[tr], y[tr], c, self.config.seed)
-        scores = _scores(svm, x[held])
-        pred = svm.classes_[scores.argmax(axis=1)]
-        return _Candidate(name, c, svm, scores, float((pred == y[held]).mean()))
 
     def _set(self, blocks: FeatureBlocks, svm: LinearSVC) -> None:
         self.blocks, self.svm = blocks, svm
