@@ -23,11 +23,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 from numpy.typing import NDArray
+from sklearn.feature_extraction.text import CountVectorizer
+from sklearn.preprocessing import normalize
 from sklearn.svm import LinearSVC
 
 from triage.features import feature_blocks
-from triage.vectors import FeatureBlocks
 
 MISSING_SCORE = -1e3  # a class a fold never saw in training: out of the running
 
@@ -92,6 +94,44 @@ def sample(labels: Sequence[str], limit: int, seed: int) -> NDArray[np.intp]:
     return np.array(sorted(keep), dtype=np.intp)
 
 
+class _Counts:
+    """Term counts of the cross-validated rows, every document analysed once per feature set.
+
+    Each fold's TF-IDF comes from them by sparse arithmetic, as a TfidfVectorizer fitted on
+    the fold's training part would compute it (vocabulary, min_df and IDF from that part
+    only; sublinear TF, smoothed IDF, L2 per block): analysing the text, the costly part,
+    is not repeated k times.
+    """
+
+    def __init__(self, features: str, texts: Sequence[str], prepared: Sequence[str], rows: NDArray[np.intp]):
+        blocks, on_prepared = feature_blocks(features, 2)
+        docs = prepared if on_prepared else texts
+        subset = [docs[i] for i in rows]
+        self.position = {int(r): i for i, r in enumerate(rows)}
+        self.blocks = [
+            (CountVectorizer(analyzer=v.build_analyzer(), dtype=np.float64).fit_transform(subset).tocsr(), v)
+            for _, v in blocks
+        ]
+
+    def fold(self, train: NDArray[np.intp], held: NDArray[np.intp]) -> tuple[Any, Any]:
+        tr = np.array([self.position[int(i)] for i in train])
+        te = np.array([self.position[int(i)] for i in held])
+        out_tr: list[Any] = []
+        out_te: list[Any] = []
+        for counts, template in self.blocks:
+            # The vectorizers drop terms seen once only on large data (as the final fit does).
+            min_df = template.min_df if len(tr) > 2000 else 1
+            fit = counts[tr]
+            df = np.bincount(fit.indices, minlength=counts.shape[1])
+            keep = np.flatnonzero(df >= min_df)
+            idf = sp.diags(np.log((1 + len(tr)) / (1 + df[keep])) + 1)
+            for part, out in ((fit, out_tr), (counts[te], out_te)):
+                m = part[:, keep].tocsr()
+                m.data = np.log(m.data) + 1  # sublinear TF
+                out.append(normalize(sp.csr_matrix(m @ idf)))
+        return sp.hstack(out_tr, format="csr"), sp.hstack(out_te, format="csr")
+
+
 def _decision(svm: LinearSVC, x: Any, labels: list[str]) -> NDArray[np.float64]:
     """Decision scores in the column order of `labels` (classes absent from the fold: MISSING)."""
     raw = np.asarray(svm.decision_function(x), dtype=np.float64)
@@ -129,6 +169,7 @@ def cross_validate(
     seed: int,
     deadline: float,
     progress: Callable[[float], None] = lambda f: None,
+    meanwhile: Callable[[], object] = lambda: None,
 ) -> CVResult | None:
     """Score the settings; None when the data is too small to hold anything out.
 
@@ -136,6 +177,8 @@ def cross_validate(
     full features at the other Cs, our features without character n-grams at the chosen C.
     Past the first two, a setting is tried only if its estimated cost ends before
     `deadline` (perf_counter): how much of the grid a large data set gets depends on time.
+    `meanwhile` runs on this thread while the first fold fits run on the others (the
+    caller's final vectorizing, which needs the GIL, overlaps fits that do not).
     """
     labels = sorted({str(v) for v in y})
     rows = sample(list(y), max_examples, seed)
@@ -147,21 +190,19 @@ def cross_validate(
     ]
     parts = [(tr, te) for tr, te in parts if len(set(y[tr].tolist())) >= 2]
     if not parts:
+        meanwhile()
         return None
     held_all = np.concatenate([te for _, te in parts])
     truth = y[held_all]
+    counted: dict[str, _Counts] = {}
     matrices: dict[tuple[str, int], tuple[Any, Any]] = {}
 
     def fold_matrices(features: str, f: int) -> tuple[Any, Any]:
-        key = (features, f)
-        if key not in matrices:
-            tr, te = parts[f]
-            blocks, on_prepared = feature_blocks(features, 2 if len(tr) > 2000 else 1)
-            docs = prepared if on_prepared else texts
-            fb = FeatureBlocks(blocks, prepared=on_prepared)
-            xtr = fb.fit_transform([docs[i] for i in tr], 2 if len(tr) > 2000 else 1)
-            matrices[key] = (xtr.astype(np.float64), fb.transform([docs[i] for i in te]).astype(np.float64))
-        return matrices[key]
+        if features not in counted:
+            counted[features] = _Counts(features, texts, prepared, rows)
+        if (features, f) not in matrices:
+            matrices[features, f] = counted[features].fold(*parts[f])
+        return matrices[features, f]
 
     accuracy: dict[Setting, float] = {}
     correct: dict[Setting, NDArray[np.bool_]] = {}
@@ -174,7 +215,7 @@ def cross_validate(
         svm = LinearSVC(C=c, random_state=seed).fit(xtr, ytr)
         return svm, time.perf_counter() - start
 
-    def run(batch: list[Setting]) -> None:
+    def run(batch: list[Setting], meanwhile: Callable[[], object] = lambda: None) -> None:
         # All folds of the batch go to two threads at once: while one SVM fits (no GIL),
         # the next fold is vectorized or the other core fits another (k=3 packs badly alone).
         with ThreadPoolExecutor(max_workers=2) as pool:
@@ -185,6 +226,7 @@ def cross_validate(
                     pending.setdefault(setting, []).append(
                         (pool.submit(timed_fit, xtr, y[tr], setting.C), xte)
                     )
+            meanwhile()
             for setting, fits in pending.items():
                 done = [(job.result(), xte) for job, xte in fits]
                 scores = np.vstack([_decision(svm, xte, labels) for (svm, _), xte in done])
@@ -208,7 +250,7 @@ def cross_validate(
 
     plan = [Setting("full", c) for c in c_grid]
     baseline = Setting("bare", 1.0)
-    run([plan[0], baseline])
+    run([plan[0], baseline], meanwhile)
     progress(0.3)
     rest = affordable(plan[1:])
     if rest:

@@ -27,6 +27,7 @@ from triage.svm import fit_svm
 from triage.vectors import FeatureBlocks
 
 Progress = Callable[[str, float], None]
+_Vectorized = tuple[FeatureBlocks, Any]  # fitted blocks and the training matrix
 _TEMPERATURES = np.geomspace(0.02, 2.0, 60)
 
 
@@ -63,6 +64,26 @@ class ModelConfig:
     # Out-of-scope threshold policy: the largest threshold whose in-scope accuracy on the
     # out-of-fold scores stays within `max_in_scope_loss` of the accuracy without abstaining.
     max_in_scope_loss: float = 0.005
+
+
+def _final_features(
+    name: str, full: tuple[FeatureBlocks, Any], texts: list[str]
+) -> tuple[FeatureBlocks, Any]:
+    """The chosen feature set on all the data; "words" is "full" without the chars block."""
+    if name == "bare":
+        bare = FeatureBlocks(feature_blocks("bare")[0], prepared=False)
+        return bare, bare.fit_transform(texts, 1)
+    blocks, x = full
+    if name == "full":
+        return blocks, x
+    kept, columns, offset = [], [], 0
+    for block in blocks.blocks:
+        width = len(block[1].vocabulary_)
+        if block[0] != "chars":
+            kept.append(block)
+            columns.append(np.arange(offset, offset + width))
+        offset += width
+    return FeatureBlocks(kept), x[:, np.concatenate(columns)]
 
 
 def softmax(scores: NDArray[np.floating], temperature: float) -> NDArray[np.float64]:
@@ -110,6 +131,15 @@ class TriageClassifier:
         progress("features", 0.0)
         prepared = [prepare(t) for t in texts]  # the one normalization pass
         grid = [cfg.C] if cfg.C is not None else list(cfg.C_grid)
+        min_df = cfg.min_df if len(texts) > 2000 else 1
+        full: list[_Vectorized] = []
+
+        def vectorize_full() -> None:
+            # Ours is the likely winner (and holds the words-only blocks): vectorized while
+            # the first fold fits run, so the final fit starts as soon as the search ends.
+            blocks = FeatureBlocks(feature_blocks("full", min_df)[0])
+            full.append((blocks, blocks.fit_transform(prepared, min_df)))
+
         # The final fit on all the data comes after the search: reserve its estimated time.
         deadline = started + cfg.time_budget * (1 - _FINAL_SHARE)
         result = cross_validate(
@@ -122,12 +152,11 @@ class TriageClassifier:
             cfg.seed,
             deadline,
             progress=lambda f: progress("cross-validating", 0.05 + 0.6 * f),
+            meanwhile=vectorize_full,
         )
         setting = result.setting if result is not None else Setting("full", grid[0])
         progress("training", 0.7)
-        blocks_, on_prepared = feature_blocks(setting.features, cfg.min_df if len(texts) > 2000 else 1)
-        blocks = FeatureBlocks(blocks_, prepared=on_prepared)
-        x = blocks.fit_transform(prepared if on_prepared else texts, cfg.min_df if len(texts) > 2000 else 1)
+        blocks, x = _final_features(setting.features, full[0], texts)
         self.features = None
         self._set(blocks, fit_svm(x, y, setting.C, cfg.seed))
         self.cv = {"features": setting.features, "C": setting.C}
