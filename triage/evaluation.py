@@ -71,6 +71,8 @@ def train_and_evaluate(
     result["train_seconds"] = round(train_seconds, 2)
     result["test_seconds"] = round(time.perf_counter() - start, 2)
     result["holdout"] = {k: round(v, 4) for k, v in model.holdout_metrics.items()}
+    # What cross-validation chose on this training data, and the bare pipeline on the same split.
+    result["settings"] = model.cv
     result["baseline"] = bare_baseline(train, test)
     return result
 

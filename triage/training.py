@@ -12,7 +12,7 @@ import hashlib
 import time
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -54,6 +54,7 @@ class TrainResult:
     active_accuracy: float | None
     train_size: int
     reason: str
+    settings: dict[str, Any] = field(default_factory=dict)  # what cross-validation chose
 
 
 def train_version(
@@ -92,6 +93,7 @@ def train_version(
         "eval_size": len(gate),
         "eval_accuracy": round(acc, 4),
         "holdout": {k: round(v, 4) for k, v in model.holdout_metrics.items()},
+        "settings": model.cv,  # chosen by cross-validation; `helpdesk triage status` shows them
         "labels": dict(sorted(Counter(e.label for e in train).items())),
         "train_seconds": round(seconds, 2),
     }
@@ -104,4 +106,4 @@ def train_version(
         activated = False
         reason = f"evaluates worse than the active model ({acc:.3f} < {active_acc:.3f})"
     progress("done", 1.0)
-    return TrainResult(version, activated, acc, active_version, active_acc, len(train), reason)
+    return TrainResult(version, activated, acc, active_version, active_acc, len(train), reason, model.cv)

@@ -39,8 +39,12 @@ def _names(latin: str | None, cyrillic: str | None, english: str | None) -> dict
 
 def _name_options(f):  # type: ignore[no-untyped-def]
     f = click.option("--en", "english", default=None, help="Name in English.")(f)
-    f = click.option("--sr-cyrl", "cyrillic", default=None,
-                     help="Name in Serbian Cyrillic (default: the Latin one transliterated).")(f)
+    f = click.option(
+        "--sr-cyrl",
+        "cyrillic",
+        default=None,
+        help="Name in Serbian Cyrillic (default: the Latin one transliterated).",
+    )(f)
     return click.option("--sr-latn", "latin", required=True, help="Name in Serbian Latin.")(f)
 
 
@@ -85,10 +89,13 @@ def queue_list() -> None:
         click.echo("no queues yet (run: helpdesk db upgrade, or helpdesk queue create)")
         return
     for info in rows:
-        shown = {lang: name_from({info.name: info.names}, info.name, lang)
-                 for lang in ("sr-Latn", "sr-Cyrl", "en")}
-        click.echo(f"{info.name:16} {info.members:3} agents {info.open_tickets:6} open  "
-                   f"{shown['sr-Latn']} | {shown['sr-Cyrl']} | {shown['en']}")
+        shown = {
+            lang: name_from({info.name: info.names}, info.name, lang) for lang in ("sr-Latn", "sr-Cyrl", "en")
+        }
+        click.echo(
+            f"{info.name:16} {info.members:3} agents {info.open_tickets:6} open  "
+            f"{shown['sr-Latn']} | {shown['sr-Cyrl']} | {shown['en']}"
+        )
 
 
 @click.group(cls=AppGroup)

@@ -115,14 +115,20 @@ def user() -> None:
 @click.option("--name", default=None, help="Display name (default: the part before @).")
 @click.option("--editor", is_flag=True, help="May write knowledge-base articles.")
 @click.option("--queue", "queues", multiple=True, help="Queue to join (repeatable).")
-def user_create(
-    email: str, role: str, name: str | None, editor: bool, queues: tuple[str, ...]
-) -> None:
+def user_create(email: str, role: str, name: str | None, editor: bool, queues: tuple[str, ...]) -> None:
     """Create an agent. The password is read from standard input, or generated and printed."""
     password = "" if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
     try:
-        made = create_agent(services(), Actor.system("cli"), email, name=name, role=role,
-                            editor=editor, queues=queues, password=password or None)
+        made = create_agent(
+            services(),
+            Actor.system("cli"),
+            email,
+            name=name,
+            role=role,
+            editor=editor,
+            queues=queues,
+            password=password or None,
+        )
     except AdminError as exc:
         raise click.UsageError(str(exc)) from exc
     click.echo(f"created {role} {email.strip().lower()}")
@@ -149,18 +155,21 @@ def token() -> None:
 
 @token.command("create")
 @click.argument("email")
-@click.option("--scope", "scope", default="read", show_default=True,
-              help="Comma list of read, tickets, metrics.")
-@click.option("--expires-days", type=click.IntRange(min=1), default=None,
-              help="The token stops working after this many days (default: never).")
+@click.option(
+    "--scope", "scope", default="read", show_default=True, help="Comma list of read, tickets, metrics."
+)
+@click.option(
+    "--expires-days",
+    type=click.IntRange(min=1),
+    default=None,
+    help="The token stops working after this many days (default: never).",
+)
 def token_create(email: str, scope: str, expires_days: int | None) -> None:
     """Print a new API bearer token for an agent (shown once, stored only as a hash)."""
     try:
         scopes = parse_scopes(scope)
     except ValueError as exc:
-        raise click.UsageError(
-            f"unknown scope {exc}; use a comma list of {', '.join(SCOPES)}"
-        ) from exc
+        raise click.UsageError(f"unknown scope {exc}; use a comma list of {', '.join(SCOPES)}") from exc
     svc = services()
     now = svc.clock.now()
     expires_at = now + timedelta(days=expires_days) if expires_days else None
@@ -171,8 +180,7 @@ def token_create(email: str, scope: str, expires_days: int | None) -> None:
         value = create_token(s, agent, now, scopes=scopes, expires_at=expires_at)
     click.echo(value)
     expiry = expires_at.strftime("%Y-%m-%d %H:%M UTC") if expires_at else "never"
-    click.echo(f"scope: {','.join(scopes)}; expires: {expiry}. The token is shown only now.",
-               err=True)
+    click.echo(f"scope: {','.join(scopes)}; expires: {expiry}. The token is shown only now.", err=True)
 
 
 @click.command()
@@ -193,9 +201,7 @@ def check(production: bool) -> None:
         problems += not ok
         click.echo(f"[{'ok' if ok else 'FAIL'}] {what}{': ' + detail if detail else ''}")
 
-    report(
-        True, "settings", f"data dir {settings.data_dir}, channels {', '.join(settings.channels)}"
-    )
+    report(True, "settings", f"data dir {settings.data_dir}, channels {', '.join(settings.channels)}")
     probe = settings.data_dir / ".write-test"
     try:
         probe.write_text("ok")

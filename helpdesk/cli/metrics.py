@@ -27,13 +27,18 @@ def metrics() -> None:
 @with_appcontext
 @click.option("--from", "first", default=None, help="First ISO week, e.g. 2026-W40.")
 @click.option("--to", "last", default=None, help="Last ISO week (default: the current week).")
-@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json", show_default=True)
 @click.option("--channel", type=click.Choice(REPORT_CHANNELS), default=None)
 @click.option("--queue", default=None)
 @click.option("--category", default=None)
-def weekly(first: str | None, last: str | None, fmt: str, channel: str | None,
-           queue: str | None, category: str | None) -> None:
+def weekly(
+    first: str | None,
+    last: str | None,
+    fmt: str,
+    channel: str | None,
+    queue: str | None,
+    category: str | None,
+) -> None:
     """Print the weekly figures (the same as GET /api/v1/metrics/weekly)."""
     svc = services()
     tz = ZoneInfo(svc.settings.timezone)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask.cli import AppGroup
@@ -73,6 +74,7 @@ def train(if_missing: bool, force: bool, seed_only: bool) -> None:
         else ""
     )
     click.echo(f"version {result.version}: accuracy {result.accuracy:.3f} on the evaluation slice{previous}")
+    click.echo(describe_settings(result.settings))
     if result.activated:
         click.echo(f"activated ({result.reason})")
     else:
@@ -135,6 +137,21 @@ def status() -> None:
             f"{mark} {version}  accuracy {meta.get('eval_accuracy')}  "
             f"trained on {meta.get('train_size')} ({meta.get('agent_labels')} agent labels)"
         )
+        chosen = meta.get("settings")
+        if chosen:
+            click.echo(f"    {describe_settings(chosen)}")
+
+
+def describe_settings(chosen: dict[str, Any]) -> str:
+    """One line: the settings cross-validation chose, with its score and the bare baseline's."""
+    if not chosen.get("folds"):
+        return f"features {chosen.get('features')}, C {chosen.get('C')} (too little data to cross-validate)"
+    return (
+        f"features {chosen.get('features')}, C {chosen.get('C')}, "
+        f"threshold {chosen.get('threshold')}, temperature {chosen.get('temperature')}; "
+        f"{chosen.get('folds')}-fold CV on {chosen.get('cv_examples')} examples: "
+        f"{chosen.get('cv_accuracy')} (bare TF-IDF + LinearSVC {chosen.get('bare_cv_accuracy')})"
+    )
 
 
 @triage.command()

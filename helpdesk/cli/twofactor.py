@@ -28,5 +28,4 @@ def user_reset_2fa(email: str) -> None:
     except AdminError as exc:
         raise click.UsageError(str(exc)) from exc
     changed = twofactor.disable(svc, agent_id, Actor.system("cli"), action="2fa.reset")
-    click.echo(f"two-factor reset for {email.strip().lower()}" if changed
-               else "two-factor was not set up")
+    click.echo(f"two-factor reset for {email.strip().lower()}" if changed else "two-factor was not set up")

@@ -53,6 +53,9 @@ def test_evaluate_reads_csv_and_json_lines_with_named_columns(tmp_path: Path) ->
     assert {"in_scope_accuracy", "out_of_scope_recall", "threshold"} <= set(report)
     assert set(report["per_class"]) >= {"taxes", "complaints", "account_login"}
     assert report["per_class"]["taxes"]["support"] > 0
+    # Ours and the bare TF-IDF + LinearSVC on the same split, and the settings CV chose.
+    assert 0.0 < report["baseline"]["accuracy"] <= 1.0
+    assert report["settings"]["folds"] >= 2 and report["settings"]["threshold"] == report["threshold"]
 
 
 def test_evaluate_names_a_missing_column(tmp_path: Path) -> None:
@@ -77,11 +80,15 @@ def test_train_writes_a_private_active_version_once(tmp_path: Path) -> None:
     assert stat.S_IMODE((root / version / "model.joblib").stat().st_mode) == 0o600
     meta = json.loads((root / version / "meta.json").read_text())
     assert meta["train_size"] > 500 and meta["agent_labels"] == 0 and "created_at" in meta
+    # The settings cross-validation chose are stored with the model, and shown.
+    assert meta["settings"]["folds"] >= 2 and meta["settings"]["features"] in {"full", "words", "bare"}
+    assert "fold CV on" in first.stdout
 
     again = run(tmp_path, "triage", "train", "--if-missing")
     assert again.returncode == 0 and "nothing to do" in again.stdout
     status = run(tmp_path, "triage", "status")
     assert f"* {version}" in status.stdout
+    assert f"C {meta['settings']['C']}" in status.stdout and "bare TF-IDF + LinearSVC" in status.stdout
 
 
 def test_route_shows_and_stores_rules(tmp_path: Path) -> None:

@@ -25,13 +25,13 @@ def test_single_inquiry_scores_like_the_batch_path_also_after_saving(
     np.testing.assert_allclose(loaded.decision_scores(texts[5:6]), batch[5:6], atol=1e-5)
 
 
-def test_c_is_chosen_on_the_held_out_split_and_the_bare_baseline_competes(
+def test_c_is_chosen_by_cross_validation_and_the_bare_baseline_competes(
     seed_examples: list[Example],
 ) -> None:
     model = TriageClassifier(config=ModelConfig(C_grid=(1.0, 0.1, 10.0)))
     model.fit([e.text for e in seed_examples], [e.label for e in seed_examples])
     chosen = model.holdout_metrics
     assert chosen["C"] in (1.0, 0.1, 10.0)
-    # The chosen model is at least as good on the held-out split as the plain baseline.
+    # The chosen model scores at least as well out of fold as the plain baseline.
     assert chosen["accuracy"] >= chosen["baseline_accuracy"] or chosen["bare_features"] == 1.0
     assert 0.0 < model.temperature <= 2.0

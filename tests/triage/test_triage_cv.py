@@ -1,0 +1,130 @@
+"""The settings are chosen by cross-validation on the data given, never worse than the bare baseline.
+
+Small synthetic offices and a slice of Banking77, each trained in about a second. The time
+budget is lifted so the whole grid is always tried: what is chosen must not depend on how
+busy the machine is while the tests run.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from triage.cv import folds
+from triage.datasets import Example, read_examples
+from triage.evaluation import train_and_evaluate
+from triage.model import ModelConfig, TriageClassifier
+
+BANKING = Path(__file__).resolve().parents[3] / "shared/datasets/triage/banking77/banking_data"
+WIDE = ModelConfig(C_grid=(1.0, 0.01, 100.0), time_budget=1e9)
+
+
+def _word(prefix: str, i: int) -> str:
+    # Letters only: the classifier masks numbers, and these words must stay distinct.
+    out, i = "", i + 26
+    while i:
+        out, i = chr(97 + i % 26) + out, i // 26
+    return prefix + out
+
+
+def _noisy_labels(seed: int = 1) -> tuple[list[str], list[str]]:
+    """Two classes, one signal word among ten shared noise words, 30 % of labels flipped:
+    a loosely regularized SVM learns the noise."""
+    rng = random.Random(seed)
+    signal = {c: [_word(c, i) for i in range(4)] for c in ("alpha", "beta")}
+    noise = [_word("zz", i) for i in range(40)]
+    texts, labels = [], []
+    for _ in range(240):
+        c = rng.choice(["alpha", "beta"])
+        words = rng.sample(signal[c], 1) + rng.sample(noise, 10)
+        rng.shuffle(words)
+        texts.append(" ".join(words))
+        labels.append(c if rng.random() > 0.3 else ("beta" if c == "alpha" else "alpha"))
+    return texts, labels
+
+
+def _rare_keywords(seed: int = 2) -> tuple[list[str], list[str]]:
+    """Clean labels, each inquiry names its class by one of 30 rare keywords among eight noise
+    words, classes unbalanced: a tightly regularized SVM falls back on the big class."""
+    rng = random.Random(seed)
+    classes, weights = [f"c{_word('', k)}" for k in range(6)], [10, 3, 2, 2, 1, 1]
+    keywords = {c: [_word(c + "kw", i) for i in range(30)] for c in classes}
+    noise = [_word("zz", i) for i in range(300)]
+    texts, labels = [], []
+    for _ in range(240):
+        c = rng.choices(classes, weights)[0]
+        words = [rng.choice(keywords[c]), *rng.sample(noise, 8)]
+        rng.shuffle(words)
+        texts.append(" ".join(words))
+        labels.append(c)
+    return texts, labels
+
+
+def test_cross_validation_picks_the_c_the_data_needs() -> None:
+    noisy = TriageClassifier(config=WIDE).fit(*_noisy_labels())
+    rare = TriageClassifier(config=WIDE).fit(*_rare_keywords())
+    assert noisy.cv["C"] == 0.01
+    assert rare.cv["C"] == 100.0
+    for model in (noisy, rare):
+        tried = model.cv["tried"]
+        assert set(tried) >= {"full C=1", "full C=0.01", "full C=100", "bare C=1"}
+        assert model.cv["cv_accuracy"] == max(tried.values())
+        assert model.cv["folds"] == 5 and model.cv["skipped_for_time"] == []
+        assert model.holdout_metrics["C"] == model.cv["C"]
+
+
+def test_a_tiny_office_with_a_two_example_class_trains() -> None:
+    texts = [f"moja {w} kartica ne radi" for w in ("platna", "debitna", "kreditna", "nova", "stara")] * 2
+    texts += [f"porez na {w} nije stigao" for w in ("imovinu", "dohodak", "auto", "kucu", "stan")] * 2
+    texts += ["zahtev za pasos", "pasos mi je istekao", "hvala na pomoci"]
+    labels = ["kartice"] * 10 + ["porezi"] * 10 + ["dokumenta"] * 2 + ["ostalo"]
+    model = TriageClassifier(config=ModelConfig(time_budget=1e9), out_of_scope_label="ostalo")
+    model.fit(texts, labels)
+    assert model.cv["folds"] >= 2
+    assert model.labels == ["dokumenta", "kartice", "ostalo", "porezi"]
+    assert model.predict(["porez na imovinu"])[0].label == "porezi"
+    # Folds: the one-example class always trains; the two-example class is held out once per
+    # example, never both at once; every example is held out at most once.
+    prepared = [t.lower() for t in texts]
+    parts = folds(prepared, labels, 5, seed=13)
+    held = np.concatenate([te for _, te in parts])
+    assert len(held) == len(set(held.tolist())) and 22 not in held
+    for train, _ in parts:
+        assert {"dokumenta", "ostalo"} <= {labels[i] for i in train}
+
+
+def test_too_little_data_to_cross_validate_still_trains() -> None:
+    model = TriageClassifier().fit(["izgubio sam karticu", "porez na imovinu"], ["kartice", "porezi"])
+    assert model.cv == {"features": "full", "C": 1.0, "folds": 0, "cv_examples": 0}
+    assert model.predict(["kartica"])[0].label in {"kartice", "porezi"}
+
+
+def test_the_bare_baseline_wins_where_our_normalization_hides_the_signal() -> None:
+    # The form number decides the label; our features mask numbers, the bare ones keep them.
+    rng = random.Random(3)
+    rows = []
+    for i in range(300):
+        form = rng.choice(["101", "202", "303"])
+        filler = " ".join(rng.sample(["molim", "obrazac", "pomoc", "rok", "predaja", "status", "hitno"], 4))
+        rows.append(Example(f"{filler} obrazac {form} {filler}", f"form{form}", "test"))
+    train, test = rows[:200], rows[200:]
+    report = train_and_evaluate(train, test, config=ModelConfig(time_budget=1e9))
+    assert report["settings"]["features"] == "bare"
+    assert report["settings"]["bare_cv_accuracy"] > report["settings"]["tried"]["full C=1"]
+    assert report["accuracy"] >= report["baseline"]["accuracy"] >= 0.95
+
+
+@pytest.mark.skipif(not BANKING.exists(), reason="the shared Banking77 data set is not beside the checkout")
+def test_never_worse_than_the_bare_baseline_on_a_banking77_slice() -> None:
+    keep = {"card_arrival", "lost_or_stolen_card", "exchange_rate", "top_up_failed", "pin_blocked"}
+    keep |= {"transfer_timing", "cash_withdrawal_charge", "declined_card_payment", "refund_not_showing_up"}
+    train = [e for e in read_examples(BANKING / "train.csv", label_column="category") if e.label in keep]
+    test = [e for e in read_examples(BANKING / "test.csv", label_column="category") if e.label in keep]
+    train = train[::3]  # about 40 a class: an office's first months
+    report = train_and_evaluate(train, test, config=ModelConfig(time_budget=1e9))
+    assert report["settings"]["cv_accuracy"] >= report["settings"]["bare_cv_accuracy"]
+    assert report["accuracy"] >= report["baseline"]["accuracy"]
+    assert report["settings"]["folds"] == 5 and report["settings"]["cv_examples"] == len(train)
