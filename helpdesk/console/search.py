@@ -16,7 +16,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from helpdesk.models import Contact, ContactIdentity, Ticket
-from helpdesk.name_index import name_owner_ids, names_available
+from helpdesk.name_index import name_owner_ids, names_available, newest_tickets
 from helpdesk.ticket_search import search_ticket_ids
 from helpdesk.tickets import InvalidChange, normalize_phone
 
@@ -87,14 +87,7 @@ def _name_ids(session: Session, q: str) -> list[int]:
     conn = session.connection()
     if not names_available(conn):
         return _name_scan(session, q)
-    owners = name_owner_ids(conn, q)
-    if not owners:
-        return []
-    # Newest first by id: ix_tickets_contact_id answers from the index alone.
-    newest = (
-        select(Ticket.id).where(Ticket.contact_id.in_(owners)).order_by(Ticket.id.desc()).limit(MAX_RESULTS)
-    )
-    return list(session.scalars(newest))
+    return newest_tickets(conn, name_owner_ids(conn, q), MAX_RESULTS)
 
 
 def _name_scan(session: Session, q: str) -> list[int]:
