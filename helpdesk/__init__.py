@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 from pathlib import Path
 
-from flask import Flask, g, request
+from flask import Flask, g, request, session
 from flask_babel import get_locale
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -16,7 +16,15 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from helpdesk.auth.throttle import init_throttle
 from helpdesk.db import Database, Timeouts
 from helpdesk.events import SocketIOPublisher
-from helpdesk.extensions import MEMORY_STORAGE_URI, babel, csrf, limiter, login_manager, make_socketio
+from helpdesk.extensions import (
+    MEMORY_STORAGE_URI,
+    babel,
+    csrf,
+    limiter,
+    login_manager,
+    make_socketio,
+    skip_empty_limit_pass,
+)
 from helpdesk.files import private_dir, restrict_umask
 from helpdesk.i18n import LANGUAGE_NAMES, LANGUAGES, current_language, select_locale
 from helpdesk.logs import configure_logging
@@ -107,6 +115,7 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     init_access_log(app)
     init_api_hygiene(app)
     init_metrics(app, svc)
+    skip_empty_limit_pass(app)  # after every blueprint: each view's own limit is still checked
     return app
 
 
@@ -170,9 +179,10 @@ def _template_context(app: Flask) -> None:
 
     @app.after_request
     def remember_language(response):  # type: ignore[no-untyped-def]
-        if request.args.get("lang") in LANGUAGES:
+        if request.args.get("lang") in LANGUAGES and not app.session_interface.is_null_session(session):
             # The locale is chosen lazily, at the first translated string: a response that
-            # translated nothing (a redirect) would forget the ?lang= it was asked with.
+            # translated nothing (a redirect) would forget the ?lang= it was asked with. An API
+            # call (no session) has no interface language to remember: its lang is a filter.
             get_locale()
         chosen = g.pop("remember_agent_language", None)
         if chosen and current_user.is_authenticated and current_user.language != chosen:

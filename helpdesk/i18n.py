@@ -11,7 +11,7 @@ from functools import cached_property
 from typing import Any
 
 from babel import Locale, support
-from flask import g, request, session
+from flask import current_app, g, request, session
 from flask_babel import Babel, Domain, get_locale
 from flask_login import current_user
 
@@ -23,7 +23,8 @@ def select_locale() -> str:
     """?lang= wins (and is remembered), then the agent's or session's choice, then the browser."""
     chosen = request.args.get("lang")
     if chosen in LANGUAGES:
-        session["lang"] = chosen
+        if not current_app.session_interface.is_null_session(session):  # an API call has none
+            session["lang"] = chosen
         if getattr(current_user, "is_authenticated", False):
             g.remember_agent_language = chosen
     else:

@@ -99,3 +99,6 @@ def configure_logging(settings: Settings) -> None:
         root.removeHandler(handler)
     root.addHandler(make_handler(settings))
     root.setLevel(settings.log_level)
+    # werkzeug sets its own logger to INFO at its first line unless a level is set: its access
+    # line per request would then ignore HELPDESK_LOG_LEVEL=WARNING.
+    logging.getLogger("werkzeug").setLevel(settings.log_level)

@@ -78,8 +78,10 @@ def set_headers(response: Response) -> Response:
     headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
     if current_app.config.get("SESSION_COOKIE_SECURE"):
         headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-    if current_user and getattr(current_user, "is_authenticated", False):
-        headers.setdefault("Cache-Control", "no-store")  # agent pages hold personal data
+    # Agent pages hold personal data. An answer that already says how to cache (every API answer
+    # says no-store) needs no look at the signed-in user, which would load the session.
+    if "Cache-Control" not in headers and getattr(current_user, "is_authenticated", False):
+        headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -75,6 +75,8 @@ class RequestHandler(WSGIRequestHandler):
         self.close_connection = True
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        if not log.isEnabledFor(logging.INFO):  # HELPDESK_LOG_LEVEL above INFO: no line to build
+            return
         environ = getattr(self, "environ", None)
         if environ is None:  # the request line itself was unreadable: nothing of it is logged
             self.log("info", '"-" %s %s', code, size)

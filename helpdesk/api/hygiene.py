@@ -1,10 +1,14 @@
 """What every /api/v1 answer shares: personal data is never cached, and a request whose path or
 query string cannot be read (NUL bytes, which no database stores) gets a 400 in JSON instead of
-reaching a query. Any 405 (API or page) names the allowed methods in `Allow`."""
+reaching a query. Any 405 (API or page) names the allowed methods in `Allow`. And no session: an API
+call is a bearer token or public, so the session cookie is neither read nor written (issue 14)."""
 
 from __future__ import annotations
 
-from flask import Flask, current_app, request
+from typing import Any, NoReturn
+
+from flask import Flask, Request, current_app, request
+from flask.sessions import NullSession, SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.wrappers import Response
 
 from helpdesk.api.errors import error_response
@@ -16,6 +20,33 @@ MAX_QUERY_VALUE = 2_000
 def init_app(app: Flask) -> None:
     app.before_request(refuse_unreadable_request)
     app.after_request(no_store)
+    app.session_interface = PageSessionInterface()
+
+
+class ApiNullSession(NullSession):
+    """The empty, read-only session an API request sees; writing to it is a bug of ours."""
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise RuntimeError("An API request has no session: bearer tokens, not cookies.")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = update = setdefault = _refuse  # type: ignore[assignment]
+
+
+class PageSessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session for pages; none for /api/.
+
+    Every /api/ view authenticates by bearer token or is public, and the blueprints are exempt
+    from CSRF for that reason: a cookie must never count there. Not opening it also spares each
+    API call the cookie's signature check, Flask-Login's session bookkeeping and the
+    ``Vary: Cookie`` that a read session adds to the answer.
+    """
+
+    null_session_class = ApiNullSession
+
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
+        if request.path.startswith(API_PREFIX):
+            return None  # Flask then uses make_null_session: an ApiNullSession, never saved
+        return super().open_session(app, request)
 
 
 def _is_api() -> bool:

@@ -19,7 +19,7 @@ from helpdesk import create_app
 from helpdesk.auth.accounts import create_token
 from helpdesk.models import Agent, Queue
 from helpdesk.services import Services
-from tests.conftest import add_agent, make_services, make_settings
+from tests.conftest import add_agent, login, make_services, make_settings
 
 BAD_STRINGS = [
     "",
@@ -204,3 +204,55 @@ def test_pages_may_connect_only_to_their_own_origin(tmp_path: Path) -> None:
         connect = next(d.strip() for d in policy.split(";") if d.strip().startswith("connect-src"))
         assert connect == f"connect-src 'self' ws://{origin}", path  # no bare ws: or wss:
     assert "no-store" not in client.get("/login").headers.get("Cache-Control", "")
+
+
+def test_api_calls_neither_read_nor_write_the_session(client: Any, services: Services) -> None:
+    # An agent's browser sends its session cookie along: the API must not count it (bearer
+    # tokens only, CSRF-exempt), nor answer with a cookie or vary on one.
+    login(client, services, "agent")
+    assert client.get("/console/", follow_redirects=False).status_code == 200  # pages: signed in
+    created = client.post("/api/v1/tickets", json={
+        "contact": {"name": "Milica", "email": "milica@example.rs"},
+        "subject": "Pitanje", "body": "Tekst pitanja"})
+    assert created.status_code == 201
+    for response in (
+        created,
+        client.get("/api/v1/tickets"),  # the cookie is no credential here
+        client.get("/api/v1/kb/search?q=lozinka&lang=en"),  # ?lang= is a filter, not remembered
+    ):
+        assert "Set-Cookie" not in response.headers
+        assert "Cookie" not in response.headers.get("Vary", "")
+    assert client.get("/api/v1/tickets").status_code == 401
+    assert client.get("/console/", follow_redirects=False).status_code == 200  # still signed in
+
+
+def test_the_limiter_checks_a_request_once_and_still_limits() -> None:
+    from flask import Flask
+    from flask_limiter import Limiter
+    from flask_limiter.util import get_remote_address
+
+    from helpdesk.extensions import skip_empty_limit_pass
+
+    # Only decorated limits: the before_request pass would count nothing, so it goes.
+    only_views = Limiter(key_func=get_remote_address, storage_uri="memory://")
+    app = Flask("limited")
+    only_views.init_app(app)
+
+    @app.post("/form")
+    @only_views.limit("2 per minute")
+    def form() -> str:
+        return "ok"
+
+    assert skip_empty_limit_pass(app, only_views)
+    assert only_views._check_request_limit not in app.before_request_funcs[None]
+    client = app.test_client()
+    assert [client.post("/form").status_code for _ in range(3)] == [200, 200, 429]
+
+    # A default limit is checked only by that pass: it stays.
+    with_default = Limiter(key_func=get_remote_address, storage_uri="memory://",
+                           default_limits=["1 per minute"])
+    other = Flask("defaults")
+    with_default.init_app(other)
+    other.add_url_rule("/page", "page", lambda: "ok")
+    assert not skip_empty_limit_pass(other, with_default)
+    assert [other.test_client().get("/page").status_code for _ in range(2)] == [200, 429]
