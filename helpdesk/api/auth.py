@@ -10,7 +10,7 @@ from flask import g, request
 
 from helpdesk.access import Viewer, load_viewer
 from helpdesk.api.errors import ApiError
-from helpdesk.auth.accounts import agent_for_token
+from helpdesk.auth.accounts import agent_for_token, mark_token_used
 from helpdesk.models import Agent
 from helpdesk.services import current_services
 
@@ -37,13 +37,16 @@ def token_required(*roles: str) -> Callable[[F], F]:
             if scheme.lower() != "bearer" or not token.strip():
                 raise ApiError(401)
             svc = current_services()
-            with svc.db.transaction() as s:
-                found = agent_for_token(s, token.strip(), svc.clock.now())
+            now = svc.clock.now()
+            with svc.db.session() as s:  # a read: the token is looked up on every call
+                found = agent_for_token(s, token.strip(), now)
                 if found is not None:
-                    s.expunge(found[0])
+                    s.expunge(found.agent)
             if found is None:
                 raise ApiError(401, "The bearer token is not valid, or it has expired.")
-            agent, scopes = found
+            if found.record_use:
+                mark_token_used(svc, found.token_id, now)
+            agent, scopes = found.agent, found.scopes
             if roles and not agent.has_role(*roles):
                 raise ApiError(403)
             scope = needed_scope()

@@ -116,16 +116,37 @@ def token_scopes(row: ApiToken) -> frozenset[str]:
     return frozenset(SCOPES if row.scopes is None else row.scopes.split(","))
 
 
-def agent_for_token(s: Session, token: str, now: datetime) -> tuple[Agent, frozenset[str]] | None:
-    """The token's agent and scopes, or None (unknown, revoked, expired, agent inactive)."""
+# A token's last use is kept to the minute: writing it on every call made each API read a write
+# transaction (on SQLite the database's one write lock) for a time nobody reads to the second.
+TOKEN_USE_STEP = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class TokenUse:
+    agent: Agent
+    scopes: frozenset[str]
+    token_id: int
+    record_use: bool  # last_used_at is unset or TOKEN_USE_STEP old: call mark_token_used
+
+
+def agent_for_token(s: Session, token: str, now: datetime) -> TokenUse | None:
+    """The token's agent and scopes, or None (unknown, revoked, expired, agent inactive).
+
+    Only reads, and nothing is cached: every call looks the token up by its hash, so a revoked or
+    expired token (or a deactivated agent) is refused from the next request on."""
     row = s.scalar(select(ApiToken).where(ApiToken.token_hash == digest(token)))
     if row is None or row.revoked or (row.expires_at is not None and row.expires_at <= now):
         return None
     agent = s.get(Agent, row.agent_id)
     if agent is None or not agent.active:
         return None
-    row.last_used_at = now
-    return agent, token_scopes(row)
+    stale = row.last_used_at is None or now - row.last_used_at >= TOKEN_USE_STEP
+    return TokenUse(agent, token_scopes(row), row.id, stale)
+
+
+def mark_token_used(svc: Services, token_id: int, now: datetime) -> None:
+    with svc.db.transaction() as s:
+        s.execute(update(ApiToken).where(ApiToken.id == token_id).values(last_used_at=now))
 
 
 @dataclass(frozen=True)

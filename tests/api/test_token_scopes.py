@@ -98,3 +98,33 @@ def test_admin_lists_and_revokes_tokens(app: Any, client: Any, services: Service
 def test_agent_cannot_open_the_token_page(client: Any, services: Services) -> None:
     login(client, services, "supervisor")
     assert client.get("/admin/tokens").status_code == 403
+
+
+def test_token_use_is_written_once_a_minute_and_a_revocation_counts_at_once(
+    app: Any, client: Any, services: Services
+) -> None:
+    from helpdesk.auth.accounts import revoke_token
+
+    add_agent(services, "ana@helpdesk.localhost")
+    secret = make_token(app, "ana@helpdesk.localhost")
+    headers = {"Authorization": f"Bearer {secret}"}
+
+    def last_used() -> Any:
+        with services.db.session() as s:
+            return s.scalar(select(ApiToken.last_used_at))
+
+    start = services.clock.now()
+    assert client.get("/api/v1/tickets", headers=headers).status_code == 200
+    assert last_used() == start
+    services.clock.advance(seconds=59)  # a read within the minute writes nothing
+    assert client.get("/api/v1/tickets", headers=headers).status_code == 200
+    assert last_used() == start
+    later = services.clock.advance(seconds=1)
+    assert client.get("/api/v1/tickets", headers=headers).status_code == 200
+    assert last_used() == later
+
+    with services.db.session() as s:
+        token_id = s.scalar(select(ApiToken.id))
+    assert revoke_token(services, token_id)
+    # nothing cached: the very next call is refused, well within the minute
+    assert client.get("/api/v1/tickets", headers=headers).status_code == 401
