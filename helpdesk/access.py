@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, false, or_, select, true
+from sqlalchemy.orm import Session
 
 from helpdesk.models import Agent, Queue, Ticket, queue_members
 from helpdesk.services import Services
@@ -69,15 +70,19 @@ def load_viewer(svc: Services, agent_id: int | None) -> Viewer | None:
     if agent_id is None:
         return None
     with svc.db.session() as s:
-        agent = s.get(Agent, agent_id)
-        if agent is None or not agent.active or agent.role not in STAFF_ROLES:
-            return None
-        names = s.scalars(
-            select(Queue.name)
-            .join(queue_members, queue_members.c.queue_id == Queue.id)
-            .where(queue_members.c.agent_id == agent.id)
-        ).all()
-        return Viewer(agent.id, agent.name, agent.role, frozenset(names))
+        return viewer_of(s, s.get(Agent, agent_id))
+
+
+def viewer_of(s: Session, agent: Agent | None) -> Viewer | None:
+    """``load_viewer`` for an agent already read in ``s`` (its queues are read here)."""
+    if agent is None or not agent.active or agent.role not in STAFF_ROLES:
+        return None
+    names = s.scalars(
+        select(Queue.name)
+        .join(queue_members, queue_members.c.queue_id == Queue.id)
+        .where(queue_members.c.agent_id == agent.id)
+    ).all()
+    return Viewer(agent.id, agent.name, agent.role, frozenset(names))
 
 
 def all_queue_names(svc: Services) -> list[str]:
