@@ -69,15 +69,10 @@ def require_login() -> Response | None:
 
 
 def set_headers(response: Response) -> Response:
+    """The pages' own policy. The other protections (nosniff, framing, Referer, permissions,
+    COOP, HSTS) are added to every response, these too, by ``secure_every_response``."""
     headers = response.headers
     headers.setdefault("Content-Security-Policy", current_csp())
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "same-origin")
-    headers.setdefault("Permissions-Policy", "camera=(), geolocation=(), microphone=()")
-    headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-    if current_app.config.get("SESSION_COOKIE_SECURE"):
-        headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
     # Agent pages hold personal data. An answer that already says how to cache (every API answer
     # says no-store) needs no look at the signed-in user, which would load the session.
     if "Cache-Control" not in headers and getattr(current_user, "is_authenticated", False):
@@ -86,8 +81,9 @@ def set_headers(response: Response) -> Response:
 
 
 # Engine.IO (/socket.io/) answers before Flask sees the request, so after_request never runs for
-# it: this WSGI layer gives its responses the same protections as the pages (a payload must not be
-# sniffed as HTML, framed, or leak its URL in a Referer). Headers a response has are kept.
+# it: this WSGI layer gives every response, Flask's and Engine.IO's, the same protections (a payload
+# must not be sniffed as HTML, framed, or leak its URL in a Referer). Headers a response has are
+# kept, so a page's own Content-Security-Policy (set_headers) wins over the strict one here.
 BASELINE_HEADERS = (
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
