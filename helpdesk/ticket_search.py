@@ -207,36 +207,39 @@ def _scorer(rows: list[tuple[int, str]], words: list[str]) -> Any:
 # PostgreSQL. The GIN index answers a prefix by collecting every row of every lexeme it starts
 # (seconds for a common word at a million tickets), and the newest rows first only come from the
 # key index read backwards, testing each row (cheap for a common word, the whole table for a rare
-# one). So: the rows of the newest RECENT_TICKETS tickets one by one, then the GIN index for older
-# rows only when a query word is in at most RARE_ROWS of those rows (then the index has little to
-# collect: ~4,000 rows at a million tickets). A query whose every word is common is looked for
-# among the recent rows alone.
+# one). So: the rows of the newest RECENT_TICKETS tickets one by one, and the GIN index only for a
+# word rare there (then it has little to collect: ~4,000 rows at a million tickets), keyed on that
+# word alone. One word: rare when at most RARE_ROWS recent rows hold it, and the index adds the
+# older rows. Several words (two names, or words that never meet, would read every recent row for
+# nothing): a per-word count over the newest SAMPLE_ROWS rows first; a word in at most
+# RARE_IN_SAMPLE of them sends the whole query to the index. A query whose every word is common
+# is looked for among the recent rows alone.
 RECENT_TICKETS = 5000
 RARE_ROWS = 20
+SAMPLE_ROWS = 3000
+RARE_IN_SAMPLE = 4
 _RECENT = text(
     "SELECT key, ticket_id, ts_rank(doc, to_tsquery('simple', :q)) FROM ("  # noqa: S608 - constant
     f"SELECT key, ticket_id, doc FROM {PG_TABLE} WHERE key >= :floor ORDER BY key DESC OFFSET 0"
     ") AS recent WHERE doc @@ to_tsquery('simple', :q) LIMIT :w"  # OFFSET 0: tested row by row
 )
-_OLDER = text(
+_BY_RARE_WORD = text(
     "SELECT key, ticket_id, ts_rank(doc, to_tsquery('simple', :q)) "  # noqa: S608 - constant
     f"FROM {PG_TABLE} WHERE doc @@ to_tsquery('simple', :rare) "
-    "AND ts_match_vq(doc, to_tsquery('simple', :q)) AND key < :floor "  # the rest: not from GIN
+    "AND ts_match_vq(doc, to_tsquery('simple', :q)) AND key < :below "  # the rest: not from GIN
     "ORDER BY key + 0 DESC LIMIT :w"  # key + 0: no backward walk through every older row
 )
+_ALL_KEYS = 1 << 62
 
 
-_RECENT_COUNT = text(
-    "SELECT count(*) FROM (SELECT 1 FROM ("  # noqa: S608 - constant table name
-    f"SELECT doc FROM {PG_TABLE} WHERE key >= :floor ORDER BY key DESC OFFSET 0"
-    ") AS recent WHERE doc @@ to_tsquery('simple', :w) LIMIT :cap) AS found"
-)
-
-
-def _recent_count(conn: Connection, word: str, floor: int) -> int:
-    """Recent rows holding the word, counted up to RARE_ROWS + 1 (a common word stops early)."""
-    params = {"w": f"{word}:*", "floor": floor, "cap": RARE_ROWS + 1}
-    return int(conn.execute(_RECENT_COUNT, params).scalar() or 0)
+def _sample_counts(conn: Connection, words: list[str]) -> list[int]:
+    """How many of the newest SAMPLE_ROWS rows hold each word, in one pass."""
+    filters = ", ".join(
+        f"count(*) FILTER (WHERE doc @@ to_tsquery('simple', :w{i}))" for i in range(len(words))
+    )
+    sql = f"SELECT {filters} FROM (SELECT doc FROM {PG_TABLE} ORDER BY key DESC LIMIT :n) AS newest"  # noqa: S608
+    params: dict[str, Any] = {f"w{i}": f"{w}:*" for i, w in enumerate(words)}
+    return [int(c) for c in conn.execute(text(sql), {**params, "n": SAMPLE_ROWS}).one()]
 
 
 def _postgresql_ranked(conn: Connection, words: list[str]) -> list[int]:
@@ -245,15 +248,19 @@ def _postgresql_ranked(conn: Connection, words: list[str]) -> list[int]:
     tsq = " & ".join(f"{w}:*" for w in words)
     top = conn.execute(text(f"SELECT max(key) FROM {PG_TABLE}")).scalar() or 0  # noqa: S608
     floor = max(0, top // KEY_FACTOR - RECENT_TICKETS + 1) * KEY_FACTOR  # the newest RECENT_TICKETS
-    rows = list(conn.execute(_RECENT, {"q": tsq, "floor": floor, "w": RANK_WINDOW}).all())
-    if len(rows) <= RARE_ROWS and floor > 0:
-        # More rows than that hold every word, so each word too: no word is rare. Else every
-        # recent row was read: which word is rare among them.
-        counts = [len(rows)] if len(words) == 1 else [_recent_count(conn, w, floor) for w in words]
+    rows: list[Any] = []
+    if len(words) > 1 and floor > 0:
+        counts = _sample_counts(conn, words)
         rarest = min(range(len(words)), key=lambda i: counts[i])
-        if counts[rarest] <= RARE_ROWS:
-            params = {"q": tsq, "rare": f"{words[rarest]}:*", "floor": floor, "w": RANK_WINDOW - len(rows)}
-            rows += conn.execute(_OLDER, params).all()
+        if counts[rarest] <= RARE_IN_SAMPLE:
+            params = {"q": tsq, "rare": f"{words[rarest]}:*", "below": _ALL_KEYS, "w": RANK_WINDOW}
+            rows = list(conn.execute(_BY_RARE_WORD, params).all())
+            return [ticket_id for _, ticket_id, _ in sorted(rows, key=lambda r: (-r[2], -r[0]))]
+    rows = list(conn.execute(_RECENT, {"q": tsq, "floor": floor, "w": RANK_WINDOW}).all())
+    if len(words) == 1 and len(rows) <= RARE_ROWS and floor > 0:
+        # Every recent row was read and few hold the word: older ones from the index.
+        params = {"q": tsq, "rare": tsq, "below": floor, "w": RANK_WINDOW - len(rows)}
+        rows += conn.execute(_BY_RARE_WORD, params).all()
     return [ticket_id for _, ticket_id, _ in sorted(rows, key=lambda r: (-r[2], -r[0]))]
 
 

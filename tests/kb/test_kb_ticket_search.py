@@ -160,13 +160,15 @@ def test_long_words_and_word_beginnings(store: Services) -> None:
 
 def test_rare_words_are_found_in_old_tickets(store: Services, monkeypatch) -> None:
     # PostgreSQL reads the newest RECENT_TICKETS tickets' rows one by one and asks the GIN index
-    # for older rows only for a word rare among them; a query of common words stays recent.
+    # only for a word rare among them (or, of several words, rare in the newest SAMPLE_ROWS rows);
+    # a query of common words stays recent.
     import helpdesk.ticket_search as ticket_search
 
     old = open_ticket(store, "r@example.rs", "Porez na imovinu", "Pitanje o porezu.")
     recent = [open_ticket(store, f"s{i}@example.rs", "Pitanje", f"Pitanje broj {i}.") for i in range(3)]
     monkeypatch.setattr(ticket_search, "RECENT_TICKETS", 2)
     monkeypatch.setattr(ticket_search, "RARE_ROWS", 1)
+    monkeypatch.setattr(ticket_search, "RARE_IN_SAMPLE", 2)  # "porez": subject and message
     assert ranked(store, "porezu") == [old]
     assert ranked(store, "ПИТАЊЕ порез") == [old]  # "porez" is the rare word of the two
     if store.db.dialect == "postgresql":
