@@ -3,7 +3,8 @@
     .venv/bin/python bench/tickets/bench_tickets.py [--count 500] [--database-url URL]
 
 Each figure is measured in the same run as its baseline (one INSERT + COMMIT per ticket on the same
-database), and printed with the ratio. The API figure goes over HTTP to a live server in this process.
+database), and printed with the ratio. The API figure goes over HTTP to a live server in this process;
+the in-process row sends the same request through the app without HTTP (Flask's test client).
 """
 
 from __future__ import annotations
@@ -91,6 +92,20 @@ def api(svc: Services, count: int) -> tuple[float, list[float]]:
         server.shutdown()
 
 
+def api_in_process(svc: Services, count: int) -> tuple[float, list[float]]:
+    """The same request through the whole app (WSGI layers, hooks, limiter, view, core) without
+    HTTP: what the API row costs beyond this is the client and werkzeug's server, not the app."""
+    client = create_app(svc.settings, services=svc).test_client()
+
+    def one(i: int) -> None:
+        response = client.post("/api/v1/tickets", json={
+            "contact": {"name": "Građanin", "email": f"wsgi{i}@example.rs"},
+            "subject": "Plaćanje takse", "body": "Uplata nije evidentirana."})
+        assert response.status_code == 201, response.text
+
+    return timed(count, one)
+
+
 def fmt(name: str, rate: float, lat: list[float], base: float) -> str:
     q = statistics.quantiles(lat, n=100)
     return (f"| {name:<34} | {rate:9.0f} | {q[49] * 1000:8.2f} | {q[94] * 1000:8.2f} | "
@@ -117,12 +132,14 @@ def main() -> None:
     base_rate, base_lat = raw_insert(url, args.count)
     core_rate, core_lat = core(svc, args.count)
     api_rate, api_lat = api(svc, args.count)
+    wsgi_rate, wsgi_lat = api_in_process(svc, args.count)
     print(f"\nticket creation on {db.dialect}, {args.count} tickets each, one at a time\n")
     print("| path                               | tickets/s | p50 ms   | p95 ms   | p99 ms   | ratio  |")
     print("|------------------------------------|-----------|----------|----------|----------|--------|")
     print(fmt("raw SQL INSERT + COMMIT (baseline)", base_rate, base_lat, base_rate))
     print(fmt("core receive_inbound", core_rate, core_lat, base_rate))
     print(fmt("API POST /api/v1/tickets (HTTP)", api_rate, api_lat, base_rate))
+    print(fmt("same, in-process (no HTTP)", wsgi_rate, wsgi_lat, base_rate))
 
 
 if __name__ == "__main__":
