@@ -63,6 +63,7 @@ class ChatNamespace(Namespace):
         super().__init__(CHAT_NAMESPACE)
         self.svc = svc
         self.writer = ChatWriter(svc)
+        self.agents_online = store.AgentsOnline(svc)
         self._lock = threading.Lock()
         self._visitor: dict[str, str] = {}  # sid -> token hash (this process's connections)
         self._recent: dict[str, deque[float]] = {}  # sid -> times of its last messages
@@ -142,7 +143,7 @@ class ChatNamespace(Namespace):
             "reference": ticket.reference if ticket else None,
             "status": ticket.status if ticket else None,
             "last_seq": ticket.last_seq if ticket else 0,
-            "agents_online": store.agents_online(self.svc, now),
+            "agents_online": self.agents_online(now),
             "agent_name": store.last_agent_name(self.svc, ticket.id) if ticket else None,
         }
 
@@ -222,7 +223,7 @@ class ChatNamespace(Namespace):
             "duplicate": result.duplicate,
             "message": message,
         }
-        if (result.created or result.reopened) and not store.agents_online(self.svc, now):
+        if (result.created or result.reopened) and not self.agents_online(now):
             # Nobody to answer now: confirm at once, and ask for an email if we have none.
             _, known_email = store.visitors_of_ticket(self.svc, result.ticket_reference)
             reply["offline"] = {
@@ -252,7 +253,7 @@ class ChatNamespace(Namespace):
         hashed = self._hashed()
         now = self.svc.clock.now()
         store.touch_visitor(self.svc, hashed, now, create=False)
-        return {"ok": True, "agents_online": store.agents_online(self.svc, now)}
+        return {"ok": True, "agents_online": self.agents_online(now)}
 
     @guarded
     def on_profile(self, data: dict[str, Any]) -> dict[str, Any]:

@@ -198,3 +198,18 @@ def test_a_flood_is_refused_before_the_store_and_nothing_else_is_lost(chat_serve
     assert {a["error"]["code"] for a in refused} == {"slow_down"}
     stored = [m["text"] for m in citizen.call("history", {"after": 0})["messages"]]
     assert stored == [f"poruka {i}" for i in range(20)]
+
+
+def test_an_agent_who_comes_online_is_seen_at_once(own_chat_server: Server) -> None:
+    """The chat keeps a "yes, agents online" for a moment (it is asked on every hello and new
+    ticket), never a "no": nobody is told "offline" once an agent is there."""
+    early = Citizen(own_chat_server.url)
+    assert early.connect()["agents_online"] is False
+    agent = Console(own_chat_server.url, login_cookie(own_chat_server.url, AGENT))
+    late = Citizen(own_chat_server.url)
+    assert late.connect()["agents_online"] is True
+    sent = late.send("Da li je neko tu?")
+    assert sent and sent["ok"] and "offline" not in sent
+    for who in (early, late):
+        who.drop()
+    agent.close()
