@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import request
+from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_socketio import Namespace, join_room, leave_room
 
@@ -19,6 +20,8 @@ from channels.chat.suggest_filter import good_hits, is_question
 from channels.chat.validate import BadRequest, error
 from channels.chat.writer import ChatWriter
 from helpdesk.events import event, room_for_ticket
+from helpdesk.i18n import LANGUAGES as LOCALES
+from helpdesk.i18n import current_language
 from helpdesk.models import Ticket
 from helpdesk.services import Services
 from helpdesk.tickets import (
@@ -41,19 +44,21 @@ MAX_SUGGESTIONS = 3
 
 
 def guarded(handler: Handler) -> Handler:
-    """Turn refused input into a protocol error and anything unexpected into a logged one."""
+    """Turn refused input into a protocol error and anything unexpected into a logged one, with
+    every text in the language of the page that sent the event (see ``ChatNamespace.language``)."""
 
     @functools.wraps(handler)
     def wrapper(self: ChatNamespace, data: object = None) -> dict[str, Any] | None:
-        try:
-            return handler(self, validate.as_dict(data))
-        except BadRequest as exc:
-            return error(exc.code, exc.message)
-        except (InvalidChange, TicketNotFound) as exc:
-            return error("refused", str(exc))
-        except Exception as exc:  # noqa: BLE001 - never crash on input; log the type only (no personal data)
-            log.error("chat %s failed: %s", handler.__name__, type(exc).__name__)
-            return error("server_error", _("Something went wrong. Please try again."))
+        with force_locale(LOCALES[self.language(data)]):
+            try:
+                return handler(self, validate.as_dict(data))
+            except BadRequest as exc:
+                return error(exc.code, exc.message)
+            except (InvalidChange, TicketNotFound) as exc:
+                return error("refused", str(exc))
+            except Exception as exc:  # noqa: BLE001 - never crash on input; log the type only (no personal data)
+                log.error("chat %s failed: %s", handler.__name__, type(exc).__name__)
+                return error("server_error", _("Something went wrong. Please try again."))
 
     return wrapper
 
@@ -67,6 +72,7 @@ class ChatNamespace(Namespace):
         self._lock = threading.Lock()
         self._visitor: dict[str, str] = {}  # sid -> token hash (this process's connections)
         self._recent: dict[str, deque[float]] = {}  # sid -> times of its last messages
+        self._language: dict[str, str] = {}  # sid -> the page's language (sr-Latn, sr-Cyrl, en)
         # token hash -> article ids shown before the visitor had an open ticket: the next
         # message's ticket is marked kb_suggested (deflection counts need it).
         self._suggested: dict[str, list[int]] = {}
@@ -74,6 +80,10 @@ class ChatNamespace(Namespace):
     # -- connection ---------------------------------------------------------------------------
     def on_connect(self, auth: object = None) -> bool:
         token = auth.get("token") if isinstance(auth, dict) else None
+        lang = validate.language({"language": auth.get("lang")}) if isinstance(auth, dict) else None
+        if lang is not None:
+            with self._lock:
+                self._language[request.sid] = lang  # type: ignore[attr-defined]
         if store.valid_token(token):
             self._bind(store.token_hash(str(token)))
         return True
@@ -81,6 +91,7 @@ class ChatNamespace(Namespace):
     def on_disconnect(self, *args: object) -> None:
         with self._lock:
             hashed = self._visitor.pop(request.sid, None)  # type: ignore[attr-defined]
+            self._language.pop(request.sid, None)  # type: ignore[attr-defined]
             for kind in ("message", "typing", "suggest", "close", "profile", "callback"):
                 self._recent.pop(f"{request.sid}:{kind}", None)  # type: ignore[attr-defined]
             still_here = hashed in self._visitor.values()
@@ -96,6 +107,22 @@ class ChatNamespace(Namespace):
                     create=False,
                 )
             )
+
+    def language(self, data: object) -> str:
+        """The language of the page behind this event: the event's own ``language``, else the one
+        the page gave at connect (``auth.lang``).
+
+        Not the request's locale: a Socket.IO event carries no ?lang=, and the session cookie is
+        the one sent with the handshake (another tab may have switched it since) or none at all in
+        a chat framed by another site (a SameSite=Lax cookie is not sent there), which left
+        errors in the browser's Accept-Language: Latin or English on a Cyrillic page.
+        """
+        lang = validate.language(data) if isinstance(data, dict) else None
+        if lang is None:
+            lang = self._language.get(request.sid)  # type: ignore[attr-defined]
+        if lang is None:  # an older page or another client: as an HTTP request would choose
+            return current_language()
+        return lang
 
     def _bind(self, hashed: str) -> None:
         sid: str = request.sid  # type: ignore[attr-defined]
@@ -133,6 +160,10 @@ class ChatNamespace(Namespace):
             token = store.new_token()
         hashed = store.token_hash(str(token))
         self._bind(hashed)
+        lang = validate.language(data)
+        if lang is not None:  # the page's language for this connection's later events too
+            with self._lock:
+                self._language[request.sid] = lang  # type: ignore[attr-defined]
         now = self.svc.clock.now()
         ticket = store.current_ticket(self.svc, hashed)
         if ticket is not None:

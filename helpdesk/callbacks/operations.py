@@ -33,8 +33,11 @@ from helpdesk.tickets.uow import UnitOfWork, unit_of_work
 MAX_WINDOWS = 12
 MAX_TEXT = 2000
 SUBJECT = {"sr": "Zahtev za povratni poziv", "en": "Call back request"}
+# The summary is the citizen's message in their conversation (the chat shows it back to them), so
+# it is in their language and script; day names follow (windows.full_label).
 SUMMARY = {
-    "sr": "Molim vas da me pozovete na broj {phone}. Termini: {windows}.",
+    "sr-Latn": "Molim vas da me pozovete na broj {phone}. Termini: {windows}.",
+    "sr-Cyrl": "Молим вас да ме позовете на број {phone}. Термини: {windows}.",
     "en": "Please call me back on {phone}. Times: {windows}.",
 }
 
@@ -85,8 +88,10 @@ def request_callback(svc: Services, req: CallbackRequest) -> CallbackRef:
     phone = normalize_phone(req.phone)
     windows = _check_windows(svc, req.windows)
     lang = "en" if req.language == "en" else "sr"
-    listed = "; ".join(full_label(svc, w, lang) for w in windows)
-    summary = SUMMARY[lang].format(phone=phone, windows=listed)
+    cyrillic = lang == "sr" and (req.script or "").lower().startswith("cyr")
+    said_in = "en" if lang == "en" else ("sr-Cyrl" if cyrillic else "sr-Latn")
+    listed = "; ".join(full_label(svc, w, said_in) for w in windows)
+    summary = SUMMARY[said_in].format(phone=phone, windows=listed)
     words = req.text.strip()[:MAX_TEXT]
     sender = req.sender or Identity("phone", phone)
     extra = [*req.extra_identities]

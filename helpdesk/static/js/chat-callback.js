@@ -41,7 +41,7 @@
     function load() {
       if (!o.isReady()) { setTimeout(load, 500); return; }
       say(box.dataset.loading);
-      o.socket.timeout(15000).emit("callback_windows", { language: o.langBox.value }, function (err, res) {
+      o.socket.timeout(15000).emit("callback_windows", { language: o.language }, function (err, res) {
         if (err || !res || !res.ok) { say(box.dataset.tryAgain); return; }
         loaded = true; show(res);
       });
@@ -58,7 +58,7 @@
         function (el) { return el.value; });
       o.socket.timeout(15000).emit("callback", {
         phone: phone.value, windows: picked, accommodations: needs,
-        name: o.nameBox.value, language: o.langBox.value,
+        name: o.nameBox.value, language: o.language,
       }, function (err, res) {
         if (err) { say(box.dataset.tryAgain); return; }
         if (!res || !res.ok) {

@@ -89,7 +89,7 @@
       var text = o.textBox.value.trim();
       if (answered || !worthAsking(text) || text === asked || !o.isReady()) { return; }
       asked = text;
-      o.socket.timeout(10000).emit("suggest", { text: text, language: o.langBox.value },
+      o.socket.timeout(10000).emit("suggest", { text: text, language: o.language },
         function (err, res) {
           // A slow or refused suggestion is not worth an error: the chat goes on without it.
           if (err || !res || !res.ok || o.textBox.value.trim() !== text) { return; }

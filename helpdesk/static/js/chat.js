@@ -28,6 +28,13 @@
   var transcriptBtn = document.getElementById("chat-transcript");
   var transcriptStatus = document.getElementById("chat-transcript-status");
   var errorEl = document.getElementById("chat-error");
+  // The language the server rendered this page (and T) in. The language box only switches pages:
+  // Chromium restores a form control's old value on Back, so the box may name another language
+  // than the page, and whatever it named went to the server (notices, errors, dates in the wrong
+  // script).
+  var pageLang = root.dataset.lang || document.documentElement.lang || "sr-Latn";
+  langBox.value = pageLang;
+  window.addEventListener("pageshow", function () { langBox.value = pageLang; });
 
   function load(key, fallback) {
     try { var v = window.localStorage.getItem(key); return v === null ? fallback : JSON.parse(v); }
@@ -131,12 +138,12 @@
 
   var socket = io((root.dataset.base || "") + "/chat", {
     path: root.dataset.socketPath || "/socket.io",
-    auth: function (cb) { cb({ token: state.token }); },
+    auth: function (cb) { cb({ token: state.token, lang: pageLang }); },
   });
 
   function sendPending(p) {
     var payload = {
-      client_id: p.client_id, text: p.text, language: langBox.value,
+      client_id: p.client_id, text: p.text, language: pageLang,
       name: nameBox.value.trim() || null, email: emailBox.value.trim() || null,
     };
     socket.timeout(15000).emit("message", payload, function (err, res) {
@@ -208,7 +215,7 @@
 
   // Knowledge-base suggestions and "close the chat" (chat-suggest.js, loaded before this file).
   var suggest = window.HelpdeskChatSuggest ? window.HelpdeskChatSuggest({
-    socket: socket, strings: T, textBox: textBox, langBox: langBox, showError: showError,
+    socket: socket, strings: T, textBox: textBox, language: pageLang, showError: showError,
     isReady: function () { return socket.connected && state.ready; },
     hasConversation: function () { return state.open; },
   }) : null;
@@ -216,13 +223,13 @@
   // "Call me back" (chat-callback.js): asks for the windows when opened, then sends the request.
   if (window.HelpdeskChatCallback) {
     window.HelpdeskChatCallback({
-      socket: socket, langBox: langBox, nameBox: nameBox,
+      socket: socket, language: pageLang, nameBox: nameBox,
       isReady: function () { return socket.connected && state.ready; },
     });
   }
 
   function hello() {
-    socket.timeout(15000).emit("hello", { token: state.token, language: langBox.value },
+    socket.timeout(15000).emit("hello", { token: state.token, language: pageLang },
       function (err, res) {
         if (err || !res || !res.ok) {
           setTimeout(function () { if (socket.connected && !state.ready) { hello(); } }, 3000);
@@ -325,6 +332,7 @@
   });
 
   langBox.addEventListener("change", function () {
+    if (langBox.value === pageLang) { return; }
     var url = new URL(window.location.href);
     url.searchParams.set("lang", langBox.value);
     window.location.assign(url.toString());
@@ -336,7 +344,7 @@
       transcriptStatus.textContent = T.need_email; emailBox.focus(); return;
     }
     save(PROFILE_KEY, { name: nameBox.value.trim(), email: email });
-    socket.timeout(15000).emit("transcript", { email: email, language: langBox.value },
+    socket.timeout(15000).emit("transcript", { email: email, language: pageLang },
       function (err, res) {
         if (err) { transcriptStatus.textContent = T.try_again; return; }
         transcriptStatus.textContent = res && res.ok ? T.transcript_sent
