@@ -64,3 +64,29 @@ def test_the_queue_shows_an_agent_only_the_callbacks_of_tickets_it_may_see(store
     assert [i.reference for i in everything] == [two.ticket_reference, one.ticket_reference] and total == 2
     mine, total = pending_queue(store, load_viewer(store, ana))  # type: ignore[arg-type]
     assert [i.reference for i in mine] == [one.ticket_reference] and total == 1
+
+
+def test_the_summary_is_in_the_citizens_script(store: Services) -> None:
+    """The request's summary is the citizen's own message in their conversation (the chat shows it
+    back to them): Cyrillic for a Cyrillic page, Latin for a Latin one."""
+    from helpdesk.models import Message
+
+    window = offered_windows(store)[0]
+    texts = {}
+    for phone, script in (("064 123 4567", "cyrl"), ("064 765 4321", "latn")):
+        ref = request_callback(
+            store,
+            CallbackRequest(channel="web", phone=phone, windows=(window,), language="sr", script=script),
+        )
+        with store.db.session() as s:
+            texts[script] = s.scalar(
+                select(Message.text)
+                .join(Callback, Callback.message_id == Message.id)
+                .where(Callback.id == ref.id)
+            )
+    assert texts["cyrl"].startswith(
+        "Молим вас да ме позовете на број +381641234567. Термини: Данас, понедељак"
+    )
+    assert texts["latn"].startswith(
+        "Molim vas da me pozovete na broj +381647654321. Termini: Danas, ponedeljak"
+    )
