@@ -116,3 +116,13 @@ def test_the_migration_builds_the_index_from_existing_contacts(store: Services) 
         assert sorted(name_owner_ids(conn, "ana peric")) == sorted([ids["Ana Perić"], ids["Ана Перић"]])
         assert name_owner_ids(conn, "djuric") == [ids["Ivana Đurić"]]
         assert name_owner_ids(conn, "smith") == [ids["John Smith"]]
+        # A rename through the ORM: the flush hook moves the contact to its new name.
+        s.get_one(Contact, ids["John Smith"]).name = "Џон Смит"
+        s.flush()
+        assert name_owner_ids(conn, "smith") == []
+        assert name_owner_ids(conn, "dzon smit") == [ids["John Smith"]]
+        if conn.dialect.name == "postgresql":  # the old name's dictionary entry went with it
+            assert (
+                conn.execute(text("SELECT count(*) FROM contact_name_dict WHERE doc = 'john smith'")).scalar()
+                == 0
+            )
