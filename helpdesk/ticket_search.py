@@ -1,7 +1,8 @@
 """Ticket search for agents with the database's own full-text search.
 
 SQLite: an FTS5 table ``ticket_fts``; PostgreSQL: ``ticket_search_docs`` with a ``tsvector``
-column and a GIN index (migrations ``0008_ticket_fts``, ``0011_ticket_fts_keys``). One row per
+column and a GIN index (migrations ``0008_ticket_fts``, ``0011_ticket_fts_keys``; FTS5 prefix
+indexes of 3-6 letters since ``0027_wordsearch_fts_prefix``). One row per
 ticket subject and one per message, keyed ``ticket_id * 2**20 + seq`` (0 for the subject): the
 ticket is read off the key, so SQLite never looks into the FTS content table to find it
 (measured: ten times faster on a common word at a million tickets). The text is normalized by
@@ -265,7 +266,8 @@ def _postgresql_ranked(conn: Connection, words: list[str]) -> list[int]:
 
 
 def search_ticket_ids(session: Session, q: str, limit: int = 50) -> list[int]:
-    """Ticket ids matching q, best match first (bm25 / ts_rank) among the newest matches."""
+    """Ticket ids matching q, best match first (bm25's term-frequency part / ts_rank) among the
+    newest RANK_WINDOW matching rows."""
     q = q.strip()[:500]
     conn = session.connection()
     if not q or not index_available(conn):
