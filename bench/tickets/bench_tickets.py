@@ -7,12 +7,14 @@ database), and printed with the ratio. Three ways of reaching the API:
 
 - "as served": the server as production runs it (`helpdesk serve --production`: gunicorn, ONE worker
   process, gthread, HELPDESK_THREADS threads, embedded services off) in its own process; this process
-  is the client, on ONE keep-alive connection (as nginx's upstream keepalive holds one), one request
-  at a time, then CLIENTS processes at once, each on its own connection. "server CPU" is the
-  gunicorn worker's user+system time from /proc/PID/stat over the timed requests, per request.
+  is the client (no nginx in between) on ONE keep-alive connection, as nginx's upstream keepalive
+  holds one, one request at a time; then CLIENTS processes at once, each on its own connection.
+  "srv CPU" is the gunicorn worker's user+system time (/proc/PID/stat) over the timed requests,
+  per request.
 - "in-process werkzeug": the earlier row, kept for comparison with earlier figures: a `requests`
   client in the same process as werkzeug's development server.
 - "in-process (no HTTP)": the same request through the app with Flask's test client.
+For these two, "srv CPU" is this whole process's CPU per request (client included).
 """
 
 from __future__ import annotations
@@ -284,8 +286,11 @@ def main() -> None:
 
     base_rate, base_lat = raw_insert(url, args.count)
     core_rate, core_lat = core(svc, args.count)
+    cpu = time.process_time()  # in-process rows: this process's CPU is the server's AND the client's
     api_rate, api_lat = api(svc, args.count)
+    api_cpu, cpu = (time.process_time() - cpu) / args.count, time.process_time()
     wsgi_rate, wsgi_lat = api_in_process(svc, args.count)
+    wsgi_cpu = (time.process_time() - cpu) / args.count
     server = Served(settings, tmp)
     try:
         served = [("API as served: gunicorn 1 worker, 1 client", api_served(server, args.count, 1))]
@@ -304,8 +309,9 @@ def main() -> None:
     print(fmt("core receive_inbound", core_rate, core_lat, base_rate))
     for name, (rate, lat, cpu) in served:
         print(fmt(name, rate, lat, base_rate, cpu))
-    print(fmt("API, in-process werkzeug + requests (old row)", api_rate, api_lat, base_rate))
-    print(fmt("same, in-process (no HTTP)", wsgi_rate, wsgi_lat, base_rate))
+    print(fmt("API, in-process werkzeug + requests (old row)", api_rate, api_lat, base_rate, api_cpu))
+    print(fmt("same, in-process (no HTTP)", wsgi_rate, wsgi_lat, base_rate, wsgi_cpu))
+    print("\nsrv CPU of the in-process rows is the whole bench process: server, app AND client.")
 
 
 if __name__ == "__main__":
