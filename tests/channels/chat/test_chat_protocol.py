@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 import time
+from typing import Any
 
 import socketio
 from hd_servers import CHAT_AGENT as AGENT
@@ -213,3 +215,29 @@ def test_an_agent_who_comes_online_is_seen_at_once(own_chat_server: Server) -> N
     for who in (early, late):
         who.drop()
     agent.close()
+
+
+def test_messages_sent_without_waiting_are_stored_in_the_order_sent(chat_server: Server) -> None:
+    """A connection's events are handled one after the other (``async_handlers=False``): a
+    citizen who sends before the previous acknowledgement sees the conversation in its order."""
+    citizen = Citizen(chat_server.url)
+    citizen.connect()
+    assert citizen.sio is not None
+    answers: list[dict[str, Any]] = []
+    all_in = threading.Event()
+
+    def answered(reply: dict[str, Any]) -> None:
+        answers.append(reply)
+        if len(answers) == 10:
+            all_in.set()
+
+    texts = [f"redom {i}" for i in range(10)]
+    for i, text in enumerate(texts):
+        message = {"client_id": f"in-order-{i}", "text": text}
+        citizen.sio.emit("message", message, namespace="/chat", callback=answered)
+    assert all_in.wait(30)
+    assert all(a["ok"] for a in answers), answers
+    assert [a["message"]["text"] for a in answers] == texts  # acknowledged in order
+    stored = citizen.call("history", {"after": 0})["messages"]
+    assert [(m["seq"], m["text"]) for m in stored] == list(enumerate(texts, start=1))
+    citizen.drop()
