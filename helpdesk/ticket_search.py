@@ -17,10 +17,12 @@ searches.
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from sqlalchemy import Connection, Integer, Select, false, or_, select, text
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from helpdesk.models import Ticket
@@ -48,6 +50,7 @@ RANK_WINDOW = 400
 MIN_PREFIX = 3
 K1, B = 1.2, 0.75  # bm25's usual constants
 _REFERENCE = re.compile(r"^[A-Za-z]{2,5}-\d{4}-\d{1,9}$")
+log = logging.getLogger(__name__)
 
 
 def search_document(value: str | None) -> str:
@@ -210,15 +213,18 @@ def _scorer(rows: list[tuple[int, str]], words: list[str]) -> Any:
 # key index read backwards, testing each row (cheap for a common word, the whole table for a rare
 # one). So: the rows of the newest RECENT_TICKETS tickets one by one, and the GIN index only for a
 # word rare there (then it has little to collect: ~4,000 rows at a million tickets), keyed on that
-# word alone. One word: rare when at most RARE_ROWS recent rows hold it, and the index adds the
-# older rows. Several words (two names, or words that never meet, would read every recent row for
+# word alone. Several words (two names, or words that never meet, would read every recent row for
 # nothing): a per-word count over the newest SAMPLE_ROWS rows first; a word in at most
-# RARE_IN_SAMPLE of them sends the whole query to the index. A query whose every word is common
-# is looked for among the recent rows alone.
+# RARE_IN_SAMPLE of them sends the whole query to the index. When the recent rows hold fewer
+# than FILL_TICKETS matching tickets (a rare word, or common words that seldom meet), the index
+# is asked for the older rows too - under OLDER_TIMEOUT_MS, since a common word's prefix may
+# collect seconds of rows: an old case must be findable, a search must stay bounded.
 RECENT_TICKETS = 5000
-RARE_ROWS = 20
 SAMPLE_ROWS = 3000
 RARE_IN_SAMPLE = 4
+FILL_TICKETS = 50  # one console page
+OLDER_TIMEOUT_MS = 2000
+_QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout
 _RECENT = text(
     "SELECT key, ticket_id, ts_rank(doc, to_tsquery('simple', :q)) FROM ("  # noqa: S608 - constant
     f"SELECT key, ticket_id, doc FROM {PG_TABLE} WHERE key >= :floor ORDER BY key DESC OFFSET 0"
@@ -258,11 +264,32 @@ def _postgresql_ranked(conn: Connection, words: list[str]) -> list[int]:
             rows = list(conn.execute(_BY_RARE_WORD, params).all())
             return [ticket_id for _, ticket_id, _ in sorted(rows, key=lambda r: (-r[2], -r[0]))]
     rows = list(conn.execute(_RECENT, {"q": tsq, "floor": floor, "w": RANK_WINDOW}).all())
-    if len(words) == 1 and len(rows) <= RARE_ROWS and floor > 0:
-        # Every recent row was read and few hold the word: older ones from the index.
-        params = {"q": tsq, "rare": tsq, "below": floor, "w": RANK_WINDOW - len(rows)}
-        rows += conn.execute(_BY_RARE_WORD, params).all()
+    if floor > 0 and len({r[1] for r in rows}) < FILL_TICKETS:
+        # Every recent row was read and few tickets match: older ones from the index. Keys below
+        # the floor belong to older tickets only, so the two lists share no ticket.
+        rows += _older_rows(conn, tsq, floor, RANK_WINDOW - len(rows))
     return [ticket_id for _, ticket_id, _ in sorted(rows, key=lambda r: (-r[2], -r[0]))]
+
+
+def _older_rows(conn: Connection, tsq: str, floor: int, window: int) -> list[Any]:
+    """The newest `window` rows below `floor` matching every word, by the GIN index, within
+    OLDER_TIMEOUT_MS. On timeout: none (the caller keeps the recent ones). A savepoint holds the
+    SET LOCAL and is always rolled back, so the session's own timeout is back afterwards and a
+    cancelled statement leaves the transaction usable."""
+    if window <= 0:
+        return []
+    savepoint = conn.begin_nested()
+    try:
+        conn.execute(text(f"SET LOCAL statement_timeout = {int(OLDER_TIMEOUT_MS)}"))
+        params = {"q": tsq, "rare": tsq, "below": floor, "w": window}
+        return list(conn.execute(_BY_RARE_WORD, params).all())
+    except OperationalError as exc:
+        if getattr(exc.orig, "sqlstate", None) != _QUERY_CANCELED:
+            raise
+        log.warning("ticket search: older matches not read within %d ms", OLDER_TIMEOUT_MS)
+        return []
+    finally:
+        savepoint.rollback()
 
 
 def search_ticket_ids(session: Session, q: str, limit: int = 50) -> list[int]:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import insert, select
+import pytest
+from sqlalchemy import insert, select, text
 
 from helpdesk.models import Message, Ticket
 from helpdesk.services import Services
@@ -160,14 +161,14 @@ def test_long_words_and_word_beginnings(store: Services) -> None:
 
 def test_rare_words_are_found_in_old_tickets(store: Services, monkeypatch) -> None:
     # PostgreSQL reads the newest RECENT_TICKETS tickets' rows one by one and asks the GIN index
-    # only for a word rare among them (or, of several words, rare in the newest SAMPLE_ROWS rows);
-    # a query of common words stays recent.
+    # for a word rare among them (or, of several words, rare in the newest SAMPLE_ROWS rows) or
+    # when they fill less than FILL_TICKETS; a query of common words that fills a page stays recent.
     import helpdesk.ticket_search as ticket_search
 
     old = open_ticket(store, "r@example.rs", "Porez na imovinu", "Pitanje o porezu.")
     recent = [open_ticket(store, f"s{i}@example.rs", "Pitanje", f"Pitanje broj {i}.") for i in range(3)]
     monkeypatch.setattr(ticket_search, "RECENT_TICKETS", 2)
-    monkeypatch.setattr(ticket_search, "RARE_ROWS", 1)
+    monkeypatch.setattr(ticket_search, "FILL_TICKETS", 2)
     monkeypatch.setattr(ticket_search, "RARE_IN_SAMPLE", 2)  # "porez": subject and message
     assert ranked(store, "porezu") == [old]
     assert ranked(store, "ПИТАЊЕ порез") == [old]  # "porez" is the rare word of the two
@@ -175,3 +176,53 @@ def test_rare_words_are_found_in_old_tickets(store: Services, monkeypatch) -> No
         assert set(ranked(store, "pitanje")) == set(recent[1:])  # the newest 2 tickets' rows
     else:
         assert set(ranked(store, "pitanje")) == {old, *recent}
+
+
+def _words_meeting_only_in_an_old_ticket(store: Services, monkeypatch) -> tuple[str, list[str]]:
+    """An old ticket holding "hitno" and "pasoš" together; the newest two hold each word apart,
+    twice, so neither word is rare among the recent rows (the common-words path on PostgreSQL)."""
+    import helpdesk.ticket_search as ticket_search
+
+    old = open_ticket(store, "p@example.rs", "Hitno: pasoš", "Pasoš je istekao, hitno je.")
+    urgent = open_ticket(store, "q@example.rs", "Hitno", "Hitno, molim odgovor.")
+    passport = open_ticket(store, "t@example.rs", "Pasoš", "Pasoš za dete.")
+    monkeypatch.setattr(ticket_search, "RECENT_TICKETS", 2)
+    monkeypatch.setattr(ticket_search, "RARE_IN_SAMPLE", 1)
+    return old, [urgent, passport]
+
+
+def test_common_words_meeting_only_in_an_old_ticket(store: Services, monkeypatch) -> None:
+    # Each word is common in the newest tickets, together they are only in an old one: the
+    # recent rows fill less than a page, so the index is asked for older rows too.
+    import helpdesk.ticket_search as ticket_search
+
+    old, recent = _words_meeting_only_in_an_old_ticket(store, monkeypatch)
+    assert ranked(store, "hitno pasoš") == [old]
+    assert ranked(store, "ПАСОШ hitno") == [old]
+    assert set(ranked(store, "hitno")) == {old, recent[0]}
+    if store.db.dialect == "postgresql":
+        monkeypatch.setattr(ticket_search, "FILL_TICKETS", 0)  # recent rows only: the old case is lost
+        assert ranked(store, "hitno pasoš") == []
+
+
+def test_older_matches_timing_out_keep_the_recent_ones(store: Services, monkeypatch) -> None:
+    # The older rows' query is cut off by its own statement_timeout; the recent matches stay, the
+    # session's transaction stays usable and keeps its own timeout.
+    import helpdesk.ticket_search as ticket_search
+
+    if store.db.dialect != "postgresql":
+        pytest.skip("SQLite reads every match from FTS5; no second pass to time out")
+    old, recent = _words_meeting_only_in_an_old_ticket(store, monkeypatch)
+    slow = text(
+        "SELECT 0, 0, 0.0 FROM pg_sleep(30) "
+        "WHERE :q <> '' AND :rare <> '' AND CAST(:below AS bigint) > 0 AND CAST(:w AS int) > 0"
+    )
+    monkeypatch.setattr(ticket_search, "_BY_RARE_WORD", slow)
+    monkeypatch.setattr(ticket_search, "OLDER_TIMEOUT_MS", 50)
+    with store.db.session() as s:
+        before = s.execute(text("SHOW statement_timeout")).scalar()
+        ref_of = dict(s.execute(select(Ticket.id, Ticket.reference)).all())
+        assert [ref_of[i] for i in search_ticket_ids(s, "hitno", limit=10)] == [recent[0]]
+        assert search_ticket_ids(s, "hitno pasoš", limit=10) == []
+        assert s.execute(text("SHOW statement_timeout")).scalar() == before
+        assert s.scalar(select(Ticket.reference).where(Ticket.reference == old)) == old
