@@ -101,7 +101,7 @@ def test_names_across_scripts_and_ages_erased_and_merged(
 
 
 def test_the_migration_builds_the_index_from_existing_contacts(store: Services) -> None:
-    names = ["Ana Perić", "Ана Перић", "John Smith", "Ivana Đurić"]
+    names = ["Ana Perić", "Ана Перић", "John Smith", "Ivana Đurić", "Ana Jović"]
     for i, name in enumerate(names):
         inbound(store, f"c{i}@example.rs", name)
     with store.db.transaction() as s:
@@ -116,6 +116,9 @@ def test_the_migration_builds_the_index_from_existing_contacts(store: Services) 
         assert sorted(name_owner_ids(conn, "ana peric")) == sorted([ids["Ana Perić"], ids["Ана Перић"]])
         assert name_owner_ids(conn, "djuric") == [ids["Ivana Đurić"]]
         assert name_owner_ids(conn, "smith") == [ids["John Smith"]]
+        # Two dictionary entries ("ana peric", "ana jovic"): their contacts merged newest first.
+        assert name_owner_ids(conn, "ana") == [ids["Ana Jović"], ids["Ана Перић"], ids["Ana Perić"]]
+        assert name_owner_ids(conn, "zakazivanje") == []  # a word in no name
         # A rename through the ORM: the flush hook moves the contact to its new name.
         s.get_one(Contact, ids["John Smith"]).name = "Џон Смит"
         s.flush()
