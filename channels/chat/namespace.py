@@ -156,7 +156,8 @@ class ChatNamespace(Namespace):
     @guarded
     def on_hello(self, data: dict[str, Any]) -> dict[str, Any]:
         token = data.get("token")
-        if not store.valid_token(token):
+        new = not store.valid_token(token)
+        if new:
             token = store.new_token()
         hashed = store.token_hash(str(token))
         self._bind(hashed)
@@ -165,7 +166,8 @@ class ChatNamespace(Namespace):
             with self._lock:
                 self._language[request.sid] = lang  # type: ignore[attr-defined]
         now = self.svc.clock.now()
-        ticket = store.current_ticket(self.svc, hashed)
+        # A token made just now has no conversation: no query (every new citizen says hello).
+        ticket = None if new else store.current_ticket(self.svc, hashed)
         if ticket is not None:
             store.touch_visitor(self.svc, hashed, now, language=validate.language(data))
         return {
