@@ -37,6 +37,7 @@ __all__ = [
     "match_expression",
     "tsquery_expression",
     "index_available",
+    "SEARCH_INCOMPLETE",
 ]
 
 FTS_TABLE = "ticket_fts"  # SQLite FTS5
@@ -225,6 +226,9 @@ RARE_IN_SAMPLE = 4
 FILL_TICKETS = 50  # one console page
 OLDER_TIMEOUT_MS = 2000
 _QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout
+# Session.info key: True after a search whose older matches were cut off by OLDER_TIMEOUT_MS, so
+# the console can say that older tickets may be missing.
+SEARCH_INCOMPLETE = "ticket_search_incomplete"
 _RECENT = text(
     "SELECT key, ticket_id, ts_rank(doc, to_tsquery('simple', :q)) FROM ("  # noqa: S608 - constant
     f"SELECT key, ticket_id, doc FROM {PG_TABLE} WHERE key >= :floor ORDER BY key DESC OFFSET 0"
@@ -249,9 +253,9 @@ def _sample_counts(conn: Connection, words: list[str]) -> list[int]:
     return [int(c) for c in conn.execute(text(sql), {**params, "n": SAMPLE_ROWS}).one()]
 
 
-def _postgresql_ranked(conn: Connection, words: list[str]) -> list[int]:
+def _postgresql_ranked(conn: Connection, words: list[str]) -> tuple[list[int], bool]:
     """PostgreSQL: ticket ids of the newest RANK_WINDOW rows matching, best first (ts_rank needs
-    no count of all matches)."""
+    no count of all matches), and whether the older rows were read in time."""
     tsq = " & ".join(f"{w}:*" for w in words)
     top = conn.execute(text(f"SELECT max(key) FROM {PG_TABLE}")).scalar() or 0  # noqa: S608
     floor = max(0, top // KEY_FACTOR - RECENT_TICKETS + 1) * KEY_FACTOR  # the newest RECENT_TICKETS
@@ -262,18 +266,21 @@ def _postgresql_ranked(conn: Connection, words: list[str]) -> list[int]:
         if counts[rarest] <= RARE_IN_SAMPLE:
             params = {"q": tsq, "rare": f"{words[rarest]}:*", "below": _ALL_KEYS, "w": RANK_WINDOW}
             rows = list(conn.execute(_BY_RARE_WORD, params).all())
-            return [ticket_id for _, ticket_id, _ in sorted(rows, key=lambda r: (-r[2], -r[0]))]
+            return [ticket_id for _, ticket_id, _ in sorted(rows, key=lambda r: (-r[2], -r[0]))], True
     rows = list(conn.execute(_RECENT, {"q": tsq, "floor": floor, "w": RANK_WINDOW}).all())
+    complete = True
     if floor > 0 and len({r[1] for r in rows}) < FILL_TICKETS:
         # Every recent row was read and few tickets match: older ones from the index. Keys below
         # the floor belong to older tickets only, so the two lists share no ticket.
-        rows += _older_rows(conn, tsq, floor, RANK_WINDOW - len(rows))
-    return [ticket_id for _, ticket_id, _ in sorted(rows, key=lambda r: (-r[2], -r[0]))]
+        older = _older_rows(conn, tsq, floor, RANK_WINDOW - len(rows))
+        complete = older is not None
+        rows += older or []
+    return [ticket_id for _, ticket_id, _ in sorted(rows, key=lambda r: (-r[2], -r[0]))], complete
 
 
-def _older_rows(conn: Connection, tsq: str, floor: int, window: int) -> list[Any]:
+def _older_rows(conn: Connection, tsq: str, floor: int, window: int) -> list[Any] | None:
     """The newest `window` rows below `floor` matching every word, by the GIN index, within
-    OLDER_TIMEOUT_MS. On timeout: none (the caller keeps the recent ones). A savepoint holds the
+    OLDER_TIMEOUT_MS. On timeout: None (the caller keeps the recent ones). A savepoint holds the
     SET LOCAL and is always rolled back, so the session's own timeout is back afterwards and a
     cancelled statement leaves the transaction usable."""
     if window <= 0:
@@ -287,15 +294,17 @@ def _older_rows(conn: Connection, tsq: str, floor: int, window: int) -> list[Any
         if getattr(exc.orig, "sqlstate", None) != _QUERY_CANCELED:
             raise
         log.warning("ticket search: older matches not read within %d ms", OLDER_TIMEOUT_MS)
-        return []
+        return None
     finally:
         savepoint.rollback()
 
 
 def search_ticket_ids(session: Session, q: str, limit: int = 50) -> list[int]:
     """Ticket ids matching q, best match first (bm25's term-frequency part / ts_rank) among the
-    newest RANK_WINDOW matching rows."""
+    newest RANK_WINDOW matching rows. session.info[SEARCH_INCOMPLETE] says whether older
+    matches may be missing (PostgreSQL's older rows cut off by OLDER_TIMEOUT_MS)."""
     q = q.strip()[:500]
+    session.info[SEARCH_INCOMPLETE] = False
     conn = session.connection()
     if not q or not index_available(conn):
         return [] if not q else list(session.scalars(_like(select(Ticket.id), q).limit(limit)))
@@ -307,7 +316,9 @@ def search_ticket_ids(session: Session, q: str, limit: int = 50) -> list[int]:
     if conn.dialect.name == "postgresql":
         words = _query_words(q)
         if words:
-            found += _postgresql_ranked(conn, words)
+            ids, complete = _postgresql_ranked(conn, words)
+            found += ids
+            session.info[SEARCH_INCOMPLETE] = not complete
     else:
         words = _query_words(q)
         if words:

@@ -20,6 +20,7 @@ from helpdesk.console.search import ranked_ticket_ids
 from helpdesk.models import CHANNELS, OPEN_STATUSES, PRIORITIES, STATUSES, Agent, Contact, Ticket
 from helpdesk.services import Services
 from helpdesk.sla import sla_fields
+from helpdesk.ticket_search import SEARCH_INCOMPLETE
 
 PER_PAGE = 50
 MAX_PAGE = 10_000
@@ -129,6 +130,7 @@ class ListPage:
     total: int
     page: int
     per_page: int
+    incomplete: bool = False  # a search whose older matches were cut off (ticket_search)
 
     @property
     def pages(self) -> int:
@@ -169,10 +171,12 @@ def list_page(svc: Services, viewer: Viewer, f: Filters, per_page: int | None = 
     per_page = per_page or PER_PAGE
     now = svc.clock.now()  # one instant for the whole page, so rows agree with each other
     where = _conditions(viewer, f, now)
+    incomplete = False
     with svc.db.session() as s:
         ranked: list[int] = []
         if f.q:
             ranked = ranked_ticket_ids(s, f.q)
+            incomplete = bool(s.info.get(SEARCH_INCOMPLETE))
             where.append(Ticket.id.in_(ranked) if ranked else Ticket.id.is_(None))
         stmt = (
             select(Ticket, Agent.name, Contact.name)  # the name joined: no lazy load per row
@@ -221,7 +225,7 @@ def list_page(svc: Services, viewer: Viewer, f: Filters, per_page: int | None = 
             }
             for t, name, contact in rows
         ]
-    return ListPage(tickets, total, page, per_page)
+    return ListPage(tickets, total, page, per_page, incomplete)
 
 
 def _due(t: Ticket) -> datetime | None:

@@ -7,8 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import update
+from sqlalchemy import text, update
 
+import helpdesk.ticket_search as ticket_search
 from helpdesk import create_app
 from helpdesk.models import Agent, Queue, Ticket
 from helpdesk.services import Services
@@ -180,3 +181,28 @@ def test_times_are_shown_in_belgrade_with_the_zone(client: Any, services: Servic
     assert " UTC<" not in page
     board = client.get("/console?lang=sr-Latn").get_data(as_text=True)
     assert "pre 5 minuta" in board and "23.11.2026 10:00 CET" in board
+
+
+def test_search_says_when_older_matches_may_be_missing(
+    web: Any, store: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # PostgreSQL: the recent tickets fill less than a page, the older rows' query is cut off by its
+    # statement_timeout (made to sleep here): the recent match is listed and the page says so.
+    if store.db.dialect != "postgresql":
+        pytest.skip("SQLite reads every match from FTS5; no second pass to time out")
+    login(web, store, "supervisor")
+    old = inbound(store, Identity("email", "p@example.rs"), "Hitno: pasoš", "Pasoš je istekao.")
+    recent = inbound(store, Identity("email", "q@example.rs"), "Hitno", "Hitno, molim odgovor.")
+    monkeypatch.setattr(ticket_search, "RECENT_TICKETS", 1)
+    page = web.get("/console", query_string={"q": "hitno", "status": ""}).get_data(as_text=True)
+    assert sorted(refs(page)) == sorted([old, recent]) and 'id="search-incomplete"' not in page
+    slow = text(
+        "SELECT 0, 0, 0.0 FROM pg_sleep(30) "
+        "WHERE :q <> '' AND :rare <> '' AND CAST(:below AS bigint) > 0 AND CAST(:w AS int) > 0"
+    )
+    monkeypatch.setattr(ticket_search, "_BY_RARE_WORD", slow)
+    monkeypatch.setattr(ticket_search, "OLDER_TIMEOUT_MS", 50)
+    page = web.get("/console", query_string={"q": "hitno", "status": ""}).get_data(as_text=True)
+    assert refs(page) == [recent] and 'id="search-incomplete"' in page
+    page = web.get("/console", query_string={"q": "hitno", "status": "", "lang": "sr-Latn"})
+    assert "Stariji tiketi koji odgovaraju pretrazi možda nedostaju" in page.get_data(as_text=True)
