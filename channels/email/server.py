@@ -20,7 +20,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from channels.email.parse import header_sender, usable_address
-from channels.email.spool import Spooled, SpoolWriter, is_temporary
+from channels.email.spool import is_temporary
+from channels.email.spool_writer import Spooled, SpoolWriter
 from channels.email.write_gate import WriteGate
 from helpdesk.monitoring import record_smtp_reply
 from helpdesk.services import Services

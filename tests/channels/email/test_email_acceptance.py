@@ -126,7 +126,7 @@ def test_a_mail_that_can_never_be_spooled_gets_554_not_451(
     def broken(*_: object) -> None:
         raise ValueError("a bug, the same on every retry")
 
-    monkeypatch.setattr("channels.email.spool.write_rows", broken)
+    monkeypatch.setattr("channels.email.spool_writer.write_rows", broken)
     code, reply = send_raw(mail, b"From: ana@example.rs\nSubject: x\n\ny\n", "ana@example.rs")
     assert code == 554 and b"5.6.0" in reply
 
@@ -190,16 +190,8 @@ def test_every_dataset_file_gets_a_final_answer(mail: MailClient, mail_svc: Serv
 
 
 def test_spooled_mail_is_taken_in_arrival_order_per_sender(mail_svc: Services) -> None:
-    from channels.email.spool import (
-        Spooled,
-        claim,
-        claim_batch,
-        due_ids,
-        finish,
-        release,
-        retry_later,
-        write_rows,
-    )
+    from channels.email.spool import claim, claim_batch, due_ids, finish, release, retry_later
+    from channels.email.spool_writer import Spooled, write_rows
 
     def spooled(sender: str, n: int) -> Spooled:
         raw = f"From: {sender}\r\nMessage-ID: <{n}@x.rs>\r\nSubject: {n}\r\n\r\nTekst {n}\r\n"

@@ -199,8 +199,8 @@ def test_mail_page_is_only_for_agents_who_may_see_the_ticket(tmp_path: Path) -> 
 
 
 def test_failed_mail_is_listed_and_retried_by_the_admin_cli(tmp_path: Path, monkeypatch: Any) -> None:
-    from channels.email.spool import Spooled, write_rows
     from channels.email.spool_worker import SpoolWorker
+    from channels.email.spool_writer import Spooled, write_rows
 
     app, svc = email_app(tmp_path)
     raw = b"From: ana@example.rs\r\nSubject: Pitanje\r\n\r\nKako da se prijavim?\r\n"
