@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from helpdesk.files import private_sqlite
@@ -151,3 +151,28 @@ def _make_engine(url: str, *, echo: bool, timeouts: Timeouts) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
     return engine
+
+
+_tables_seen: set[tuple[str, str]] = set()
+
+
+def table_present(conn: Connection, sqlite_name: str, postgresql_name: str) -> bool:
+    """True when a migration made this table (a create_all() database has no full-text tables).
+
+    Remembered per database once seen: tables are added by migrations, never dropped at run time.
+    """
+    name = {"sqlite": sqlite_name, "postgresql": postgresql_name}.get(conn.dialect.name)
+    if name is None:
+        return False
+    key = (f"{conn.engine.url!r}", name)
+    if key in _tables_seen:
+        return True
+    if conn.dialect.name == "sqlite":
+        found = conn.execute(
+            text("SELECT 1 FROM sqlite_master WHERE type='table' AND name=:n"), {"n": name}
+        ).first()
+    else:
+        found = conn.execute(text("SELECT to_regclass(:n)"), {"n": name}).scalar()
+    if found:
+        _tables_seen.add(key)
+    return bool(found)

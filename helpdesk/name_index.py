@@ -34,6 +34,7 @@ from typing import Any
 from sqlalchemy import Connection, event, text
 from sqlalchemy.orm import Session, attributes
 
+from helpdesk.db import table_present
 from helpdesk.models import Contact
 from helpdesk.ticket_search import match_expression, search_document, tsquery_expression
 
@@ -60,25 +61,10 @@ NAME_DICT = "contact_name_dict"  # PostgreSQL: distinct normalized names
 NAME_WINDOW = 500
 BUILD_BATCH = 100_000  # contact ids per INSERT ... SELECT when the whole index is built
 
-_present: set[str] = set()
-
 
 def names_available(conn: Connection) -> bool:
     """True when the migration made the name index (a create_all() database has none)."""
-    key = f"{conn.engine.url!r}"
-    if key in _present:
-        return True
-    if conn.dialect.name == "sqlite":
-        found = conn.execute(
-            text("SELECT 1 FROM sqlite_master WHERE type='table' AND name=:n"), {"n": NAME_FTS}
-        ).first()
-    elif conn.dialect.name == "postgresql":
-        found = conn.execute(text("SELECT to_regclass(:n)"), {"n": NAME_PG}).scalar()
-    else:
-        found = None
-    if found:
-        _present.add(key)
-    return bool(found)
+    return table_present(conn, NAME_FTS, NAME_PG)
 
 
 # -- writing ---------------------------------------------------------------------------------

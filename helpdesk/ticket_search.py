@@ -25,6 +25,7 @@ from sqlalchemy import Connection, Integer, Select, false, or_, select, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from helpdesk.db import table_present
 from helpdesk.models import Ticket
 from knowledge_base.analysis import serbian_stem
 from triage.text import tokenize
@@ -98,25 +99,9 @@ def tsquery_expression(q: str) -> str | None:
 
 # -- is the index there? ----------------------------------------------------------------
 
-_present: set[str] = set()
-
-
 def index_available(conn: Connection) -> bool:
     """True when the migration made the table (a create_all() database has none)."""
-    key = f"{conn.engine.url!r}"
-    if key in _present:
-        return True
-    if conn.dialect.name == "sqlite":
-        found = conn.execute(
-            text("SELECT 1 FROM sqlite_master WHERE type='table' AND name=:n"), {"n": FTS_TABLE}
-        ).first()
-    elif conn.dialect.name == "postgresql":
-        found = conn.execute(text("SELECT to_regclass(:n)"), {"n": PG_TABLE}).scalar()
-    else:
-        found = None
-    if found:
-        _present.add(key)
-    return bool(found)
+    return table_present(conn, FTS_TABLE, PG_TABLE)
 
 
 # -- searching ----------------------------------------------------------------------------
