@@ -1,27 +1,46 @@
-"""Chat delivery benchmark: N concurrent citizens send messages while an agent console listens.
+"""Chat delivery benchmark: N citizens send messages while an agent console listens, beside a bare
+Flask-SocketIO relay of the same shape (the raw baseline, echo_server.py), in alternating rounds.
 
-For every citizen message it measures the time from the citizen's emit until the agent console
-receives the matching ``message.created`` event (store write, commit, publish, fan-out), and the
-throughput; beside it, in the same run, a bare Flask-SocketIO acknowledged echo with the same
-number of clients and messages (the raw baseline).
+A round, the same client code against either server: the console (console_client.py, a process
+of its own) connects, N citizens connect (WebSocket) and say ``hello``; once all have (the
+connect phase, timed on its own), the clock starts and each citizen sends ``--messages``
+messages one after the other, waiting for each acknowledgement. Latency is from a message's emit
+until the console receives its ``message.created`` (ours: store, commit, publish, fan-out; the
+echo: the relay alone); throughput is messages delivered to the console per second of that
+message phase. The citizens' process keeps its garbage collector off during the message phase
+and its start-up objects frozen, for both servers.
 
-    .venv/bin/python bench/chat/run.py                # 50 and 200 citizens, 5 messages each
-    .venv/bin/python bench/chat/run.py --clients 50 --messages 10
-    .venv/bin/python bench/chat/run.py --database-url postgresql+psycopg://postgres@127.0.0.1/test \
-        --redis-url redis://127.0.0.1:6379/0    # a scratch database on that server, dropped after
+One echo run against one of ours decided the ratio before, and the echo's own p95 swung 14-64 ms
+between idle runs. Now ``--rounds`` rounds of each run after a warm-up round of each (not
+counted), alternating which goes first (echo, ours, ours, echo, ...); every round is printed,
+then the median of the per-round ratios. Each server's CPU per message (``/proc/PID/stat``) is
+given too: on a loaded machine the rates follow the CPU share a process gets, the CPU per message
+much less. bench/README.md ("Chat bench: alternating rounds") says why each choice was made.
+
+    .venv/bin/python bench/chat/run.py --clients 50 --messages 5          # SQLite in a temp dir
+    .venv/bin/python bench/chat/run.py --clients 50 --messages 5 \\
+        --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test \\
+        --redis-url redis://127.0.0.1:6379/0 --scratch-prefix bench_chat   # scratch db, dropped after
+
+With ``--redis-url`` both servers use Redis as their Socket.IO message queue (each its own
+channel), so the echo's relay takes the same hop as ours.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
+import json
+import os
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import requests
 import socketio
@@ -34,6 +53,8 @@ from hd_servers import Server, base_env, free_port, login_cookie, prepare_store 
 
 AGENT = "bench@helpdesk.test"
 DIGITS_TO_LETTERS = str.maketrans("0123456789", "ghijklmnop")
+TICKS = os.sysconf("SC_CLK_TCK")
+CONSOLE = Path(__file__).resolve().with_name("console_client.py")
 
 
 class ScratchDatabase:
@@ -65,31 +86,72 @@ def pct(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-async def run_helpdesk(url: str, cookie: str, clients: int, messages: int) -> dict[str, Any]:
-    received: dict[str, float] = {}
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a whole process (all its threads, the ended ones too)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+@dataclass
+class Round:
+    latencies: list[float]  # ms, emit -> console's message.created
+    acks: list[float]  # ms, emit -> the citizen's acknowledgement
+    seconds: float  # the message phase
+    delivered: int
+    expected: int
+    failures: int
+    connect_seconds: float  # console + N citizens connected and said hello
+    server_cpu: float  # seconds, the message phase
+    server_cpu_connect: float  # seconds, the connect phase
+    client_cpu: float  # seconds of this process (the citizens), the message phase
+    console_cpu: float  # seconds of the console's process, the message phase
+    ack_bytes: int  # JSON size of one acknowledgement
+    event_bytes: int  # JSON size of one message.created
+
+    @property
+    def rate(self) -> float:
+        return self.delivered / self.seconds if self.seconds else 0.0
+
+    @property
+    def whole_rate(self) -> float:  # connects included, as the bench measured before the phases
+        return self.delivered / (self.connect_seconds + self.seconds)
+
+    @property
+    def p95(self) -> float:
+        return pct(self.latencies, 95)
+
+
+async def run_round(url: str, pid: int, cookie: str, clients: int, messages: int) -> Round:
+    """One round against one server; the same code for ours and the echo."""
     sent: dict[str, float] = {}
-    done = asyncio.Event()
+    acked: dict[str, float] = {}
+    ack_bytes = [0]
+    all_ready = asyncio.Event()
+    go = asyncio.Event()
+    ready = [0]
     expected = clients * messages
-
-    console = socketio.AsyncClient(reconnection=False)
-
-    @console.on("message.created", namespace="/console")
-    async def on_message(data: dict[str, Any]) -> None:
-        tag = data["message"]["text"].split(" ", 1)[0]
-        if tag in sent and tag not in received:
-            received[tag] = time.perf_counter()
-            if len(received) == expected:
-                done.set()
-
-    await console.connect(
-        url, namespaces=["/console"], headers={"Cookie": cookie}, transports=["websocket"], wait_timeout=20
+    console = subprocess.Popen(
+        [sys.executable, str(CONSOLE), url],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "BENCH_COOKIE": cookie},
     )
+    assert console.stdin is not None and console.stdout is not None
+    if console.stdout.readline().strip() != "ready":
+        raise SystemExit("the console client did not connect")
+    cpu0 = cpu_seconds(pid)
+    t0 = time.perf_counter()
 
-    async def citizen() -> int:
+    async def citizen() -> tuple[socketio.AsyncClient, int]:
         sio = socketio.AsyncClient(reconnection=False)
-        await sio.connect(url, namespaces=["/chat"], transports=["websocket"], wait_timeout=30)
+        await sio.connect(url, namespaces=["/chat"], transports=["websocket"], wait_timeout=60)
         hello = await sio.call("hello", {"language": "sr-Latn"}, namespace="/chat", timeout=60)
         assert hello["ok"], hello
+        ready[0] += 1
+        if ready[0] == clients:
+            all_ready.set()
+        await go.wait()
         failures = 0
         for i in range(messages):
             # Letters only: a hex tag with a valid 13-digit JMBG run in it is masked by the store
@@ -102,59 +164,56 @@ async def run_helpdesk(url: str, cookie: str, clients: int, messages: int) -> di
                 namespace="/chat",
                 timeout=120,
             )
+            acked[tag] = time.perf_counter()
+            ack_bytes[0] = ack_bytes[0] or len(json.dumps(answer))
             if not answer.get("ok"):
                 failures += 1
-        await sio.disconnect()
-        return failures
+        return sio, failures
 
-    start = time.perf_counter()
-    failures = sum(await asyncio.gather(*(citizen() for _ in range(clients))))
+    tasks = [asyncio.ensure_future(citizen()) for _ in range(clients)]
+    await asyncio.wait_for(all_ready.wait(), timeout=120)
+    # The message phase: every citizen is connected and has said hello.
+    gc.collect()
+    gc.disable()
     try:
-        await asyncio.wait_for(done.wait(), timeout=120)
-    except TimeoutError:
-        pass
-    end = max(received.values(), default=time.perf_counter())
-    await console.disconnect()
-    latencies = [(received[t] - sent[t]) * 1000 for t in received]
-    return {
-        "latencies": latencies,
-        "seconds": end - start,
-        "delivered": len(received),
-        "expected": expected,
-        "failures": failures,
-    }
+        cpu1 = cpu_seconds(pid)
+        client0 = time.process_time()
+        start = time.perf_counter()
+        go.set()
+        done = await asyncio.gather(*tasks)
+        client_cpu = time.process_time() - client0
+        console.stdin.write(f"{expected}\n")
+        console.stdin.flush()
+        report = json.loads(console.stdout.readline())
+        cpu2 = cpu_seconds(pid)
+    finally:
+        gc.enable()
+    console.wait(10)
+    await asyncio.gather(*(sio.disconnect() for sio, _ in done))
+    received = {t: at for t, at in report["received"].items() if t in sent}
+    return Round(
+        latencies=[(received[t] - sent[t]) * 1000 for t in received],
+        acks=[(acked[t] - sent[t]) * 1000 for t in acked],
+        seconds=max(received.values(), default=start) - start,
+        delivered=len(received),
+        expected=expected,
+        failures=sum(f for _, f in done),
+        connect_seconds=start - t0,
+        server_cpu=cpu2 - cpu1,
+        server_cpu_connect=cpu1 - cpu0,
+        client_cpu=client_cpu,
+        console_cpu=report["cpu"],
+        ack_bytes=ack_bytes[0],
+        event_bytes=report["event_bytes"],
+    )
 
 
-async def run_echo(url: str, clients: int, messages: int) -> dict[str, Any]:
-    latencies: list[float] = []
-
-    async def client() -> None:
-        sio = socketio.AsyncClient(reconnection=False)
-        await sio.connect(url, namespaces=["/echo"], transports=["websocket"], wait_timeout=30)
-        for i in range(messages):
-            t0 = time.perf_counter()
-            await sio.call("echo", {"text": f"poruka {i}"}, namespace="/echo", timeout=120)
-            latencies.append((time.perf_counter() - t0) * 1000)
-        await sio.disconnect()
-
-    start = time.perf_counter()
-    await asyncio.gather(*(client() for _ in range(clients)))
-    seconds = time.perf_counter() - start
-    n = clients * messages
-    return {
-        "latencies": latencies,
-        "seconds": seconds,
-        "delivered": len(latencies),
-        "expected": n,
-        "failures": n - len(latencies),
-    }
-
-
-def start_echo(log: Path) -> tuple[subprocess.Popen[bytes], str]:
+def start_echo(log: Path, redis_url: str = "") -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
+    queue = [redis_url, f"bench-echo-{uuid.uuid4().hex[:8]}"] if redis_url else []
     with open(log, "ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("echo_server.py")), str(port)],
+            [sys.executable, str(Path(__file__).with_name("echo_server.py")), str(port), *queue],
             stdout=out,
             stderr=subprocess.STDOUT,
         )
@@ -168,21 +227,70 @@ def start_echo(log: Path) -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("echo server did not start")
 
 
-def row(name: str, clients: int, r: dict[str, Any]) -> str:
-    lat = r["latencies"]
-    rate = r["delivered"] / r["seconds"] if r["seconds"] else 0
-    return (
-        f"| {name:<34} | {clients:>7} | {r['delivered']:>5}/{r['expected']:<5} | "
-        f"{pct(lat, 50):>8.1f} | {pct(lat, 95):>8.1f} | {pct(lat, 99):>8.1f} | {rate:>8.1f} |"
-    )
+def med(values: list[float]) -> float:
+    return statistics.median(values) if values else float("nan")
+
+
+def report(clients: int, messages: int, echo: list[Round], ours: list[Round]) -> list[str]:
+    per_msg = clients * messages
+    lines = [
+        "",
+        f"{clients} citizens x {messages} messages, message phase (all connected and said hello first)",
+        "",
+        "| round | echo p50 / p95 ms | echo msg/s | ours p50 / p95 ms | ours msg/s | p95 ratio | msg/s ratio "
+        "| server CPU ms/msg echo / ours | delivered |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for i, (e, o) in enumerate(zip(echo, ours, strict=True), 1):
+        lines.append(
+            f"| {i} | {pct(e.latencies, 50):.1f} / {e.p95:.1f} | {e.rate:,.0f} | "
+            f"{pct(o.latencies, 50):.1f} / {o.p95:.1f} | {o.rate:,.0f} | {o.p95 / e.p95:.2f}x | "
+            f"{o.rate / e.rate:.2f}x | {e.server_cpu / per_msg * 1000:.2f} / "
+            f"{o.server_cpu / per_msg * 1000:.2f} | "
+            f"{o.delivered}/{o.expected} |"
+        )
+    p95_ratios = [o.p95 / e.p95 for e, o in zip(echo, ours, strict=True)]
+    rate_ratios = [o.rate / e.rate for e, o in zip(echo, ours, strict=True)]
+    whole_ratios = [o.whole_rate / e.whole_rate for e, o in zip(echo, ours, strict=True)]
+    echo_p95, ours_p95 = med([e.p95 for e in echo]), med([o.p95 for o in ours])
+    lines += [
+        "",
+        f"median of round p95 ratios: {med(p95_ratios):.2f}x "
+        f"(rounds {min(p95_ratios):.2f}-{max(p95_ratios):.2f}x); median of round msg/s ratios: "
+        f"{med(rate_ratios):.2f}x ({min(rate_ratios):.2f}-{max(rate_ratios):.2f}x)",
+        f"medians: echo p95 {echo_p95:.1f} ms, {med([e.rate for e in echo]):,.0f} msg/s; "
+        f"ours p95 {ours_p95:.1f} ms, {med([o.rate for o in ours]):,.0f} msg/s; "
+        f"ratio of the median p95s {ours_p95 / echo_p95:.2f}x",
+        f"server CPU per message (median of rounds): echo "
+        f"{med([e.server_cpu for e in echo]) / per_msg * 1000:.2f} ms, ours "
+        f"{med([o.server_cpu for o in ours]) / per_msg * 1000:.2f} ms; client process "
+        f"{med([r.client_cpu for r in echo + ours]) / per_msg * 1000:.2f} ms (citizens), "
+        f"{med([r.console_cpu for r in echo + ours]) / per_msg * 1000:.2f} ms (console)",
+        f"acknowledgement p50 / p95 (median of rounds): echo {med([pct(e.acks, 50) for e in echo]):.1f} / "
+        f"{med([pct(e.acks, 95) for e in echo]):.1f} ms, ours {med([pct(o.acks, 50) for o in ours]):.1f} / "
+        f"{med([pct(o.acks, 95) for o in ours]):.1f} ms",
+        f"connect phase (console + {clients} citizens connect and say hello), median: echo "
+        f"{med([e.connect_seconds for e in echo]) * 1000:.0f} ms, "
+        f"{med([e.server_cpu_connect for e in echo]) / clients * 1000:.2f} ms server CPU per citizen; ours "
+        f"{med([o.connect_seconds for o in ours]) * 1000:.0f} ms, "
+        f"{med([o.server_cpu_connect for o in ours]) / clients * 1000:.2f} ms; msg/s over the whole round "
+        f"(connects included) median of round ratios {med(whole_ratios):.2f}x",
+        f"payload JSON bytes, acknowledgement / message.created: echo {echo[0].ack_bytes} / "
+        f"{echo[0].event_bytes}, ours {ours[0].ack_bytes} / {ours[0].event_bytes}",
+    ]
+    lost = [(i, o) for i, o in enumerate(ours, 1) if o.failures or o.delivered != o.expected]
+    for i, o in lost:
+        lines.append(f"  ! round {i}: {o.failures} refused, {o.expected - o.delivered} not delivered")
+    return lines
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clients", type=int, nargs="*", default=[50, 200])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--clients", type=int, nargs="*", default=[50])
     parser.add_argument("--messages", type=int, default=5, help="messages per citizen")
+    parser.add_argument("--rounds", type=int, default=5, help="measured rounds of each (after a warm-up)")
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
-    parser.add_argument("--redis-url", default="", help="use Redis as the message queue")
+    parser.add_argument("--redis-url", default="", help="Redis as both servers' Socket.IO message queue")
     parser.add_argument(
         "--scratch-prefix", default="bench_chat", help="name prefix of the scratch PostgreSQL database"
     )
@@ -196,44 +304,44 @@ def main() -> None:
         extra["HELPDESK_SOCKETIO_CHANNEL"] = f"bench-chat-{uuid.uuid4().hex[:8]}"  # no cross-talk
     env = base_env(tmp / "data", **extra)
     env["HELPDESK_LOG_LEVEL"] = "ERROR"
-    prepare_store(env, [{"email": AGENT, "name": "Bench", "role": "supervisor"}])
-    server = Server(env, tmp / "server.log").start()
-    echo, echo_url = start_echo(tmp / "echo.log")
     store = "PostgreSQL" if args.database_url else "SQLite"
+    load = os.getloadavg()
     lines = [
         f"chat delivery: citizen emit -> agent console message.created ({store}"
-        f"{', Redis queue' if args.redis_url else ''}; {args.messages} messages per citizen)",
-        "",
-        "| scenario                           | clients |  delivered  |  p50 ms  |  p95 ms  "
-        "|  p99 ms  |  msg/s   |",
-        "|------------------------------------|---------|-------------|----------|----------"
-        "|----------|----------|",
+        f"{', Redis queue for both servers' if args.redis_url else ''}); {args.rounds} rounds of each "
+        f"after a warm-up, alternating; load average at start {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}"
     ]
+    server = echo = None
     try:
-        cookie = login_cookie(server.url, AGENT)
+        prepare_store(env, [{"email": AGENT, "name": "Bench", "role": "supervisor"}])
+        server = Server(env, tmp / "server.log").start()
+        echo, echo_url = start_echo(tmp / "echo.log", args.redis_url)
+        assert server.proc is not None
+        targets = {"echo": (echo_url, echo.pid, ""), "ours": (server.url, server.proc.pid, "")}
+        targets["ours"] = (server.url, server.proc.pid, login_cookie(server.url, AGENT))
+        # What this process imported to prepare the store (the app's modules) stays: out of the
+        # collector's way, or its full passes (~100 ms) land in the rounds' connect phases.
+        gc.collect()
+        gc.freeze()
         for n in args.clients:
-            echo_r = asyncio.run(run_echo(echo_url, n, args.messages))
-            chat_r = asyncio.run(run_helpdesk(server.url, cookie, n, args.messages))
-            lines.append(row("bare Flask-SocketIO ack echo", n, echo_r))
-            lines.append(row("helpdesk chat -> console", n, chat_r))
-            ratio50 = pct(chat_r["latencies"], 50) / max(pct(echo_r["latencies"], 50), 1e-9)
-            rate_chat = chat_r["delivered"] / chat_r["seconds"]
-            rate_echo = echo_r["delivered"] / echo_r["seconds"]
-            lines.append(
-                f"| ratio helpdesk / echo              | {n:>7} |             | "
-                f"{ratio50:>7.1f}x |          |          | {rate_chat / rate_echo:>7.2f}x |"
-            )
-            if chat_r["failures"] or chat_r["delivered"] != chat_r["expected"]:
-                lines.append(
-                    f"  ! {chat_r['failures']} refused, "
-                    f"{chat_r['expected'] - chat_r['delivered']} not delivered"
-                )
+            results: dict[str, list[Round]] = {"echo": [], "ours": []}
+            for rnd in range(args.rounds + 1):  # round 0 warms up both and is not counted
+                for name in ("echo", "ours") if rnd % 2 == 0 else ("ours", "echo"):
+                    url, pid, cookie = targets[name]
+                    r = asyncio.run(run_round(url, pid, cookie, n, args.messages))
+                    if rnd:
+                        results[name].append(r)
+            lines += report(n, args.messages, results["echo"], results["ours"])
     finally:
-        server.stop()
-        echo.terminate()
-        echo.wait(10)
+        if server:
+            server.stop()
+        if echo:
+            echo.terminate()
+            echo.wait(10)
         if scratch:
             scratch.drop()
+    load = os.getloadavg()
+    lines.append(f"\nload average at end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}")
     print("\n".join(lines))
 
 
