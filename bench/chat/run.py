@@ -292,6 +292,11 @@ def main() -> None:
     parser.add_argument("--database-url", default="", help="default: SQLite in a temp dir")
     parser.add_argument("--redis-url", default="", help="Redis as both servers' Socket.IO message queue")
     parser.add_argument(
+        "--echo-without-queue",
+        action="store_true",
+        help="with --redis-url: the echo still relays in-process (the baseline before the rounds)",
+    )
+    parser.add_argument(
         "--scratch-prefix", default="bench_chat", help="name prefix of the scratch PostgreSQL database"
     )
     args = parser.parse_args()
@@ -308,14 +313,18 @@ def main() -> None:
     load = os.getloadavg()
     lines = [
         f"chat delivery: citizen emit -> agent console message.created ({store}"
-        f"{', Redis queue for both servers' if args.redis_url else ''}); {args.rounds} rounds of each "
+        f"{', Redis queue' if args.redis_url else ''}"
+        f"{' (ours only)' if args.redis_url and args.echo_without_queue else ''}"
+        f"{' for both servers' if args.redis_url and not args.echo_without_queue else ''}); "
+        f"{args.rounds} rounds of each "
         f"after a warm-up, alternating; load average at start {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}"
     ]
     server = echo = None
     try:
         prepare_store(env, [{"email": AGENT, "name": "Bench", "role": "supervisor"}])
         server = Server(env, tmp / "server.log").start()
-        echo, echo_url = start_echo(tmp / "echo.log", args.redis_url)
+        echo_queue = "" if args.echo_without_queue else args.redis_url
+        echo, echo_url = start_echo(tmp / "echo.log", echo_queue)
         assert server.proc is not None
         targets = {"echo": (echo_url, echo.pid, ""), "ours": (server.url, server.proc.pid, "")}
         targets["ours"] = (server.url, server.proc.pid, login_cookie(server.url, AGENT))
