@@ -13,9 +13,9 @@ from helpdesk.access import AccessDenied, require_change, require_see, ticket_fi
 from helpdesk.api.auth import api_agent, api_viewer, token_required
 from helpdesk.api.errors import ApiError, error_response
 from helpdesk.api.openapi import openapi_document
+from helpdesk.api.rate import rate_limited
 from helpdesk.api.validation import choice_field, int_arg, json_body, readable, text_field
 from helpdesk.auth import public
-from helpdesk.extensions import limiter
 from helpdesk.models import CHANNELS, PRIORITIES, STATUSES, Agent, Message, Queue, Ticket
 from helpdesk.services import current_services
 from helpdesk.ticket_search import apply_text_search
@@ -89,7 +89,7 @@ def _ticket_rate() -> str:
 
 @bp.post("/tickets")
 @public
-@limiter.limit(_ticket_rate)
+@rate_limited(_ticket_rate, "api.create_ticket")
 def create_ticket() -> tuple[Response, int]:
     """An inquiry from a web form. No token: citizens use it; rate limited per address."""
     body = json_body()

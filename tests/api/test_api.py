@@ -180,6 +180,44 @@ def test_ticket_form_is_rate_limited(client: Any, services: Services) -> None:
     assert statuses[30] == 429
 
 
+def test_ticket_form_tells_each_address_what_it_has_left(tmp_path: Any) -> None:
+    from helpdesk import create_app
+    from tests.conftest import make_services, make_settings
+
+    svc = make_services(make_settings(tmp_path, api_ticket_rate_limit="2 per day"))
+    client = create_app(svc.settings, services=svc).test_client()
+    first = client.post("/api/v1/tickets", json=NEW)
+    assert first.status_code == 201
+    assert (first.headers["X-RateLimit-Limit"], first.headers["X-RateLimit-Remaining"]) == ("2", "1")
+    invalid = client.post("/api/v1/tickets", json={**NEW, "subject": ""})  # counts too
+    assert invalid.status_code == 422 and invalid.headers["X-RateLimit-Remaining"] == "0"
+    refused = client.post("/api/v1/tickets", json=NEW)
+    assert refused.status_code == 429
+    assert refused.get_json()["error"]["code"] == "rate_limited"
+    assert 0 < int(refused.headers["Retry-After"]) <= 86_400
+    assert int(refused.headers["X-RateLimit-Reset"]) == int(first.headers["X-RateLimit-Reset"])
+    other = client.post("/api/v1/tickets", json=NEW, environ_base={"REMOTE_ADDR": "198.51.100.7"})
+    assert other.status_code == 201  # another address has its own count
+    svc.db.dispose()
+
+
+def test_ticket_form_counts_in_redis_when_configured(tmp_path: Any, redis_url: str) -> None:
+    """With Redis the counts are there, shared by every server process of the deployment."""
+    import redis
+
+    from helpdesk import create_app
+    from tests.conftest import make_services, make_settings
+
+    svc = make_services(make_settings(tmp_path, redis_url=redis_url, api_ticket_rate_limit="2 per day"))
+    client = create_app(svc.settings, services=svc).test_client()
+    assert [client.post("/api/v1/tickets", json=NEW).status_code for _ in range(3)] == [201, 201, 429]
+    store = redis.Redis.from_url(redis_url)
+    keys = store.keys(f"*{svc.settings.socketio_channel}/api.create_ticket/*")
+    assert [int(store.get(key) or 0) for key in keys] == [3]
+    store.delete(*keys)
+    svc.db.dispose()
+
+
 def test_openapi_document(client: Any) -> None:
     doc = client.get("/api/v1/openapi.json").get_json()
     assert doc["openapi"].startswith("3.1")
