@@ -18,6 +18,7 @@ from flask_socketio import Namespace, join_room, leave_room
 from channels.chat import callback, store, validate
 from channels.chat.suggest_filter import good_hits, is_question
 from channels.chat.validate import BadRequest, error
+from channels.chat.visitor_rows import VisitorTouch
 from channels.chat.writer import ChatWriter
 from helpdesk.events import event, room_for_ticket
 from helpdesk.i18n import LANGUAGES as LOCALES
@@ -98,15 +99,7 @@ class ChatNamespace(Namespace):
             if hashed and not still_here:  # the visitor's last page left: forget, don't leak
                 self._suggested.pop(hashed, None)
         if hashed and not still_here:  # by the chat writer, not competing with it for the lock
-            self.writer.touch_later(
-                functools.partial(
-                    store.touch_in,
-                    hashed=hashed,
-                    now=self.svc.clock.now(),
-                    present=False,
-                    create=False,
-                )
-            )
+            self.writer.touch_later(VisitorTouch(hashed, self.svc.clock.now(), present=False))
 
     def language(self, data: object) -> str:
         """The language of the page behind this event: the event's own ``language``, else the one
@@ -208,9 +201,7 @@ class ChatNamespace(Namespace):
         now = self.svc.clock.now()
         # The visitor row is touched in the message's own transaction: one write lock per
         # message, and a failure keeps neither.
-        touch = functools.partial(
-            store.touch_in, hashed=hashed, now=now, name=name, email=email, language=lang
-        )
+        touch = VisitorTouch(hashed, now, name=name, email=email, language=lang)
         prepared = prepare(
             self.svc,
             InboundMessage(

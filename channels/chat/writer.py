@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
 
+from channels.chat.visitor_rows import VisitorTouch, touch_all
 from helpdesk.services import Services
 from helpdesk.tickets.inbound import InTransaction, announce, write_prepared
 from helpdesk.tickets.inbound_prepare import Prepared, Stored
@@ -37,7 +38,7 @@ IDLE_EXIT = 30.0  # seconds without a message before the thread ends (started ag
 @dataclass
 class _Job:
     item: Prepared | None  # None: only the visitor touch (a page that left)
-    touch: InTransaction | None
+    touch: VisitorTouch | None
     done: threading.Event = field(default_factory=threading.Event)
     stored: Stored | None = None
     error: BaseException | None = None
@@ -56,9 +57,9 @@ class ChatWriter:
         self.threads = 1 if svc.db.dialect == "sqlite" else PG_WRITERS
         self._running: list[threading.Thread] = []
 
-    def store(self, item: Prepared, touch: InTransaction | None = None) -> InboundResult:
-        """Store one prepared message (and run ``touch`` in its transaction); block until
-        committed. Raises what storing it raised, or TimeoutError."""
+    def store(self, item: Prepared, touch: VisitorTouch | None = None) -> InboundResult:
+        """Store one prepared message (and ``touch`` its visitor in the same transaction); block
+        until committed. Raises what storing it raised, or TimeoutError."""
         job = _Job(item, touch)
         self._queue.put(job)
         self._ensure_thread()
@@ -71,7 +72,7 @@ class ChatWriter:
         announce(self.svc, job.stored)
         return job.stored.result
 
-    def touch_later(self, touch: InTransaction) -> None:
+    def touch_later(self, touch: VisitorTouch) -> None:
         """Queue a visitor-only write (presence on disconnect) without waiting for it: in the
         same transactions as the messages, instead of competing with them for the lock."""
         self._queue.put(_Job(None, touch))
@@ -123,12 +124,12 @@ class ChatWriter:
 
 
 def _touch_all(batch: list[_Job]) -> InTransaction | None:
+    """The batch's visitor touches, in one statement (``visitor_rows``), first in its transaction."""
     touches = [j.touch for j in batch if j.touch is not None]
     if not touches:
         return None
 
     def run(conn: Connection) -> None:
-        for touch in touches:
-            touch(conn)
+        touch_all(conn, touches)
 
     return run

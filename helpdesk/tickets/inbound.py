@@ -29,6 +29,7 @@ from helpdesk.models import OPEN_STATUSES, Ticket
 from helpdesk.privacy import jmbg
 from helpdesk.routing import pick_assignee
 from helpdesk.services import Services
+from helpdesk.tickets import inbound_batch
 from helpdesk.tickets import inbound_rows as rows
 from helpdesk.tickets.inbound_prepare import Prepared, Stored, prepare
 from helpdesk.tickets.inbound_reopen import reopen
@@ -105,11 +106,15 @@ def write_prepared(
                 if in_transaction is not None:
                     in_transaction(conn)
                 pending = rows.Pending(uow.now)
-                stored = []
-                for item in items:
-                    uow.events, uow.outbox_queued = [], False
-                    result = _receive(uow, conn, pending, item, check)
-                    stored.append(Stored(result, uow.events, uow.outbox_queued))
+                # A statement per kind for the whole batch when it is the common case; after a
+                # unique-key refusal, one by one with the duplicate checks.
+                stored = None if check else inbound_batch.write_together(uow, conn, pending, items)
+                if stored is None:
+                    stored = []
+                    for item in items:
+                        uow.events, uow.outbox_queued = [], False
+                        result = _receive(uow, conn, pending, item, check)
+                        stored.append(Stored(result, uow.events, uow.outbox_queued))
                 pending.write(conn)
             return stored  # committed
         except IntegrityError:
@@ -150,15 +155,32 @@ def _receive(
     seq = 1 if created else rows.bump_sequence(conn, ticket, uow.now)
     message = _insert_message(uow, conn, item, ticket["id"], seq, contact.id)
     attachments = _insert_attachments(conn, item, message["id"])
+    return stored_message(uow, conn, pending, item, ticket, message, attachments, created, reopened)
+
+
+def stored_message(
+    uow: UnitOfWork,
+    conn: Connection,
+    pending: rows.Pending,
+    item: Prepared,
+    ticket: dict[str, Any],
+    message: dict[str, Any],
+    attachments: list[dict[str, Any]],
+    created: bool,
+    reopened: bool,
+) -> InboundResult:
+    """What follows a message's insert: its index row, audit, the new ticket's acknowledgement,
+    and the events (one batch statement per kind does the same for several, inbound_batch)."""
+    seq = message["seq"]
     rows.index_message(pending, ticket["id"], seq, item.index_doc)
     pending.add_audit(
-        Actor.contact(contact.id),
+        Actor.contact(message["contact_id"]),
         "message.received",
         ticket["id"],
         after={"message_id": message["id"], "seq": seq},
     )
     if created:  # the usual ack, or an open incident's notice (linked in this transaction)
-        _acknowledge(uow, conn, pending, ticket, msg)
+        _acknowledge(uow, conn, pending, ticket, item.msg)
     data = rows.ticket_event(ticket)
     if created:
         for room in (CONSOLE_ROOM, room_for_queue(ticket["queue"])):
@@ -199,7 +221,7 @@ def _acknowledge(
 ) -> None:
     """The usual acknowledgement in one Core insert; while an incident is open, the incidents
     hook (ORM, on the same connection) decides, as it does for every new ticket."""
-    if not conn.execute(OPEN_INCIDENT, {"b_now": uow.now}).scalar():
+    if not pending.ask(conn, OPEN_INCIDENT, b_now=uow.now):
         if msg.wants_acknowledgement:
             rows.queue_ack(conn, ticket["id"], msg.channel, uow.now)
             uow.outbox_queued = True
@@ -228,8 +250,24 @@ def _known(conn: Connection, query: Any, **params: Any) -> InboundResult | None:
 def _insert_message(
     uow: UnitOfWork, conn: Connection, item: Prepared, ticket_id: int, seq: int, contact_id: int
 ) -> dict[str, Any]:
+    values = message_values(uow, item, ticket_id, seq, contact_id)
+    values["id"] = rows.new_id(conn.execute(rows.INSERT_MESSAGE, values))
+    if item.sealed:
+        conn.execute(
+            INSERT_SEALED,
+            [
+                {"message_id": values["id"], "kind": k, "ciphertext": c, "created_at": uow.now}
+                for k, c in item.sealed
+            ],
+        )
+    return values
+
+
+def message_values(
+    uow: UnitOfWork, item: Prepared, ticket_id: int, seq: int, contact_id: int
+) -> dict[str, Any]:
     msg = item.msg
-    values: dict[str, Any] = {
+    return {
         "ticket_id": ticket_id,
         "seq": seq,
         "direction": "inbound",
@@ -244,16 +282,6 @@ def _insert_message(
         "raw_path": item.raw_digest,
         "meta": item.meta,
     }
-    values["id"] = rows.new_id(conn.execute(rows.INSERT_MESSAGE, values))
-    if item.sealed:
-        conn.execute(
-            INSERT_SEALED,
-            [
-                {"message_id": values["id"], "kind": k, "ciphertext": c, "created_at": uow.now}
-                for k, c in item.sealed
-            ],
-        )
-    return values
 
 
 def _insert_attachments(conn: Connection, item: Prepared, message_id: int) -> list[dict[str, Any]]:
@@ -323,14 +351,36 @@ def _open_ticket(
     contact: rows.ContactRow,
     related_id: int | None,
 ) -> dict[str, Any]:
+    values = ticket_values(uow, conn, pending, item, contact, next_reference(conn, uow.now))
+    values["related_ticket_id"] = related_id
+    values["id"] = rows.new_id(conn.execute(rows.INSERT_TICKET, values))
+    values["contact_name"] = contact.name
+    values["related_reference"] = (
+        conn.execute(rows.REFERENCE_OF, {"ticket_id": related_id}).scalar()
+        if related_id is not None
+        else None
+    )
+    ticket_opened(pending, values)
+    return values
+
+
+def ticket_values(
+    uow: UnitOfWork,
+    conn: Connection,
+    pending: rows.Pending,
+    item: Prepared,
+    contact: rows.ContactRow,
+    reference: str,
+) -> dict[str, Any]:
+    """A new ticket's row (no id yet, no related ticket) for ``item``'s first message."""
     msg, decision = item.msg, item.decision
     subject = jmbg.mask(" ".join(msg.subject.split())[:MAX_SUBJECT] or _subject_from(msg.text))
     created_at = msg.received_at or uow.now
     # A transient ticket for the SLA policy, which sets its due times on the object it is given.
     shell = Ticket(priority=decision.priority, queue=decision.queue, channel=msg.channel)
     uow.svc.sla.on_open(shell, created_at)
-    values: dict[str, Any] = {
-        "reference": next_reference(conn, uow.now),
+    return {
+        "reference": reference,
         "subject": subject,
         "status": "new",
         "priority": decision.priority,
@@ -338,7 +388,7 @@ def _open_ticket(
         "category": decision.category,
         "queue": decision.queue,
         # round-robin among the queue's online agents with room, inside this transaction
-        "assignee_id": decision.assignee_id or _assignee(uow, conn, decision.queue),
+        "assignee_id": decision.assignee_id or _assignee(uow, conn, pending, decision.queue),
         "contact_id": contact.id,
         "language": msg.language or decision.language,
         "script": msg.script or decision.script,
@@ -356,22 +406,20 @@ def _open_ticket(
         "sla_breached_at": shell.sla_breached_at,
         "deflected": False,
         "kb_suggested": False,
-        "related_ticket_id": related_id,
+        "related_ticket_id": None,
         "merged_into_id": None,
         "last_seq": 1,  # the message that opens it
         "reply_token": secrets.token_hex(12),
     }
-    values["id"] = rows.new_id(conn.execute(rows.INSERT_TICKET, values))
-    values["contact_name"] = contact.name
-    values["related_reference"] = (
-        conn.execute(rows.REFERENCE_OF, {"ticket_id": related_id}).scalar()
-        if related_id is not None
-        else None
-    )
+
+
+def ticket_opened(pending: rows.Pending, values: dict[str, Any]) -> None:
+    """A new ticket's index row, report change and audit, once it has its id."""
     rows.index_ticket(pending, values)
-    pending.report_times += [t for t in (created_at, values["resolution_due_at"]) if t is not None]
+    times = (values["created_at"], values["resolution_due_at"])
+    pending.report_times += [t for t in times if t is not None]
     pending.add_audit(
-        Actor.contact(contact.id),
+        Actor.contact(values["contact_id"]),
         "ticket.created",
         values["id"],
         after={
@@ -382,11 +430,10 @@ def _open_ticket(
             "triage_confidence": values["triage_confidence"],
         },
     )
-    return values
 
 
-def _assignee(uow: UnitOfWork, conn: Connection, queue: str) -> int | None:
-    if not conn.execute(rows.ANYONE_TO_ASSIGN, {"queue": queue}).scalar():
+def _assignee(uow: UnitOfWork, conn: Connection, pending: rows.Pending, queue: str) -> int | None:
+    if not pending.ask(conn, rows.ANYONE_TO_ASSIGN, queue=queue):
         return None
     return pick_assignee(uow.session, queue)
 

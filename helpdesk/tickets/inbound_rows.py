@@ -164,6 +164,15 @@ class Pending:
     audit: list[dict[str, Any]] = field(default_factory=list)
     index: list[Row] = field(default_factory=list)
     report_times: list[datetime] = field(default_factory=list)
+    answers: dict[tuple[Any, ...], bool] = field(default_factory=dict)
+
+    def ask(self, conn: Connection, query: Any, **params: Any) -> bool:
+        """A yes/no query whose answer this transaction cannot change (an incident open, anyone
+        to assign in a queue): asked once per transaction, not once per new ticket of a batch."""
+        key = (query, *sorted(params.items()))
+        if key not in self.answers:
+            self.answers[key] = bool(conn.execute(query, params).scalar())
+        return self.answers[key]
 
     def add_audit(
         self,

@@ -19,6 +19,13 @@ TAKE_NUMBER = (
     .returning(TicketCounter.last)
 )
 
+TAKE_NUMBERS = (
+    update(TicketCounter)
+    .where(TicketCounter.year == bindparam("b_year"))
+    .values(last=TicketCounter.last + bindparam("b_count"))
+    .returning(TicketCounter.last)
+)
+
 
 def next_reference(session: Session | Connection, now: datetime) -> str:
     """Take the next number of the year with one atomic UPDATE ... RETURNING.
@@ -36,6 +43,16 @@ def next_reference(session: Session | Connection, now: datetime) -> str:
                 session.execute(insert(TicketCounter).values(year=year, last=0))
         except IntegrityError:
             pass  # another transaction created the year's row first; take a number from it
+
+
+def take_references(conn: Connection, now: datetime, count: int) -> list[str]:
+    """``count`` consecutive references with two statements (the first makes the year's row
+    if it is missing), for a batch of new tickets."""
+    first = next_reference(conn, now)
+    if count == 1:
+        return [first]
+    last = conn.execute(TAKE_NUMBERS, {"b_year": now.year, "b_count": count - 1}).scalar_one()
+    return [first, *(format_reference(now.year, n) for n in range(last - count + 2, last + 1))]
 
 
 def format_reference(year: int, number: int) -> str:

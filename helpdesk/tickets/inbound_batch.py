@@ -1,0 +1,197 @@
+"""A batch of inbound messages written with one statement per kind, not several per message.
+
+Why (issue 14, bench/chat/run.py on PostgreSQL): a chat batch cost ~5 statements per message,
+each a round trip, and after each round trip the writer thread must win the GIL back from the
+Socket.IO threads; with the process busy (50 citizens connecting) that wait is up to the switch
+interval, 5 ms. 50 citizens' first messages were ~350 round trips: about a second, the p95.
+Here the same batch is ~12 statements whatever its size: the senders' contacts, their latest
+tickets, then INSERT ... RETURNING (executemany) for new contacts, tickets and messages, one
+UPDATE ... RETURNING for the message numbers of open tickets, one counter update for all the
+new tickets' references (without gaps, in the batch's order).
+
+Only the common case comes here: messages of one channel from different contacts, each opening
+a ticket or continuing its open one, without attachments, sealed numbers or extra identities,
+threaded by nothing or by "latest on channel" (chat). ``write_together`` answers None for any
+other batch before writing anything, and ``inbound.write_prepared`` stores it message by
+message as before. The rows, audit, index, acknowledgements and events are the same as that
+path writes (tests/core/test_inbound_batch.py compares them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, func, select, tuple_
+
+from helpdesk.models import OPEN_STATUSES
+from helpdesk.name_index import write_names
+from helpdesk.tickets import inbound
+from helpdesk.tickets import inbound_rows as rows
+from helpdesk.tickets.inbound_prepare import Prepared, Stored
+from helpdesk.tickets.references import take_references
+from helpdesk.tickets.uow import UnitOfWork
+
+T, C, IDS = rows.TICKETS, rows.CONTACTS, rows.IDENTITIES
+
+CONTACTS_BY_IDENTITY = (
+    select(IDS.c.kind, IDS.c.value, C.c.id, C.c.name, C.c.language, C.c.script, C.c.merged_into_id)
+    .join(C, C.c.id == IDS.c.contact_id)
+    .where(tuple_(IDS.c.kind, IDS.c.value).in_(bindparam("pairs", expanding=True)))
+)
+LATEST_ON_CHANNEL = rows.TICKET_ROW.where(
+    T.c.id.in_(
+        select(func.max(T.c.id))
+        .where(T.c.contact_id.in_(bindparam("contacts", expanding=True)), T.c.channel == bindparam("channel"))
+        .group_by(T.c.contact_id)
+    )
+)
+INSERT_CONTACTS = rows.INSERT_CONTACT.returning(C.c.id, sort_by_parameter_order=True)
+INSERT_TICKETS = rows.INSERT_TICKET.returning(T.c.id, sort_by_parameter_order=True)
+INSERT_MESSAGES = rows.INSERT_MESSAGE.returning(rows.MESSAGES.c.id, sort_by_parameter_order=True)
+BUMP_SEQUENCES = (
+    T.update()
+    .where(T.c.id.in_(bindparam("b_tickets", expanding=True)))
+    .values(last_seq=T.c.last_seq + 1, updated_at=bindparam("b_now"))
+    .returning(T.c.id, T.c.last_seq)
+)
+
+
+def write_together(
+    uow: UnitOfWork, conn: Connection, pending: rows.Pending, items: Sequence[Prepared]
+) -> list[Stored] | None:
+    """Store ``items`` in the caller's transaction, a statement per kind; None (nothing written)
+    when the batch needs the message-by-message path."""
+    if len(items) < 2 or not all(_plain(item) for item in items):
+        return None
+    channel = items[0].msg.channel
+    senders = [item.sender for item in items]
+    if any(item.msg.channel != channel for item in items) or len(set(senders)) < len(senders):
+        return None
+    pairs = [(s.kind, s.value) for s in senders]
+    found = {(r.kind, r.value): r for r in conn.execute(CONTACTS_BY_IDENTITY, {"pairs": pairs})}
+    if any(r.merged_into_id is not None for r in found.values()):
+        return None
+    if len({r.id for r in found.values()}) < len(found):  # two identities of one contact
+        return None
+    threaded = [
+        found[p].id
+        for p, item in zip(pairs, items, strict=True)
+        if p in found and item.msg.hints.latest_on_channel
+    ]
+    latest: dict[int, dict[str, Any]] = {}
+    if threaded:
+        for row in conn.execute(LATEST_ON_CHANNEL, {"contacts": threaded, "channel": channel}):
+            latest[row.contact_id] = dict(row._mapping)
+    if any(t["merged_into_id"] is not None or t["status"] not in OPEN_STATUSES for t in latest.values()):
+        return None  # a merged or finished ticket: reopened or followed one by one
+
+    for item, p in zip(items, pairs, strict=True):  # round-robin reads the tickets before it
+        may_open = p not in found or found[p].id not in latest
+        if may_open and item.decision.assignee_id is None:
+            if pending.ask(conn, rows.ANYONE_TO_ASSIGN, queue=item.decision.queue):
+                return None
+
+    contacts = _contacts(uow, conn, items, [found.get(p) for p in pairs])
+    continued = [
+        latest.get(c.id) if item.msg.hints.latest_on_channel else None
+        for c, item in zip(contacts, items, strict=True)
+    ]
+    created = [t is None for t in continued]
+    _number_messages(uow, conn, [t for t in continued if t is not None])
+    # Numbered last but one: the year's counter row stays locked (PostgreSQL) to the commit.
+    opened = iter(_open_tickets(uow, conn, pending, items, contacts, created))
+    tickets = [t if t is not None else next(opened) for t in continued]
+    messages = [
+        inbound.message_values(uow, item, t["id"], t["last_seq"], c.id)
+        for item, t, c in zip(items, tickets, contacts, strict=True)
+    ]
+    ids = conn.execute(INSERT_MESSAGES, messages).scalars().all()
+    stored = []
+    for item, ticket, message, message_id, new in zip(items, tickets, messages, ids, created, strict=True):
+        message["id"] = message_id
+        uow.events, uow.outbox_queued = [], False
+        if new:
+            inbound.ticket_opened(pending, ticket)
+        result = inbound.stored_message(uow, conn, pending, item, ticket, message, [], new, False)
+        stored.append(Stored(result, uow.events, uow.outbox_queued))
+    return stored
+
+
+def _plain(item: Prepared) -> bool:
+    msg, hints = item.msg, item.msg.hints
+    elsewhere = hints.ticket_reference or hints.in_reply_to or hints.reply_token or hints.continue_open
+    return not (item.extra or item.sealed or msg.attachments or elsewhere)
+
+
+def _contacts(
+    uow: UnitOfWork, conn: Connection, items: Sequence[Prepared], found: list[Any]
+) -> list[rows.ContactRow]:
+    """The senders' contacts: the known ones filled in (as ``rows.fill_contact``), the others
+    made with one INSERT ... RETURNING and one identities insert."""
+    out: list[rows.ContactRow | None] = []
+    new: list[tuple[int, Prepared, dict[str, Any]]] = []
+    for i, (item, row) in enumerate(zip(items, found, strict=True)):
+        msg = item.msg
+        language = msg.language or item.decision.language
+        script = msg.script or item.decision.script
+        if row is not None:
+            contact = rows.ContactRow(row.id, row.name, row.language, row.script)
+            rows.fill_contact(conn, contact, msg.sender_name, language, script)
+            out.append(contact)
+        else:
+            values = {"name": msg.sender_name, "language": language, "script": script, "created_at": uow.now}
+            new.append((i, item, values))
+            out.append(None)
+    if new:
+        ids = conn.execute(INSERT_CONTACTS, [v for _, _, v in new]).scalars().all()
+        conn.execute(
+            rows.INSERT_IDENTITY,
+            [
+                {"contact_id": cid, "kind": it.sender.kind, "value": it.sender.value, "created_at": uow.now}
+                for (_, it, _), cid in zip(new, ids, strict=True)
+            ],
+        )
+        write_names(conn, [(cid, v["name"]) for (_, _, v), cid in zip(new, ids, strict=True) if v["name"]])
+        for (i, _, v), cid in zip(new, ids, strict=True):
+            out[i] = rows.ContactRow(cid, v["name"], v["language"], v["script"])
+    return [c for c in out if c is not None]
+
+
+def _open_tickets(
+    uow: UnitOfWork,
+    conn: Connection,
+    pending: rows.Pending,
+    items: Sequence[Prepared],
+    contacts: list[rows.ContactRow],
+    created: list[bool],
+) -> list[dict[str, Any]]:
+    """The new tickets, numbered in the batch's order, inserted with one statement."""
+    count = sum(created)
+    if not count:
+        return []
+    references = iter(take_references(conn, uow.now, count))
+    values = [
+        inbound.ticket_values(uow, conn, pending, item, contact, next(references))
+        for item, contact, new in zip(items, contacts, created, strict=True)
+        if new
+    ]
+    ids = conn.execute(INSERT_TICKETS, values).scalars().all()
+    names = {c.id: c.name for c in contacts}
+    for v, ticket_id in zip(values, ids, strict=True):
+        v["id"] = ticket_id
+        v["contact_name"] = names[v["contact_id"]]
+        v["related_reference"] = None
+    return values
+
+
+def _number_messages(uow: UnitOfWork, conn: Connection, tickets: list[dict[str, Any]]) -> None:
+    """Each open ticket's next message number, with one UPDATE ... RETURNING (row locks as
+    ``rows.bump_sequence`` takes them, so concurrent writers never get the same number)."""
+    if not tickets:
+        return
+    by_id = {t["id"]: t for t in tickets}
+    numbers = conn.execute(BUMP_SEQUENCES, {"b_tickets": list(by_id), "b_now": uow.now})
+    for ticket_id, seq in numbers:
+        by_id[ticket_id]["last_seq"] = seq
+        by_id[ticket_id]["updated_at"] = uow.now
