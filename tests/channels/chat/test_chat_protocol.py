@@ -241,3 +241,15 @@ def test_messages_sent_without_waiting_are_stored_in_the_order_sent(chat_server:
     stored = citizen.call("history", {"after": 0})["messages"]
     assert [(m["seq"], m["text"]) for m in stored] == list(enumerate(texts, start=1))
     citizen.drop()
+
+
+def test_a_citizens_other_tab_shows_the_message_written_in_this_one(chat_server: Server) -> None:
+    first = Citizen(chat_server.url)
+    first.connect()
+    second = Citizen(chat_server.url, token=first.token)  # the same browser, another tab
+    second.connect()
+    sent = first.send("Pišem iz prve kartice")
+    assert sent and sent["ok"]
+    shown = second.wait_text("Pišem iz prve kartice")
+    assert shown["seq"] == 1 and shown["direction"] == "inbound"
+    assert first.doubles == 0  # the tab that wrote has it from the acknowledgement only
