@@ -2,9 +2,10 @@
 
 SQLite: an FTS5 table ``ticket_fts``; PostgreSQL: ``ticket_search_docs`` with a ``tsvector``
 column and a GIN index (migrations ``0008_ticket_fts``, ``0011_ticket_fts_keys``; FTS5 prefix
-indexes of 3-6 letters since ``0027_wordsearch_fts_prefix``). One row per
-ticket subject and one per message, keyed ``ticket_id * 2**20 + seq`` (0 for the subject): the
-ticket is read off the key, so SQLite never looks into the FTS content table to find it
+indexes of 3-6 letters since ``0027_wordsearch_fts_prefix``; PostgreSQL's distinct words in
+``ticket_search_words`` since ``0031_pgwords_search_words``). One row per ticket subject and
+one per message, keyed ``ticket_id * 2**20 + seq`` (0 for the subject): the ticket is read off
+the key, so SQLite never looks into the FTS content table to find it
 (measured: ten times faster on a common word at a million tickets). The text is normalized by
 ``triage.text`` (Cyrillic -> Latin, lower case, folded diacritics) before it is stored, and
 so is the query, so "порез", "porez" and "pórez" meet. Every query word is cut to its
@@ -195,21 +196,27 @@ def _scorer(rows: list[tuple[int, str]], words: list[str]) -> Any:
 
 
 # PostgreSQL. The GIN index answers a prefix by collecting every row of every lexeme it starts
-# (seconds for a common word at a million tickets), and the newest rows first only come from the
-# key index read backwards, testing each row (cheap for a common word, the whole table for a rare
-# one). So: the rows of the newest RECENT_TICKETS tickets one by one, and the GIN index only for a
-# word rare there (then it has little to collect: ~4,000 rows at a million tickets), keyed on that
-# word alone. Several words (two names, or words that never meet, would read every recent row for
-# nothing): a per-word count over the newest SAMPLE_ROWS rows first; a word in at most
-# RARE_IN_SAMPLE of them sends the whole query to the index. When the recent rows hold fewer
-# than FILL_TICKETS matching tickets (a rare word, or common words that seldom meet), the index
-# is asked for the older rows too - under OLDER_TIMEOUT_MS, since a common word's prefix may
-# collect seconds of rows: an old case must be findable, a search must stay bounded.
+# into a bitmap before the first match (seconds for a common word at a million tickets, 150-300 ms
+# for two common words that never meet), while whole words are intersected inside the index, the
+# longer list skipped through. So the index is asked for the whole words a prefix stands for, read
+# from WORDS_TABLE (migration 0031: every word of the rows, kept by triggers; not numbers, which
+# stay prefixes), and for a prefix only when it stands for more than MAX_EXPANSION words. The
+# newest rows first only come from the key index read backwards, testing each row (cheap for a
+# common word, the whole table for a rare one). So: the rows of the newest RECENT_TICKETS tickets
+# one by one, and the GIN index for a word rare there, keyed on that word alone. Several words (two
+# names, or words that never meet, would read every recent row for nothing): a per-word count over
+# the newest SAMPLE_ROWS rows first; a word in at most RARE_IN_SAMPLE of them sends the whole query
+# to the index. When the recent rows hold fewer than FILL_TICKETS matching tickets (a rare word, or
+# common words that seldom meet), the index is asked for the older rows too - under
+# OLDER_TIMEOUT_MS, as a prefix of many words may still collect a lot: an old case must be
+# findable, a search must stay bounded.
 RECENT_TICKETS = 5000
 SAMPLE_ROWS = 3000
 RARE_IN_SAMPLE = 4
 FILL_TICKETS = 50  # one console page
 OLDER_TIMEOUT_MS = 2000
+WORDS_TABLE = "ticket_search_words"  # PostgreSQL: the distinct words of PG_TABLE (migration 0031)
+MAX_EXPANSION = 64  # a prefix of more words than this is left to the index as a prefix
 _QUERY_CANCELED = "57014"  # PostgreSQL's SQLSTATE for a statement_timeout
 # Session.info key: True after a search whose older matches were cut off by OLDER_TIMEOUT_MS, so
 # the console can say that older tickets may be missing.
@@ -221,11 +228,44 @@ _RECENT = text(
 )
 _BY_RARE_WORD = text(
     "SELECT key, ticket_id, ts_rank(doc, to_tsquery('simple', :q)) "  # noqa: S608 - constant
-    f"FROM {PG_TABLE} WHERE doc @@ to_tsquery('simple', :rare) "
+    f"FROM {PG_TABLE} WHERE doc @@ CAST(:rare AS tsquery) "  # :rare from _index_query: no parsing
     "AND ts_match_vq(doc, to_tsquery('simple', :q)) AND key < :below "  # the rest: not from GIN
     "ORDER BY key + 0 DESC LIMIT :w"  # key + 0: no backward walk through every older row
 )
 _ALL_KEYS = 1 << 62
+_EXPANSIONS = text(
+    "SELECT q.i, m.word FROM unnest(CAST(:p AS text[])) WITH ORDINALITY AS q(p, i) "  # noqa: S608
+    "CROSS JOIN LATERAL (SELECT DISTINCT word FROM "
+    f"{WORDS_TABLE} WHERE word >= q.p AND word < q.p || chr(1114111) LIMIT :n) AS m"
+)  # a range, not ^@ or LIKE: the btree (COLLATE "C") is used for it with a parameter
+
+
+def _lexeme(word: str) -> str:
+    """A tsquery operand for one stored lexeme, quoted as tsquery input wants it."""
+    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _index_query(conn: Connection, words: list[str]) -> str | None:
+    """A tsquery (its text form) for the GIN index: every word, as the whole words it is the
+    prefix of, or as a prefix (a number, or more than MAX_EXPANSION words). None when a word is
+    the prefix of no stored word: no row can match."""
+    expandable = [w for w in words if not w[:1].isdigit()]
+    found: dict[int, list[str]] = {}
+    if expandable:
+        params = {"p": expandable, "n": MAX_EXPANSION + 1}
+        for i, word in conn.execute(_EXPANSIONS, params).all():
+            found.setdefault(int(i) - 1, []).append(str(word))
+    parts: list[str] = []
+    for i, prefix in enumerate(expandable):
+        whole = found.get(i, [])
+        if not whole:
+            return None
+        if len(whole) > MAX_EXPANSION:
+            parts.append(f"{_lexeme(prefix)}:*")
+        else:
+            parts.append("(" + " | ".join(_lexeme(w) for w in whole) + ")")
+    parts += [f"{_lexeme(w)}:*" for w in words if w[:1].isdigit()]
+    return " & ".join(parts)
 
 
 def _sample_counts(conn: Connection, words: list[str]) -> list[int]:
@@ -249,7 +289,10 @@ def _postgresql_ranked(conn: Connection, words: list[str]) -> tuple[list[int], b
         counts = _sample_counts(conn, words)
         rarest = min(range(len(words)), key=lambda i: counts[i])
         if counts[rarest] <= RARE_IN_SAMPLE:
-            params = {"q": tsq, "rare": f"{words[rarest]}:*", "below": _ALL_KEYS, "w": RANK_WINDOW}
+            rare = _index_query(conn, [words[rarest]])
+            if rare is None:  # in no row at all
+                return [], True
+            params = {"q": tsq, "rare": rare, "below": _ALL_KEYS, "w": RANK_WINDOW}
             rows = list(conn.execute(_BY_RARE_WORD, params).all())
             return [ticket_id for _, ticket_id, _ in sorted(rows, key=lambda r: (-r[2], -r[0]))], True
     rows = list(conn.execute(_RECENT, {"q": tsq, "floor": floor, "w": RANK_WINDOW}).all())
@@ -257,23 +300,26 @@ def _postgresql_ranked(conn: Connection, words: list[str]) -> tuple[list[int], b
     if floor > 0 and len({r[1] for r in rows}) < FILL_TICKETS:
         # Every recent row was read and few tickets match: older ones from the index. Keys below
         # the floor belong to older tickets only, so the two lists share no ticket.
-        older = _older_rows(conn, tsq, floor, RANK_WINDOW - len(rows))
+        older = _older_rows(conn, words, tsq, floor, RANK_WINDOW - len(rows))
         complete = older is not None
         rows += older or []
     return [ticket_id for _, ticket_id, _ in sorted(rows, key=lambda r: (-r[2], -r[0]))], complete
 
 
-def _older_rows(conn: Connection, tsq: str, floor: int, window: int) -> list[Any] | None:
+def _older_rows(conn: Connection, words: list[str], tsq: str, floor: int, window: int) -> list[Any] | None:
     """The newest `window` rows below `floor` matching every word, by the GIN index, within
     OLDER_TIMEOUT_MS. On timeout: None (the caller keeps the recent ones). A savepoint holds the
     SET LOCAL and is always rolled back, so the session's own timeout is back afterwards and a
     cancelled statement leaves the transaction usable."""
     if window <= 0:
         return []
+    rare = _index_query(conn, words)
+    if rare is None:  # a word in no row at all
+        return []
     savepoint = conn.begin_nested()
     try:
         conn.execute(text(f"SET LOCAL statement_timeout = {int(OLDER_TIMEOUT_MS)}"))
-        params = {"q": tsq, "rare": tsq, "below": floor, "w": window}
+        params = {"q": tsq, "rare": rare, "below": floor, "w": window}
         return list(conn.execute(_BY_RARE_WORD, params).all())
     except OperationalError as exc:
         if getattr(exc.orig, "sqlstate", None) != _QUERY_CANCELED:

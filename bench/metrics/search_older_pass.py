@@ -2,8 +2,10 @@
 
 Two-word queries whose words are each common in the newest tickets but never meet there: the
 recent pass finds nothing, so the GIN index is asked for older rows (under OLDER_TIMEOUT_MS).
-Timed with the pass (FILL_TICKETS as shipped) and without it (FILL_TICKETS=0, the recent-only
-rule before). Usage: search_older_pass.py --database-url postgresql+psycopg://.../helpdesk_big
+Timed without the pass (FILL_TICKETS=0, the recent-only rule before it), with the pass asking the
+GIN index for the query's prefixes (MAX_EXPANSION=0, as before migration 0031), and as shipped
+(the whole words each prefix stands for, from ticket_search_words), alternating by round.
+Usage: search_older_pass.py --database-url postgresql+psycopg://.../helpdesk_big
 """
 
 from __future__ import annotations
@@ -28,25 +30,33 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    shipped = ts.FILL_TICKETS
+    variants = {
+        "recent only (FILL_TICKETS=0)": {"FILL_TICKETS": 0},
+        "older pass, GIN asked for prefixes (MAX_EXPANSION=0)": {"MAX_EXPANSION": 0},
+        "older pass, as shipped (whole words)": {},
+    }
+    shipped = {name: getattr(ts, name) for name in ("FILL_TICKETS", "MAX_EXPANSION")}
+    times: dict[str, list[float]] = {name: [] for name in variants}
+    cut = dict.fromkeys(variants, 0)
+    found = dict.fromkeys(variants, 0)
     with Session(create_engine(args.database_url)) as s:
         s.execute(text("SET TRANSACTION READ ONLY"))
-        for fill in (0, shipped):
-            ts.FILL_TICKETS = fill
-            times: list[float] = []
-            cut = found = 0
-            for _ in range(args.repeat):
+        for _ in range(args.repeat):
+            for name, settings in variants.items():
+                for key, value in {**shipped, **settings}.items():
+                    setattr(ts, key, value)
                 for q in QUERIES:
                     start = time.perf_counter()
                     ids = ts.search_ticket_ids(s, q, limit=500)
-                    times.append((time.perf_counter() - start) * 1000)
-                    cut += bool(s.info.get(ts.SEARCH_INCOMPLETE))
-                    found += bool(ids)
-            times.sort()
-            p95 = times[max(0, int(len(times) * 0.95) - 1)]
+                    times[name].append((time.perf_counter() - start) * 1000)
+                    cut[name] += bool(s.info.get(ts.SEARCH_INCOMPLETE))
+                    found[name] += bool(ids)
+        for name, taken in times.items():
+            taken.sort()
+            p95 = taken[max(0, int(len(taken) * 0.95) - 1)]
             print(
-                f"FILL_TICKETS={fill}: n={len(times)} p50 {statistics.median(times):.0f} ms, "
-                f"p95 {p95:.0f} ms, max {times[-1]:.0f} ms, timed out {cut}, with results {found}"
+                f"{name}: n={len(taken)} p50 {statistics.median(taken):.1f} ms, p95 {p95:.1f} ms, "
+                f"max {taken[-1]:.1f} ms, timed out {cut[name]}, with results {found[name]}"
             )
         s.rollback()
 
