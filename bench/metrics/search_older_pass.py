@@ -3,8 +3,9 @@
 Two-word queries whose words are each common in the newest tickets but never meet there: the
 recent pass finds nothing, so the GIN index is asked for older rows (under OLDER_TIMEOUT_MS).
 Timed without the pass (FILL_TICKETS=0, the recent-only rule before it), with the pass asking the
-GIN index for the query's prefixes (MAX_EXPANSION=0, as before migration 0031), and as shipped
-(the whole words each prefix stands for, from ticket_search_words), alternating by round.
+GIN index for the query's prefixes (MAX_EXPANSION=0, as before migration 0031) at work_mem 4MB
+(the server's default, as before) and 64MB (OLDER_WORK_MEM), and as shipped (the whole words each
+prefix stands for, from ticket_search_words), alternating by round.
 Usage: search_older_pass.py --database-url postgresql+psycopg://.../helpdesk_big
 """
 
@@ -30,12 +31,13 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    variants = {
+    variants: dict[str, dict[str, object]] = {
         "recent only (FILL_TICKETS=0)": {"FILL_TICKETS": 0},
-        "older pass, GIN asked for prefixes (MAX_EXPANSION=0)": {"MAX_EXPANSION": 0},
+        "older pass, prefixes, work_mem 4MB (as before)": {"MAX_EXPANSION": 0, "OLDER_WORK_MEM": "4MB"},
+        "older pass, prefixes, work_mem 64MB": {"MAX_EXPANSION": 0},
         "older pass, as shipped (whole words)": {},
     }
-    shipped = {name: getattr(ts, name) for name in ("FILL_TICKETS", "MAX_EXPANSION")}
+    shipped = {name: getattr(ts, name) for name in ("FILL_TICKETS", "MAX_EXPANSION", "OLDER_WORK_MEM")}
     times: dict[str, list[float]] = {name: [] for name in variants}
     cut = dict.fromkeys(variants, 0)
     found = dict.fromkeys(variants, 0)
