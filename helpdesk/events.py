@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -47,6 +48,10 @@ class EventPublisher(Protocol):
         """A committed change's events, in order."""
         ...
 
+    def publish_batch(self, changes: list[list[Event]]) -> None:
+        """Several committed changes' events, in order, sent together (the chat writer's batch)."""
+        ...
+
 
 def same_news(a: Event, b: Event) -> bool:
     """The same event for another room (a ticket's room and its queue's)."""
@@ -58,12 +63,13 @@ class SocketIOPublisher:
 
     def __init__(self, socketio: Any) -> None:
         self.socketio = socketio
+        self._held = threading.local()  # .queued: this thread's queue messages, held for one send
+        self._hold_lock = threading.Lock()
+        self._holding: Any = None  # the message queue manager whose sends can be held
 
     def publish(self, event: Event) -> None:
         try:
-            self.socketio.emit(
-                event.type, event.payload(), to=event.room, namespace=event.namespace
-            )
+            self.socketio.emit(event.type, event.payload(), to=event.room, namespace=event.namespace)
         except Exception:  # an event is a notification: the committed change stands without it
             log.exception("could not publish %s to %s", event.type, event.room)
 
@@ -87,6 +93,62 @@ class SocketIOPublisher:
             except Exception:  # as publish(): the committed change stands without it
                 log.exception("could not publish %s to %s", first.type, rooms)
 
+    def publish_batch(self, changes: list[list[Event]]) -> None:
+        """Every change's events, emitted as ``publish_all`` does (each process's own clients at
+        once), with the message queue's publishes sent in ONE Redis round trip (a pipeline).
+
+        One PUBLISH per message was a round trip per chat message in the citizen's thread, and
+        after each the thread waited for the GIL (bench/chat/run.py with PostgreSQL + Redis: 10–17
+        ms of wall time per publish at 0.4 ms of CPU; server CPU per message 2.08 -> 1.66 ms with
+        the batch's publishes pipelined). The messages are the library's own: its publish is
+        held for this thread while ``publish_all`` runs, then the held ones go out together.
+        """
+        manager = self._queue_manager()
+        if manager is None:
+            for events in changes:
+                self.publish_all(events)
+            return
+        self._held.queued = []
+        try:
+            for events in changes:
+                self.publish_all(events)
+            queued = self._held.queued
+        finally:
+            self._held.queued = None
+        for attempt in (1, 2):  # as the library's own publish: reconnect once
+            try:
+                if not manager.connected:
+                    manager._redis_connect()
+                pipe = manager.redis.pipeline(transaction=False)
+                for message in queued:
+                    pipe.publish(manager.channel, manager.json.dumps(message))
+                pipe.execute()
+                return
+            except Exception:  # as publish(): the committed changes stand without their events
+                manager.connected = False
+                if attempt == 2:
+                    log.exception("could not publish %d queued events", len(queued))
+
+    def _queue_manager(self) -> Any:
+        """python-socketio's Redis manager, its publish made holdable (once); None without one."""
+        manager: Any = getattr(getattr(self.socketio, "server", None), "manager", None)
+        if not all(hasattr(manager, a) for a in ("_publish", "redis", "channel", "json", "connected")):
+            return None
+        with self._hold_lock:
+            if self._holding is not manager:
+                publish, held = manager._publish, self._held
+
+                def hold_or_publish(message: Any) -> Any:
+                    queued = getattr(held, "queued", None)
+                    if queued is None:  # any other emit, any other thread: as before
+                        return publish(message)
+                    queued.append(message)
+                    return None
+
+                manager._publish = hold_or_publish
+                self._holding = manager
+        return manager
+
 
 class RecordingPublisher:
     """Keeps events in a list: for tests and for processes without Socket.IO."""
@@ -99,6 +161,10 @@ class RecordingPublisher:
 
     def publish_all(self, events: list[Event]) -> None:
         self.events.extend(events)
+
+    def publish_batch(self, changes: list[list[Event]]) -> None:
+        for events in changes:
+            self.events.extend(events)
 
     def types(self) -> list[str]:
         return [e.type for e in self.events]

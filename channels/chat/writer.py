@@ -6,10 +6,10 @@ then in SQLite's busy handler, which polls the single write lock with sleeps of 
 that, not the store work, made the p95. Here the handler threads only prepare their message
 (normalize, triage: no lock) and queue it; this thread takes whatever is queued (up to
 ``MAX_BATCH``) and stores it with ``write_prepared`` in ONE transaction, so the lock is taken
-once per batch and never waited for inside the process. After the commit each citizen's own
-thread publishes its message's events, so the emit to the console waits for nobody else's
-write. On PostgreSQL it works the same (one writer per process; processes still
-write concurrently, the core is safe for that).
+once per batch and never waited for inside the process. Right after the commit this thread
+publishes the batch's events, in order, with one round trip to the message queue (Redis) for
+all of them (``publish_batch``), then wakes each citizen's thread. On PostgreSQL it works the
+same (a few writers per process; processes still write concurrently, the core is safe for that).
 
 A batch that fails is stored again one message at a time, so one bad message fails alone.
 """
@@ -25,7 +25,7 @@ from sqlalchemy import Connection
 
 from channels.chat.visitor_rows import VisitorTouch, touch_all
 from helpdesk.services import Services
-from helpdesk.tickets.inbound import InTransaction, announce, write_prepared
+from helpdesk.tickets.inbound import InTransaction, write_prepared
 from helpdesk.tickets.inbound_prepare import Prepared, Stored
 from helpdesk.tickets.types import InboundResult
 
@@ -68,8 +68,8 @@ class ChatWriter:
         if job.error is not None:
             raise job.error
         assert job.stored is not None
-        # Published from this (the citizen's) thread: the writer is already on the next batch.
-        announce(self.svc, job.stored)
+        if job.stored.wake_outbox:  # its events went out with the batch's (_write)
+            self.svc.wake_outbox()
         return job.stored.result
 
     def touch_later(self, touch: VisitorTouch) -> None:
@@ -120,6 +120,9 @@ class ChatWriter:
         for job in batch:
             if job.item is not None:
                 job.stored = next(stored)
+        # Committed: the batch's events, in order, in one message-queue round trip.
+        self.svc.publisher.publish_batch([j.stored.events for j in batch if j.stored is not None])
+        for job in batch:
             job.done.set()
 
 

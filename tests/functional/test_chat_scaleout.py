@@ -4,6 +4,7 @@ the other, and the agent's answer comes back (Flask-SocketIO's Redis message que
 from __future__ import annotations
 
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -63,6 +64,31 @@ def test_citizen_on_process_a_reaches_agent_on_process_b(pg_url: str, redis_url:
         shown = citizen.wait_text("Odgovor sa procesa B")
         assert shown["author"] == "Ana Petrović"
         assert citizen.doubles == 0
+
+        # Several citizens at once: the chat writer stores them in one batch and sends the
+        # batch's events to Redis together; process B's agent gets each, opening before message.
+        others = [Citizen(a.url) for _ in range(6)]
+        for other in others:
+            other.connect()
+        threads = [threading.Thread(target=o.send, args=(f"Zajedno {i}",)) for i, o in enumerate(others)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        for i in range(6):
+            agent.wait_for(
+                lambda n, d, i=i: n == "message.created" and d["message"]["text"] == f"Zajedno {i}"
+            )
+        names = [
+            (n, d["ticket"]["reference"])
+            for n, d in agent.events
+            if n in ("ticket.created", "message.created")
+        ]
+        for i in range(6):
+            ref = next(r for n, r in names if n == "message.created" and r == others[i].reference)
+            assert names.index(("ticket.created", ref)) < names.index(("message.created", ref))
+        for other in others:
+            other.drop()
     finally:
         for client in (agent, citizen):
             if client is not None:
