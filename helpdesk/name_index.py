@@ -49,6 +49,7 @@ __all__ = [
     "name_owner_ids",
     "names_available",
     "newest_tickets",
+    "rebuild_name_index",
     "write_names",
 ]
 
@@ -233,6 +234,28 @@ def build_name_index(conn: Connection, batch: int = BUILD_BATCH) -> int:
         total += max(result.rowcount or 0, 0)
     conn.execute(text("DROP TABLE name_docs_build"))
     return total
+
+
+def rebuild_name_index(conn: Connection) -> int:
+    """Throw the whole index away and build it again from the contacts (``helpdesk kb
+    reindex-names``: after a restore or a manual SQL fix). One transaction, the caller's: a
+    search sees the old index or the new one, never half of it, and writers wait for it.
+
+    SQLite drops the FTS5 table and makes it again from its own definition in sqlite_master
+    (whatever prefix lengths the migrations gave it): one DDL statement where deleting a million
+    rows would first tokenize each of them again. PostgreSQL truncates the map and the dictionary.
+    Returns the number of contacts indexed."""
+    if not names_available(conn):
+        return 0
+    if conn.dialect.name == "postgresql":
+        conn.execute(text(f"TRUNCATE {NAME_PG}, {NAME_DICT}"))
+    else:
+        ddl = conn.execute(
+            text("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = :n"), {"n": NAME_FTS}
+        ).scalar_one()
+        conn.execute(text(f"DROP TABLE {NAME_FTS}"))
+        conn.execute(text(ddl))
+    return build_name_index(conn)
 
 
 # -- reading ---------------------------------------------------------------------------------

@@ -7,9 +7,12 @@ import re
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
+from flask.cli import ScriptInfo
 from sqlalchemy import select, text
 
 from helpdesk import create_app
+from helpdesk.cli import cli
 from helpdesk.models import Contact, Ticket
 from helpdesk.name_index import build_name_index, name_owner_ids
 from helpdesk.privacy.erasure import erase_contact
@@ -129,3 +132,23 @@ def test_the_migration_builds_the_index_from_existing_contacts(store: Services) 
                 conn.execute(text("SELECT count(*) FROM contact_name_dict WHERE doc = 'john smith'")).scalar()
                 == 0
             )
+
+
+def test_reindex_names_command_rebuilds_the_index_after_a_manual_fix(web: Any, store: Services) -> None:
+    """IT fixes a name with SQL (or restores an old dump): the index still has the old name until
+    `helpdesk kb reindex-names` rebuilds it from the contacts."""
+    fixed = inbound(store, "mm@example.rs", "Милан Мирић")
+    other = inbound(store, "ap@example.rs", "Ana Perić")
+    with store.db.transaction() as s:
+        rename = text("UPDATE contacts SET name = 'Milena Mirić' WHERE id = :c")
+        s.execute(rename, {"c": contact_of(store, fixed)})
+    assert search(web, "milena") == []  # plain SQL bypasses the index
+    assert search(web, "milan miric") == [fixed]
+
+    info = ScriptInfo(create_app=lambda: create_app(store.settings, services=store))
+    result = CliRunner().invoke(cli, ["kb", "reindex-names"], obj=info, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert result.output == "indexed 2 contact names\n"
+    assert search(web, "Милена Мирић") == [fixed]  # found by the name it has now, either script
+    assert search(web, "milan") == []  # ... and no longer by the old one
+    assert search(web, "peric") == [other]
