@@ -152,3 +152,19 @@ def test_reindex_names_command_rebuilds_the_index_after_a_manual_fix(web: Any, s
     assert search(web, "Милена Мирић") == [fixed]  # found by the name it has now, either script
     assert search(web, "milan") == []  # ... and no longer by the old one
     assert search(web, "peric") == [other]
+
+
+def test_every_prefix_of_a_name_finds_it_in_either_script(store: Services) -> None:
+    """An agent types part of a name: any prefix of either word, in Cyrillic, in Latin or in
+    Latin without diacritics, finds the citizen (SQLite answers a prefix with or without a
+    prefix index of that length; PostgreSQL with the dictionary's GIN)."""
+    contact = contact_of(store, inbound(store, "dj@example.rs", "Ђорђе Šćepanović"))
+    inbound(store, "x@example.rs", "Ana Perić")  # another name, which none of these may find
+    spellings = ["Ђорђе Шћепановић", "Đorđe Šćepanović", "Djordje Scepanovic"]
+    with store.db.session() as s:
+        conn = s.connection()
+        for spelling in spellings:
+            for word in spelling.split():
+                for end in range(1, len(word) + 1):
+                    assert name_owner_ids(conn, word[:end]) == [contact], word[:end]
+        assert name_owner_ids(conn, "Ђорђе Шћепановићка") == []  # longer than the name: no match
