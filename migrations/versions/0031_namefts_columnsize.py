@@ -1,6 +1,6 @@
 """contact-name FTS5 table without per-row token counts (columnsize=0); PostgreSQL: no-op
 
-Revision ID: 0031_namewrite_name_fts_columnsize
+Revision ID: 0031_namefts_columnsize
 Revises: 0030_namesearch_merged_contacts
 
 A name search never ranks (it lists the newest matching contacts), so the token counts FTS5
@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0031_namewrite_name_fts_columnsize"
+revision: str = "0031_namefts_columnsize"
 down_revision: str | Sequence[str] | None = "0030_namesearch_merged_contacts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
