@@ -128,7 +128,7 @@ def reindex_tickets(full: bool) -> None:
 def reindex_names() -> None:
     """Rebuild the contact-name index from the contacts (after a restore or a manual SQL fix).
 
-    One transaction: inbound writes wait for it (about half a minute at a million contacts)."""
+    One transaction: inbound writes wait for it (about 10 s at a million contacts)."""
     from helpdesk.name_index import rebuild_name_index
 
     with services().db.transaction() as s:
