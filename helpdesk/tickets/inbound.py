@@ -19,12 +19,11 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, exists, insert, select
+from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
 from helpdesk.events import CONSOLE_ROOM, event, room_for_queue, room_for_ticket
 from helpdesk.incidents.linking import acknowledge_new_ticket
-from helpdesk.incidents.models import Incident
 from helpdesk.models import OPEN_STATUSES, Ticket
 from helpdesk.privacy import jmbg
 from helpdesk.routing import pick_assignee
@@ -209,9 +208,6 @@ INSERT_SEALED = insert(rows.SEALED)
 INSERT_ATTACHMENT = insert(rows.ATTACHMENTS)
 
 
-OPEN_INCIDENT = select(exists().where(Incident.status == "open", Incident.starts_at <= bindparam("b_now")))
-
-
 def _acknowledge(
     uow: UnitOfWork,
     conn: Connection,
@@ -221,7 +217,7 @@ def _acknowledge(
 ) -> None:
     """The usual acknowledgement in one Core insert; while an incident is open, the incidents
     hook (ORM, on the same connection) decides, as it does for every new ticket."""
-    if not pending.ask(conn, OPEN_INCIDENT, b_now=uow.now):
+    if not pending.new_ticket_checks(conn, ticket["queue"]).incident:
         if msg.wants_acknowledgement:
             rows.queue_ack(conn, ticket["id"], msg.channel, uow.now)
             uow.outbox_queued = True
@@ -433,7 +429,7 @@ def ticket_opened(pending: rows.Pending, values: dict[str, Any]) -> None:
 
 
 def _assignee(uow: UnitOfWork, conn: Connection, pending: rows.Pending, queue: str) -> int | None:
-    if not pending.ask(conn, rows.ANYONE_TO_ASSIGN, queue=queue):
+    if not pending.new_ticket_checks(conn, queue).anyone:
         return None
     return pick_assignee(uow.session, queue)
 

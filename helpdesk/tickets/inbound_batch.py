@@ -89,7 +89,7 @@ def write_together(
     for item, p in zip(items, pairs, strict=True):  # round-robin reads the tickets before it
         may_open = p not in found or found[p].id not in latest
         if may_open and item.decision.assignee_id is None:
-            if pending.ask(conn, rows.ANYONE_TO_ASSIGN, queue=item.decision.queue):
+            if pending.new_ticket_checks(conn, item.decision.queue).anyone:
                 return None
 
     contacts = _contacts(uow, conn, items, [found.get(p) for p in pairs])

@@ -31,6 +31,7 @@ from sqlalchemy import (
     update,
 )
 
+from helpdesk.incidents.models import Incident
 from helpdesk.metrics.changes import record_change
 from helpdesk.models import (
     OPEN_STATUSES,
@@ -127,10 +128,15 @@ INSERT_AUDIT = insert(AUDIT)
 INSERT_OUTBOX = insert(OUTBOX)
 _QUEUES = cast(Table, Queue.__table__)
 _AGENTS = cast(Table, Agent.__table__)
-# Round-robin assignment (helpdesk.routing.pick_assignee, an ORM walk over the queue's members)
-# is asked only when someone could take the ticket: most tickets arrive with nobody online.
-ANYONE_TO_ASSIGN = select(
-    exists().where(
+INCIDENTS = cast(Table, Incident.__table__)
+# The two questions a new ticket asks, in one statement (a statement costs more in Python than
+# both answers in the database). "anyone": could someone in the queue take it? Round-robin
+# assignment (helpdesk.routing.pick_assignee, an ORM walk over the queue's members) is asked
+# only then: most tickets arrive with nobody online. "incident": is an incident open? Then the
+# incidents hook decides the acknowledgement.
+NEW_TICKET_CHECKS = select(
+    exists()
+    .where(
         _QUEUES.c.name == bindparam("queue"),
         queue_members.c.queue_id == _QUEUES.c.id,
         _AGENTS.c.id == queue_members.c.agent_id,
@@ -138,6 +144,10 @@ ANYONE_TO_ASSIGN = select(
         _AGENTS.c.online.is_(True),
         _AGENTS.c.capacity > 0,
     )
+    .label("anyone"),
+    exists()
+    .where(INCIDENTS.c.status == "open", INCIDENTS.c.starts_at <= bindparam("b_now"))
+    .label("incident"),
 )
 # The bind names must differ from column names: UPDATE reserves those for its SET values.
 BUMP_SEQUENCE = (
@@ -156,6 +166,12 @@ class ContactRow:
     script: str | None
 
 
+@dataclass(frozen=True)
+class NewTicketChecks:
+    anyone: bool  # someone in the queue could take a new ticket
+    incident: bool  # an incident is open
+
+
 @dataclass
 class Pending:
     """What a transaction writes at its end, one statement per kind (audit, index, change log)."""
@@ -164,15 +180,16 @@ class Pending:
     audit: list[dict[str, Any]] = field(default_factory=list)
     index: list[Row] = field(default_factory=list)
     report_times: list[datetime] = field(default_factory=list)
-    answers: dict[tuple[Any, ...], bool] = field(default_factory=dict)
+    checks: dict[str, NewTicketChecks] = field(default_factory=dict)
 
-    def ask(self, conn: Connection, query: Any, **params: Any) -> bool:
-        """A yes/no query whose answer this transaction cannot change (an incident open, anyone
-        to assign in a queue): asked once per transaction, not once per new ticket of a batch."""
-        key = (query, *sorted(params.items()))
-        if key not in self.answers:
-            self.answers[key] = bool(conn.execute(query, params).scalar())
-        return self.answers[key]
+    def new_ticket_checks(self, conn: Connection, queue: str) -> NewTicketChecks:
+        """``NEW_TICKET_CHECKS`` for a new ticket in ``queue``: asked once per queue and
+        transaction (neither answer can change inside it), not once per new ticket of a batch."""
+        found = self.checks.get(queue)
+        if found is None:
+            row = conn.execute(NEW_TICKET_CHECKS, {"queue": queue, "b_now": self.now}).one()
+            found = self.checks[queue] = NewTicketChecks(bool(row.anyone), bool(row.incident))
+        return found
 
     def add_audit(
         self,
