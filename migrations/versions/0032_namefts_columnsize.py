@@ -1,7 +1,7 @@
 """contact-name FTS5 table without per-row token counts (columnsize=0); PostgreSQL: no-op
 
-Revision ID: 0031_namefts_columnsize
-Revises: 0030_namesearch_merged_contacts
+Revision ID: 0032_namefts_columnsize
+Revises: 0031_pgwords_search_words
 
 A name search never ranks (it lists the newest matching contacts), so the token counts FTS5
 keeps per row for bm25 (the %_docsize table) were written with every new contact and never
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0031_namefts_columnsize"
-down_revision: str | Sequence[str] | None = "0030_namesearch_merged_contacts"
+revision: str = "0032_namefts_columnsize"
+down_revision: str | Sequence[str] | None = "0031_pgwords_search_words"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
