@@ -120,10 +120,11 @@ class ChatWriter:
         for job in batch:
             if job.item is not None:
                 job.stored = next(stored)
-        # Committed: the batch's events, in order, in one message-queue round trip.
-        self.svc.publisher.publish_batch([j.stored.events for j in batch if j.stored is not None])
-        for job in batch:
-            job.done.set()
+        try:  # committed: the batch's events, in order, in one message-queue round trip
+            self.svc.publisher.publish_batch([j.stored.events for j in batch if j.stored is not None])
+        finally:  # whatever the publishing did, every message is stored: answer its citizen
+            for job in batch:
+                job.done.set()
 
 
 def _touch_all(batch: list[_Job]) -> InTransaction | None:
