@@ -43,18 +43,6 @@ class FeatureBlocks:
             return list(texts)
         return list(prepared) if prepared is not None else [prepare(t) for t in texts]
 
-    def fit_transform(self, docs: Sequence[str], min_df: int) -> sp.csr_matrix:
-        parts = []
-        for _, vectorizer in self.blocks:
-            if vectorizer.min_df != 1:
-                vectorizer.set_params(min_df=min_df)
-            parts.append(vectorizer.fit_transform(docs))
-            # Terms dropped by min_df are kept only for introspection: rare words (names)
-            # must not ride along into the model file.
-            vectorizer.stop_words_ = None
-        self._fast = None
-        return sp.hstack(parts, format="csr")
-
     def transform(self, docs: Sequence[str]) -> sp.csr_matrix:
         return sp.hstack([v.transform(docs) for _, v in self.blocks], format="csr")
 

@@ -1,0 +1,113 @@
+"""Term counts of the training texts, each text analysed once; every TF-IDF derived from them.
+
+Cross-validation needs each fold's TF-IDF (vocabulary, min_df and IDF from the fold's
+training part only) and the final model needs the TF-IDF of all the data. Fitting a
+TfidfVectorizer for each would analyse the same texts again every time, and analysing
+(n-grams, stems, counting in Python) is the costly part. Here each text is analysed once
+per block; any TF-IDF is then sparse arithmetic on rows of the counts, as TfidfVectorizer
+computes it (sublinear TF, smoothed IDF, L2 per block), and the final vectorizers get
+their vocabulary and IDF from the same counts, ready for `FeatureBlocks.transform`/`one`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.preprocessing import normalize
+
+# Fewer training texts than this keep terms seen once (they are most of a small vocabulary).
+MIN_DF_FROM = 2000
+
+
+@dataclass
+class BlockCounts:
+    name: str
+    vectorizer: TfidfVectorizer  # the block's settings (analyzer, min_df); fitted by `fitted`
+    counts: sp.csr_matrix  # texts x terms, float64
+    terms: list[str]  # column order of `counts`
+
+
+def count(blocks: Sequence[tuple[str, TfidfVectorizer]], docs: Sequence[str]) -> list[BlockCounts]:
+    """Each block's analyzer over every text, once."""
+    out = []
+    for name, vectorizer in blocks:
+        analyze = vectorizer.build_analyzer()
+        vocabulary: dict[str, int] = {}
+        term_id = vocabulary.setdefault
+        indices: list[int] = []
+        indptr = [0]
+        for doc in docs:
+            # setdefault's default is evaluated first: a new term gets the next id.
+            indices.extend([term_id(t, len(vocabulary)) for t in analyze(doc)])
+            indptr.append(len(indices))
+        counts = sp.csr_matrix(
+            (np.ones(len(indices)), np.array(indices, dtype=np.int32), np.array(indptr, dtype=np.int64)),
+            shape=(len(docs), len(vocabulary)),
+        )
+        counts.sum_duplicates()
+        out.append(BlockCounts(name, vectorizer, counts, list(vocabulary)))
+    return out
+
+
+def _min_df(block: BlockCounts, n_train: int) -> int:
+    # Terms seen once are noise on large data only (as the vectorizers' min_df meant).
+    return int(block.vectorizer.min_df) if n_train > MIN_DF_FROM else 1
+
+
+def _idf(block: BlockCounts, train: NDArray[np.intp] | slice) -> tuple[NDArray[np.intp], NDArray[np.float64]]:
+    """The columns kept (df >= min_df in the training rows) and their smoothed IDF."""
+    fit = block.counts[train]
+    n = fit.shape[0]
+    df = np.bincount(fit.indices, minlength=fit.shape[1])
+    keep = np.flatnonzero(df >= _min_df(block, n))
+    if not len(keep):
+        raise ValueError(f"empty vocabulary in the {block.name!r} features")
+    # Rounded to the vectorizers' float32, so training and prediction use the same weights.
+    idf = (np.log((1 + n) / (1 + df[keep])) + 1).astype(np.float32).astype(np.float64)
+    return keep, idf
+
+
+def _weigh(counts: sp.csr_matrix, keep: NDArray[np.intp], idf: NDArray[np.float64]) -> sp.csr_matrix:
+    m = sp.csr_matrix(counts[:, keep])
+    m.data = (np.log(m.data) + 1) * idf[m.indices]  # sublinear TF times IDF
+    return normalize(m)
+
+
+def tfidf(
+    blocks: Sequence[BlockCounts], train: NDArray[np.intp], held: NDArray[np.intp]
+) -> tuple[sp.csr_matrix, sp.csr_matrix]:
+    """One fold's TF-IDF of its training and held-out rows, learnt from the training rows only."""
+    out_tr, out_te = [], []
+    for block in blocks:
+        keep, idf = _idf(block, train)
+        out_tr.append(_weigh(block.counts[train], keep, idf))
+        out_te.append(_weigh(block.counts[held], keep, idf))
+    return sp.hstack(out_tr, format="csr"), sp.hstack(out_te, format="csr")
+
+
+def fitted(blocks: Sequence[BlockCounts]) -> tuple[list[tuple[str, TfidfVectorizer]], Any]:
+    """The blocks' vectorizers fitted on all the rows, and the rows' TF-IDF matrix.
+
+    Terms are in sorted order, as TfidfVectorizer.fit would leave them.
+    """
+    out, parts = [], []
+    for block in blocks:
+        keep, idf = _idf(block, slice(None))
+        order = sorted(range(len(keep)), key=lambda i: block.terms[keep[i]])
+        keep, idf = keep[order], idf[order]
+        vectorizer = block.vectorizer
+        if vectorizer.min_df != 1:  # what was applied, for whoever inspects the model
+            vectorizer.set_params(min_df=_min_df(block, block.counts.shape[0]))
+        vectorizer.vocabulary_ = {block.terms[j]: i for i, j in enumerate(keep.tolist())}
+        vectorizer.fixed_vocabulary_ = False
+        vectorizer.stop_words_ = None  # rare words (names) must not ride along into the model file
+        vectorizer.idf_ = idf.astype(np.float32)
+        out.append((block.name, vectorizer))
+        parts.append(_weigh(block.counts, keep, idf))
+    return out, sp.hstack(parts, format="csr")
