@@ -151,7 +151,7 @@ def cross_validate(
     full features at the other Cs, our features without character n-grams at the chosen C.
     Past the first two, a setting is tried only if its estimated cost, plus the final fit's
     estimated cost, ends before `budget_end` on `budget_clock` (see `cpu_clock`): small
-    offices get the whole grid, Banking77's 10,000 examples about the first C only.
+    offices and Banking77 (10,000 examples, on an idle machine) get the whole grid.
     `meanwhile` runs on this thread while the first fold fits run on the others (the
     caller's final vectorizing, which needs the GIL, overlaps fits that do not).
     """
