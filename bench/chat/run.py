@@ -33,7 +33,8 @@ little about what a citizen notices. Paced, the send times are fixed in advance 
 citizen i of N sends its k-th message at start + (i + k*N) / rate, so the sends are evenly spread
 and each citizen keeps its own schedule whether or not its last message was answered. Latency
 counts from the scheduled time, so a client that falls behind shows as latency, not as a lighter
-load. ``--rate`` alone means 300 on SQLite and 250 on PostgreSQL, ~40% of ours' idle burst msg/s.
+load. ``--rate`` alone means 300 on SQLite and 250 on PostgreSQL (a third and a half of ours' idle
+burst msg/s; at both ours is 60-85% busy paced, see bench/README.md).
 """
 
 from __future__ import annotations
