@@ -13,6 +13,7 @@ database, no auth, no rooms per ticket or queue, no ticket numbers.
 from __future__ import annotations
 
 import secrets
+import socket
 import sys
 from datetime import UTC, datetime
 from itertools import count
@@ -126,6 +127,10 @@ def ping() -> str:
 
 
 class QuietHandler(WSGIRequestHandler):
+    def setup(self) -> None:  # like ours (helpdesk.serving.RequestHandler): Nagle off
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def log_request(self, *args: Any) -> None:  # the helpdesk server logs at ERROR in the bench
         pass
 
