@@ -311,10 +311,16 @@ def report(clients: int, messages: int, echo: list[Round], ours: list[Round]) ->
         f"payload JSON bytes, acknowledgement / message.created: echo {echo[0].ack_bytes} / "
         f"{echo[0].event_bytes}, ours {ours[0].ack_bytes} / {ours[0].event_bytes}",
     ]
-    lost = [(i, o) for i, o in enumerate(ours, 1) if o.failures or o.delivered != o.expected]
-    for i, o in lost:
-        lines.append(f"  ! round {i}: {o.failures} refused, {o.expected - o.delivered} not delivered")
-    return lines
+    return lines + lost_lines(ours)
+
+
+def lost_lines(ours: list[Round]) -> list[str]:
+    """A line per round of ours where a message was refused or never reached the console."""
+    return [
+        f"  ! round {i}: {o.failures} refused, {o.expected - o.delivered} not delivered"
+        for i, o in enumerate(ours, 1)
+        if o.failures or o.delivered != o.expected
+    ]
 
 
 def report_paced(clients: int, messages: int, rate: float, echo: list[Round], ours: list[Round]) -> list[str]:
@@ -354,10 +360,7 @@ def report_paced(clients: int, messages: int, rate: float, echo: list[Round], ou
         f"{med([pct(e.acks, 50) for e in echo]):.1f} / {med([pct(e.acks, 95) for e in echo]):.1f} ms, ours "
         f"{med([pct(o.acks, 50) for o in ours]):.1f} / {med([pct(o.acks, 95) for o in ours]):.1f} ms",
     ]
-    lost = [(i, o) for i, o in enumerate(ours, 1) if o.failures or o.delivered != o.expected]
-    for i, o in lost:
-        lines.append(f"  ! round {i}: {o.failures} refused, {o.expected - o.delivered} not delivered")
-    return lines
+    return lines + lost_lines(ours)
 
 
 def main() -> None:
