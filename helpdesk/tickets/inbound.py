@@ -14,7 +14,6 @@ saves two SELECTs.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
@@ -25,18 +24,17 @@ from sqlalchemy.exc import IntegrityError
 from helpdesk.events import CONSOLE_ROOM, event, room_for_queue, room_for_ticket
 from helpdesk.incidents.linking import acknowledge_new_ticket
 from helpdesk.models import OPEN_STATUSES, Ticket
-from helpdesk.privacy import jmbg
-from helpdesk.routing import pick_assignee
 from helpdesk.services import Services
 from helpdesk.tickets import inbound_batch
 from helpdesk.tickets import inbound_rows as rows
+from helpdesk.tickets.inbound_new_ticket import ticket_opened, ticket_values
 from helpdesk.tickets.inbound_prepare import Prepared, Stored, prepare
 from helpdesk.tickets.inbound_reopen import reopen
 from helpdesk.tickets.references import next_reference
+from helpdesk.tickets.serialize import message_row_dict, ticket_row_dict
 from helpdesk.tickets.types import Actor, InboundMessage, InboundResult
 from helpdesk.tickets.uow import UnitOfWork, lean_unit_of_work
 
-MAX_SUBJECT = 300
 RETRIES = 3  # a unique-key race (the same message delivered twice at once) is retried
 T = rows.TICKETS
 M = rows.MESSAGES
@@ -180,13 +178,13 @@ def stored_message(
     )
     if created:  # the usual ack, or an open incident's notice (linked in this transaction)
         _acknowledge(uow, conn, pending, ticket, item.msg)
-    data = rows.ticket_event(ticket)
+    data = ticket_row_dict(ticket)
     if created:
         for room in (CONSOLE_ROOM, room_for_queue(ticket["queue"])):
             uow.emit(event("ticket.created", room, ticket=data))
     elif reopened:
         uow.emit(event("ticket.updated", room_for_queue(ticket["queue"]), ticket=data))
-    payload = rows.message_event(message, attachments)
+    payload = message_row_dict(message, attachments)
     for room in (room_for_ticket(ticket["reference"]), room_for_queue(ticket["queue"])):
         uow.emit(event("message.created", room, ticket=data, message=payload))
     return InboundResult(
@@ -358,82 +356,3 @@ def _open_ticket(
     )
     ticket_opened(pending, values)
     return values
-
-
-def ticket_values(
-    uow: UnitOfWork,
-    conn: Connection,
-    pending: rows.Pending,
-    item: Prepared,
-    contact: rows.ContactRow,
-    reference: str,
-) -> dict[str, Any]:
-    """A new ticket's row (no id yet, no related ticket) for ``item``'s first message."""
-    msg, decision = item.msg, item.decision
-    subject = jmbg.mask(" ".join(msg.subject.split())[:MAX_SUBJECT] or _subject_from(msg.text))
-    created_at = msg.received_at or uow.now
-    # A transient ticket for the SLA policy, which sets its due times on the object it is given.
-    shell = Ticket(priority=decision.priority, queue=decision.queue, channel=msg.channel)
-    uow.svc.sla.on_open(shell, created_at)
-    return {
-        "reference": reference,
-        "subject": subject,
-        "status": "new",
-        "priority": decision.priority,
-        "channel": msg.channel,
-        "category": decision.category,
-        "queue": decision.queue,
-        # round-robin among the queue's online agents with room, inside this transaction
-        "assignee_id": decision.assignee_id or _assignee(uow, conn, pending, decision.queue),
-        "contact_id": contact.id,
-        "language": msg.language or decision.language,
-        "script": msg.script or decision.script,
-        "triage_confidence": decision.confidence,
-        "complaint": decision.complaint,
-        "created_at": created_at,
-        "updated_at": uow.now,
-        "first_response_at": None,
-        "resolved_at": None,
-        "closed_at": None,
-        "first_response_due_at": shell.first_response_due_at,
-        "resolution_due_at": shell.resolution_due_at,
-        "sla_paused_at": shell.sla_paused_at,
-        "sla_paused_seconds": shell.sla_paused_seconds or 0,
-        "sla_breached_at": shell.sla_breached_at,
-        "deflected": False,
-        "kb_suggested": False,
-        "related_ticket_id": None,
-        "merged_into_id": None,
-        "last_seq": 1,  # the message that opens it
-        "reply_token": secrets.token_hex(12),
-    }
-
-
-def ticket_opened(pending: rows.Pending, values: dict[str, Any]) -> None:
-    """A new ticket's index row, report change and audit, once it has its id."""
-    rows.index_ticket(pending, values)
-    times = (values["created_at"], values["resolution_due_at"])
-    pending.report_times += [t for t in times if t is not None]
-    pending.add_audit(
-        Actor.contact(values["contact_id"]),
-        "ticket.created",
-        values["id"],
-        after={
-            "channel": values["channel"],
-            "category": values["category"],
-            "queue": values["queue"],
-            "priority": values["priority"],
-            "triage_confidence": values["triage_confidence"],
-        },
-    )
-
-
-def _assignee(uow: UnitOfWork, conn: Connection, pending: rows.Pending, queue: str) -> int | None:
-    if not pending.new_ticket_checks(conn, queue).anyone:
-        return None
-    return pick_assignee(uow.session, queue)
-
-
-def _subject_from(text: str) -> str:
-    first = " ".join(text.split())
-    return (first[:77] + "...") if len(first) > 80 else (first or "(no subject)")

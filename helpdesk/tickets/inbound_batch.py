@@ -26,7 +26,7 @@ from sqlalchemy import Connection, bindparam, func, select, tuple_
 
 from helpdesk.models import OPEN_STATUSES
 from helpdesk.name_index import write_names
-from helpdesk.tickets import inbound
+from helpdesk.tickets import inbound, inbound_new_ticket
 from helpdesk.tickets import inbound_rows as rows
 from helpdesk.tickets.inbound_prepare import Prepared, Stored
 from helpdesk.tickets.references import take_references
@@ -112,7 +112,7 @@ def write_together(
         message["id"] = message_id
         uow.events, uow.outbox_queued = [], False
         if new:
-            inbound.ticket_opened(pending, ticket)
+            inbound_new_ticket.ticket_opened(pending, ticket)
         result = inbound.stored_message(uow, conn, pending, item, ticket, message, [], new, False)
         stored.append(Stored(result, uow.events, uow.outbox_queued))
     return stored
@@ -172,7 +172,7 @@ def _open_tickets(
         return []
     references = iter(take_references(conn, uow.now, count))
     values = [
-        inbound.ticket_values(uow, conn, pending, item, contact, next(references))
+        inbound_new_ticket.ticket_values(uow, conn, pending, item, contact, next(references))
         for item, contact, new in zip(items, contacts, created, strict=True)
         if new
     ]

@@ -51,7 +51,6 @@ from helpdesk.name_index import write_names
 from helpdesk.ticket_index import Row, row_key
 from helpdesk.ticket_index import write_rows as write_index  # tests break it to fail late
 from helpdesk.ticket_search import index_available, subject_document
-from helpdesk.tickets.serialize import iso
 from helpdesk.tickets.types import Actor, Identity
 
 TICKETS = cast(Table, Ticket.__table__)
@@ -334,62 +333,6 @@ def index_ticket(pending: Pending, ticket: dict[str, Any]) -> None:
 
 def index_message(pending: Pending, ticket_id: int, seq: int, document: str) -> None:
     pending.index.append((row_key(ticket_id, seq), ticket_id, document))
-
-
-def ticket_event(ticket: dict[str, Any]) -> dict[str, Any]:
-    """The same shape as ``serialize.ticket_dict``, from a row instead of an ORM object."""
-    return {
-        "reference": ticket["reference"],
-        "subject": ticket["subject"],
-        "status": ticket["status"],
-        "priority": ticket["priority"],
-        "channel": ticket["channel"],
-        "category": ticket["category"],
-        "queue": ticket["queue"],
-        "assignee_id": ticket["assignee_id"],
-        "language": ticket["language"],
-        "script": ticket["script"],
-        "triage_confidence": ticket["triage_confidence"],
-        "complaint": ticket["complaint"],
-        "contact": {"id": ticket["contact_id"], "name": ticket["contact_name"]},
-        "created_at": iso(ticket["created_at"]),
-        "updated_at": iso(ticket["updated_at"]),
-        "first_response_at": iso(ticket["first_response_at"]),
-        "resolved_at": iso(ticket["resolved_at"]),
-        "first_response_due_at": iso(ticket["first_response_due_at"]),
-        "resolution_due_at": iso(ticket["resolution_due_at"]),
-        "related_ticket": ticket["related_reference"],
-        "merged_into": None,  # a message always lands on the live end of a merge chain
-        "last_seq": ticket["last_seq"],
-    }
-
-
-def message_event(message: dict[str, Any], attachments: list[dict[str, Any]]) -> dict[str, Any]:
-    """The same shape as ``serialize.message_dict`` for an inbound message just written."""
-    return {
-        "id": message["id"],
-        "seq": message["seq"],
-        "direction": "inbound",
-        "kind": "message",
-        "channel": message["channel"],
-        "text": message["text"],
-        "html": message["html"],
-        "author": {"kind": "contact", "id": message["contact_id"]} if message["contact_id"] else None,
-        "created_at": iso(message["created_at"]),
-        "delivery_state": None,
-        "delivery_error": None,
-        "client_id": message["client_id"],
-        "attachments": [
-            {
-                "id": a["id"],
-                "filename": a["filename"],
-                "content_type": a["content_type"],
-                "size": a["size"],
-                "inline": a["inline"],
-            }
-            for a in attachments
-        ],
-    }
 
 
 def queue_ack(conn: Connection, ticket_id: int, channel: str, now: datetime) -> None:

@@ -80,3 +80,59 @@ def message_dict(message: Message, agent: Agent | None = None) -> dict[str, Any]
             for a in message.attachments
         ],
     }
+
+
+def ticket_row_dict(ticket: dict[str, Any]) -> dict[str, Any]:
+    """``ticket_dict``'s shape from a Core row (the inbound write path keeps no ORM object)."""
+    return {
+        "reference": ticket["reference"],
+        "subject": ticket["subject"],
+        "status": ticket["status"],
+        "priority": ticket["priority"],
+        "channel": ticket["channel"],
+        "category": ticket["category"],
+        "queue": ticket["queue"],
+        "assignee_id": ticket["assignee_id"],
+        "language": ticket["language"],
+        "script": ticket["script"],
+        "triage_confidence": ticket["triage_confidence"],
+        "complaint": ticket["complaint"],
+        "contact": {"id": ticket["contact_id"], "name": ticket["contact_name"]},
+        "created_at": iso(ticket["created_at"]),
+        "updated_at": iso(ticket["updated_at"]),
+        "first_response_at": iso(ticket["first_response_at"]),
+        "resolved_at": iso(ticket["resolved_at"]),
+        "first_response_due_at": iso(ticket["first_response_due_at"]),
+        "resolution_due_at": iso(ticket["resolution_due_at"]),
+        "related_ticket": ticket["related_reference"],
+        "merged_into": None,  # a message always lands on the live end of a merge chain
+        "last_seq": ticket["last_seq"],
+    }
+
+
+def message_row_dict(message: dict[str, Any], attachments: list[dict[str, Any]]) -> dict[str, Any]:
+    """``message_dict``'s shape for an inbound message just written as a Core row."""
+    return {
+        "id": message["id"],
+        "seq": message["seq"],
+        "direction": "inbound",
+        "kind": "message",
+        "channel": message["channel"],
+        "text": message["text"],
+        "html": message["html"],
+        "author": {"kind": "contact", "id": message["contact_id"]} if message["contact_id"] else None,
+        "created_at": iso(message["created_at"]),
+        "delivery_state": None,
+        "delivery_error": None,
+        "client_id": message["client_id"],
+        "attachments": [
+            {
+                "id": a["id"],
+                "filename": a["filename"],
+                "content_type": a["content_type"],
+                "size": a["size"],
+                "inline": a["inline"],
+            }
+            for a in attachments
+        ],
+    }
