@@ -12,13 +12,6 @@ from helpdesk.models import TicketCounter
 
 PREFIX = "HD"
 # Built once (a statement built per call cost more than running it); bind names are not column names.
-TAKE_NUMBER = (
-    update(TicketCounter)
-    .where(TicketCounter.year == bindparam("b_year"))
-    .values(last=TicketCounter.last + 1)
-    .returning(TicketCounter.last)
-)
-
 TAKE_NUMBERS = (
     update(TicketCounter)
     .where(TicketCounter.year == bindparam("b_year"))
@@ -28,31 +21,31 @@ TAKE_NUMBERS = (
 
 
 def next_reference(session: Session | Connection, now: datetime) -> str:
-    """Take the next number of the year with one atomic UPDATE ... RETURNING.
+    """Take the next number of the year with one atomic UPDATE ... RETURNING."""
+    return format_reference(now.year, _take_numbers(session, now.year, 1))
+
+
+def take_references(conn: Connection, now: datetime, count: int) -> list[str]:
+    """``count`` consecutive references with one statement, for a batch of new tickets."""
+    last = _take_numbers(conn, now.year, count)
+    return [format_reference(now.year, n) for n in range(last - count + 1, last + 1)]
+
+
+def _take_numbers(session: Session | Connection, year: int, count: int) -> int:
+    """The last of ``count`` numbers taken from the year's counter (made if missing).
 
     The UPDATE takes the row lock (PostgreSQL) or runs under the write lock of BEGIN IMMEDIATE
     (SQLite), so two transactions can never read the same number.
     """
-    year = now.year
     while True:
-        number = session.execute(TAKE_NUMBER, {"b_year": year}).scalar_one_or_none()
-        if number is not None:
-            return format_reference(year, number)
+        last = session.execute(TAKE_NUMBERS, {"b_year": year, "b_count": count}).scalar_one_or_none()
+        if last is not None:
+            return int(last)
         try:
             with session.begin_nested():
                 session.execute(insert(TicketCounter).values(year=year, last=0))
         except IntegrityError:
-            pass  # another transaction created the year's row first; take a number from it
-
-
-def take_references(conn: Connection, now: datetime, count: int) -> list[str]:
-    """``count`` consecutive references with two statements (the first makes the year's row
-    if it is missing), for a batch of new tickets."""
-    first = next_reference(conn, now)
-    if count == 1:
-        return [first]
-    last = conn.execute(TAKE_NUMBERS, {"b_year": now.year, "b_count": count - 1}).scalar_one()
-    return [first, *(format_reference(now.year, n) for n in range(last - count + 2, last + 1))]
+            pass  # another transaction created the year's row first; take the numbers from it
 
 
 def format_reference(year: int, number: int) -> str:
