@@ -94,9 +94,7 @@ class ChatNamespace(Namespace):
         with self._lock:
             hashed = self._visitor.pop(request.sid, None)  # type: ignore[attr-defined]
             if hashed:
-                self._tabs[hashed] -= 1
-                if self._tabs[hashed] <= 0:
-                    del self._tabs[hashed]
+                self._tab_left(hashed)
             self._language.pop(request.sid, None)  # type: ignore[attr-defined]
             for kind in ("message", "typing", "suggest", "close", "profile", "callback"):
                 self._recent.pop(f"{request.sid}:{kind}", None)  # type: ignore[attr-defined]
@@ -130,9 +128,7 @@ class ChatNamespace(Namespace):
             if old != hashed:
                 self._tabs[hashed] += 1
                 if old:
-                    self._tabs[old] -= 1
-                    if self._tabs[old] <= 0:
-                        del self._tabs[old]
+                    self._tab_left(old)
         if old and old != hashed:
             leave_room(store.room_for_visitor(old))
         join_room(store.room_for_visitor(hashed))
@@ -149,6 +145,12 @@ class ChatNamespace(Namespace):
             if len(recent) >= limit:
                 raise BadRequest("slow_down", _("Too many messages at once. Wait a moment."))
             recent.append(now)
+
+    def _tab_left(self, hashed: str) -> None:
+        """One connection fewer for this visitor here (called under self._lock)."""
+        self._tabs[hashed] -= 1
+        if self._tabs[hashed] <= 0:
+            del self._tabs[hashed]
 
     def _to_other_tabs(self, hashed: str, message: dict[str, Any]) -> None:
         """The citizen's other tabs show their own message too (this tab has the acknowledgement).
