@@ -18,6 +18,7 @@ from helpdesk.tickets.serialize import iso
 
 TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{32,128}$")
 PRESENCE = timedelta(seconds=90)  # a connected page heartbeats every 30 s
+FRESH = PRESENCE - timedelta(seconds=30)  # presence rewritten once less than this is left: at most every 30 s
 AGENT_PRESENCE = timedelta(minutes=2)
 VISITORS = cast(Table, ChatVisitor.__table__)
 # Built once: building a select per call cost more than running it.
@@ -183,8 +184,8 @@ def touch_visitor(svc: Services, hashed: str, now: datetime, **change: Unpack[Vi
     """Create or update the visitor row; ``present=False`` marks the page gone.
 
     Skips the write transaction when nothing would change (presence is refreshed at most every
-    30 s), so a heartbeat rarely takes the write lock. A message does not come here: it touches
-    the visitor inside its own transaction (``touch_in`` passed to ``receive_inbound``).
+    30 s), so a heartbeat rarely takes the write lock. A message does not come here: the chat
+    writer touches its visitor inside the message's transaction (``visitor_rows.touch_all``).
     """
     with svc.db.engine.connect() as conn:
         known = conn.execute(VISITOR_BY_HASH, {"hashed": hashed}).first()
@@ -243,7 +244,7 @@ def _changes(v: Any, now: datetime, change: VisitorChange) -> bool:  # v: a chat
     if present is False:
         return v.present_until is not None
     if present is True:
-        return v.present_until is None or v.present_until < now + PRESENCE - timedelta(seconds=30)
+        return v.present_until is None or v.present_until < now + FRESH
     return False
 
 

@@ -13,16 +13,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from itertools import groupby
 from typing import Any
 
 from sqlalchemy import Connection, and_, bindparam, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from channels.chat.store import PRESENCE, VISITORS
-
-FRESH = PRESENCE - timedelta(seconds=30)  # presence written at most every 30 s (as touch_in)
+from channels.chat.store import FRESH, PRESENCE, VISITORS
 
 
 @dataclass(frozen=True)
