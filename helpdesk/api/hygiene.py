@@ -9,6 +9,7 @@ from typing import Any, NoReturn
 
 from flask import Flask, Request, current_app, request
 from flask.sessions import NullSession, SecureCookieSession, SecureCookieSessionInterface
+from itsdangerous import URLSafeTimedSerializer
 from werkzeug.wrappers import Response
 
 from helpdesk.api.errors import error_response
@@ -42,6 +43,23 @@ class PageSessionInterface(SecureCookieSessionInterface):
     """
 
     null_session_class = ApiNullSession
+    # (secret key, fallbacks) -> the serializer built for them (see get_signing_serializer)
+    _signing: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
+
+    def get_signing_serializer(self, app: Flask) -> URLSafeTimedSerializer | None:
+        """Flask's serializer, built once per secret key instead of on every request.
+
+        Flask builds a new one each time a session is opened, and every Socket.IO event opens
+        one (Flask-SocketIO pushes a request context per event): building it (itsdangerous
+        checks its JSON serializer by encoding a sample) cost more than reading the cookie,
+        ~20 us of each chat message (bench/chat/run.py). It holds only the keys and settings and
+        makes a new signer per call, so threads share it. A changed key (or fallback) builds a new one.
+        """
+        keys = (app.secret_key, *(app.config["SECRET_KEY_FALLBACKS"] or ()))
+        signing = self._signing
+        if signing is None or signing[0] != keys:
+            signing = self._signing = (keys, super().get_signing_serializer(app))
+        return signing[1]
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if request.path.startswith(API_PREFIX):
@@ -61,7 +79,9 @@ def refuse_unreadable_request() -> tuple[Response, int] | None:
     for name, value in request.args.items(multi=True):
         if "\x00" in name or "\x00" in value or len(value) > MAX_QUERY_VALUE:
             return error_response(
-                400, f"The query parameter '{name[:40]}' could not be read.", code="bad_query",
+                400,
+                f"The query parameter '{name[:40]}' could not be read.",
+                code="bad_query",
                 details={"field": name[:40]},
             )
     return None

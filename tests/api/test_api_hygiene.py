@@ -211,9 +211,14 @@ def test_api_calls_neither_read_nor_write_the_session(client: Any, services: Ser
     # tokens only, CSRF-exempt), nor answer with a cookie or vary on one.
     login(client, services, "agent")
     assert client.get("/console/", follow_redirects=False).status_code == 200  # pages: signed in
-    created = client.post("/api/v1/tickets", json={
-        "contact": {"name": "Milica", "email": "milica@example.rs"},
-        "subject": "Pitanje", "body": "Tekst pitanja"})
+    created = client.post(
+        "/api/v1/tickets",
+        json={
+            "contact": {"name": "Milica", "email": "milica@example.rs"},
+            "subject": "Pitanje",
+            "body": "Tekst pitanja",
+        },
+    )
     assert created.status_code == 201
     for response in (
         created,
@@ -249,10 +254,36 @@ def test_the_limiter_checks_a_request_once_and_still_limits() -> None:
     assert [client.post("/form").status_code for _ in range(3)] == [200, 200, 429]
 
     # A default limit is checked only by that pass: it stays.
-    with_default = Limiter(key_func=get_remote_address, storage_uri="memory://",
-                           default_limits=["1 per minute"])
+    with_default = Limiter(
+        key_func=get_remote_address, storage_uri="memory://", default_limits=["1 per minute"]
+    )
     other = Flask("defaults")
     with_default.init_app(other)
     other.add_url_rule("/page", "page", lambda: "ok")
     assert not skip_empty_limit_pass(other, with_default)
     assert [other.test_client().get("/page").status_code for _ in range(2)] == [200, 429]
+
+
+def test_the_session_signer_is_built_once_per_key(
+    client: Any, app: Any, services: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every page and every Socket.IO event opens the session: the signer is built once, and the
+    # agent stays signed in; a new secret key signs everyone out, as it did.
+    import flask.sessions
+
+    built: list[object] = []
+    real = flask.sessions.URLSafeTimedSerializer
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        built.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(flask.sessions, "URLSafeTimedSerializer", counting)
+    login(client, services, "agent")
+    for _ in range(3):
+        assert client.get("/console/", follow_redirects=False).status_code == 200
+    assert len(built) <= 1  # Flask alone builds one per request that opens or saves a session
+    app.secret_key = "another secret, a rotated key"
+    assert client.get("/console/", follow_redirects=False).status_code == 302  # to the login page
+    app.config["SECRET_KEY_FALLBACKS"] = [services.settings.secret_key]  # the old key still read
+    assert client.get("/console/", follow_redirects=False).status_code == 200
