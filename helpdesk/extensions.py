@@ -14,6 +14,7 @@ from flask_wtf import CSRFProtect
 from limits.storage import MemoryStorage
 
 from helpdesk.i18n import SerbianBabel
+from helpdesk.socket_packet import Packet
 
 
 class SweptMemoryStorage(MemoryStorage):
@@ -103,6 +104,7 @@ def make_socketio(app: Flask) -> SocketIO:
         # order they were sent. A handler blocks only its own connection (each has its own
         # reader thread); none may wait on its own client (server-side call() is refused).
         async_handlers=False,
+        serializer=Packet,  # python-socketio's packets, with a cheaper check for binary payloads
     )
 
 
