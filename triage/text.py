@@ -71,6 +71,12 @@ _FOLD: dict[str, str] = {
     "č": "c", "ć": "c", "š": "s", "ž": "z", "đ": "dj",
     "Č": "C", "Ć": "C", "Š": "S", "Ž": "Z", "Đ": "Dj",
 }  # fmt: skip
+# Looking at one character at a time in Python cost more than the rest of normalize() for every
+# chat message and ticket subject indexed (issue 14, bench/chat/run.py): fold() translates in C,
+# and to_latin() returns text without Cyrillic as it is. Every character to_latin changes (a
+# letter whose lower case is in _CYR_TO_LAT) is in the _CYRILLIC block (tests/triage/test_text.py).
+_FOLD_TABLE = str.maketrans(_FOLD)
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
 
 # A URL never ends with sentence punctuation ("see https://x.rs/a, then").
 _URL_RE = re.compile(r"(?:(?:https?|ftp)://|www\.)[^\s<>\"']*[^\s<>\"'.,;:!?)\]]", re.IGNORECASE)
@@ -93,6 +99,8 @@ def to_latin(text: str) -> str:
     and title case otherwise (Љубав -> Ljubav).
     """
     text = unicodedata.normalize("NFC", text)
+    if _CYRILLIC.search(text) is None:  # most text (all of Latin chat): nothing to look up
+        return text
     out: list[str] = []
     n = len(text)
     for i, ch in enumerate(text):
@@ -186,7 +194,9 @@ def fold(text: str) -> str:
     Other accented Latin letters (é, ü) lose their marks too.
     """
     text = unicodedata.normalize("NFC", text)
-    text = "".join(_FOLD.get(ch, ch) for ch in text)
+    if text.isascii():  # nothing to fold
+        return text
+    text = text.translate(_FOLD_TABLE)
     if text.isascii():
         return text
     decomposed = unicodedata.normalize("NFD", text)

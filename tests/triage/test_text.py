@@ -197,3 +197,59 @@ def test_detect_language_and_script_agree_with_the_labelled_seed_data() -> None:
     wrong = [r["text"] for r in rows if detect_language(r["text"]) != r["language"]]
     assert wrong == []
     assert all(detect_script(r["text"]) == r["script"] for r in rows)
+
+
+def _to_latin_by_character(text: str) -> str:
+    """to_latin as it was before its shortcut: every character looked up."""
+    import unicodedata
+
+    from triage.text import _CYR_TO_LAT, _DIGRAPH_CYR, _is_upper_letter
+
+    text = unicodedata.normalize("NFC", text)
+    out = []
+    for i, ch in enumerate(text):
+        low = ch.lower()
+        latin = _CYR_TO_LAT.get(low)
+        if latin is None:
+            out.append(ch)
+        elif ch == low:
+            out.append(latin)
+        elif low in _DIGRAPH_CYR:
+            nxt = text[i + 1] if i + 1 < len(text) else ""
+            prev = text[i - 1] if i > 0 else ""
+            caps = _is_upper_letter(nxt) or (_is_upper_letter(prev) and not (nxt.isalpha() and nxt.islower()))
+            out.append(latin.upper() if caps else latin[:1].upper() + latin[1:])
+        else:
+            out.append(latin.upper())
+    return "".join(out)
+
+
+def _fold_by_character(text: str) -> str:
+    """fold as it was before its table."""
+    import unicodedata
+
+    from triage.text import _FOLD
+
+    text = "".join(_FOLD.get(ch, ch) for ch in unicodedata.normalize("NFC", text))
+    stripped = "".join(ch for ch in unicodedata.normalize("NFD", text) if not unicodedata.combining(ch))
+    return unicodedata.normalize("NFC", stripped)
+
+
+def test_text_without_cyrillic_or_diacritics_is_returned_as_it_is_and_the_rest_as_before() -> None:
+    import random
+    import sys
+
+    from triage.text import _CYR_TO_LAT, _CYRILLIC, _FOLD
+
+    # Every character to_latin changes is in the block it looks for first.
+    changed = [c for c in map(chr, range(sys.maxunicode + 1)) if c.lower() in _CYR_TO_LAT]
+    assert changed and all(_CYRILLIC.match(c) for c in changed)
+    plain = "Poštovani, želim da pitam za porez na imovinu 2026."
+    assert to_latin(plain) is plain  # nothing to transliterate: no copy made, character by character
+    assert fold("porez na imovinu") == "porez na imovinu"
+    letters = "".join(_CYR_TO_LAT) + "".join(_CYR_TO_LAT).upper() + "".join(_FOLD) + "abcé ü.,\n\tŁ🙂"
+    rng = random.Random(14)
+    for _ in range(3000):
+        text = "".join(rng.choice(letters) for _ in range(rng.randint(0, 12)))
+        assert to_latin(text) == _to_latin_by_character(text), text
+        assert fold(text) == _fold_by_character(text), text
