@@ -64,6 +64,11 @@ class PageSessionInterface(SecureCookieSessionInterface):
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if request.path.startswith(API_PREFIX):
             return None  # Flask then uses make_null_session: an ApiNullSession, never saved
+        if "HTTP_COOKIE" not in request.environ and self.get_signing_serializer(app) is not None:
+            # No cookie at all (a citizen's chat page without ?lang=, say): the new, empty session
+            # Flask would open, without parsing the headers for cookies. Socket.IO opens the
+            # session for every event of a connection (bench/chat/run.py, issue 14).
+            return self.session_class()
         return super().open_session(app, request)
 
 

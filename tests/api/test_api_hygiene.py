@@ -287,3 +287,14 @@ def test_the_session_signer_is_built_once_per_key(
     assert client.get("/console/", follow_redirects=False).status_code == 302  # to the login page
     app.config["SECRET_KEY_FALLBACKS"] = [services.settings.secret_key]  # the old key still read
     assert client.get("/console/", follow_redirects=False).status_code == 200
+
+
+def test_a_request_without_cookies_gets_a_new_session_without_parsing_for_one(app: Any) -> None:
+    from flask import request, session
+
+    with app.test_request_context("/chat"):
+        assert dict(session) == {} and not session.modified
+        session["lang"] = "en"  # a page may still write it (?lang=): it is a real session
+        assert "cookies" not in request.__dict__  # werkzeug parses Cookie headers on first use
+    with app.test_request_context("/chat", headers={"Cookie": "other=1"}):
+        assert dict(session) == {}
