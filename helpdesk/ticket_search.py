@@ -100,6 +100,7 @@ def tsquery_expression(q: str) -> str | None:
 
 # -- is the index there? ----------------------------------------------------------------
 
+
 def index_available(conn: Connection) -> bool:
     """True when the migration made the table (a create_all() database has none)."""
     return table_present(conn, FTS_TABLE, PG_TABLE)
@@ -216,7 +217,12 @@ RARE_IN_SAMPLE = 4
 FILL_TICKETS = 50  # one console page
 OLDER_TIMEOUT_MS = 2000
 WORDS_TABLE = "ticket_search_words"  # PostgreSQL: the distinct words of PG_TABLE (migration 0031)
-MAX_EXPANSION = 64  # a prefix of more words than this is left to the index as a prefix
+# A prefix of more words than this is left to the index as a prefix: never cut, so nothing is
+# missed (if that pass runs past OLDER_TIMEOUT_MS the console says so). Measured at a million
+# tickets with 200,000 more words (bench/README, pgwordsrace): 16, 64 and 256 cost the same (the
+# 3-letter prefixes, ~900 words each, go as prefixes under all three), 1024 ran 15 of 42
+# searches into the timeout (GIN tests every candidate row against the whole OR).
+MAX_EXPANSION = 64
 # A prefix left as such collects its rows into a bitmap of work_mem; past it the bitmap keeps
 # whole pages instead of rows and every row of those pages is read and tested again (at a million
 # tickets, 4MB: 22,000 pages read, 500-800 ms for `zahtev:* & vozack:*`; 64MB: 110-170 ms).

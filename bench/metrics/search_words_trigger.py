@@ -65,8 +65,8 @@ def texts(rng: random.Random, n: int, fresh_every: int = 10) -> list[str]:
     return out
 
 
-def one_ticket(conn: Connection) -> int:
-    return int(conn.execute(text("SELECT min(id) FROM tickets")).scalar_one())
+def two_tickets(conn: Connection) -> list[int]:
+    return [int(t) for t in conn.execute(text("SELECT id FROM tickets ORDER BY id")).scalars()]
 
 
 def flushed(conn: Connection, lsn: str) -> None:
@@ -78,7 +78,9 @@ def flushed(conn: Connection, lsn: str) -> None:
     conn.rollback()
 
 
-def round_of(writers: list[Connection], docs: list[str], ticket: int, start_seq: int) -> dict[str, float]:
+def round_of(
+    writers: list[Connection], docs: list[str], tickets: list[int], start_seq: int
+) -> dict[str, float]:
     """One transaction per ticket (its subject row and one message row in one statement, as the
     inbound path writes them), `len(writers)` of them open at once, all rolled back."""
     lsn = writers[0].execute(text("SELECT pg_current_wal_insert_lsn()")).scalar_one()
@@ -93,7 +95,7 @@ def round_of(writers: list[Connection], docs: list[str], ticket: int, start_seq:
             xids.append(int(conn.execute(text("SELECT txid_current()")).scalar_one()) % (1 << 32))
             add_ms -= float(conn.execute(_ADD_TIME).scalar_one())  # the counts not yet flushed
         for k, (conn, pair) in enumerate(group):
-            seq = start_seq + 2 * (at + k)
+            seq, ticket = start_seq + 2 * (at + k), tickets[k]
             started = time.perf_counter()
             write_rows(conn, [(row_key(ticket, seq + j), ticket, d) for j, d in enumerate(pair)])
             wall += time.perf_counter() - started
@@ -153,17 +155,23 @@ def run(url: str, args: Any) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
         conn.execute(text("CREATE EXTENSION pg_walinspect"))
-    with Session(engine) as s, s.begin():  # a ticket for the rows to belong to (the foreign key)
+    with Session(engine) as s, s.begin():  # tickets for the rows to belong to (the foreign key)
         contact = Contact(name="Bench")
         s.add(contact)
         s.flush()
-        s.add(
-            Ticket(
-                reference="HD-2026-1", subject="Bench", channel="web", contact_id=contact.id, reply_token="b"
+        for n in (1, 2):  # one per writer: their foreign-key locks on the ticket do not meet
+            s.add(
+                Ticket(
+                    reference=f"HD-2026-{n}",
+                    subject="B",
+                    channel="web",
+                    contact_id=contact.id,
+                    reply_token=f"{n}",
+                )
             )
-        )
     with engine.begin() as conn:
-        ticket = one_ticket(conn)
+        tickets = two_tickets(conn)
+        ticket = tickets[0]
         write_rows(
             conn, [(row_key(ticket, i + 1), ticket, d) for i, d in enumerate(texts(rng, args.seed_rows))]
         )
@@ -181,7 +189,7 @@ def run(url: str, args: Any) -> None:
                 for sql in sqls:
                     conn.execute(text(sql))
             for writers in (1, 2):
-                results.setdefault((label, writers), []).append(round_of(conns[:writers], docs, ticket, seq))
+                results.setdefault((label, writers), []).append(round_of(conns[:writers], docs, tickets, seq))
         seq += args.rows
     for (label, writers), rounds in results.items():
         figures = ", ".join(f"{key} {statistics.median(r[key] for r in rounds):.3f}" for key in rounds[0])
