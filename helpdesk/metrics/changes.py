@@ -1,7 +1,8 @@
 """The change log behind the weekly rollups: every flush that moves a ticket in the report logs
-the time span it touched (see ``helpdesk.models.reports``). So does a flush that writes a callback
-or a call (their own times: ``helpdesk.metrics.callbacks``), and one that moves a ticket with
-callbacks to another channel, queue or category (its callbacks' times: they count under it).
+the times it touched, old and new values, as the few spans that cover their weeks (`spans`; see
+``helpdesk.models.reports``). So does a flush that writes a callback or a call (their own times:
+``helpdesk.metrics.callbacks``), and one that moves a ticket with callbacks to another channel,
+queue or category (its callbacks' times: they count under it).
 
 The hook is on the ORM flush, like the ticket search index, so it runs inside the transaction
 that changes the ticket and commits or rolls back with it. Bulk Core writers (the demo-data
@@ -10,7 +11,8 @@ generator) call ``record_change`` themselves.
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Iterable
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Connection, event, func, insert, select, union_all
@@ -42,9 +44,38 @@ _INSERT_POSTGRESQL = insert(ReportChange).values(txid=func.txid_current())
 _INSERT = insert(ReportChange)
 
 
+# Times closer than this are logged as one span. Shorter than the shortest week (167 hours, at a
+# daylight-saving change): such a span touches no week that one of its times is not in, so it
+# sends no stored week to be recomputed that the times themselves would not.
+JOIN_GAP = timedelta(days=6)
+
+
 def record_change(conn: Connection, low: datetime, high: datetime) -> None:
     statement = _INSERT_POSTGRESQL if conn.dialect.name == "postgresql" else _INSERT
     conn.execute(statement, {"low": low, "high": high})
+
+
+def spans(times: Iterable[datetime]) -> list[dict[str, datetime]]:
+    """The times as few spans as cover exactly the weeks they are in (see `JOIN_GAP`).
+
+    A change's weeks are those of its times, old and new values, not every week between its
+    earliest and latest: a reopened ticket created three weeks ago moves the weeks it was created,
+    resolved and due in, and the weeks between keep their stored figures."""
+    out: list[dict[str, datetime]] = []
+    for at in sorted(set(times)):
+        if out and at - out[-1]["high"] <= JOIN_GAP:
+            out[-1]["high"] = at
+        else:
+            out.append({"low": at, "high": at})
+    return out
+
+
+def record_times(conn: Connection, times: Iterable[datetime]) -> None:
+    """Log a change by its report times (one row per span, a single statement)."""
+    rows = spans(times)
+    if rows:
+        statement = _INSERT_POSTGRESQL if conn.dialect.name == "postgresql" else _INSERT
+        conn.execute(statement, rows[0] if len(rows) == 1 else rows)
 
 
 def _times(ticket: Ticket, old: bool) -> list[datetime]:
@@ -80,7 +111,7 @@ def _log_report_changes(session: Session, flush_context: Any) -> None:
             times += _times(obj, old=True)
     times += _callback_times(session, [*new, *deleted], dirty)
     if times:
-        record_change(session.connection(), min(times), max(times))
+        record_times(session.connection(), times)
 
 
 def _changed(obj: object, names: tuple[str, ...]) -> bool:
@@ -112,11 +143,13 @@ def _callback_times(session: Session, added_or_deleted: list[object], dirty: lis
 
 
 def _times_of_callbacks(session: Session, ticket_ids: set[int]) -> list[datetime]:
+    """Every request and call time of the tickets' callbacks (each one: the change log keeps the
+    weeks of its times, not the span between the first and the last)."""
     c, a = Callback.__table__.c, CallbackAttempt.__table__.c
-    spans = union_all(
-        select(func.min(c.requested_at), func.max(c.requested_at)).where(c.ticket_id.in_(ticket_ids)),
-        select(func.min(a.at), func.max(a.at))
+    times = union_all(
+        select(c.requested_at).where(c.ticket_id.in_(ticket_ids)),
+        select(a.at)
         .select_from(CallbackAttempt.__table__.join(Callback.__table__, c.id == a.callback_id))
         .where(c.ticket_id.in_(ticket_ids)),
     )
-    return [v for row in session.connection().execute(spans) for v in row if v is not None]
+    return [v for (v,) in session.connection().execute(times) if v is not None]

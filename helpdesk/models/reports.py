@@ -4,9 +4,10 @@ A closed week's figures are kept in ``report_weeks`` (one row per week and filte
 snapshot they were computed in: on SQLite the newest ``report_changes`` id it saw (writers are
 serialized, so ids commit in order), on PostgreSQL the transaction snapshot (ids may commit out
 of order there; the writer's transaction id tells whether the snapshot saw a change). Every
-flush that changes tickets appends one ``report_changes`` row: the time span its tickets' report
-columns covered before and after the change. A stored week is used only while no change unseen
-by its snapshot overlaps it, so the figures are exactly what a full recomputation would give.
+flush that changes tickets appends ``report_changes`` rows: the times its tickets' report columns
+held before and after the change, as the few spans that cover exactly their weeks. A stored week
+is used only while no change unseen by its snapshot overlaps it, so the figures are exactly what
+a full recomputation would give.
 Appending (never updating a shared row) keeps concurrent writers from waiting on each other.
 """
 

@@ -10,7 +10,7 @@ cost five times more than executing it (480 vs 85 us measured on the loaded mach
 
 What the ORM flush hooks do for other writers is done here by hand, in the same transaction:
 the search index rows (``helpdesk.ticket_index.write_rows``, the statement the flush hook uses
-too) and the rollups' change log (``helpdesk.metrics.changes.record_change``).
+too) and the rollups' change log (``helpdesk.metrics.changes.record_times``).
 tests/core/test_inbound_lean.py checks both.
 """
 
@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 
 from helpdesk.incidents.models import Incident
-from helpdesk.metrics.changes import record_change
+from helpdesk.metrics.changes import record_times
 from helpdesk.models import (
     OPEN_STATUSES,
     Agent,
@@ -223,7 +223,7 @@ class Pending:
         if self.index and index_available(conn):
             write_index(conn, self.index)
         if self.report_times:
-            record_change(conn, min(self.report_times), max(self.report_times))
+            record_times(conn, self.report_times)
 
 
 def new_id(result: CursorResult[Any]) -> int:
