@@ -10,6 +10,7 @@ export HELPDESK_DATA_DIR ?= var
 run: setup
 	$(BIN)/helpdesk db upgrade
 	$(BIN)/helpdesk demo-data --if-empty
+	$(BIN)/helpdesk metrics warm
 	$(BIN)/helpdesk triage train --if-missing
 	HELPDESK_DEMO=$${HELPDESK_DEMO:-1} $(BIN)/python run.py
 

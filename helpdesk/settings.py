@@ -107,6 +107,8 @@ class Settings:
     sla_targets: str = ""  # e.g. "urgent=1h/4h,high=2h/8h,payments:normal=2h/8h"; empty: defaults
     sla_warning_ratio: float = 0.25  # warn supervisors when this share of a target is left
     sla_check_seconds: float = 60.0
+    # supervisor figures: how often the worker stores closed weeks ahead of the dashboard; 0: never
+    metrics_warm_seconds: float = 60.0
     # callbacks: citizens choose a window of business hours for us to phone them
     callback_window_minutes: int = 120  # the length of one window offered (08:00-10:00 ...)
     callback_days: int = 5  # how many working days ahead windows are offered

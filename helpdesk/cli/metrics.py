@@ -1,4 +1,4 @@
-"""helpdesk metrics weekly / helpdesk sla check: the supervisor figures from the command line."""
+"""helpdesk metrics weekly|warm / helpdesk sla check: the supervisor figures from the command line."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from flask.cli import with_appcontext
 from helpdesk.cli.common import services
 from helpdesk.metrics import REPORT_CHANNELS, Filters, WeekError, report_csv, resolve_weeks
 from helpdesk.metrics import weekly_report as build_report
+from helpdesk.metrics.warm import WEEKS
+from helpdesk.metrics.warm import warm as warm_weeks
 
 
 def register(cli: click.Group) -> None:
@@ -52,6 +54,20 @@ def weekly(
         click.echo(report_csv(report), nl=False)
     else:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
+
+
+@metrics.command("warm")
+@with_appcontext
+@click.option("--weeks", default=WEEKS, show_default=True, help="Closed weeks to store, newest first.")
+def warm(weeks: int) -> None:
+    """Store the closed weeks' figures now (as the worker does at start): run after `db upgrade`,
+    so the first supervisor visit does not recompute them. Safe while the service runs."""
+    svc = services()
+    result = warm_weeks(svc.db, svc.clock.now(), ZoneInfo(svc.settings.timezone), weeks=weeks)
+    click.echo(
+        f"stored {result.weeks} weeks and {result.agent_weeks} per-agent weeks "
+        f"in {result.seconds:.1f} s (the others were up to date)"
+    )
 
 
 @click.group()

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from helpdesk.db import Database
 from helpdesk.metrics.agents import AgentFigures, in_range, named_agents
-from helpdesk.metrics.rollup import save, snapshot, stored, week_key
+from helpdesk.metrics.rollup import repeatable_read, save, snapshot, stored, valid_keys, week_key
 from helpdesk.metrics.sql import seconds_between
 from helpdesk.metrics.weekly import Filters
 from helpdesk.metrics.weeks import Week
@@ -81,8 +81,7 @@ def agent_figures_by_weeks(
     keys = [PREFIX + week_key(week, filters) for week in weeks]
     closed = [week.end <= now for week in weeks]
     with db.session() as session:
-        if db.dialect == "postgresql":
-            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        repeatable_read(session, db.dialect)
         seen = snapshot(session, db.dialect)
         kept = stored(session, db.dialect, [k for k, done in zip(keys, closed, strict=True) if done])
         computed = {
@@ -115,3 +114,25 @@ def agent_figures_by_weeks(
             )
         )
     return out
+
+
+def store_agent_weeks(
+    db: Database, weeks: Sequence[Week], now: datetime, filters: Filters, limit: int | None = None
+) -> tuple[int, int]:
+    """`rollup.store_closed` for the per-agent parts: (weeks computed, weeks still missing).
+    The stored lists are not read, only whether they are valid."""
+    closed = [week for week in weeks if week.end <= now]
+    keys = [PREFIX + week_key(week, filters) for week in closed]
+    if not keys:
+        return 0, 0
+    with db.session() as session:
+        repeatable_read(session, db.dialect)
+        seen = snapshot(session, db.dialect)
+        valid = valid_keys(session, db.dialect, keys)
+        missing = [(week, key) for week, key in zip(closed, keys, strict=True) if key not in valid]
+        fresh = [
+            (week, key, {"agents": _week_parts(session, db.dialect, week, filters)})
+            for week, key in missing[:limit]
+        ]
+    save(db, fresh, sorted(valid), seen)
+    return len(fresh), len(missing) - len(fresh)

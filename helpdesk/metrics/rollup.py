@@ -63,16 +63,29 @@ def _unseen(dialect: str) -> Any:
     return c.id > cast(w.seen, Integer)
 
 
+def _valid(dialect: str, keys: list[str]) -> Any:
+    """Stored rollups of `keys` that no change unseen by their snapshot overlaps."""
+    c, w = ReportChange.__table__.c, ReportWeek.__table__.c
+    overlapped = select(c.id).where(c.low < w.week_end, c.high >= w.week_start, _unseen(dialect)).exists()
+    return and_(w.key.in_(keys), not_(overlapped))
+
+
 def stored(session: Session, dialect: str, keys: list[str]) -> dict[str, dict[str, Any]]:
     """The stored rollups of `keys` that no change unseen by their snapshot overlaps."""
-    c, w = ReportChange.__table__.c, ReportWeek.__table__.c
-    overlapped = (
-        select(c.id)
-        .where(c.low < w.week_end, c.high >= w.week_start, _unseen(dialect))
-        .exists()
-    )
-    rows = session.execute(select(w.key, w.figures).where(w.key.in_(keys), not_(overlapped)))
+    w = ReportWeek.__table__.c
+    rows = session.execute(select(w.key, w.figures).where(_valid(dialect, keys)))
     return {key: figures for key, figures in rows}
+
+
+def valid_keys(session: Session, dialect: str, keys: list[str]) -> set[str]:
+    """The keys `stored` would return, without reading their figures (the warm-up's check)."""
+    return set(session.scalars(select(ReportWeek.__table__.c.key).where(_valid(dialect, keys))))
+
+
+def repeatable_read(session: Session, dialect: str) -> None:
+    """One snapshot for the whole read (PostgreSQL; SQLite's WAL read transaction is one)."""
+    if dialect == "postgresql":
+        session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
 
 
 def _runs(indexes: list[int]) -> list[list[int]]:
@@ -85,17 +98,14 @@ def _runs(indexes: list[int]) -> list[list[int]]:
     return runs
 
 
-def rollup_figures(
-    db: Database, weeks: Sequence[Week], now: datetime, filters: Filters
-) -> list[WeekFigures]:
+def rollup_figures(db: Database, weeks: Sequence[Week], now: datetime, filters: Filters) -> list[WeekFigures]:
     """The same figures as `weekly_figures` over `weeks`, closed weeks from the rollups."""
     if not weeks:
         return []
     keys = [week_key(week, filters) for week in weeks]
     closed = [week.end <= now for week in weeks]
     with db.session() as session:
-        if db.dialect == "postgresql":
-            session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
+        repeatable_read(session, db.dialect)
         seen = snapshot(session, db.dialect)
         found = stored(session, db.dialect, [k for k, done in zip(keys, closed, strict=True) if done])
         found = {key: data for key, data in found.items() if WeekFigures.storable(data)}
@@ -118,6 +128,30 @@ def rollup_figures(
     fresh = [(weeks[i], keys[i], computed[i].to_store()) for i in computed if closed[i]]
     save(db, fresh, [k for k in keys if k in kept], seen)
     return figures
+
+
+def store_closed(
+    db: Database, weeks: Sequence[Week], now: datetime, filters: Filters, limit: int | None = None
+) -> tuple[int, int]:
+    """Compute and store closed weeks of `weeks` that have no valid stored figures, the first
+    `limit` of them in the order given, in one read and one short write (the warm-up,
+    ``helpdesk.metrics.warm``). The valid ones move to this snapshot, as on a read.
+    Returns (weeks computed, weeks still missing)."""
+    closed = [week for week in weeks if week.end <= now]
+    keys = [week_key(week, filters) for week in closed]
+    if not keys:
+        return 0, 0
+    with db.session() as session:
+        repeatable_read(session, db.dialect)
+        seen = snapshot(session, db.dialect)
+        found = stored(session, db.dialect, keys)
+        valid = [key for key in keys if key in found and WeekFigures.storable(found[key])]
+        missing = [week for week, key in zip(closed, keys, strict=True) if key not in valid]
+        todo = missing[:limit]
+        figures = weekly_figures(session, db.dialect, todo, now, filters, with_backlog=False)
+    fresh = [(week, week_key(week, filters), f.to_store()) for week, f in zip(todo, figures, strict=True)]
+    save(db, fresh, valid, seen)
+    return len(fresh), len(missing) - len(fresh)
 
 
 def _recent(session: Session, weeks: Sequence[Week], now: datetime, filters: Filters) -> bool:

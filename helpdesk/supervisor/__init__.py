@@ -1,9 +1,10 @@
 """Supervisors: the service-level dashboard, the metrics API, the SLA watch and the survey page.
 
 `init_app(app, services)` is called by the app factory. It chooses the SLA policy from settings
-(`HELPDESK_SLA_POLICY=business_hours`, the default, or `clock`), adds the SLA watch to the
-background services, a console ticket panel showing the SLA state, and registers the
-blueprints (`/supervisor`, `/api/v1/metrics`, `/survey`).
+(`HELPDESK_SLA_POLICY=business_hours`, the default, or `clock`), adds the SLA watch and the
+warm-up of the weekly figures (``helpdesk.metrics.warm``) to the background services, a console
+ticket panel showing the SLA state, and registers the blueprints (`/supervisor`,
+`/api/v1/metrics`, `/survey`).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from flask import Flask
 from flask_babel import lazy_gettext
 
 from helpdesk.extensions import csrf
+from helpdesk.metrics.warm import RollupWarmer
 from helpdesk.navigation import add_nav_link
 from helpdesk.services import ClockHoursSla, Services, TicketPanel
 from helpdesk.sla import SlaChecker, next_due, sla_fields
@@ -41,6 +43,9 @@ def init_app(app: Flask, svc: Services) -> None:
     configure_sla(svc)
     if not any(isinstance(s, SlaChecker) for s in svc.background):
         svc.background.append(SlaChecker(svc, svc.settings.sla_check_seconds))
+    warm_every = svc.settings.metrics_warm_seconds
+    if warm_every > 0 and not any(isinstance(s, RollupWarmer) for s in svc.background):
+        svc.background.append(RollupWarmer(svc, warm_every))
     if not any(p.template == "supervisor/_sla_panel.html" for p in svc.ticket_panels):
 
         def panel_context(ticket: Any) -> dict[str, Any]:

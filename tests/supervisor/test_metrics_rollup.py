@@ -6,7 +6,8 @@ transactions (SQLite and PostgreSQL), from a fixed seed. After every batch the r
 rollups (stored closed weeks reused where no change overlaps them) must equal the report
 recomputed from the tickets alone, unfiltered and filtered, over the whole range and over short
 ranges (recent and old: the backlog base is counted from either end); so must the per-agent
-figures of the dashboard.
+figures of the dashboard. Tickets are also anonymized and deleted (privacy rules), and the
+warm-up's stored weeks (``helpdesk.metrics.warm``) must give the same figures.
 """
 
 from __future__ import annotations
@@ -16,13 +17,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import aliased
 
 from helpdesk.metrics import Filters, resolve_weeks, weekly_report
 from helpdesk.metrics.agent_rollup import agent_figures_by_weeks
 from helpdesk.metrics.agents import agent_figures
 from helpdesk.metrics.report import recomputed_report
-from helpdesk.models import Contact, ReportWeek, Ticket
+from helpdesk.metrics.warm import warm
+from helpdesk.models import AnonymizedTicket, Contact, ReportWeek, Ticket
+from helpdesk.tickets.anonymize import anonymize_tickets
 from tests.conftest import add_agent
 
 TZ = ZoneInfo("Europe/Belgrade")
@@ -107,6 +111,26 @@ def _reports(db: Any, weeks: Any, quick: bool = False) -> None:
         assert [a.to_json() for a in rolled_agents] == [a.to_json() for a in full_agents], filters
 
 
+def _erase_or_delete(db: Any, rng: random.Random, round_no: int) -> None:
+    """Privacy rules: tickets anonymized (their figures stay), or one deleted (they go)."""
+    if round_no not in (1, 2):
+        return
+    with db.transaction() as s:
+        if round_no == 1:
+            ids = list(s.scalars(select(Ticket.id).where(Ticket.created_at < NOW - timedelta(weeks=4))))
+            anonymize_tickets(s, rng.sample(ids, min(len(ids), 5)), NOW, "erasure")
+            return
+        target = aliased(Ticket)
+        loners = s.scalars(
+            select(Ticket).where(
+                Ticket.created_at < NOW - timedelta(weeks=2),
+                ~exists().where(target.merged_into_id == Ticket.id),
+                ~exists().where(AnonymizedTicket.ticket_id == Ticket.id),
+            )
+        ).all()
+        s.delete(rng.choice(loners))
+
+
 def test_rollups_equal_full_recomputation_on_random_histories(store: Any) -> None:
     db = store.db
     rng = random.Random(20261118)
@@ -143,4 +167,8 @@ def test_rollups_equal_full_recomputation_on_random_histories(store: Any) -> Non
             old = Ticket.created_at < NOW - timedelta(weeks=3)
             tickets = list(s.scalars(select(Ticket).where(old, Ticket.merged_into_id.is_(None))))
             _change(rng, rng.choice(tickets), tickets, agents, kind=8 if round_no % 2 else None)
+        _reports(db, weeks, quick=True)
+        _erase_or_delete(db, rng, round_no)
+        # The warm-up's stored weeks (the worker's, ahead of the dashboard) are exact too.
+        warm(db, NOW, TZ, weeks=len(weeks))
         _reports(db, weeks, quick=True)
