@@ -16,6 +16,12 @@ warm-up, and the table gives p50 / p95 / max:
   and warm after a change three weeks back; by channel; and the dashboard's 12 weeks;
 * today's live counters; the console's queue counts beside a raw `GROUP BY queue, status`;
 * `GET /supervisor` over HTTP (a real server on a loopback port, logged in as the supervisor);
+* the changed-week and cold paths (rollup_cases.py): a real reopen (and re-resolve) of a ticket
+  created three weeks back, read directly and after the warm-up's pass; the warm-up itself
+  (`helpdesk metrics warm`) cold, after such a change, and with nothing to do; `/supervisor` after
+  the reopen and after a deploy followed by the warm-up; on SQLite the longest wait for the write
+  lock while a cold warm-up runs. Each row also gives the statements and (SQLite) the VM
+  instructions of one run, figures the machine's load does not change;
 * ticket search (search_cases.py): the console's first page for a word, a reference, an email,
   a phone number and a name, p50 / p95 over `--search-queries` queries of each kind, beside
   the engine's bare match and a reference lookup.
@@ -39,6 +45,7 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import delete, func, select, text  # noqa: E402
 
 from bench.metrics.http_page import logged_in_page  # noqa: E402
+from bench.metrics.rollup_cases import VM_STEP, Reopener, Work, lock_waits  # noqa: E402
 from bench.metrics.search_cases import build_cases, percentiles, search_rows  # noqa: E402
 from helpdesk.access import Viewer  # noqa: E402
 from helpdesk.console.queries import queue_counts  # noqa: E402
@@ -46,6 +53,11 @@ from helpdesk.db import Database  # noqa: E402
 from helpdesk.metrics import Filters, Week, live_counters, resolve_weeks, weekly_report  # noqa: E402
 from helpdesk.metrics.changes import record_change  # noqa: E402
 from helpdesk.metrics.report import recomputed_report  # noqa: E402
+
+try:  # absent before the warm-up existed: the same script measures a checkout of the old code
+    from helpdesk.metrics.warm import warm
+except ImportError:
+    warm = None  # type: ignore[assignment]
 from helpdesk.migrate import upgrade  # noqa: E402
 from helpdesk.models import ReportWeek, Ticket  # noqa: E402
 from helpdesk.services import Services  # noqa: E402
@@ -74,18 +86,29 @@ def fill(args: argparse.Namespace, db: Database, have: int) -> None:
     print(f"filled in {time.perf_counter() - started:.0f} s", flush=True)
 
 
-def measure(fn: Callable[[], object], repeat: int, before: Callable[[], object] | None = None) -> list[float]:
+WORK = Work()  # statements and SQLite VM instructions, counted before any engine connects
+
+
+def measure(
+    fn: Callable[[], object], repeat: int, before: Callable[[], object] | None = None
+) -> tuple[list[float], tuple[int, int]]:
     """Times of `repeat` runs after one warm-up (we measure queries, not the first disk read);
-    `before` runs ahead of each, untimed (to drop the stored weeks for a cold read)."""
+    `before` runs ahead of each, untimed (to drop the stored weeks for a cold read). Also the
+    statements and SQLite VM instructions (in `VM_STEP`s) of the last run."""
+    if before is not None:
+        before()
     fn()
     times = []
+    work = (0, 0)
     for _ in range(repeat):
         if before is not None:
             before()
+        WORK.reset()
         started = time.perf_counter()
         fn()
         times.append((time.perf_counter() - started) * 1000)
-    return times
+        work = WORK.reset()
+    return times, work
 
 
 def main() -> None:
@@ -159,11 +182,27 @@ def main() -> None:
         return lambda: weekly_report(db, weeks, now, filters, tz)
 
     timings: list[tuple[str, list[float]]] = []
+    work: dict[str, tuple[int, int]] = {}
 
     def case(name: str, fn: Callable[[], object], before: Callable[[], object] | None = None) -> None:
-        timings.append((name, measure(fn, args.repeat, before)))
-        p50, p95 = percentiles(timings[-1][1])
+        times, work[name] = measure(fn, args.repeat, before)
+        timings.append((name, times))
+        p50, p95 = percentiles(times)
         print(f"  {name}: p50 {p50:.1f} ms, p95 {p95:.1f} ms", file=sys.stderr, flush=True)
+
+    reopen = Reopener(svc, now)
+
+    def warm_up() -> object:
+        assert warm is not None
+        return warm(db, now, tz)
+
+    def reopen_and_warm() -> None:
+        reopen()
+        warm_up()
+
+    def deploy_and_warm() -> None:
+        forget_weeks()
+        warm_up()
 
     case("baseline: SELECT COUNT(*) FROM tickets", count_all)
     case(
@@ -175,6 +214,13 @@ def main() -> None:
     case(
         "weekly figures, 52 weeks, warm, after a change 3 weeks back", report(weeks52), touch_three_weeks_ago
     )
+    case("weekly figures, 52 weeks, after a reopen of a 3-week-old ticket", report(weeks52), reopen)
+    if warm is not None:
+        case("  the same after the warm-up's pass", report(weeks52), reopen_and_warm)
+    if warm is not None:
+        case("warm-up (`helpdesk metrics warm`), cold: no stored week", warm_up, forget_weeks)
+        case("warm-up pass after a reopen of a 3-week-old ticket", warm_up, reopen)
+        case("warm-up pass, nothing changed", warm_up)
     case("weekly figures, 52 weeks, channel=phone, warm", report(weeks52, Filters(channel="phone")))
     case("weekly figures, 12 weeks, cold (no stored week)", report(weeks12), forget_weeks)
     case("weekly figures, 12 weeks, warm", report(weeks12))
@@ -184,12 +230,22 @@ def main() -> None:
     with logged_in_page(args.data_dir, url) as dashboard:
         case("GET /supervisor over HTTP (12 weeks + this week), warm", dashboard)
         case("GET /supervisor over HTTP, cold (no stored week)", dashboard, forget_weeks)
+        case("GET /supervisor, after a reopen of a 3-week-old ticket", dashboard, reopen)
+        if warm is not None:
+            case("GET /supervisor, first visit after a deploy and the warm-up", dashboard, deploy_and_warm)
+    wait = -1.0
+    if db.dialect == "sqlite" and warm is not None:
+        forget_weeks()
+        wait = lock_waits(db, warm_up)
+        print(f"  longest wait for the write lock during a cold warm-up: {wait:.1f} ms", file=sys.stderr)
 
     print(
         f"\n{db.dialect}, {total:,} tickets, weeks {weeks52[0].label}..{weeks52[-1].label}, "
         f"{args.repeat} runs after one warm-up each; load average {os.getloadavg()[0]:.1f}\n"
     )
-    table(timings, "supervisor figures")
+    table(timings, "supervisor figures", work)
+    if wait >= 0:
+        print(f"longest wait for SQLite's write lock during a cold warm-up: {wait:.1f} ms\n")
     if not args.skip_search:
         cases = build_cases(db, args.search_queries)
         print(file=sys.stderr)
@@ -197,15 +253,25 @@ def main() -> None:
     db.dispose()
 
 
-def table(rows: list[tuple[str, list[float]]], title: str) -> None:
-    print(f"| {title:<60} | {'p50 ms':>8} | {'p95 ms':>8} | {'max ms':>8} | {'x first':>7} |")
-    print(f"| {'-' * 60} | {'-' * 8} | {'-' * 8} | {'-' * 8} | {'-' * 7} |")
+def table(
+    rows: list[tuple[str, list[float]]], title: str, work: dict[str, tuple[int, int]] | None = None
+) -> None:
+    """p50 / p95 / max, the ratio to the first row, and (`work`) the statements and SQLite VM
+    instructions (millions) of one run."""
+    extra = f" {'stmts':>6} | {'M VM':>9} |" if work else ""
+    print(f"| {title:<60} | {'p50 ms':>8} | {'p95 ms':>8} | {'max ms':>8} | {'x first':>7} |{extra}")
+    rule = " ------ | --------- |" if work else ""
+    print(f"| {'-' * 60} | {'-' * 8} | {'-' * 8} | {'-' * 8} | {'-' * 7} |{rule}")
     base = None
     for name, times in rows:
         p50, p95 = percentiles(times)
         base = base or p50 or 1.0
+        counts = ""
+        if work:
+            statements, steps = work[name]
+            counts = f" {statements:>6} | {steps * VM_STEP / 1e6:>9,.1f} |"
         print(
-            f"| {name:<60} | {p50:>8.1f} | {p95:>8.1f} | {max(times):>8.1f} | {p50 / base:>7.1f} |",
+            f"| {name:<60} | {p50:>8.1f} | {p95:>8.1f} | {max(times):>8.1f} | {p50 / base:>7.1f} |{counts}",
             flush=True,
         )
     print()
