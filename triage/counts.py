@@ -21,6 +21,8 @@ from numpy.typing import NDArray
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.preprocessing import normalize
 
+from triage.features import PAIR_STEMS, char_ngrams, pairs_of_prepared, stems, word_char_ngrams
+
 # Fewer training texts than this keep terms seen once (they are most of a small vocabulary).
 MIN_DF_FROM = 2000
 
@@ -33,19 +35,79 @@ class BlockCounts:
     terms: list[str]  # column order of `counts`
 
 
+# Each counter appends every text's term ids to `indices` and the running total to `indptr`.
+_Out = tuple[dict[str, int], list[int], list[int]]  # vocabulary, indices, indptr
+
+
+def _terms_by_text(analyze: Any, docs: Sequence[str], out: _Out) -> None:
+    vocabulary, indices, indptr = out
+    term_id = vocabulary.setdefault
+    for doc in docs:
+        # setdefault's default is evaluated first: a new term gets the next id.
+        indices.extend([term_id(t, len(vocabulary)) for t in analyze(doc)])
+        indptr.append(len(indices))
+
+
+def _terms_by_word(grams: Any, docs: Sequence[str], out: _Out) -> None:
+    # The analyzer is `grams` of each word in turn: each distinct word's term ids are looked
+    # up once (Banking77: ~2.5 million character n-grams, ~8,000 distinct words). Ids are
+    # given in the order the per-term loop would give them (first seen, text by text).
+    vocabulary, indices, indptr = out
+    term_id = vocabulary.setdefault
+    ids_of: dict[str, list[int]] = {}
+    for doc in docs:
+        for word in doc.split():
+            known = ids_of.get(word)
+            if known is None:
+                known = ids_of[word] = [term_id(t, len(vocabulary)) for t in grams(word)]
+            indices.extend(known)
+        indptr.append(len(indices))
+
+
+def _terms_by_pair(stems: Any, docs: Sequence[str], out: _Out) -> None:
+    # `pairs_of_prepared` without a Python step per pair (Banking77: ~800,000): each text's
+    # distinct stems (sorted, the first PAIR_STEMS) become ids, the pairs are index arithmetic,
+    # and a pair's "a|b" term is made once, in the order the per-term loop would first see it.
+    vocabulary, indices, indptr = out
+    stem_ids: dict[str, int] = {}
+    flat: list[int] = []
+    sizes: list[int] = []
+    for doc in docs:
+        unique = sorted(set(stems(doc)))[:PAIR_STEMS]
+        flat.extend([stem_ids.setdefault(s, len(stem_ids)) for s in unique])
+        sizes.append(len(unique))
+    stem_of = list(stem_ids)
+    sid = np.array(flat, dtype=np.int64)
+    starts = np.cumsum([0, *sizes])
+    triu = {m: np.triu_indices(m, 1) for m in set(sizes)}  # pairs (i < j) in loop order
+    none = np.zeros(0, dtype=np.intp)
+    left = np.concatenate([none, *(starts[d] + triu[m][0] for d, m in enumerate(sizes))])
+    right = np.concatenate([none, *(starts[d] + triu[m][1] for d, m in enumerate(sizes))])
+    keys = sid[left] * len(stem_of) + sid[right]
+    unique_keys, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # first-seen order
+    rank = np.empty(len(order), dtype=np.int64)
+    rank[order] = np.arange(len(order))
+    for key in unique_keys[order].tolist():
+        a, b = divmod(key, len(stem_of))
+        vocabulary[stem_of[a] + "|" + stem_of[b]] = len(vocabulary)
+    indices.extend(rank[inverse].tolist())
+    indptr.extend(np.cumsum([m * (m - 1) // 2 for m in sizes]).tolist())
+
+
 def count(blocks: Sequence[tuple[str, TfidfVectorizer]], docs: Sequence[str]) -> list[BlockCounts]:
     """Each block's analyzer over every text, once."""
     out = []
     for name, vectorizer in blocks:
-        analyze = vectorizer.build_analyzer()
         vocabulary: dict[str, int] = {}
-        term_id = vocabulary.setdefault
         indices: list[int] = []
         indptr = [0]
-        for doc in docs:
-            # setdefault's default is evaluated first: a new term gets the next id.
-            indices.extend([term_id(t, len(vocabulary)) for t in analyze(doc)])
-            indptr.append(len(indices))
+        if vectorizer.analyzer is char_ngrams:
+            _terms_by_word(word_char_ngrams, docs, (vocabulary, indices, indptr))
+        elif vectorizer.analyzer is pairs_of_prepared:
+            _terms_by_pair(stems, docs, (vocabulary, indices, indptr))
+        else:
+            _terms_by_text(vectorizer.build_analyzer(), docs, (vocabulary, indices, indptr))
         counts = sp.csr_matrix(
             (np.ones(len(indices)), np.array(indices, dtype=np.int32), np.array(indptr, dtype=np.int64)),
             shape=(len(docs), len(vocabulary)),

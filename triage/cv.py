@@ -141,8 +141,9 @@ def cross_validate(
     max_examples: int,
     seed: int,
     budget_end: float,
+    pool: ThreadPoolExecutor,
     progress: Callable[[float], None] = lambda f: None,
-    meanwhile: Callable[[], object] = lambda: None,
+    fitted_already: Callable[[], Setting | None] = lambda: None,
     budget_clock: Callable[[], float] = cpu_clock,
 ) -> CVResult | None:
     """Score the settings; None when the data is too small to hold anything out.
@@ -151,9 +152,11 @@ def cross_validate(
     full features at the other Cs, our features without character n-grams at the chosen C.
     Past the first two, a setting is tried only if its estimated cost, plus the final fit's
     estimated cost, ends before `budget_end` on `budget_clock` (see `cpu_clock`): small
-    offices and Banking77 (10,000 examples, on an idle machine) get the whole grid.
-    `meanwhile` runs on this thread while the first fold fits run on the others (the
-    caller's final vectorizing, which needs the GIL, overlaps fits that do not).
+    offices and Banking77 (10,000 examples, on an idle machine) get the whole grid. The
+    fold fits go to `pool` (two threads: while one SVM fits without the GIL, the other core
+    fits another). `fitted_already` names the setting whose final fits the caller has
+    finished already (started before the search, see TriageClassifier.fit): while it leads,
+    the budget has paid for its final fit and counts it no more.
     """
     labels = sorted({str(v) for v in y})
     rows = sample(list(y), max_examples, seed)
@@ -165,7 +168,6 @@ def cross_validate(
     ]
     parts = [(tr, te) for tr, te in parts if len(set(y[tr].tolist())) >= 2]
     if not parts:
-        meanwhile()
         return None
     held_all = np.concatenate([te for _, te in parts])
     truth = y[held_all]
@@ -187,37 +189,36 @@ def cross_validate(
         svm = LinearSVC(C=c, tol=CV_TOL, random_state=seed).fit(xtr, ytr)
         return svm, time.thread_time() - start
 
-    def run(batch: list[Setting], meanwhile: Callable[[], object] = lambda: None) -> None:
-        # All folds of the batch go to two threads at once: while one SVM fits (no GIL),
-        # the next fold is vectorized or the other core fits another (k=3 packs badly alone).
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            pending: dict[Setting, list[tuple[Future[tuple[LinearSVC, float]], Any]]] = {}
-            for setting in batch:
-                for f, (tr, _) in enumerate(parts):
-                    xtr, xte = fold_matrices(setting.features, f)
-                    pending.setdefault(setting, []).append(
-                        (pool.submit(timed_fit, xtr, y[tr], setting.C), xte)
-                    )
-            meanwhile()
-            for setting, fits in pending.items():
-                done = [(job.result(), xte) for job, xte in fits]
-                scores = np.vstack([_decision(svm, xte, labels) for (svm, _), xte in done])
-                seconds = sum(t for (_, t), _ in done)
-                fit_times.extend(t for (_, t), _ in done)
-                oof[setting] = scores
-                correct[setting] = np.array(labels)[scores.argmax(axis=1)] == truth
-                accuracy[setting] = float(correct[setting].mean())
-                cost[setting.features] = max(cost.get(setting.features, 0.0), seconds)
+    def run(batch: list[Setting]) -> None:
+        # All folds of the batch go to the pool at once: while one SVM fits (no GIL), the
+        # next fold is vectorized or the other core fits another (k=3 packs badly alone).
+        pending: dict[Setting, list[tuple[Future[tuple[LinearSVC, float]], Any]]] = {}
+        for setting in batch:
+            for f, (tr, _) in enumerate(parts):
+                xtr, xte = fold_matrices(setting.features, f)
+                pending.setdefault(setting, []).append((pool.submit(timed_fit, xtr, y[tr], setting.C), xte))
+        for setting, fits in pending.items():
+            done = [(job.result(), xte) for job, xte in fits]
+            scores = np.vstack([_decision(svm, xte, labels) for (svm, _), xte in done])
+            seconds = sum(t for (_, t), _ in done)
+            fit_times.extend(t for (_, t), _ in done)
+            oof[setting] = scores
+            correct[setting] = np.array(labels)[scores.argmax(axis=1)] == truth
+            accuracy[setting] = float(correct[setting].mean())
+            cost[setting.features] = max(cost.get(setting.features, 0.0), seconds)
 
-    def affordable(batch: list[Setting]) -> list[Setting]:
+    def affordable(batch: list[Setting], leader: Setting) -> list[Setting]:
         # Two threads share the fold fits; every feature set is counted already, so one not
         # yet tried costs at most what the dearest so far did. The final fit grows a little
         # faster than the data (Banking77: 0.6 s CPU for a fold of 1,330 examples, 5.7 s for
         # all 10,003) and sets the pace of the last phase (the calibration fit beside it is
         # smaller); 1.2 is a margin for the single-threaded parts the clock sees at half speed.
+        # The leader's final fits, once done, are on the clock already.
         fallback = max(cost.values(), default=0.0)
         train_rows = float(np.mean([len(tr) for tr, _ in parts]))
-        total = 1.2 * cost[plan[0].features] / len(parts) * (len(y) / train_rows) ** 1.1
+        total = 0.0
+        if fitted_already() != leader:
+            total = 1.2 * cost[leader.features] / len(parts) * (len(y) / train_rows) ** 1.1
         out = []
         for setting in batch:
             total += cost.get(setting.features, fallback) / 2
@@ -228,15 +229,15 @@ def cross_validate(
 
     plan = [Setting("full", c) for c in c_grid]
     baseline = Setting("bare", 1.0)
-    run([plan[0], baseline], meanwhile)
+    run([plan[0], baseline])
     progress(0.3)
-    rest = affordable(plan[1:])
+    rest = affordable(plan[1:], plan[0])
     if rest:
         run(rest)
     progress(0.8)
     ours = _pick([s for s in accuracy if s != baseline], accuracy, correct)
     words = [Setting("words", ours.C)]
-    if affordable(words):
+    if affordable(words, ours):
         run(words)
         ours = _pick([ours, words[0]], accuracy, correct)
     skipped = [s for s in [*plan, *words] if s not in accuracy]

@@ -48,7 +48,7 @@ def word_pairs(text: str) -> list[str]:
     Intent often lives in a combination of words far apart ("card ... not arrived"); pairs
     let a linear model see it. Inquiries are short, so the count stays small.
     """
-    unique = sorted(set(stems(prepare(text))))[:40]
+    unique = sorted(set(stems(prepare(text))))[:PAIR_STEMS]
     return [a + "|" + b for i, a in enumerate(unique) for b in unique[i + 1 :]]
 
 
@@ -91,14 +91,17 @@ def _float32() -> type:
     return np.float32
 
 
+PAIR_STEMS = 40  # pairs of at most this many distinct stems (the first in sorted order)
+
+
 def pairs_of_prepared(prepared: str) -> list[str]:
     """`word_pairs` for text that has already been through `prepare` (no second pass)."""
-    unique = sorted(set(stems(prepared)))[:40]
+    unique = sorted(set(stems(prepared)))[:PAIR_STEMS]
     return [a + "|" + b for i, a in enumerate(unique) for b in unique[i + 1 :]]
 
 
 @lru_cache(maxsize=30_000)  # ~1.5 KB a word: common words stay, memory stays bounded
-def _word_char_ngrams(word: str) -> tuple[str, ...]:
+def word_char_ngrams(word: str) -> tuple[str, ...]:
     padded = " " + word + " "
     out: list[str] = []
     for n in range(2, 6):
@@ -114,7 +117,7 @@ def char_ngrams(prepared: str) -> list[str]:
     Words repeat across inquiries, and slicing n-grams one by one in Python was the costly
     part of analysing a text (the same terms as `analyzer="char_wb", ngram_range=(2, 5)`).
     """
-    return [g for word in prepared.split() for g in _word_char_ngrams(word)]
+    return [g for word in prepared.split() for g in word_char_ngrams(word)]
 
 
 def prepared_blocks(min_df: int = 2) -> list[tuple[str, TfidfVectorizer]]:

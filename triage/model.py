@@ -113,6 +113,35 @@ def _scores(svm: LinearSVC, x: object) -> NDArray[np.float64]:
     return scores
 
 
+class _FinalFits:
+    """The final SVM (all the data) and, given a split, the calibration SVM (all but its
+    held-out part), fitted side by side on the pool (liblinear releases the GIL)."""
+
+    def __init__(
+        self,
+        pool: ThreadPoolExecutor,
+        x: Any,
+        y: NDArray[np.str_],
+        c: float,
+        seed: int,
+        split: tuple[NDArray[np.intp], NDArray[np.intp]] | None,
+    ) -> None:
+        self._final = pool.submit(_svm, x, y, c, seed)
+        self._calibration = None if split is None else pool.submit(_svm, x[split[0]], y[split[0]], c, seed)
+
+    def cancel(self) -> None:
+        """Drop the fits not started yet (those running finish, their result unused)."""
+        self._final.cancel()
+        if self._calibration is not None:
+            self._calibration.cancel()
+
+    def done(self) -> bool:
+        return self._final.done() and (self._calibration is None or self._calibration.done())
+
+    def result(self) -> tuple[LinearSVC, LinearSVC | None]:
+        return self._final.result(), None if self._calibration is None else self._calibration.result()
+
+
 @dataclass
 class TriageClassifier:
     config: ModelConfig = field(default_factory=ModelConfig)
@@ -151,51 +180,56 @@ class TriageClassifier:
             "words": [b for b in ours if b.name != "chars"],
             "bare": count(feature_blocks("bare")[0], texts),
         }
-        full: list[_Vectorized] = []
-
-        def vectorize_full() -> None:
-            # Ours is the likely winner (and holds the words-only blocks): weighed while
-            # the first fold fits run, so the final fit starts as soon as the search ends.
-            blocks, x = fitted(ours)
-            full.append((FeatureBlocks(blocks), x))
-
-        result = cross_validate(
-            counted,
-            prepared,
-            y,
-            grid,
-            cfg.folds,
-            cfg.cv_max_examples,
-            cfg.seed,
-            budget_end,
-            progress=lambda f: progress("cross-validating", 0.05 + 0.6 * f),
-            meanwhile=vectorize_full,
-        )
-        setting = result.setting if result is not None else Setting("full", grid[0])
-        progress("training", 0.7)
-        blocks, x = _final_features(setting.features, full[0], counted)
+        # Ours is the likely winner (and holds the words-only blocks): weighed on all the data
+        # now, and its final fits (the longest jobs of the training) start before the search,
+        # so they run beside the fold fits instead of after them. Should the search choose
+        # otherwise, the chosen setting's final fits follow it (only then is the work lost).
+        ours_blocks, x_ours = fitted(ours)
+        full = (FeatureBlocks(ours_blocks), x_ours)
+        first = Setting("full", grid[0])
+        # Data larger than the CV sample calibrates on a held-out seventh (see below).
+        split = None
+        if len(y) > cfg.cv_max_examples:
+            split = folds(prepared, list(y), _CALIBRATION_FOLDS, cfg.seed)[0]
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            early = _FinalFits(pool, x_ours, y, first.C, cfg.seed, split)
+            result = cross_validate(
+                counted,
+                prepared,
+                y,
+                grid,
+                cfg.folds,
+                cfg.cv_max_examples,
+                cfg.seed,
+                budget_end,
+                pool,
+                progress=lambda f: progress("cross-validating", 0.05 + 0.6 * f),
+                fitted_already=lambda: first if early.done() else None,
+            )
+            setting = result.setting if result is not None else first
+            progress("training", 0.7)
+            blocks, x = _final_features(setting.features, full, counted)
+            if setting != first:
+                early.cancel()
+            fits = early if setting == first else _FinalFits(pool, x, y, setting.C, cfg.seed, split)
+            final, calibration = fits.result()
         self.features = None
+        self._set(blocks, final)
         self.cv = {"features": setting.features, "C": setting.C}
         if result is None:  # too little data to hold any out: no calibration
-            self._set(blocks, _svm(x, y, setting.C, cfg.seed))
             self.cv.update({"folds": 0, "cv_examples": 0})
             progress("done", 1.0)
             return self
-        if result.examples == len(texts):
+        if calibration is None:
             # The whole data was cross-validated: its out-of-fold scores calibrate the model.
-            self._set(blocks, _svm(x, y, setting.C, cfg.seed))
             scores, truth = result.scores[:, [result.labels.index(lab) for lab in self.labels]], result.truth
         else:
             # Only a sample was cross-validated; its fold models, trained on a fraction of the
             # data, are less sure of themselves than the final one (on CLINC150 the threshold
             # they gave caught a third of out-of-scope inquiries instead of half). A model on
-            # all but a held-out part, fitted beside the final one (liblinear releases the
-            # GIL), gives scores like the final model's.
-            train, held = folds(prepared, list(y), _CALIBRATION_FOLDS, cfg.seed)[0]
-            with ThreadPoolExecutor(max_workers=1) as pool:
-                final = pool.submit(_svm, x, y, setting.C, cfg.seed)
-                calibration = _svm(x[train], y[train], setting.C, cfg.seed)
-                self._set(blocks, final.result())
+            # all but a held-out part gives scores like the final model's.
+            assert split is not None
+            held = split[1]
             scores, truth = _scores(calibration, x[held]), y[held]
             self.cv["calibration_examples"] = len(held)
         self._calibrate(scores, truth)

@@ -12,11 +12,12 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sklearn.svm import LinearSVC
 
-from triage.cv import folds
+from triage.cv import CV_TOL, folds
 from triage.datasets import Example, read_examples
 from triage.evaluation import train_and_evaluate
-from triage.model import ModelConfig, TriageClassifier
+from triage.model import _TOL, ModelConfig, TriageClassifier
 
 BANKING = Path(__file__).resolve().parents[3] / "shared/datasets/triage/banking77/banking_data"
 WIDE = ModelConfig(C_grid=(1.0, 0.01, 100.0), time_budget=1e9)
@@ -128,3 +129,27 @@ def test_never_worse_than_the_bare_baseline_on_a_banking77_slice() -> None:
     assert report["settings"]["cv_accuracy"] >= report["settings"]["bare_cv_accuracy"]
     assert report["accuracy"] >= report["baseline"]["accuracy"]
     assert report["settings"]["folds"] == 5 and report["settings"]["cv_examples"] == len(train)
+
+
+def test_the_final_fits_run_beside_the_search_and_follow_its_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The final SVM and its calibration SVM (the longest fits of a training) start first, on
+    the two cores, while the fold fits queue behind them; the search still decides: when it
+    picks another C, the model is fitted again with that C and the early fits are dropped."""
+    started: list[tuple[int, float, float]] = []
+    real_fit = LinearSVC.fit
+
+    def fit(self: LinearSVC, x: object, y: object, *args: object, **kwargs: object) -> LinearSVC:
+        started.append((x.shape[0], self.C, self.tol))  # type: ignore[attr-defined]
+        return real_fit(self, x, y, *args, **kwargs)
+
+    monkeypatch.setattr(LinearSVC, "fit", fit)
+    texts, labels = _noisy_labels()
+    # More examples than the CV sample: a held-out seventh calibrates (a third SVM fit).
+    config = ModelConfig(C_grid=(1.0, 0.01, 100.0), time_budget=1e9, cv_max_examples=120)
+    model = TriageClassifier(config=config).fit(texts, labels)
+    held = model.cv["calibration_examples"]
+    final_phase = {(len(texts), 1.0, _TOL), (len(texts) - held, 1.0, _TOL)}
+    assert set(started[:2]) == final_phase  # before any fold fit (those stop at CV_TOL)
+    assert all(tol == CV_TOL for _, _, tol in started[2:-2])
+    assert model.cv["C"] == 0.01 and model.svm is not None and model.svm.C == 0.01
+    assert set(started[-2:]) == {(n, 0.01, tol) for n, _, tol in final_phase}
