@@ -132,21 +132,8 @@ def _pick(
     return best if lead > np.sqrt(discordant) else first
 
 
-def cross_validate(
-    counted: Mapping[str, Sequence[BlockCounts]],
-    prepared: Sequence[str],
-    y: NDArray[np.str_],
-    c_grid: Sequence[float],
-    k_max: int,
-    max_examples: int,
-    seed: int,
-    budget_end: float,
-    pool: ThreadPoolExecutor,
-    progress: Callable[[float], None] = lambda f: None,
-    fitted_already: Callable[[], Setting | None] = lambda: None,
-    budget_clock: Callable[[], float] = cpu_clock,
-) -> CVResult | None:
-    """Score the settings; None when the data is too small to hold anything out.
+class Search:
+    """The cross-validation of one training: its folds, its fold fits, its choice.
 
     Tried in order: the full features at the first C with the plain baseline at C=1, the
     full features at the other Cs, our features without character n-grams at the chosen C.
@@ -154,103 +141,132 @@ def cross_validate(
     estimated cost, ends before `budget_end` on `budget_clock` (see `cpu_clock`): small
     offices and Banking77 (10,000 examples, on an idle machine) get the whole grid. The
     fold fits go to `pool` (two threads: while one SVM fits without the GIL, the other core
-    fits another). `fitted_already` names the setting whose final fits the caller has
-    finished already (started before the search, see TriageClassifier.fit): while it leads,
-    the budget has paid for its final fit and counts it no more.
+    fits another). `start` lets the caller begin the fold fits of feature sets counted
+    already (the baseline; words-only at the first C, which counts only if that C is the
+    one chosen) while it still counts the character n-grams on its own thread.
     """
-    labels = sorted({str(v) for v in y})
-    rows = sample(list(y), max_examples, seed)
-    # Few examples: more folds (each fit is cheap, and more data stays in each training part).
-    k = k_max if len(rows) <= 500 else min(k_max, 3)
-    parts = [
-        (rows[tr], rows[te])
-        for tr, te in folds([prepared[i] for i in rows], [str(y[i]) for i in rows], k, seed)
-    ]
-    parts = [(tr, te) for tr, te in parts if len(set(y[tr].tolist())) >= 2]
-    if not parts:
-        return None
-    held_all = np.concatenate([te for _, te in parts])
-    truth = y[held_all]
-    matrices: dict[tuple[str, int], tuple[Any, Any]] = {}
 
-    def fold_matrices(features: str, f: int) -> tuple[Any, Any]:
-        if (features, f) not in matrices:  # once per fold, reused for every C
-            matrices[features, f] = tfidf(counted[features], *parts[f])
-        return matrices[features, f]
+    def __init__(
+        self,
+        counted: Mapping[str, Sequence[BlockCounts]],
+        prepared: Sequence[str],
+        y: NDArray[np.str_],
+        c_grid: Sequence[float],
+        k_max: int,
+        max_examples: int,
+        seed: int,
+        pool: ThreadPoolExecutor,
+    ) -> None:
+        self.counted, self.y, self.c_grid, self.seed, self.pool = counted, y, list(c_grid), seed, pool
+        self.labels = sorted({str(v) for v in y})
+        self.rows = sample(list(y), max_examples, seed)
+        # Few examples: more folds (each fit is cheap, and more data stays in each training part).
+        k = k_max if len(self.rows) <= 500 else min(k_max, 3)
+        parts = [
+            (self.rows[tr], self.rows[te])
+            for tr, te in folds([prepared[i] for i in self.rows], [str(y[i]) for i in self.rows], k, seed)
+        ]
+        self.parts = [(tr, te) for tr, te in parts if len(set(y[tr].tolist())) >= 2]
+        self.matrices: dict[tuple[str, int], tuple[Any, Any]] = {}
+        self.pending: dict[Setting, list[tuple[Future[tuple[LinearSVC, float]], Any]]] = {}
 
-    accuracy: dict[Setting, float] = {}
-    correct: dict[Setting, NDArray[np.bool_]] = {}
-    oof: dict[Setting, NDArray[np.float64]] = {}
-    fit_times: list[float] = []
-    cost: dict[str, float] = {}  # CPU-ish seconds of one setting's fold fits, per feature set
+    def _fold_matrices(self, features: str, f: int) -> tuple[Any, Any]:
+        if (features, f) not in self.matrices:  # once per fold, reused for every C
+            self.matrices[features, f] = tfidf(self.counted[features], *self.parts[f])
+        return self.matrices[features, f]
 
-    def timed_fit(xtr: Any, ytr: NDArray[np.str_], c: float) -> tuple[LinearSVC, float]:
+    def _timed_fit(self, xtr: Any, ytr: NDArray[np.str_], c: float) -> tuple[LinearSVC, float]:
         start = time.thread_time()
-        svm = LinearSVC(C=c, tol=CV_TOL, random_state=seed).fit(xtr, ytr)
+        svm = LinearSVC(C=c, tol=CV_TOL, random_state=self.seed).fit(xtr, ytr)
         return svm, time.thread_time() - start
 
-    def run(batch: list[Setting]) -> None:
-        # All folds of the batch go to the pool at once: while one SVM fits (no GIL), the
-        # next fold is vectorized or the other core fits another (k=3 packs badly alone).
-        pending: dict[Setting, list[tuple[Future[tuple[LinearSVC, float]], Any]]] = {}
+    def start(self, batch: Sequence[Setting]) -> None:
+        """Submit the fold fits of `batch` (all folds at once: while one SVM fits without the
+        GIL, the next fold is vectorized or the other core fits another)."""
         for setting in batch:
-            for f, (tr, _) in enumerate(parts):
-                xtr, xte = fold_matrices(setting.features, f)
-                pending.setdefault(setting, []).append((pool.submit(timed_fit, xtr, y[tr], setting.C), xte))
-        for setting, fits in pending.items():
-            done = [(job.result(), xte) for job, xte in fits]
-            scores = np.vstack([_decision(svm, xte, labels) for (svm, _), xte in done])
-            seconds = sum(t for (_, t), _ in done)
-            fit_times.extend(t for (_, t), _ in done)
-            oof[setting] = scores
-            correct[setting] = np.array(labels)[scores.argmax(axis=1)] == truth
-            accuracy[setting] = float(correct[setting].mean())
-            cost[setting.features] = max(cost.get(setting.features, 0.0), seconds)
+            if setting in self.pending:
+                continue
+            for f, (tr, _) in enumerate(self.parts):
+                xtr, xte = self._fold_matrices(setting.features, f)
+                job = self.pool.submit(self._timed_fit, xtr, self.y[tr], setting.C)
+                self.pending.setdefault(setting, []).append((job, xte))
 
-    def affordable(batch: list[Setting], leader: Setting) -> list[Setting]:
-        # Two threads share the fold fits; every feature set is counted already, so one not
-        # yet tried costs at most what the dearest so far did. The final fit grows a little
-        # faster than the data (Banking77: 0.6 s CPU for a fold of 1,330 examples, 5.7 s for
-        # all 10,003) and sets the pace of the last phase (the calibration fit beside it is
-        # smaller); 1.2 is a margin for the single-threaded parts the clock sees at half speed.
-        # The leader's final fits, once done, are on the clock already.
-        fallback = max(cost.values(), default=0.0)
-        train_rows = float(np.mean([len(tr) for tr, _ in parts]))
-        total = 0.0
-        if fitted_already() != leader:
-            total = 1.2 * cost[leader.features] / len(parts) * (len(y) / train_rows) ** 1.1
-        out = []
-        for setting in batch:
-            total += cost.get(setting.features, fallback) / 2
-            if budget_clock() + total > budget_end:
-                break
-            out.append(setting)
-        return out
+    def finish(
+        self,
+        budget_end: float,
+        progress: Callable[[float], None] = lambda f: None,
+        fitted_already: Callable[[], Setting | None] = lambda: None,
+        budget_clock: Callable[[], float] = cpu_clock,
+    ) -> CVResult | None:
+        """Try the settings in order within the budget and choose; `fitted_already` names the
+        setting whose final fits the caller has finished already (started before the search,
+        see TriageClassifier.fit): while it leads, the budget counts its final fit no more."""
+        parts, y, labels = self.parts, self.y, self.labels
+        if not parts:
+            return None
+        truth = y[np.concatenate([te for _, te in parts])]
+        accuracy: dict[Setting, float] = {}
+        correct: dict[Setting, NDArray[np.bool_]] = {}
+        oof: dict[Setting, NDArray[np.float64]] = {}
+        fit_times: list[float] = []
+        cost: dict[str, float] = {}  # CPU-ish seconds of one setting's fold fits, per feature set
 
-    plan = [Setting("full", c) for c in c_grid]
-    baseline = Setting("bare", 1.0)
-    run([plan[0], baseline])
-    progress(0.3)
-    rest = affordable(plan[1:], plan[0])
-    if rest:
-        run(rest)
-    progress(0.8)
-    ours = _pick([s for s in accuracy if s != baseline], accuracy, correct)
-    words = [Setting("words", ours.C)]
-    if affordable(words, ours):
-        run(words)
-        ours = _pick([ours, words[0]], accuracy, correct)
-    skipped = [s for s in [*plan, *words] if s not in accuracy]
-    best = baseline if accuracy[baseline] > accuracy[ours] else ours  # the floor wins outright
-    return CVResult(
-        setting=best,
-        accuracy=accuracy,
-        baseline=baseline,
-        scores=oof[best],
-        truth=truth,
-        labels=labels,
-        folds=len(parts),
-        examples=len(rows),
-        fit_seconds=float(np.mean(fit_times)),
-        skipped=skipped,
-    )
+        def run(batch: list[Setting]) -> None:
+            self.start(batch)
+            for setting in batch:
+                done = [(job.result(), xte) for job, xte in self.pending[setting]]
+                scores = np.vstack([_decision(svm, xte, labels) for (svm, _), xte in done])
+                seconds = sum(t for (_, t), _ in done)
+                fit_times.extend(t for (_, t), _ in done)
+                oof[setting] = scores
+                correct[setting] = np.array(labels)[scores.argmax(axis=1)] == truth
+                accuracy[setting] = float(correct[setting].mean())
+                cost[setting.features] = max(cost.get(setting.features, 0.0), seconds)
+
+        def affordable(batch: list[Setting], leader: Setting) -> list[Setting]:
+            # Two threads share the fold fits; every feature set is counted already, so one
+            # not yet tried costs at most what the dearest so far did. The final fit grows a
+            # little faster than the data (Banking77: 0.6 s CPU for a fold of 1,330 examples,
+            # 5.7 s for all 10,003) and sets the pace of the last phase (the calibration fit
+            # beside it is smaller); 1.2 is a margin for the single-threaded parts the clock
+            # sees at half speed. The leader's final fits, once done, are on the clock already.
+            fallback = max(cost.values(), default=0.0)
+            train_rows = float(np.mean([len(tr) for tr, _ in parts]))
+            total = 0.0
+            if fitted_already() != leader:
+                total = 1.2 * cost[leader.features] / len(parts) * (len(y) / train_rows) ** 1.1
+            out = []
+            for setting in batch:
+                total += cost.get(setting.features, fallback) / 2
+                if budget_clock() + total > budget_end:
+                    break
+                out.append(setting)
+            return out
+
+        plan = [Setting("full", c) for c in self.c_grid]
+        baseline = Setting("bare", 1.0)
+        run([plan[0], baseline])
+        progress(0.3)
+        rest = affordable(plan[1:], plan[0])
+        if rest:
+            run(rest)
+        progress(0.8)
+        ours = _pick([s for s in accuracy if s != baseline], accuracy, correct)
+        words = [Setting("words", ours.C)]
+        if words[0] in self.pending or affordable(words, ours):  # started early: paid for
+            run(words)
+            ours = _pick([ours, words[0]], accuracy, correct)
+        skipped = [s for s in [*plan, *words] if s not in accuracy]
+        best = baseline if accuracy[baseline] > accuracy[ours] else ours  # the floor wins outright
+        return CVResult(
+            setting=best,
+            accuracy=accuracy,
+            baseline=baseline,
+            scores=oof[best],
+            truth=truth,
+            labels=labels,
+            folds=len(parts),
+            examples=len(self.rows),
+            fit_seconds=float(np.mean(fit_times)),
+            skipped=skipped,
+        )

@@ -24,12 +24,11 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
 from triage.counts import BlockCounts, count, fitted
-from triage.cv import Setting, cpu_clock, cross_validate, folds
+from triage.cv import Search, Setting, cpu_clock, folds
 from triage.features import feature_blocks, prepare
 from triage.vectors import FeatureBlocks
 
 Progress = Callable[[str, float], None]
-_Vectorized = tuple[FeatureBlocks, Any]  # fitted blocks and the training matrix
 _TEMPERATURES = np.geomspace(0.02, 2.0, 60)
 
 
@@ -174,35 +173,36 @@ class TriageClassifier:
         prepared = [prepare(t) for t in texts]  # the one normalization pass
         grid = [cfg.C] if cfg.C is not None else list(cfg.C_grid)
         # Every text analysed once per block; each fold's and the final TF-IDF come from these.
-        ours = count(feature_blocks("full", cfg.min_df)[0], prepared)
+        # The character n-grams (the dearest block) are counted last: the fold fits of the
+        # baseline and of words-only (at the first C) need the other blocks only, and run on
+        # the other core meanwhile.
+        specs = feature_blocks("full", cfg.min_df)[0]
         counted = {
-            "full": ours,
-            "words": [b for b in ours if b.name != "chars"],
             "bare": count(feature_blocks("bare")[0], texts),
+            "words": count([b for b in specs if b[0] != "chars"], prepared),
         }
-        # Ours is the likely winner (and holds the words-only blocks): weighed on all the data
-        # now, and its final fits (the longest jobs of the training) start before the search,
-        # so they run beside the fold fits instead of after them. Should the search choose
-        # otherwise, the chosen setting's final fits follow it (only then is the work lost).
-        ours_blocks, x_ours = fitted(ours)
-        full = (FeatureBlocks(ours_blocks), x_ours)
         first = Setting("full", grid[0])
         # Data larger than the CV sample calibrates on a held-out seventh (see below).
         split = None
         if len(y) > cfg.cv_max_examples:
             split = folds(prepared, list(y), _CALIBRATION_FOLDS, cfg.seed)[0]
         with ThreadPoolExecutor(max_workers=2) as pool:
+            search = Search(counted, prepared, y, grid, cfg.folds, cfg.cv_max_examples, cfg.seed, pool)
+            if search.parts:
+                search.start([Setting("bare", 1.0), Setting("words", first.C)])
+            chars = count([b for b in specs if b[0] == "chars"], prepared)
+            by_name = {b.name: b for b in [*counted["words"], *chars]}
+            ours = counted["full"] = [by_name[name] for name, _ in specs]
+            # Ours is the likely winner (and holds the words-only blocks): weighed on all the
+            # data now, and its final fits (the longest jobs of the training) start before the
+            # fold fits of the search, so they run beside them instead of after them. Should
+            # the search choose otherwise, the chosen setting's final fits follow it (only
+            # then is that work lost).
+            ours_blocks, x_ours = fitted(ours)
+            full = (FeatureBlocks(ours_blocks), x_ours)
             early = _FinalFits(pool, x_ours, y, first.C, cfg.seed, split)
-            result = cross_validate(
-                counted,
-                prepared,
-                y,
-                grid,
-                cfg.folds,
-                cfg.cv_max_examples,
-                cfg.seed,
+            result = search.finish(
                 budget_end,
-                pool,
                 progress=lambda f: progress("cross-validating", 0.05 + 0.6 * f),
                 fitted_already=lambda: first if early.done() else None,
             )

@@ -132,9 +132,11 @@ def test_never_worse_than_the_bare_baseline_on_a_banking77_slice() -> None:
 
 
 def test_the_final_fits_run_beside_the_search_and_follow_its_choice(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The final SVM and its calibration SVM (the longest fits of a training) start first, on
-    the two cores, while the fold fits queue behind them; the search still decides: when it
-    picks another C, the model is fitted again with that C and the early fits are dropped."""
+    """The final SVM and its calibration SVM (the longest fits of a training) start before
+    the fold fits of the full features, which queue behind them on the two cores (only the
+    baseline's and words-only's fold fits, ready while the character n-grams are counted,
+    go first); the search still decides: when it picks another C, the model is fitted again
+    with that C."""
     started: list[tuple[int, float, float]] = []
     real_fit = LinearSVC.fit
 
@@ -147,9 +149,10 @@ def test_the_final_fits_run_beside_the_search_and_follow_its_choice(monkeypatch:
     # More examples than the CV sample: a held-out seventh calibrates (a third SVM fit).
     config = ModelConfig(C_grid=(1.0, 0.01, 100.0), time_budget=1e9, cv_max_examples=120)
     model = TriageClassifier(config=config).fit(texts, labels)
-    held = model.cv["calibration_examples"]
+    held, early = model.cv["calibration_examples"], 2 * model.cv["folds"]
     final_phase = {(len(texts), 1.0, _TOL), (len(texts) - held, 1.0, _TOL)}
-    assert set(started[:2]) == final_phase  # before any fold fit (those stop at CV_TOL)
-    assert all(tol == CV_TOL for _, _, tol in started[2:-2])
+    assert all(tol == CV_TOL for _, _, tol in started[:early])  # bare and words-only folds
+    assert set(started[early : early + 2]) == final_phase
+    assert all(tol == CV_TOL for _, _, tol in started[early + 2 : -2])  # the other folds
     assert model.cv["C"] == 0.01 and model.svm is not None and model.svm.C == 0.01
     assert set(started[-2:]) == {(n, 0.01, tol) for n, _, tol in final_phase}
