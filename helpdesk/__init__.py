@@ -21,6 +21,7 @@ from helpdesk.extensions import (
     babel,
     csrf,
     limiter,
+    limiter_hooks_when_used,
     login_manager,
     make_socketio,
     skip_empty_limit_pass,
@@ -116,6 +117,10 @@ def create_app(settings: Settings | None = None, services: Services | None = Non
     init_api_hygiene(app)
     init_metrics(app, svc)
     skip_empty_limit_pass(app)  # after every blueprint: each view's own limit is still checked
+    limiter_hooks_when_used(app)
+    from helpdesk.api.page_hooks import skip_page_hooks_for_api
+
+    skip_page_hooks_for_api(app)  # after every hook: /api/ skips the pages' own (CSRF, cookies, CSP)
     return app
 
 

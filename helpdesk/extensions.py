@@ -6,12 +6,14 @@ import threading
 import time
 
 from flask import Flask
+from flask.globals import request_ctx
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_socketio import SocketIO
 from flask_wtf import CSRFProtect
 from limits.storage import MemoryStorage
+from werkzeug.wrappers import Response
 
 from helpdesk.i18n import SerbianBabel
 from helpdesk.socket_packet import Packet
@@ -78,6 +80,45 @@ def skip_empty_limit_pass(app: Flask, extension: Limiter | None = None) -> bool:
     hooks = app.before_request_funcs.get(None, [])
     hooks[:] = [hook for hook in hooks if hook != extension._check_request_limit]
     return True
+
+
+def limiter_hooks_when_used(app: Flask, extension: Limiter | None = None) -> None:
+    """flask-limiter's after_request (rate-limit headers, conditional deductions) and teardown
+    (reset of its per-request state) run only for a request whose limits it looked at (issue 14).
+
+    Both read that state through ``extension.context``, which makes it on first use; a request no
+    limit was checked for (every page and API call without ``@limiter.limit``; the public ticket
+    form counts its own, ``api/rate.py``) would make it only to find nothing to add or reset.
+    """
+    extension = extension or limiter
+    inject = next(
+        (
+            h
+            for h in app.after_request_funcs.get(None, [])
+            if getattr(h, "func", None) is getattr(Limiter, "_Limiter__inject_headers", None)
+        ),
+        None,
+    )
+    release = extension._Limiter__release_context  # type: ignore[attr-defined]
+    teardown = app.teardown_request_funcs.get(None, [])
+    if inject is None or release not in teardown:
+        raise RuntimeError("flask-limiter's request hooks not found")
+
+    def limiter_headers(response: Response) -> Response:
+        return inject(response) if _limiter_used() else response  # type: ignore[return-value]
+
+    def limiter_release(exc: BaseException | None = None) -> None:
+        if _limiter_used():
+            release(exc)
+
+    after = app.after_request_funcs[None]
+    after[after.index(inject)] = limiter_headers
+    teardown[teardown.index(release)] = limiter_release
+
+
+def _limiter_used() -> bool:
+    # flask-limiter keeps its per-request state on the request context under this name (4.x).
+    return hasattr(request_ctx._get_current_object(), "_limiter_request_context")  # type: ignore[attr-defined]
 
 
 def make_socketio(app: Flask) -> SocketIO:
