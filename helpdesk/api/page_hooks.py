@@ -12,9 +12,10 @@ token:
   agents; every API answer is ``no-store`` already (``hygiene.no_store``), and without the pages'
   policy it keeps the strict one every response gets (``default-src 'none'``), which suits JSON.
 
-Each run of consecutive such hooks becomes one hook that looks at the path once. Worker
-instructions per API create (callgrind, bench/tickets as served, core stubbed): about 1/6 of the
-app's part. A page request runs the same hooks in the same order as before.
+Each run of consecutive such hooks becomes one hook that looks at the path once: ~185,000 fewer
+instructions per API create, about 1/8 of what the app around the core write costs (callgrind,
+bench README "API create: the hooks around the core write"). A page request runs the same hooks
+in the same order as before.
 """
 
 from __future__ import annotations
