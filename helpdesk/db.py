@@ -9,7 +9,7 @@ an SMTP 451, never a request that hangs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -54,6 +54,12 @@ class Database:
         # One probe at a time: while the database is frozen, probes queue here instead of
         # piling up threads, and each caller gives up after its own timeout.
         self._probe = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-probe")
+        self._before_dispose: list[Callable[[], None]] = []
+
+    def before_dispose(self, give_back: Callable[[], None]) -> None:
+        """Call ``give_back`` first in ``dispose``: for a thread that keeps a connection checked
+        out between transactions (the chat writer), so none is left open after the pool."""
+        self._before_dispose.append(give_back)
 
     def ping(self, table: str = "tickets", timeout: float = 3.0) -> bool:
         """Whether the database answers a read of ``table`` within ``timeout`` seconds.
@@ -108,6 +114,8 @@ class Database:
             session.close()
 
     def dispose(self) -> None:
+        for give_back in self._before_dispose:
+            give_back()
         self.engine.dispose()
         self._probe.shutdown(wait=False, cancel_futures=True)
 
@@ -151,6 +159,22 @@ def _make_engine(url: str, *, echo: bool, timeouts: Timeouts) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}".strip())
 
     return engine
+
+
+@contextmanager
+def pipelined(conn: Connection) -> Iterator[None]:
+    """On PostgreSQL (psycopg 3), the statements executed inside are sent without waiting for
+    each answer; the COMMIT (or the block's end) waits for them all: one round trip, not one per
+    statement. Only for statements that return no rows: SQLAlchemy cannot read a result here.
+    An error of any of them is raised there, by the COMMIT, as SQLAlchemy's own (IntegrityError…).
+    Elsewhere (SQLite, another driver) the block runs as it is."""
+    dbapi = conn.connection.dbapi_connection
+    pipeline = getattr(dbapi, "pipeline", None)
+    if conn.dialect.name != "postgresql" or pipeline is None:
+        yield
+        return
+    with pipeline():
+        yield
 
 
 _tables_seen: set[tuple[str, str]] = set()

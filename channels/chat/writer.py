@@ -12,6 +12,13 @@ all of them (``publish_batch``), then wakes each citizen's thread. On PostgreSQL
 same (a few writers per process; processes still write concurrently, the core is safe for that).
 
 A batch that fails is stored again one message at a time, so one bad message fails alone.
+
+Each writer thread keeps its database connection between batches (given back when it ends):
+the pool's checkout pre-ping was a ``SELECT 1`` round trip per batch on PostgreSQL. A kept
+connection that died (PostgreSQL restarted, the backend ended) fails its next batch with a
+disconnect: the thread drops it and stores that batch again, once, on a fresh pooled (and
+pre-pinged) connection. The visitors' rows go last, with the audit and index rows and the
+COMMIT, in one round trip (``write_prepared``'s ``at_commit``).
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import threading
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import DBAPIError
 
 from channels.chat.visitor_rows import VisitorTouch, touch_all
 from helpdesk.services import Services
@@ -33,6 +41,7 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 64
 PG_WRITERS = 4
 IDLE_EXIT = 30.0  # seconds without a message before the thread ends (started again on demand)
+HOLD = 1.0  # seconds without a message before a thread gives its kept connection back to the pool
 
 
 @dataclass
@@ -49,13 +58,15 @@ class ChatWriter:
         self.svc = svc
         # A handler gives up after the database's own bounds (lock wait + statement) have passed.
         self.wait = wait or (svc.db.timeouts.lock + svc.db.timeouts.statement)
-        self._queue: queue.SimpleQueue[_Job] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()  # None: a thread ends
         self._lock = threading.Lock()
         # SQLite has one writer at a time: one thread. PostgreSQL locks rows, and a single
         # thread would wait out every statement's round trip alone (bench/chat/run.py with
         # PostgreSQL + Redis: 43 msg/s with one thread): a few threads share the queue there.
         self.threads = 1 if svc.db.dialect == "sqlite" else PG_WRITERS
         self._running: list[threading.Thread] = []
+        self._held = threading.local()  # .conn: this writer thread's connection, kept between batches
+        svc.db.before_dispose(self.close)  # its kept connections go back before the pool closes
 
     def store(self, item: Prepared, touch: VisitorTouch | None = None) -> InboundResult:
         """Store one prepared message (and ``touch`` its visitor in the same transaction); block
@@ -78,6 +89,17 @@ class ChatWriter:
         self._queue.put(_Job(None, touch))
         self._ensure_thread()
 
+    def close(self, timeout: float = 5.0) -> None:
+        """End the writer threads once the queued messages are stored (their connections go
+        back to the pool); a later ``store`` starts new ones."""
+        with self._lock:
+            running = list(self._running)
+            for _ in running:
+                self._queue.put(None)
+        for thread in running:
+            if thread is not threading.current_thread():
+                thread.join(timeout)
+
     def _ensure_thread(self) -> None:
         with self._lock:
             self._running = [t for t in self._running if t.is_alive()]
@@ -87,27 +109,75 @@ class ChatWriter:
                 thread.start()
 
     def _run(self) -> None:
+        try:
+            self._serve()
+        finally:
+            self._release()
+
+    def _serve(self) -> None:
         while True:
-            try:
-                first = self._queue.get(timeout=IDLE_EXIT)
+            try:  # the kept connection stays while messages keep coming, at most HOLD idle
+                first = self._queue.get(timeout=min(HOLD, IDLE_EXIT))
             except queue.Empty:
-                with self._lock:
-                    if self._queue.empty():  # nothing raced in: end; store() starts a new one
-                        self._running.remove(threading.current_thread())
-                        return
-                continue
-            batch = [first]
-            while len(batch) < MAX_BATCH:
+                self._release()
                 try:
-                    batch.append(self._queue.get_nowait())
+                    first = self._queue.get(timeout=max(IDLE_EXIT - HOLD, 0.0))
+                except queue.Empty:
+                    with self._lock:
+                        if self._queue.empty():  # nothing raced in: end; store() starts a new one
+                            self._running.remove(threading.current_thread())
+                            return
+                    continue
+            batch: list[_Job] = []
+            job = first
+            while job is not None:
+                batch.append(job)
+                if len(batch) == MAX_BATCH:
+                    break
+                try:
+                    job = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            self._write(batch)
+            if batch:
+                self._write(batch)
+            if job is None:  # close(): this thread ends
+                with self._lock:
+                    self._running.remove(threading.current_thread())
+                if not self._queue.empty():  # a message queued as it ended: not left alone
+                    self._ensure_thread()
+                return
+
+    def _connection(self) -> Connection:
+        conn: Connection | None = getattr(self._held, "conn", None)
+        if conn is None:
+            conn = self._held.conn = self.svc.db.engine.connect()
+        return conn
+
+    def _release(self) -> None:
+        conn: Connection | None = getattr(self._held, "conn", None)
+        self._held.conn = None
+        if conn is not None:
+            try:
+                conn.close()  # back to the pool (rolled back there), or discarded if it died
+            except Exception:  # noqa: BLE001 - a dead connection may fail to close; it is gone
+                log.warning("chat writer: closing its connection failed")
+
+    def _store(self, batch: list[_Job]) -> list[Stored]:
+        """The batch in one transaction on this thread's kept connection; once again on a fresh
+        one if the kept connection had died (the database restarted since the last batch)."""
+        items = [j.item for j in batch if j.item is not None]
+        for attempt in (1, 2):
+            try:
+                return write_prepared(self.svc, items, at_commit=_touch_all(batch), conn=self._connection())
+            except Exception as exc:
+                self._release()  # after any failure, the next transaction starts on a clean one
+                if attempt == 2 or not (isinstance(exc, DBAPIError) and exc.connection_invalidated):
+                    raise
+        raise AssertionError("unreachable")
 
     def _write(self, batch: list[_Job]) -> None:
-        items = [j.item for j in batch if j.item is not None]
         try:
-            stored = iter(write_prepared(self.svc, items, in_transaction=_touch_all(batch)))
+            stored = iter(self._store(batch))
         except Exception as exc:  # noqa: BLE001 - handed to the handler, which reports it
             if len(batch) > 1:  # nothing was kept: find the one that fails, store the others
                 for job in batch:
@@ -128,7 +198,8 @@ class ChatWriter:
 
 
 def _touch_all(batch: list[_Job]) -> InTransaction | None:
-    """The batch's visitor touches, in one statement (``visitor_rows``), first in its transaction."""
+    """The batch's visitor touches, in one statement (``visitor_rows``), last in its transaction
+    (they return nothing: on PostgreSQL they go with the COMMIT)."""
     touches = [j.touch for j in batch if j.touch is not None]
     if not touches:
         return None

@@ -92,27 +92,38 @@ def announce(svc: Services, stored: Stored) -> None:
 
 
 def write_prepared(
-    svc: Services, items: Sequence[Prepared], *, in_transaction: InTransaction | None = None
+    svc: Services,
+    items: Sequence[Prepared],
+    *,
+    in_transaction: InTransaction | None = None,
+    at_commit: InTransaction | None = None,
+    conn: Connection | None = None,
 ) -> list[Stored]:
     """One transaction for all ``items``; returns, once committed, what each must announce
-    (the caller calls ``announce``: the chat writer lets each citizen's thread do it)."""
+    (the caller calls ``announce``: the chat writer lets each citizen's thread do it).
+
+    ``at_commit``: like ``in_transaction`` but run last and it must only write (no rows back):
+    on PostgreSQL it is sent with the audit, index and change-log rows and the COMMIT in one
+    round trip. ``conn``: the caller's own connection (``lean_unit_of_work``)."""
     for attempt in range(RETRIES):
         check = attempt > 0  # after a unique-key refusal: look for the duplicate first
         try:
-            with lean_unit_of_work(svc) as (uow, conn):
+            with lean_unit_of_work(svc, conn) as (uow, tx):
                 if in_transaction is not None:
-                    in_transaction(conn)
+                    in_transaction(tx)
                 pending = rows.Pending(uow.now)
                 # A statement per kind for the whole batch when it is the common case; after a
                 # unique-key refusal, one by one with the duplicate checks.
-                stored = None if check else inbound_batch.write_together(uow, conn, pending, items)
+                stored = None if check else inbound_batch.write_together(uow, tx, pending, items)
                 if stored is None:
                     stored = []
                     for item in items:
                         uow.events, uow.outbox_queued = [], False
-                        result = _receive(uow, conn, pending, item, check)
+                        result = _receive(uow, tx, pending, item, check)
                         stored.append(Stored(result, uow.events, uow.outbox_queued))
-                pending.write(conn)
+                pending.finish(uow, tx)
+                if at_commit is not None:
+                    uow.at_commit.append(at_commit)
             return stored  # committed
         except IntegrityError:
             if attempt == RETRIES - 1:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import (
     Connection,
@@ -52,6 +52,9 @@ from helpdesk.ticket_index import Row, row_key
 from helpdesk.ticket_index import write_rows as write_index  # tests break it to fail late
 from helpdesk.ticket_search import index_available, subject_document
 from helpdesk.tickets.types import Actor, Identity
+
+if TYPE_CHECKING:
+    from helpdesk.tickets.uow import UnitOfWork
 
 TICKETS = cast(Table, Ticket.__table__)
 CONTACTS = cast(Table, Contact.__table__)
@@ -123,7 +126,7 @@ INSERT_CONTACT = insert(CONTACTS)
 INSERT_IDENTITY = insert(IDENTITIES)
 INSERT_TICKET = insert(TICKETS)
 INSERT_MESSAGE = insert(MESSAGES)
-INSERT_AUDIT = insert(AUDIT)
+INSERT_AUDIT = insert(AUDIT).inline()  # no RETURNING of ids nobody reads (pipelined at commit)
 INSERT_OUTBOX = insert(OUTBOX)
 _QUEUES = cast(Table, Queue.__table__)
 _AGENTS = cast(Table, Agent.__table__)
@@ -218,12 +221,19 @@ class Pending:
             conn.execute(INSERT_AUDIT, self.audit)
             self.audit = []
 
-    def write(self, conn: Connection) -> None:
+    def write(self, conn: Connection, index: bool | None = None) -> None:
+        """``index``: whether the search index exists, when the caller asked already."""
         self.write_audit(conn)
-        if self.index and index_available(conn):
+        if self.index and (index if index is not None else index_available(conn)):
             write_index(conn, self.index)
         if self.report_times:
             record_times(conn, self.report_times)
+
+    def finish(self, uow: UnitOfWork, conn: Connection) -> None:
+        """``write`` at the unit of work's end (``uow.at_commit``: with the COMMIT in one round
+        trip on PostgreSQL), after the one read it needs (whether the index exists)."""
+        index = bool(self.index) and index_available(conn)
+        uow.at_commit.append(lambda c: self.write(c, index))
 
 
 def new_id(result: CursorResult[Any]) -> int:

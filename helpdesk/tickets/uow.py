@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from helpdesk.db import pipelined
 from helpdesk.events import Event
 from helpdesk.models import AuditEvent, OutboxItem, Ticket
 from helpdesk.services import Services
@@ -24,6 +25,8 @@ class UnitOfWork:
     now: datetime
     events: list[Event] = field(default_factory=list)
     outbox_queued: bool = False
+    # Writes that return nothing, run just before the COMMIT (lean_unit_of_work; see pipelined).
+    at_commit: list[Callable[[Connection], None]] = field(default_factory=list)
 
     def emit(self, event: Event) -> None:
         self.events.append(event)
@@ -70,24 +73,53 @@ class UnitOfWork:
 
 
 @contextmanager
-def lean_unit_of_work(svc: Services) -> Iterator[tuple[UnitOfWork, Connection]]:
+def lean_unit_of_work(
+    svc: Services, conn: Connection | None = None
+) -> Iterator[tuple[UnitOfWork, Connection]]:
     """``unit_of_work`` for writers that use Core statements (the inbound path): the same write
     transaction (``BEGIN IMMEDIATE`` on SQLite, rolled back on any error, events after commit)
     on a plain connection, without the ORM session's per-transaction bookkeeping. The session
     it still carries is bound to that connection, for the rare ORM read (``pick_assignee``).
     The caller publishes ``uow.events`` after the block (``inbound.announce``): a batch writer
-    hands each message's events to the thread that waits for it."""
-    with svc.db.engine.connect() as conn:
-        if svc.db.dialect == "sqlite":
-            conn.execution_options(sqlite_begin="IMMEDIATE")
-        with conn.begin():
-            session = Session(bind=conn)
-            try:
-                uow = UnitOfWork(svc, session, svc.clock.now())
-                yield uow, conn
-                session.flush()  # nothing, unless a caller added ORM objects after all
-            finally:
-                session.close()
+    hands each message's events to the thread that waits for it.
+
+    ``conn``: a connection the caller keeps between transactions (the chat writer: no pool
+    checkout and pre-ping per batch); by default one from the pool for this transaction.
+    ``uow.at_commit``: writes that return nothing, run last; on PostgreSQL they go with the
+    COMMIT in one round trip (``pipelined``)."""
+    if conn is None:
+        with svc.db.engine.connect() as own:
+            with _lean(svc, own) as pair:
+                yield pair
+        return
+    with _lean(svc, conn) as pair:
+        yield pair
+
+
+@contextmanager
+def _lean(svc: Services, conn: Connection) -> Iterator[tuple[UnitOfWork, Connection]]:
+    if svc.db.dialect == "sqlite":
+        conn.execution_options(sqlite_begin="IMMEDIATE")
+    transaction = conn.begin()
+    try:
+        session = Session(bind=conn)
+        try:
+            uow = UnitOfWork(svc, session, svc.clock.now())
+            yield uow, conn
+            session.flush()  # nothing, unless a caller added ORM objects after all
+        finally:
+            session.close()
+        with pipelined(conn):
+            for write in uow.at_commit:
+                write(conn)
+            transaction.commit()
+    except BaseException:
+        if transaction.is_active:
+            transaction.rollback()
+        else:  # the COMMIT itself failed (a pipelined write refused): end it on the server too
+            conn.rollback()
+            conn.connection.dbapi_connection.rollback()  # type: ignore[union-attr]
+        raise
 
 
 @contextmanager
