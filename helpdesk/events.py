@@ -4,13 +4,23 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 log = logging.getLogger(__name__)
 
 CONSOLE_NAMESPACE = "/console"
 CONSOLE_ROOM = "console"  # every connected agent
+# Seconds a publish to the message queue (Redis) may take, connecting included: on a LAN it
+# takes a millisecond; a hung Redis must not stall the chat writer (it answers after publishing).
+PUBLISH_TIMEOUT = 2.0
+QUIET = 10.0  # seconds without publishing after a publish timed out
 
 
 def room_for_ticket(reference: str) -> str:
@@ -66,6 +76,8 @@ class SocketIOPublisher:
         self._held = threading.local()  # .queued: this thread's queue messages, held for one send
         self._hold_lock = threading.Lock()
         self._holding: Any = None  # the message queue manager whose sends can be held
+        self._redis: redis.Redis | None = None  # this publisher's client for the queue (_client)
+        self._quiet_until = 0.0  # monotonic time before which a hung queue is not tried (_send)
 
     def publish(self, event: Event) -> None:
         try:
@@ -115,34 +127,67 @@ class SocketIOPublisher:
             queued = self._held.queued
         finally:
             self._held.queued = None
-        for attempt in (1, 2):  # as the library's own publish: reconnect once
+        self._send(manager, queued)
+
+    def _send(self, manager: Any, messages: list[Any]) -> None:
+        """The messages to the queue's channel, pipelined, on this publisher's own Redis client,
+        each try bounded by ``PUBLISH_TIMEOUT``: the chat writer answers its citizens after
+        publishing, and redis-py's defaults (5 s, 10 retries) held it ~10 s a batch while Redis
+        hung. A dropped connection is retried once, as the library's own publish does; after a
+        timeout nothing is sent for ``QUIET`` seconds (each try would wait as long again)."""
+        if not messages:
+            return
+        if time.monotonic() < self._quiet_until:
+            log.error("message queue hung: %d events not published", len(messages))
+            return
+        for attempt in (1, 2):
             try:
-                if not manager.connected:
-                    manager._redis_connect()
-                pipe = manager.redis.pipeline(transaction=False)
-                for message in queued:
+                pipe = self._client(manager).pipeline(transaction=False)
+                for message in messages:
                     pipe.publish(manager.channel, manager.json.dumps(message))
                 pipe.execute()
                 return
-            except Exception:  # as publish(): the committed changes stand without their events
-                manager.connected = False
-                if attempt == 2:
-                    log.exception("could not publish %d queued events", len(queued))
+            except Exception as exc:  # noqa: BLE001 - as publish(): the changes stand without events
+                timed_out = isinstance(exc, redis.TimeoutError)
+                if timed_out:
+                    self._quiet_until = time.monotonic() + QUIET
+                if attempt == 2 or timed_out:
+                    log.error("could not publish %d events (%s)", len(messages), type(exc).__name__)
+                    return
+
+    def _client(self, manager: Any) -> redis.Redis:
+        """Not the library's client: its listener thread shares and replaces that one, and a
+        socket timeout there would end every idle subscription. redis-py reconnects by itself."""
+        with self._hold_lock:
+            if self._redis is None:
+                self._redis = redis.Redis.from_url(
+                    manager.redis_url,
+                    socket_timeout=PUBLISH_TIMEOUT,
+                    socket_connect_timeout=PUBLISH_TIMEOUT,
+                    retry=Retry(NoBackoff(), 0),  # redis-py's default 3 retries with backoff: _send's one
+                )
+            return self._redis
 
     def _queue_manager(self) -> Any:
-        """python-socketio's Redis manager, its publish made holdable (once); None without one."""
+        """python-socketio's Redis manager, its publish routed here (once): held for a batch,
+        else sent at once, both on this publisher's client with a timeout. None without a Redis
+        queue, or one this cannot publish to the same way (a sentinel URL, another manager):
+        then the library publishes as it does."""
         manager: Any = getattr(getattr(self.socketio, "server", None), "manager", None)
-        if not all(hasattr(manager, a) for a in ("_publish", "redis", "channel", "json", "connected")):
+        if not all(hasattr(manager, a) for a in ("_publish", "channel", "json", "redis_url")):
+            return None
+        if urlsplit(str(manager.redis_url)).scheme not in ("redis", "rediss", "unix"):
             return None
         with self._hold_lock:
             if self._holding is not manager:
-                publish, held = manager._publish, self._held
+                held = self._held
 
                 def hold_or_publish(message: Any) -> Any:
                     queued = getattr(held, "queued", None)
-                    if queued is None:  # any other emit, any other thread: as before
-                        return publish(message)
-                    queued.append(message)
+                    if queued is None:  # any other emit, any other thread: sent now
+                        self._send(manager, [message])
+                    else:
+                        queued.append(message)
                     return None
 
                 manager._publish = hold_or_publish

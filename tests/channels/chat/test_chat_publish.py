@@ -1,0 +1,160 @@
+"""The chat writer's events through the message queue (Redis): in order, in one round trip, and
+never holding citizens' messages when Redis is stopped or hangs (helpdesk.events.PUBLISH_TIMEOUT)."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from flask import Flask
+from flask_socketio import SocketIO
+
+from channels.chat import store as chat_store
+from channels.chat.visitor_rows import VisitorTouch
+from channels.chat.writer import ChatWriter
+from helpdesk.events import SocketIOPublisher, event
+from helpdesk.services import Services
+from helpdesk.tickets import Identity, InboundMessage, ThreadHints
+from helpdesk.tickets.inbound_prepare import prepare
+
+
+def queued_socketio(url: str) -> SocketIO:
+    return SocketIO(
+        Flask(__name__),
+        async_mode="threading",
+        message_queue=url,
+        channel=f"helpdesk-test-{uuid.uuid4().hex[:8]}",
+        logger=False,
+        engineio_logger=False,
+    )
+
+
+def test_a_batchs_events_reach_the_other_processes_in_order(redis_url: str) -> None:
+    socketio = queued_socketio(redis_url)
+    publisher = SocketIOPublisher(socketio)
+    listener = redis.Redis.from_url(redis_url, socket_timeout=10).pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(socketio.server.manager.channel)
+    publisher.publish_batch(
+        [
+            [event("message.created", "ticket:HD-1", n=1)],
+            [event("message.created", "ticket:HD-2", n=2), event("ticket.updated", "ticket:HD-2", n=2)],
+        ]
+    )
+    seen = []
+    for _ in range(20):  # None: the subscription's confirmation, or nothing yet
+        message = listener.get_message(timeout=1)
+        if message is not None:
+            sent = json.loads(message["data"])
+            seen.append((sent["event"], sent["room"]))
+        if len(seen) == 3:
+            break
+    assert seen == [
+        ("message.created", "ticket:HD-1"),
+        ("message.created", "ticket:HD-2"),
+        ("ticket.updated", "ticket:HD-2"),
+    ]
+    listener.close()
+
+
+class FreezingProxy:
+    """Between us and Redis: forwards both ways until ``freeze()``, then holds every byte and
+    keeps the connections open, as a Redis that hangs (stopped by SIGSTOP, a frozen host)."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.frozen = threading.Event()
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(16)
+        self.url = f"redis://127.0.0.1:{self.server.getsockname()[1]}/0"
+        self.sockets: list[socket.socket] = [self.server]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def freeze(self) -> None:
+        self.frozen.set()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client = self.server.accept()[0]
+            except OSError:
+                return
+            upstream = socket.create_connection(self.upstream)
+            self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket) -> None:
+        while True:
+            try:
+                data = source.recv(65536)
+                if not data:
+                    return
+                if not self.frozen.is_set():
+                    target.sendall(data)
+            except OSError:
+                return
+
+    def close(self) -> None:
+        for s in self.sockets:
+            s.close()
+
+
+@pytest.fixture
+def hung_redis(redis_url: str) -> Iterator[FreezingProxy]:
+    parts = redis.connection.parse_url(redis_url)
+    proxy = FreezingProxy((parts.get("host", "127.0.0.1"), int(parts.get("port", 6379))))
+    yield proxy
+    proxy.close()
+
+
+@pytest.fixture
+def stopped_redis() -> str:
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        return f"redis://127.0.0.1:{s.getsockname()[1]}/0"
+
+
+def store_two(services: Services, writer: ChatWriter, first: int) -> list[Any]:
+    results = []
+    for i in range(first, first + 2):
+        hashed = chat_store.token_hash(f"citizen-{i}".ljust(43, "x"))
+        msg = InboundMessage(
+            channel="chat",
+            sender=Identity("chat", hashed),
+            subject="",
+            text=f"poruka {i}",
+            client_id=f"c{i}",
+            hints=ThreadHints(latest_on_channel=True),
+        )
+        results.append(writer.store(prepare(services, msg), VisitorTouch(hashed, services.clock.now())))
+    return results
+
+
+def test_citizens_messages_are_stored_and_answered_while_redis_hangs(
+    services: Services, hung_redis: FreezingProxy
+) -> None:
+    services.publisher = SocketIOPublisher(queued_socketio(hung_redis.url))
+    # A citizen's patience: redis-py's own bounds (5 s, retried) held each batch ~10 s
+    writer = ChatWriter(services, wait=8)
+    assert [r.created for r in store_two(services, writer, 0)] == [True, True]  # Redis answers
+    hung_redis.freeze()  # connected, and now silent
+    results = store_two(services, writer, 2) + store_two(services, writer, 4)
+    assert [r.created for r in results] == [True] * 4
+    assert len({r.ticket_reference for r in results}) == 4
+    writer.close()
+
+
+def test_citizens_messages_are_stored_and_answered_while_redis_is_stopped(
+    services: Services, stopped_redis: str
+) -> None:
+    services.publisher = SocketIOPublisher(queued_socketio(stopped_redis))
+    writer = ChatWriter(services, wait=30)
+    assert [r.created for r in store_two(services, writer, 0)] == [True, True]
+    writer.close()
