@@ -195,12 +195,10 @@ class Search:
         self,
         budget_end: float,
         progress: Callable[[float], None] = lambda f: None,
-        fitted_already: Callable[[], Setting | None] = lambda: None,
         budget_clock: Callable[[], float] = cpu_clock,
     ) -> CVResult | None:
-        """Try the settings in order within the budget and choose; `fitted_already` names the
-        setting whose final fits the caller has finished already (started before the search,
-        see TriageClassifier.fit): while it leads, the budget counts its final fit no more."""
+        """Try the settings in order within the budget (fold fits started already are
+        collected, not charged again) and choose."""
         parts, y, labels = self.parts, self.y, self.labels
         if not parts:
             return None
@@ -229,12 +227,10 @@ class Search:
             # little faster than the data (Banking77: 0.6 s CPU for a fold of 1,330 examples,
             # 5.7 s for all 10,003) and sets the pace of the last phase (the calibration fit
             # beside it is smaller); 1.2 is a margin for the single-threaded parts the clock
-            # sees at half speed. The leader's final fits, once done, are on the clock already.
+            # sees at half speed.
             fallback = max(cost.values(), default=0.0)
             train_rows = float(np.mean([len(tr) for tr, _ in parts]))
-            total = 0.0
-            if fitted_already() != leader:
-                total = 1.2 * cost[leader.features] / len(parts) * (len(y) / train_rows) ** 1.1
+            total = 1.2 * cost[leader.features] / len(parts) * (len(y) / train_rows) ** 1.1
             out = []
             for setting in batch:
                 total += cost.get(setting.features, fallback) / 2

@@ -12,12 +12,11 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.svm import LinearSVC
 
-from triage.cv import CV_TOL, folds
+from triage.cv import folds
 from triage.datasets import Example, read_examples
 from triage.evaluation import train_and_evaluate
-from triage.model import _TOL, ModelConfig, TriageClassifier
+from triage.model import ModelConfig, TriageClassifier
 
 BANKING = Path(__file__).resolve().parents[3] / "shared/datasets/triage/banking77/banking_data"
 WIDE = ModelConfig(C_grid=(1.0, 0.01, 100.0), time_budget=1e9)
@@ -131,28 +130,13 @@ def test_never_worse_than_the_bare_baseline_on_a_banking77_slice() -> None:
     assert report["settings"]["folds"] == 5 and report["settings"]["cv_examples"] == len(train)
 
 
-def test_the_final_fits_run_beside_the_search_and_follow_its_choice(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The final SVM and its calibration SVM (the longest fits of a training) start before
-    the fold fits of the full features, which queue behind them on the two cores (only the
-    baseline's and words-only's fold fits, ready while the character n-grams are counted,
-    go first); the search still decides: when it picks another C, the model is fitted again
-    with that C."""
-    started: list[tuple[int, float, float]] = []
-    real_fit = LinearSVC.fit
-
-    def fit(self: LinearSVC, x: object, y: object, *args: object, **kwargs: object) -> LinearSVC:
-        started.append((x.shape[0], self.C, self.tol))  # type: ignore[attr-defined]
-        return real_fit(self, x, y, *args, **kwargs)
-
-    monkeypatch.setattr(LinearSVC, "fit", fit)
+def test_words_only_is_tried_even_when_the_budget_allows_nothing_more() -> None:
+    """The baseline's and words-only's fold fits (at the first C) run while the character
+    n-grams are still being counted, on the core that used to wait: so words-only is always
+    scored at the first C, even on a machine too busy for the rest of the grid."""
     texts, labels = _noisy_labels()
-    # More examples than the CV sample: a held-out seventh calibrates (a third SVM fit).
-    config = ModelConfig(C_grid=(1.0, 0.01, 100.0), time_budget=1e9, cv_max_examples=120)
+    config = ModelConfig(C_grid=(1.0, 0.01, 100.0), time_budget=0.0)
     model = TriageClassifier(config=config).fit(texts, labels)
-    held, early = model.cv["calibration_examples"], 2 * model.cv["folds"]
-    final_phase = {(len(texts), 1.0, _TOL), (len(texts) - held, 1.0, _TOL)}
-    assert all(tol == CV_TOL for _, _, tol in started[:early])  # bare and words-only folds
-    assert set(started[early : early + 2]) == final_phase
-    assert all(tol == CV_TOL for _, _, tol in started[early + 2 : -2])  # the other folds
-    assert model.cv["C"] == 0.01 and model.svm is not None and model.svm.C == 0.01
-    assert set(started[-2:]) == {(n, 0.01, tol) for n, _, tol in final_phase}
+    assert set(model.cv["tried"]) == {"full C=1", "bare C=1", "words C=1"}
+    assert model.cv["skipped_for_time"] == ["full C=0.01", "full C=100"]
+    assert model.svm is not None and model.svm.C == model.cv["C"] == 1.0
