@@ -4,23 +4,16 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
+from helpdesk.queue_outbox import QueueOutbox, watch_subscription
 
 log = logging.getLogger(__name__)
 
 CONSOLE_NAMESPACE = "/console"
 CONSOLE_ROOM = "console"  # every connected agent
-# Seconds a publish to the message queue (Redis) may take, connecting included: on a LAN it
-# takes a millisecond; a hung Redis must not stall the chat writer (it answers after publishing).
-PUBLISH_TIMEOUT = 2.0
-QUIET = 10.0  # seconds without publishing after a publish timed out
 
 
 def room_for_ticket(reference: str) -> str:
@@ -69,15 +62,22 @@ def same_news(a: Event, b: Event) -> bool:
 
 
 class SocketIOPublisher:
-    """Emits events through Flask-SocketIO (through Redis when configured, reaching every process)."""
+    """Emits events through Flask-SocketIO (through Redis when configured, reaching every process).
+
+    With Redis, this process's own clients get each event at once; the copies for the other
+    processes go into a bounded outbox that a thread of its own sends to Redis (helpdesk/
+    queue_outbox.py): no emitting thread (the chat writer, a request) ever waits on Redis, and
+    what Redis could not take in time ends in a ``resync`` for the consoles of the other
+    processes instead of being lost without a word.
+    """
 
     def __init__(self, socketio: Any) -> None:
         self.socketio = socketio
         self._held = threading.local()  # .queued: this thread's queue messages, held for one send
         self._hold_lock = threading.Lock()
-        self._holding: Any = None  # the message queue manager whose sends can be held
-        self._redis: redis.Redis | None = None  # this publisher's client for the queue (_client)
-        self._quiet_until = 0.0  # monotonic time before which a hung queue is not tried (_send)
+        self._holding: Any = None  # the message queue manager whose sends go to the outbox
+        self.outbox: QueueOutbox | None = None
+        self._queue_manager()  # every queue publish of the process, from the first one
 
     def publish(self, event: Event) -> None:
         try:
@@ -107,16 +107,16 @@ class SocketIOPublisher:
 
     def publish_batch(self, changes: list[list[Event]]) -> None:
         """Every change's events, emitted as ``publish_all`` does (each process's own clients at
-        once), with the message queue's publishes sent in ONE Redis round trip (a pipeline).
+        once), with the message queue's copies handed to the outbox together, so its thread
+        sends them in ONE Redis round trip (a pipeline).
 
         One PUBLISH per message was a round trip per chat message in the citizen's thread, and
         after each the thread waited for the GIL (bench/chat/run.py with PostgreSQL + Redis: 10–17
         ms of wall time per publish at 0.4 ms of CPU; server CPU per message 2.08 -> 1.66 ms with
-        the batch's publishes pipelined). The messages are the library's own: its publish is
-        held for this thread while ``publish_all`` runs, then the held ones go out together.
+        the batch's publishes pipelined).
         """
         manager = self._queue_manager()
-        if manager is None:
+        if manager is None or self.outbox is None:
             for events in changes:
                 self.publish_all(events)
             return
@@ -127,70 +127,33 @@ class SocketIOPublisher:
             queued = self._held.queued
         finally:
             self._held.queued = None
-        self._send(manager, queued)
-
-    def _send(self, manager: Any, messages: list[Any]) -> None:
-        """The messages to the queue's channel, pipelined, on this publisher's own Redis client,
-        each try bounded by ``PUBLISH_TIMEOUT``: the chat writer answers its citizens after
-        publishing, and redis-py's defaults (5 s, 10 retries) held it ~10 s a batch while Redis
-        hung. A dropped connection is retried once, as the library's own publish does; after a
-        timeout nothing is sent for ``QUIET`` seconds (each try would wait as long again)."""
-        if not messages:
-            return
-        if time.monotonic() < self._quiet_until:
-            log.error("message queue hung: %d events not published", len(messages))
-            return
-        for attempt in (1, 2):
-            try:
-                pipe = self._client(manager).pipeline(transaction=False)
-                for message in messages:
-                    pipe.publish(manager.channel, manager.json.dumps(message))
-                pipe.execute()
-                return
-            except Exception as exc:  # noqa: BLE001 - as publish(): the changes stand without events
-                timed_out = isinstance(exc, redis.TimeoutError)
-                if timed_out:
-                    self._quiet_until = time.monotonic() + QUIET
-                if attempt == 2 or timed_out:
-                    log.error("could not publish %d events (%s)", len(messages), type(exc).__name__)
-                    return
-
-    def _client(self, manager: Any) -> redis.Redis:
-        """Not the library's client: its listener thread shares and replaces that one, and a
-        socket timeout there would end every idle subscription. redis-py reconnects by itself."""
-        with self._hold_lock:
-            if self._redis is None:
-                self._redis = redis.Redis.from_url(
-                    manager.redis_url,
-                    socket_timeout=PUBLISH_TIMEOUT,
-                    socket_connect_timeout=PUBLISH_TIMEOUT,
-                    retry=Retry(NoBackoff(), 0),  # redis-py's default 3 retries with backoff: _send's one
-                )
-            return self._redis
+        self.outbox.put(queued)
 
     def _queue_manager(self) -> Any:
-        """python-socketio's Redis manager, its publish routed here (once): held for a batch,
-        else sent at once, both on this publisher's client with a timeout. None without a Redis
-        queue, or one this cannot publish to the same way (a sentinel URL, another manager):
-        then the library publishes as it does."""
+        """python-socketio's Redis manager, its publish routed to the outbox (once): held for a
+        batch, else queued at once. None without a Redis queue, or one this cannot publish to
+        the same way (a sentinel URL, another manager): then the library publishes as it does."""
         manager: Any = getattr(getattr(self.socketio, "server", None), "manager", None)
-        if not all(hasattr(manager, a) for a in ("_publish", "channel", "json", "redis_url")):
+        if not all(hasattr(manager, a) for a in ("_publish", "channel", "json", "redis_url", "host_id")):
             return None
         if urlsplit(str(manager.redis_url)).scheme not in ("redis", "rediss", "unix"):
             return None
         with self._hold_lock:
             if self._holding is not manager:
                 held = self._held
+                outbox = QueueOutbox(manager, resync_namespaces=(CONSOLE_NAMESPACE,))
 
-                def hold_or_publish(message: Any) -> Any:
+                def hold_or_queue(message: Any) -> Any:
                     queued = getattr(held, "queued", None)
-                    if queued is None:  # any other emit, any other thread: sent now
-                        self._send(manager, [message])
+                    if queued is None:  # any other emit, any other thread: queued now
+                        outbox.put([message])
                     else:
                         queued.append(message)
                     return None
 
-                manager._publish = hold_or_publish
+                manager._publish = hold_or_queue
+                watch_subscription(manager, (CONSOLE_NAMESPACE,))
+                self.outbox = outbox
                 self._holding = manager
         return manager
 
