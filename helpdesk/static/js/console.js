@@ -23,8 +23,15 @@
   socket.on("connect", function () {
     say(connection, T.connected);
     connection.classList.remove("connection--down");
-    if (view === "ticket") { socket.emit("view", { reference: reference }, function () {}); refreshTimeline(); }
+    if (view === "ticket") { socket.emit("view", { reference: reference }, function () {}); refreshTimeline(); refreshTicket(); }
     else { refreshBoard(); }
+  });
+  // Events from other server processes were lost (Redis was down too long, or this process's
+  // subscription broke): fetch what a reconnect fetches. Spread over 2 s, as every console gets it.
+  socket.on("resync", function () {
+    setTimeout(function () {
+      if (view === "ticket") { refreshTimeline(); refreshTicket(); } else { refreshBoard(); }
+    }, Math.random() * 2000);
   });
   socket.on("disconnect", function () {
     say(connection, T.disconnected);
@@ -319,6 +326,24 @@
           });
       })();
     });
+  }
+
+  // The ticket's fields as the server has them now, read from a fresh copy of this page.
+  function refreshTicket() {
+    if (view !== "ticket") { return; }
+    fetch(window.location.pathname, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
+      .then(function (html) {
+        var page = new DOMParser().parseFromString(html, "text/html"), ticket = {};
+        ["status", "priority", "category", "queue"].forEach(function (f) {
+          var el = page.getElementById("p-" + f);
+          if (el) { ticket[f] = el.dataset.initial; }
+        });
+        var assignee = page.getElementById("p-assignee");
+        ticket.assignee_id = assignee && assignee.value ? parseInt(assignee.value, 10) : null;
+        if (assignee) { syncProps(ticket); }
+      })
+      .catch(function () { /* the next event or reconnect tries again */ });
   }
 
   function syncProps(ticket) {
