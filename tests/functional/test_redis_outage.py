@@ -1,0 +1,264 @@
+"""Redis hangs or goes away between two server processes: the citizen on process A is answered at
+once, the events for process B wait in A's outbox and arrive when Redis is back, and what could
+not be kept ends in a ``resync`` that B's console gets (helpdesk/queue_outbox.py).
+
+Process A runs in this test's process (its outbox is reachable); B is a real `helpdesk serve`.
+Each talks to the shared Redis through a proxy of its own that the test pauses (a hung Redis) or
+cuts (Redis down), so the shared server is never touched.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import sys
+import threading
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+
+from helpdesk.queue_outbox import BUFFER_LIMIT, MAX_AGE, QueueOutbox
+from tests.conftest import LiveServer, start_live_server
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from hd_servers import Citizen, Console, Server, base_env, login_cookie, prepare_store  # noqa: E402
+
+pytestmark = pytest.mark.redis
+AGENT = "ana@helpdesk.test"
+
+
+class RedisProxy:
+    """Between one process and Redis. ``pause()`` holds every byte, both ways, with the
+    connections open (a Redis stopped by SIGSTOP, a frozen host) until ``resume()``; ``cut()``
+    closes every connection and refuses new ones (Redis down) until ``restore()``."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.passing = threading.Event()
+        self.passing.set()
+        self.down = False
+        self.lock = threading.Lock()
+        self.pairs: list[tuple[socket.socket, socket.socket]] = []
+        self.server = socket.socket()
+        self.server.bind(("127.0.0.1", 0))
+        self.server.listen(64)
+        self.url = f"redis://127.0.0.1:{self.server.getsockname()[1]}/0"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def pause(self) -> None:
+        self.passing.clear()
+
+    def resume(self) -> None:
+        self.passing.set()
+
+    def cut(self) -> None:
+        with self.lock:
+            self.down = True
+            pairs, self.pairs = self.pairs, []
+        for pair in pairs:
+            self._close(pair)
+
+    def restore(self) -> None:
+        self.down = False
+
+    def close(self) -> None:
+        self.cut()
+        self.passing.set()
+        self.server.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client = self.server.accept()[0]
+            except OSError:
+                return
+            if self.down:
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.upstream, timeout=10)
+                upstream.settimeout(None)
+            except OSError:
+                client.close()
+                continue
+            pair = (client, upstream)
+            with self.lock:
+                self.pairs.append(pair)
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b, pair), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket, pair: Any) -> None:
+        try:
+            while True:
+                data = source.recv(65536)
+                if not data:
+                    break
+                self.passing.wait()  # paused: held here and in the kernel's buffers
+                if self.down:
+                    break
+                target.sendall(data)
+        except OSError:
+            pass
+        self._close(pair)
+
+    @staticmethod
+    def _close(pair: tuple[socket.socket, socket.socket]) -> None:
+        for s in pair:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+
+@dataclass
+class Nodes:
+    a: LiveServer  # the citizens' process, in this test process
+    b: Server  # the agent's process
+    proxy_a: RedisProxy
+    proxy_b: RedisProxy
+    cookie: str
+
+    @property
+    def outbox(self) -> QueueOutbox:
+        outbox = self.a.services.publisher.outbox  # type: ignore[attr-defined]
+        assert outbox is not None
+        return outbox
+
+
+@pytest.fixture(scope="module")
+def nodes(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
+    tmp = tmp_path_factory.mktemp("redis-outage")
+    parts = redis.connection.parse_url(redis_url)
+    upstream = (parts.get("host", "127.0.0.1"), int(parts.get("port", 6379)))
+    proxy_a, proxy_b = RedisProxy(upstream), RedisProxy(upstream)
+    channel = f"helpdesk-test-{uuid.uuid4().hex[:8]}"
+    database = f"sqlite:///{tmp / 'helpdesk.db'}"  # one store for both processes
+    a = start_live_server(
+        tmp / "a", database, channels=("channels.chat",), redis_url=proxy_a.url, socketio_channel=channel
+    )
+    env = base_env(
+        tmp / "b",
+        HELPDESK_DATABASE_URL=database,
+        HELPDESK_REDIS_URL=proxy_b.url,
+        HELPDESK_SOCKETIO_CHANNEL=channel,
+        HELPDESK_SECRET_KEY="redis-outage-test-" + "k" * 32,
+    )
+    prepare_store(env, [{"email": AGENT, "name": "Ana", "queues": ("triage",)}])
+    b = Server(env, tmp / "b.log").start()
+    found = Nodes(a, b, proxy_a, proxy_b, login_cookie(b.url, AGENT))
+    # A try to Redis may wait this long: a writer that waited on Redis would be held past every
+    # wait of these tests, and a hung Redis never times out while a test holds it.
+    found.outbox.timeout = 600
+    try:
+        yield found
+    finally:
+        b.stop()
+        a.stop()
+        a.services.db.dispose()
+        proxy_a.close()
+        proxy_b.close()
+    assert b.problems() == []
+
+
+@pytest.fixture
+def agent(nodes: Nodes) -> Iterator[Console]:
+    console = Console(nodes.b.url, nodes.cookie)
+    yield console
+    console.close()
+
+
+@pytest.fixture
+def citizen(nodes: Nodes, agent: Console) -> Iterator[Citizen]:
+    """A citizen on A whose first message has reached the agent on B (B listens to Redis)."""
+    person = Citizen(nodes.a.url)
+    person.connect()
+    assert person.send("Dobar dan")["ok"]  # type: ignore[index]
+    wait_message(agent, "Dobar dan")
+    yield person
+    person.drop()
+
+
+def wait_message(agent: Console, text: str) -> None:
+    agent.wait_for(lambda n, d: n == "message.created" and d["message"]["text"] == text, timeout=60)
+
+
+def got_message(agent: Console, text: str) -> bool:
+    with agent.cond:
+        return any(n == "message.created" and d["message"]["text"] == text for n, d in agent.events)
+
+
+def test_a_hung_redis_holds_no_citizen_and_the_events_arrive_after_it(
+    nodes: Nodes, agent: Console, citizen: Citizen
+) -> None:
+    nodes.proxy_a.pause()
+    try:
+        sent = citizen.send("Poruka dok Redis stoji")
+        # Answered and stored while the publish of its events still waits on Redis (a try may
+        # wait 600 s here): the chat writer did not wait for it.
+        assert sent is not None and sent["ok"]
+        assert nodes.outbox.waiting() > 0
+        assert not got_message(agent, "Poruka dok Redis stoji")
+    finally:
+        nodes.proxy_a.resume()
+    wait_message(agent, "Poruka dok Redis stoji")
+    assert not any(n == "resync" for n, _ in agent.events)  # nothing was lost
+
+
+def test_events_queued_while_redis_is_down_arrive_after_it_and_the_outage_is_logged(
+    nodes: Nodes, agent: Console, citizen: Citizen, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="helpdesk.queue_outbox")
+    texts = [f"Poruka {i} dok Redis ne radi" for i in range(3)]
+    nodes.proxy_a.cut()
+    try:
+        for text in texts:
+            sent = citizen.send(text)
+            assert sent is not None and sent["ok"]
+    finally:
+        nodes.proxy_a.restore()
+    for text in texts:
+        wait_message(agent, text)
+    assert nodes.outbox.flush(60)
+    assert not any(n == "resync" for n, _ in agent.events)
+    assert "message queue unreachable" in caplog.text
+    assert "message queue reachable again" in caplog.text
+    assert "Redis ne radi" not in caplog.text  # counts only, never what citizens wrote
+
+
+@pytest.mark.parametrize("knob", ["limit", "max_age"])
+def test_when_events_were_dropped_the_other_process_console_is_told_to_resync(
+    nodes: Nodes, agent: Console, citizen: Citizen, knob: str
+) -> None:
+    outbox = nodes.outbox
+    nodes.proxy_a.cut()
+    try:
+        if knob == "limit":
+            outbox.limit = 2  # one chat message alone queues more than that
+        else:
+            outbox.max_age = 0.0  # every event is too old by its first send
+        for i in range(3):
+            sent = citizen.send(f"Izgubljena {knob} {i}")
+            assert sent is not None and sent["ok"]
+    finally:
+        nodes.proxy_a.restore()
+    agent.wait_for(lambda n, d: n == "resync" and d["reason"] == "events_lost", timeout=60)
+    outbox.limit, outbox.max_age = BUFFER_LIMIT, MAX_AGE
+    assert citizen.send(f"Posle {knob}")["ok"]  # type: ignore[index]
+    wait_message(agent, f"Posle {knob}")  # and the news flows again
+
+
+def test_a_process_whose_subscription_broke_tells_its_consoles_to_resync(
+    nodes: Nodes, agent: Console, citizen: Citizen
+) -> None:
+    nodes.proxy_b.cut()  # B's listener loses Redis; what A publishes meanwhile never reaches B
+    nodes.proxy_b.restore()
+    agent.wait_for(lambda n, d: n == "resync" and d["reason"] == "subscription_lost", timeout=90)
+    assert citizen.send("Posle prekida")["ok"]  # type: ignore[index]
+    wait_message(agent, "Posle prekida")
