@@ -23,7 +23,8 @@ import pytest
 import redis
 
 from helpdesk.queue_outbox import BUFFER_LIMIT, MAX_AGE, QueueOutbox
-from tests.conftest import LiveServer, start_live_server
+from helpdesk.tickets import Actor, set_status
+from tests.conftest import LiveServer, browser_login, start_live_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -262,3 +263,42 @@ def test_a_process_whose_subscription_broke_tells_its_consoles_to_resync(
     agent.wait_for(lambda n, d: n == "resync" and d["reason"] == "subscription_lost", timeout=90)
     assert citizen.send("Posle prekida")["ok"]  # type: ignore[index]
     wait_message(agent, "Posle prekida")
+
+
+def test_the_agents_open_pages_fetch_what_they_missed_after_a_resync(
+    nodes: Nodes, agent: Console, citizen: Citizen, page: Any
+) -> None:
+    """console.js: the list fetches its board (counts included), the ticket view its timeline
+    and its fields, when events for them were lost on the way between the processes."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    browser_login(page, nodes.b.url, AGENT)
+    reference = citizen.reference
+    assert reference is not None
+    page.goto(f"{nodes.b.url}/console/tickets/{reference}?lang=en")
+    page.locator("#console-connection", has_text="Live").wait_for()
+    board = page.context.new_page()
+    board.on("pageerror", lambda exc: errors.append(str(exc)))
+    board.goto(f"{nodes.b.url}/console?lang=en")
+    board.locator("#console-connection", has_text="Live").wait_for()
+    assert page.locator("#ticket-status").get_attribute("data-status") != "pending"
+
+    nodes.proxy_a.cut()
+    try:
+        nodes.outbox.limit = 0  # nothing is kept: every event of A is lost for B
+        set_status(nodes.a.services, reference, Actor.system("test"), "pending")
+        other = Citizen(nodes.a.url)
+        other.connect()
+        sent = other.send("Nova prijava dok Redis ne radi")
+        assert sent is not None and sent["ok"]
+        other.drop()
+    finally:
+        nodes.outbox.limit = BUFFER_LIMIT
+        nodes.proxy_a.restore()
+    agent.wait_for(lambda n, d: n == "resync", timeout=60)
+    assert not got_message(agent, "Nova prijava dok Redis ne radi")  # lost indeed
+    # The board's own refresh comes every 60 s; these waits end well before it.
+    page.locator("#ticket-status[data-status='pending']").wait_for(timeout=30_000)
+    assert page.locator("#p-status").input_value() == "pending"
+    board.locator(f'#ticket-list tr[data-reference="{sent["reference"]}"]').wait_for(timeout=30_000)
+    assert errors == []
