@@ -268,4 +268,8 @@ def _flush_at_exit() -> None:
         if outbox._thread is None or outbox._pid != os.getpid():
             continue
         if not outbox.flush(max(0.0, deadline - time.monotonic())):
-            log.error("exiting with %d events not sent to the message queue", outbox.waiting())
+            log.error(
+                "exiting with %d events (and %s resync) not sent to the message queue",
+                outbox.waiting(),
+                "a" if outbox._lost else "no",
+            )
