@@ -28,7 +28,7 @@ from helpdesk.models.kb import Article, ArticleFeedback, KbCategory
 from helpdesk.models.outbox import OUTBOX_STATES, OutboxItem
 from helpdesk.models.privacy import AccessLogEntry, AnonymizedTicket, RetentionRule, SensitiveValue
 from helpdesk.models.report_indexes import REPORT_INDEXES  # noqa: F401 - on the tickets table
-from helpdesk.models.reports import ReportChange, ReportWeek
+from helpdesk.models.reports import OpenTicketCount, ReportChange, ReportWeek
 from helpdesk.models.spool import SPOOL_STATES, MailSpoolItem
 from helpdesk.models.tickets import (
     CHANNELS,
@@ -86,6 +86,7 @@ __all__ = [
     "OutboxItem",
     "Queue",
     "RecoveryCode",
+    "OpenTicketCount",
     "ReportChange",
     "ReportWeek",
     "RetentionRule",

@@ -16,10 +16,15 @@ _FILTERS = (_t.merged_into_id, _t.channel, _t.queue, _t.category)
 
 REPORT_INDEXES = (
     Index("ix_tickets_report_created", _t.created_at, *_FILTERS, _t.deflected),
-    Index("ix_tickets_report_first_response", _t.first_response_at, _t.created_at, *_FILTERS),
+    # assignee_id last: the per-agent weekly parts (agent_rollup.py) read it with these times
+    # (migration 0034); before, each of a week's ~19,000 tickets was fetched from the table.
+    Index(
+        "ix_tickets_report_first_response", _t.first_response_at, _t.created_at, *_FILTERS,
+        _t.assignee_id,
+    ),
     Index(
         "ix_tickets_report_resolved", _t.resolved_at, _t.created_at, _t.resolution_due_at,
-        _t.first_response_at, _t.first_response_due_at, _t.csat_score, *_FILTERS,
+        _t.first_response_at, _t.first_response_due_at, _t.csat_score, *_FILTERS, _t.assignee_id,
     ),
     Index(
         "ix_tickets_report_resolution_due", _t.resolution_due_at, _t.resolved_at,

@@ -41,3 +41,18 @@ class ReportWeek(Base):
     week_end: Mapped[datetime]
     seen: Mapped[str] = mapped_column(Text)  # SQLite: newest change id; PostgreSQL: txid_snapshot
     figures: Mapped[dict[str, Any]]
+
+
+class OpenTicketCount(Base):
+    """Open tickets (new, open, pending; not merged away) per queue and assignee, as rows to sum.
+
+    Kept by triggers on ``tickets`` (migration 0034): each change appends -1 / +1 rows in the
+    ticket's own transaction, so writers never wait on a shared row and every writer is counted;
+    ``helpdesk.metrics.open_counts.compact`` folds them into one row per key."""
+
+    __tablename__ = "open_ticket_counts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    queue: Mapped[str] = mapped_column(String(64))
+    assignee_id: Mapped[int | None]  # no foreign key: the tickets' SET NULL moves the count
+    n: Mapped[int]
