@@ -7,51 +7,43 @@ from typing import Any
 from sqlalchemy import func, select
 
 from helpdesk.access import Viewer, ticket_filter, visible_queues
-from helpdesk.administration.names import display_name
-from helpdesk.models import OPEN_STATUSES, Agent, Category, Message, OutboxItem, Ticket
+from helpdesk.administration.names import load_names, name_from
+from helpdesk.i18n import current_language
+from helpdesk.metrics.open_counts import COMPACT_AT, compact, open_counts
+from helpdesk.models import Agent, Category, Message, OutboxItem, Ticket
 from helpdesk.services import Services
 
 
-def _unindexed(column: Any, sqlite: bool, blank: Any) -> Any:
-    """On SQLite, the column as an expression no index offers (`x || ''`, `x + 0`: the same
-    value, NULL stays NULL): its planner preferred ix_tickets_queue_status / ix_tickets_assignee_status,
-    which send it to the table rows (48-111 ms a count at a million tickets), over the covering
-    index of the open tickets (ix_tickets_open_counts, 3-7 ms). PostgreSQL chooses well alone."""
-    return column.op("||" if blank == "" else "+")(blank) if sqlite else column
-
-
 def queue_counts(svc: Services, viewer: Viewer) -> dict[str, Any]:
-    """Open tickets per visible queue, plus the agent's own and the unassigned ones."""
+    """Open tickets per visible queue, plus the agent's own and the unassigned ones.
+
+    Summed from the open counts the ticket triggers keep (``helpdesk.metrics.open_counts``): a
+    few hundred rows, however many tickets are open. Counting the open tickets themselves, even
+    from the covering index ix_tickets_open_counts, grew with them (15-25 ms at a million
+    tickets on PostgreSQL, three index scans: bench/README.md, helper metricsq)."""
     names = visible_queues(svc, viewer)
-    sqlite = svc.db.dialect == "sqlite"
-    queue, assignee = _unindexed(Ticket.queue, sqlite, ""), _unindexed(Ticket.assignee_id, sqlite, 0)
+    language = current_language()
     with svc.db.session() as s:
-        active = (Ticket.status.in_(OPEN_STATUSES), Ticket.merged_into_id.is_(None))
-        # count(*), not count(id): id is not in ix_tickets_open_counts, and PostgreSQL fetched
-        # every open ticket's row to count it (0.9 s at a million tickets, not an index-only scan).
-        counted = s.execute(
-            select(Ticket.queue, func.count())
-            .where(*active, queue.in_(names))
-            .group_by(Ticket.queue)
-        )
-        per_queue = {name: count for name, count in counted}
-        mine = s.scalar(
-            select(func.count())
-            .select_from(Ticket)
-            .where(*active, assignee == viewer.id)
-        )
-        unassigned = s.scalar(
-            select(func.count())
-            .select_from(Ticket)
-            .where(*active, assignee.is_(None), ticket_filter(viewer))
-        )
+        counts, summed = open_counts(s)
+        titles = load_names(s, "queue")  # once, not a read per queue outside a request
+    if summed > COMPACT_AT:
+        compact(svc.db)
+    per_queue: dict[str, int] = {}
+    mine = unassigned = 0
+    for (queue, assignee_id), n in counts.items():
+        per_queue[queue] = per_queue.get(queue, 0) + n
+        if assignee_id is not None and assignee_id == viewer.id:
+            mine += n
+        # the rule of access.ticket_filter for an unassigned ticket
+        elif assignee_id is None and (viewer.sees_all or queue in viewer.queues):
+            unassigned += n
     return {
         "queues": [
-            {"name": n, "title": display_name("queue", n, db=svc.db), "open": per_queue.get(n, 0)}
+            {"name": n, "title": name_from(titles, n, language), "open": per_queue.get(n, 0)}
             for n in names
         ],
-        "mine": mine or 0,
-        "unassigned": unassigned or 0,
+        "mine": mine,
+        "unassigned": unassigned,
     }
 
 
