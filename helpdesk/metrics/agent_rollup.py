@@ -22,7 +22,15 @@ from sqlalchemy.orm import Session
 
 from helpdesk.db import Database
 from helpdesk.metrics.agents import AgentFigures, in_range, named_agents
-from helpdesk.metrics.rollup import repeatable_read, save, snapshot, stored, valid_keys, week_key
+from helpdesk.metrics.rollup import (
+    repeatable_read,
+    save,
+    snapshot,
+    store_missing,
+    stored,
+    valid_keys,
+    week_key,
+)
 from helpdesk.metrics.sql import seconds_between
 from helpdesk.metrics.weekly import Filters
 from helpdesk.metrics.weeks import Week
@@ -119,20 +127,13 @@ def agent_figures_by_weeks(
 def store_agent_weeks(
     db: Database, weeks: Sequence[Week], now: datetime, filters: Filters, limit: int | None = None
 ) -> tuple[int, int]:
-    """`rollup.store_closed` for the per-agent parts: (weeks computed, weeks still missing).
+    """`rollup.store_missing` for the per-agent parts: (weeks computed, weeks still missing).
     The stored lists are not read, only whether they are valid."""
-    closed = [week for week in weeks if week.end <= now]
-    keys = [PREFIX + week_key(week, filters) for week in closed]
-    if not keys:
-        return 0, 0
-    with db.session() as session:
-        repeatable_read(session, db.dialect)
-        seen = snapshot(session, db.dialect)
-        valid = valid_keys(session, db.dialect, keys)
-        missing = [(week, key) for week, key in zip(closed, keys, strict=True) if key not in valid]
-        fresh = [
-            (week, key, {"agents": _week_parts(session, db.dialect, week, filters)})
-            for week, key in missing[:limit]
-        ]
-    save(db, fresh, sorted(valid), seen)
-    return len(fresh), len(missing) - len(fresh)
+
+    def compute(session: Session, todo: list[Week]) -> list[dict[str, Any]]:
+        return [{"agents": _week_parts(session, db.dialect, week, filters)} for week in todo]
+
+    return store_missing(
+        db, weeks, now, lambda w: PREFIX + week_key(w, filters),
+        lambda session, keys: valid_keys(session, db.dialect, keys), compute, limit,
+    )

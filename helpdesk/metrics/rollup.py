@@ -13,7 +13,7 @@ ones moved forward to this snapshot, old change rows pruned) is a short transact
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -130,28 +130,49 @@ def rollup_figures(db: Database, weeks: Sequence[Week], now: datetime, filters: 
     return figures
 
 
-def store_closed(
-    db: Database, weeks: Sequence[Week], now: datetime, filters: Filters, limit: int | None = None
+def store_missing(
+    db: Database,
+    weeks: Sequence[Week],
+    now: datetime,
+    key: Callable[[Week], str],
+    valid: Callable[[Session, list[str]], Collection[str]],
+    compute: Callable[[Session, list[Week]], list[dict[str, Any]]],
+    limit: int | None = None,
 ) -> tuple[int, int]:
-    """Compute and store closed weeks of `weeks` that have no valid stored figures, the first
-    `limit` of them in the order given, in one read and one short write (the warm-up,
-    ``helpdesk.metrics.warm``). The valid ones move to this snapshot, as on a read.
-    Returns (weeks computed, weeks still missing)."""
+    """Compute and store the closed weeks of `weeks` whose key (`key`) is not among the `valid`
+    stored ones, the first `limit` of them in the order given (`compute` gives what each stores),
+    in one read and one short write (the warm-up, ``helpdesk.metrics.warm``). The valid ones
+    move to this snapshot, as on a read. Returns (weeks computed, weeks still missing)."""
     closed = [week for week in weeks if week.end <= now]
-    keys = [week_key(week, filters) for week in closed]
+    keys = [key(week) for week in closed]
     if not keys:
         return 0, 0
     with db.session() as session:
         repeatable_read(session, db.dialect)
         seen = snapshot(session, db.dialect)
-        found = stored(session, db.dialect, keys)
-        valid = [key for key in keys if key in found and WeekFigures.storable(found[key])]
-        missing = [week for week, key in zip(closed, keys, strict=True) if key not in valid]
+        good = valid(session, keys)
+        missing = [(week, k) for week, k in zip(closed, keys, strict=True) if k not in good]
         todo = missing[:limit]
-        figures = weekly_figures(session, db.dialect, todo, now, filters, with_backlog=False)
-    fresh = [(week, week_key(week, filters), f.to_store()) for week, f in zip(todo, figures, strict=True)]
-    save(db, fresh, valid, seen)
+        data = compute(session, [week for week, _ in todo])
+    fresh = [(week, k, d) for (week, k), d in zip(todo, data, strict=True)]
+    save(db, fresh, [k for k in keys if k in good], seen)
     return len(fresh), len(missing) - len(fresh)
+
+
+def store_closed(
+    db: Database, weeks: Sequence[Week], now: datetime, filters: Filters, limit: int | None = None
+) -> tuple[int, int]:
+    """`store_missing` for the weekly figures: (weeks computed, weeks still missing)."""
+
+    def valid(session: Session, keys: list[str]) -> set[str]:
+        found = stored(session, db.dialect, keys)
+        return {k for k, data in found.items() if WeekFigures.storable(data)}
+
+    def compute(session: Session, todo: list[Week]) -> list[dict[str, Any]]:
+        figures = weekly_figures(session, db.dialect, todo, now, filters, with_backlog=False)
+        return [f.to_store() for f in figures]
+
+    return store_missing(db, weeks, now, lambda w: week_key(w, filters), valid, compute, limit)
 
 
 def _recent(session: Session, weeks: Sequence[Week], now: datetime, filters: Filters) -> bool:
