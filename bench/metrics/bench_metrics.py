@@ -14,7 +14,9 @@ warm-up, and the table gives p50 / p95 / max:
   and resolution median/p90, SLA compliance, backlog, deflection, csat): the full recomputation
   (the old path), then through the rollups cold (stored weeks dropped before each run), warm,
   and warm after a change three weeks back; by channel; and the dashboard's 12 weeks;
-* today's live counters; the console's queue counts beside a raw `GROUP BY queue, status`;
+* today's live counters; the console's queue counts (summed from the counts the ticket triggers
+  keep: compacted, with `COMPACT_AT` rows pending, and just past it, where the read compacts)
+  beside a raw `GROUP BY queue, status` and the three index-only counts it ran before;
 * `GET /supervisor` over HTTP (a real server on a loopback port, logged in as the supervisor);
 * the changed-week and cold paths (rollup_cases.py): a real reopen (and re-resolve) of a ticket
   created three weeks back, read directly and after the warm-up's pass; the warm-up itself
@@ -42,7 +44,7 @@ from zoneinfo import ZoneInfo
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import delete, func, select, text  # noqa: E402
+from sqlalchemy import delete, func, insert, select, text  # noqa: E402
 
 from bench.metrics.http_page import logged_in_page  # noqa: E402
 from bench.metrics.rollup_cases import VM_STEP, Reopener, Work, lock_waits  # noqa: E402
@@ -60,6 +62,19 @@ except ImportError:
     warm = None  # type: ignore[assignment]
 from helpdesk.migrate import upgrade  # noqa: E402
 from helpdesk.models import ReportWeek, Ticket  # noqa: E402
+
+try:  # absent before the kept open counts (migration 0034)
+    from helpdesk.metrics.open_counts import COMPACT_AT, compact
+    from helpdesk.models import OpenTicketCount
+except ImportError:
+    COMPACT_AT, OpenTicketCount, compact = 0, None, None  # type: ignore[assignment,misc]
+
+_OPEN = "status IN ('new', 'open', 'pending') AND merged_into_id IS NULL"
+COUNTED_QUEUE_LIST = (
+    f"SELECT queue, count(*) FROM tickets WHERE {_OPEN} GROUP BY queue",
+    f"SELECT count(*) FROM tickets WHERE {_OPEN} AND assignee_id = :me",
+    f"SELECT count(*) FROM tickets WHERE {_OPEN} AND assignee_id IS NULL",
+)
 from helpdesk.services import Services  # noqa: E402
 from helpdesk.settings import Settings  # noqa: E402
 
@@ -166,8 +181,37 @@ def main() -> None:
                 text("SELECT queue, status, COUNT(*) FROM tickets GROUP BY queue, status")
             ).all()
 
+    supervisor = Viewer(1, "bench", "supervisor", frozenset())
+
     def console_queue_list() -> object:
-        return queue_counts(svc, Viewer(1, "bench", "supervisor", frozenset()))
+        return queue_counts(svc, supervisor)
+
+    def counted_queue_list() -> object:
+        # What queue_counts() ran before the kept counts (migration 0034): three counts of the
+        # open tickets over the covering index ix_tickets_open_counts.
+        # (SQLite: `assignee_id + 0`, as it did, so its planner keeps to the covering index)
+        unindexed = db.dialect == "sqlite"
+        with db.engine.connect() as conn:
+            return [
+                conn.execute(
+                    text(sql.replace("assignee_id ", "assignee_id + 0 ") if unindexed else sql),
+                    {"me": supervisor.id},
+                ).all()
+                for sql in COUNTED_QUEUE_LIST
+            ]
+
+    def pending_count_rows(rows: int) -> Callable[[], None]:
+        # Rows the triggers appended since the last compaction (pairs that cancel: the counts
+        # stay right), as after `rows` ticket changes with no warm-up pass and no compacting read.
+        def add() -> None:
+            compact(db)
+            with db.transaction() as s:
+                s.execute(
+                    insert(OpenTicketCount),
+                    [{"queue": "triage", "assignee_id": None, "n": 1 - 2 * (i % 2)} for i in range(rows)],
+                )
+
+        return add
 
     def forget_weeks() -> None:
         with db.transaction() as s:
@@ -226,7 +270,19 @@ def main() -> None:
     case("weekly figures, 12 weeks, warm", report(weeks12))
     case("today's live counters", lambda: live_counters(db, now, tz, Filters()))
     case("raw: GROUP BY queue, status (all tickets)", queue_status)
-    case("console queue counts: queue_counts()", console_queue_list)
+    case("raw: the three counts over ix_tickets_open_counts (the old way)", counted_queue_list)
+    case("console queue counts: queue_counts(), compacted", console_queue_list)
+    if COMPACT_AT:
+        case(
+            f"  the same with {COMPACT_AT:,} rows not compacted",
+            console_queue_list,
+            pending_count_rows(COMPACT_AT),
+        )
+        case(
+            f"  the same with {COMPACT_AT + 2:,} rows: the read compacts them",
+            console_queue_list,
+            pending_count_rows(COMPACT_AT + 2),
+        )
     with logged_in_page(args.data_dir, url) as dashboard:
         case("GET /supervisor over HTTP (12 weeks + this week), warm", dashboard)
         case("GET /supervisor over HTTP, cold (no stored week)", dashboard, forget_weeks)
