@@ -19,15 +19,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.svm import LinearSVC
 
 from triage.counts import BlockCounts, tfidf
+from triage.lanes import Lanes
 
 MISSING_SCORE = -1e3  # a class a fold never saw in training: out of the running
 # The fold fits only rank the settings: liblinear's own default stopping tolerance for its
@@ -96,13 +96,10 @@ def sample(labels: Sequence[str], limit: int, seed: int) -> NDArray[np.intp]:
     return np.array(sorted(keep), dtype=np.intp)
 
 
-def _decision(svm: LinearSVC, x: Any, labels: list[str]) -> NDArray[np.float64]:
+def label_columns(raw: NDArray[np.float64], classes: Sequence[str], labels: list[str]) -> NDArray[np.float64]:
     """Decision scores in the column order of `labels` (classes absent from the fold: MISSING)."""
-    raw = np.asarray(svm.decision_function(x), dtype=np.float64)
-    if raw.ndim == 1:
-        raw = np.column_stack([-raw, raw])
-    out = np.full((x.shape[0], len(labels)), MISSING_SCORE)
-    out[:, [labels.index(str(c)) for c in svm.classes_]] = raw
+    out = np.full((raw.shape[0], len(labels)), MISSING_SCORE)
+    out[:, [labels.index(c) for c in classes]] = raw
     return out
 
 
@@ -138,12 +135,12 @@ class Search:
     Tried in order: the full features at the first C with the plain baseline at C=1, the
     full features at the other Cs, our features without character n-grams at the chosen C.
     Past the first two, a setting is tried only if its estimated cost, plus the final fit's
-    estimated cost, ends before `budget_end` on `budget_clock` (see `cpu_clock`): small
-    offices and Banking77 (10,000 examples, on an idle machine) get the whole grid. The
-    fold fits go to `pool` (two threads: while one SVM fits without the GIL, the other core
-    fits another). `start` lets the caller begin the fold fits of feature sets counted
-    already (the baseline; words-only at the first C, which counts only if that C is the
-    one chosen) while it still counts the character n-grams on its own thread.
+    estimated cost, ends before `budget_end` on `budget_clock` (by default the lanes' CPU
+    clock, see `cpu_clock`): small offices and Banking77 (10,000 examples, on an idle
+    machine) get the whole grid. The fold fits go to `lanes` (a thread and a worker process,
+    one fit at a time each: triage/lanes.py). `start` lets the caller begin the fold fits
+    of feature sets counted already (the baseline; words-only at the first C, which counts
+    only if that C is the one chosen) while it still counts the character n-grams.
     """
 
     def __init__(
@@ -155,9 +152,9 @@ class Search:
         k_max: int,
         max_examples: int,
         seed: int,
-        pool: ThreadPoolExecutor,
+        lanes: Lanes,
     ) -> None:
-        self.counted, self.y, self.c_grid, self.seed, self.pool = counted, y, list(c_grid), seed, pool
+        self.counted, self.y, self.c_grid, self.seed, self.lanes = counted, y, list(c_grid), seed, lanes
         self.labels = sorted({str(v) for v in y})
         self.rows = sample(list(y), max_examples, seed)
         # Few examples: more folds (each fit is cheap, and more data stays in each training part).
@@ -168,38 +165,36 @@ class Search:
         ]
         self.parts = [(tr, te) for tr, te in parts if len(set(y[tr].tolist())) >= 2]
         self.matrices: dict[tuple[str, int], tuple[Any, Any]] = {}
-        self.pending: dict[Setting, list[tuple[Future[tuple[LinearSVC, float]], Any]]] = {}
+        self.pending: dict[Setting, list[Future[tuple[NDArray[np.float64], list[str], float]]]] = {}
 
     def _fold_matrices(self, features: str, f: int) -> tuple[Any, Any]:
         if (features, f) not in self.matrices:  # once per fold, reused for every C
             self.matrices[features, f] = tfidf(self.counted[features], *self.parts[f])
         return self.matrices[features, f]
 
-    def _timed_fit(self, xtr: Any, ytr: NDArray[np.str_], c: float) -> tuple[LinearSVC, float]:
-        start = time.thread_time()
-        svm = LinearSVC(C=c, tol=CV_TOL, random_state=self.seed).fit(xtr, ytr)
-        return svm, time.thread_time() - start
-
     def start(self, batch: Sequence[Setting]) -> None:
-        """Submit the fold fits of `batch` (all folds at once: while one SVM fits without the
-        GIL, the next fold is vectorized or the other core fits another)."""
+        """Submit the fold fits of `batch` (all folds at once, to both lanes in turn: while
+        one SVM fits, the next fold is vectorized or the other lane fits another). Every fold
+        fit has the same explicit random_state and runs alone in its lane (triage/lanes.py),
+        so its scores do not depend on the lane or the timing."""
         for setting in batch:
             if setting in self.pending:
                 continue
             for f, (tr, _) in enumerate(self.parts):
                 xtr, xte = self._fold_matrices(setting.features, f)
-                job = self.pool.submit(self._timed_fit, xtr, self.y[tr], setting.C)
-                self.pending.setdefault(setting, []).append((job, xte))
+                job = self.lanes.submit(xtr, self.y[tr], xte, setting.C, CV_TOL, self.seed)
+                self.pending.setdefault(setting, []).append(job)
 
     def finish(
         self,
         budget_end: float,
         progress: Callable[[float], None] = lambda f: None,
-        budget_clock: Callable[[], float] = cpu_clock,
+        budget_clock: Callable[[], float] | None = None,
     ) -> CVResult | None:
         """Try the settings in order within the budget (fold fits started already are
         collected, not charged again) and choose."""
         parts, y, labels = self.parts, self.y, self.labels
+        clock = budget_clock or self.lanes.clock
         if not parts:
             return None
         truth = y[np.concatenate([te for _, te in parts])]
@@ -212,10 +207,10 @@ class Search:
         def run(batch: list[Setting]) -> None:
             self.start(batch)
             for setting in batch:
-                done = [(job.result(), xte) for job, xte in self.pending[setting]]
-                scores = np.vstack([_decision(svm, xte, labels) for (svm, _), xte in done])
-                seconds = sum(t for (_, t), _ in done)
-                fit_times.extend(t for (_, t), _ in done)
+                done = [job.result() for job in self.pending[setting]]
+                scores = np.vstack([label_columns(raw, classes, labels) for raw, classes, _ in done])
+                seconds = sum(t for _, _, t in done)
+                fit_times.extend(t for _, _, t in done)
                 oof[setting] = scores
                 correct[setting] = np.array(labels)[scores.argmax(axis=1)] == truth
                 accuracy[setting] = float(correct[setting].mean())
@@ -234,7 +229,7 @@ class Search:
             out = []
             for setting in batch:
                 total += cost.get(setting.features, fallback) / 2
-                if budget_clock() + total > budget_end:
+                if clock() + total > budget_end:
                     break
                 out.append(setting)
             return out

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,8 +23,9 @@ from sklearn.pipeline import FeatureUnion
 from sklearn.svm import LinearSVC
 
 from triage.counts import BlockCounts, count, fitted
-from triage.cv import Search, Setting, cpu_clock, folds
+from triage.cv import Search, Setting, cpu_clock, folds, label_columns
 from triage.features import feature_blocks, prepare
+from triage.lanes import Lanes
 from triage.vectors import FeatureBlocks
 
 Progress = Callable[[str, float], None]
@@ -50,7 +50,8 @@ _CALIBRATION_FOLDS = 7
 
 @dataclass
 class ModelConfig:
-    # None: chosen by cross-validation from C_grid (the first value is tried first and wins ties).
+    # None: chosen by cross-validation from C_grid (the first value is tried first; within
+    # the noise of the fold scores the smaller C wins, see triage.cv._pick).
     C: float | None = None
     C_grid: tuple[float, ...] = (1.0, 0.3, 3.0)
     # Folds for up to 500 examples; larger data gets at most 3 (each fit costs more).
@@ -113,22 +114,26 @@ def _scores(svm: LinearSVC, x: object) -> NDArray[np.float64]:
 
 
 class _FinalFits:
-    """The final SVM (all the data) and, given a split, the calibration SVM (all but its
-    held-out part), fitted side by side on the pool (liblinear releases the GIL)."""
+    """The final SVM (all the data) in this process and, given a split, the calibration SVM
+    (all but its held-out part) in the worker process, side by side; each alone in its lane,
+    so both are the same from run to run (triage/lanes.py). The worker returns only the
+    held-out part's decision scores."""
 
     def __init__(
         self,
-        pool: ThreadPoolExecutor,
+        lanes: Lanes,
         x: Any,
         y: NDArray[np.str_],
         c: float,
         seed: int,
         split: tuple[NDArray[np.intp], NDArray[np.intp]] | None,
     ) -> None:
-        self._final = pool.submit(_svm, x, y, c, seed)
-        self._calibration = None if split is None else pool.submit(_svm, x[split[0]], y[split[0]], c, seed)
+        self._calibration = (
+            None if split is None else lanes.remote(x[split[0]], y[split[0]], x[split[1]], c, _TOL, seed)
+        )
+        self._final = lanes.local(_svm, x, y, c, seed)
 
-    def result(self) -> tuple[LinearSVC, LinearSVC | None]:
+    def result(self) -> tuple[LinearSVC, tuple[NDArray[np.float64], list[str], float] | None]:
         return self._final.result(), None if self._calibration is None else self._calibration.result()
 
 
@@ -177,8 +182,9 @@ class TriageClassifier:
         split = None
         if len(y) > cfg.cv_max_examples:
             split = folds(prepared, list(y), _CALIBRATION_FOLDS, cfg.seed)[0]
-        with ThreadPoolExecutor(max_workers=2) as pool:
-            search = Search(counted, prepared, y, grid, cfg.folds, cfg.cv_max_examples, cfg.seed, pool)
+        lanes = Lanes()
+        try:
+            search = Search(counted, prepared, y, grid, cfg.folds, cfg.cv_max_examples, cfg.seed, lanes)
             if search.parts:
                 search.start([Setting("bare", 1.0), Setting("words", first.C)])
             chars = count([b for b in specs if b[0] == "chars"], prepared)
@@ -198,7 +204,9 @@ class TriageClassifier:
             setting = result.setting if result is not None else first
             progress("training", 0.7)
             blocks, x = _final_features(setting.features, full, counted)
-            final, calibration = _FinalFits(pool, x, y, setting.C, cfg.seed, split).result()
+            final, calibration = _FinalFits(lanes, x, y, setting.C, cfg.seed, split).result()
+        finally:
+            lanes.close()
         self.features = None
         self._set(blocks, final)
         self.cv = {"features": setting.features, "C": setting.C}
@@ -216,7 +224,8 @@ class TriageClassifier:
             # all but a held-out part gives scores like the final model's.
             assert split is not None
             held = split[1]
-            scores, truth = _scores(calibration, x[held]), y[held]
+            raw, classes, _ = calibration
+            scores, truth = label_columns(raw, classes, self.labels), y[held]
             self.cv["calibration_examples"] = len(held)
         self._calibrate(scores, truth)
         self.holdout_metrics.update(

@@ -25,6 +25,7 @@ from sklearn.pipeline import Pipeline, make_pipeline  # noqa: E402
 from sklearn.svm import LinearSVC  # noqa: E402
 
 from triage.datasets import read_examples  # noqa: E402
+from triage.lanes import worker_seconds  # noqa: E402
 from triage.model import TriageClassifier  # noqa: E402
 from triage.priority import assess  # noqa: E402
 from triage.text import detect_language, detect_script  # noqa: E402
@@ -58,9 +59,11 @@ def main() -> None:
     xte, yte = [e.text for e in test], [e.label for e in test]
 
     # CPU seconds beside wall seconds: on a shared machine the wall clock mostly measures others.
-    start, cpu = time.perf_counter(), time.process_time()
+    # CPU of the fits in the training's worker process (triage/lanes.py) included.
+    start, cpu = time.perf_counter(), time.process_time() + worker_seconds()
     ours = TriageClassifier().fit(xtr, ytr)
-    ours_train, ours_cpu = time.perf_counter() - start, time.process_time() - cpu
+    ours_train = time.perf_counter() - start
+    ours_cpu = time.process_time() + worker_seconds() - cpu
     start, cpu = time.perf_counter(), time.process_time()
     raw: Pipeline = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), LinearSVC())
     raw.fit(xtr, ytr)

@@ -1,0 +1,195 @@
+"""Where the SVM fits of one training run: two lanes, each fitting one model at a time.
+
+scikit-learn's liblinear draws the order in which its dual solver visits the examples from
+one random generator per process, reseeded by each fit from its `random_state`. Two fits in
+two threads of one process interleave their draws, so the same training gave different fold
+scores from run to run, depending on thread timing (on Banking77 the choice between C=1 and
+C=3 flipped). Here one lane is a thread of this process and the other a worker process (its
+own generator): each lane runs one fit at a time, so every fit draws only its own sequence,
+and what a fit returns does not depend on which lane ran it, or when.
+
+The worker is a fresh interpreter running this module (`python -m triage.lanes`), started
+once per process and kept for later trainings: no fork of a process that runs threads
+(such as the web server), and unlike multiprocessing's spawn it never re-imports the
+caller's main script. Requests and results travel as pickles over its stdin and stdout;
+only small results come back (held-out decision scores, never a fitted model): the final
+model is fitted in this process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
+from typing import IO, Any
+
+import numpy as np
+from numpy.typing import NDArray
+from sklearn.svm import LinearSVC
+
+_HEADER = struct.Struct("<Q")
+
+
+def _send(stream: IO[bytes], obj: object) -> None:
+    blob = pickle.dumps(obj, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(blob)))
+    stream.write(blob)
+    stream.flush()
+
+
+def _receive(stream: IO[bytes]) -> Any:
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        raise EOFError("the fit worker closed its pipe")
+    (size,) = _HEADER.unpack(header)
+    return pickle.loads(stream.read(size))  # noqa: S301 - a pipe between this process and its own child
+
+
+class _Worker:
+    """The worker process: one request at a time, in the order sent."""
+
+    def __init__(self) -> None:
+        env = dict(os.environ)
+        root = str(Path(__file__).resolve().parents[1])  # where `triage` is importable from
+        env["PYTHONPATH"] = os.pathsep.join([root, *filter(None, [env.get("PYTHONPATH")])])
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "triage.lanes"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env
+        )
+
+    def call(self, args: tuple[Any, ...]) -> Any:
+        assert self.process.stdin is not None and self.process.stdout is not None
+        _send(self.process.stdin, args)
+        status, value = _receive(self.process.stdout)
+        if status != "ok":
+            raise RuntimeError(f"the fit worker failed: {value}")
+        return value
+
+    def close(self) -> None:
+        if self.process.stdin is not None:
+            self.process.stdin.close()
+        try:
+            self.process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+_worker: _Worker | None = None
+_worker_lock = threading.Lock()  # one request at a time, whoever sends it
+_worker_seconds = [0.0]  # fit CPU the worker reported, over this process's life
+
+
+def worker_seconds() -> float:
+    """CPU seconds of the fits done in the worker process so far (the benchmark adds them to
+    this process's own CPU time)."""
+    return _worker_seconds[0]
+
+
+def _remote_call(args: tuple[Any, ...]) -> Any:
+    global _worker
+    with _worker_lock:
+        if _worker is None or _worker.process.poll() is not None:
+            _worker = _Worker()
+        try:
+            answer = _worker.call(args)
+            if len(args) > 1:
+                _worker_seconds[0] += answer[2]
+            return answer
+        except (EOFError, BrokenPipeError, OSError):
+            _worker = None  # died (killed, out of memory): started anew for the next request
+            raise
+
+
+@atexit.register
+def _stop_worker() -> None:
+    with _worker_lock:
+        if _worker is not None:
+            _worker.close()
+
+
+def held_out_scores(
+    x_train: Any, y_train: NDArray[np.str_], x_held: Any, c: float, tol: float, seed: int
+) -> tuple[NDArray[np.float64], list[str], float]:
+    """Fit on one part, score another: (decision scores, their column labels, fit CPU seconds).
+
+    Runs in either lane; the worker process returns only the scores, not the model.
+    """
+    start = time.thread_time()
+    svm = LinearSVC(C=c, tol=tol, random_state=seed).fit(x_train, y_train)
+    seconds = time.thread_time() - start
+    raw = np.asarray(svm.decision_function(x_held), dtype=np.float64)
+    if raw.ndim == 1:  # two classes: one column
+        raw = np.column_stack([-raw, raw])
+    return raw, [str(c) for c in svm.classes_], seconds
+
+
+class Lanes:
+    """A thread of this process and the worker process; `submit` alternates between them."""
+
+    def __init__(self) -> None:
+        self._local = ThreadPoolExecutor(max_workers=1)
+        self._remote = ThreadPoolExecutor(max_workers=1)  # waits on the worker's pipe
+        self._remote.submit(_remote_call, ("ready",))  # started while the caller counts terms
+        self._turn = 0
+        self._remote_seconds = 0.0  # fit CPU of the worker, for `clock`
+        self._lock = threading.Lock()
+
+    def local(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
+        return self._local.submit(fn, *args)
+
+    def remote(self, *args: Any) -> Future[tuple[NDArray[np.float64], list[str], float]]:
+        """`held_out_scores(*args)` in the worker process."""
+        job = self._remote.submit(_remote_call, args)
+
+        def charge(done: Future[tuple[NDArray[np.float64], list[str], float]]) -> None:
+            if done.exception() is None:
+                with self._lock:
+                    self._remote_seconds += done.result()[2]
+
+        job.add_done_callback(charge)
+        return job
+
+    def submit(self, *args: Any) -> Future[tuple[NDArray[np.float64], list[str], float]]:
+        """`held_out_scores(*args)` in the next lane in turn."""
+        self._turn ^= 1
+        return self.remote(*args) if self._turn else self.local(held_out_scores, *args)
+
+    def clock(self) -> float:
+        """The time budget's clock: CPU seconds of this process and of the worker's fits,
+        over the two cores (see triage.cv.cpu_clock)."""
+        with self._lock:
+            return (time.process_time() + self._remote_seconds) / 2
+
+    def close(self) -> None:
+        self._local.shutdown(wait=True)
+        self._remote.shutdown(wait=True)
+
+
+def _serve() -> None:
+    """The worker's loop: fit, score, answer; exit when the parent closes the pipe."""
+    requests, answers = sys.stdin.buffer, os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())  # stray prints must not corrupt the answers
+    while True:
+        try:
+            args = _receive(requests)
+        except EOFError:
+            return
+        try:
+            answer: tuple[str, Any] = ("ok", True if len(args) == 1 else held_out_scores(*args))
+        except Exception as exc:  # noqa: BLE001 - sent back: the caller raises it
+            answer = ("error", repr(exc))
+        _send(answers, answer)
+
+
+if __name__ == "__main__":
+    _serve()
