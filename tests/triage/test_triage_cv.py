@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from triage.cv import folds
+from triage.cv import Setting, _pick, folds
 from triage.datasets import Example, read_examples
 from triage.evaluation import train_and_evaluate
 from triage.model import ModelConfig, TriageClassifier
@@ -173,3 +173,46 @@ def test_training_twice_on_the_same_data_gives_the_same_model() -> None:
         assert other.cv == runs[0].cv
         assert np.array_equal(other.predict_proba(probe), runs[0].predict_proba(probe))
         assert [p.label for p in other.predict(probe)] == [p.label for p in runs[0].predict(probe)]
+
+
+def test_within_the_noise_the_stronger_regularization_wins() -> None:
+    """Each inquiry names its class by a suffix on a word never seen before (only character
+    n-grams catch it). C=3 (first in this office's grid) and C=1 score the same, so the
+    stronger regularization is kept; C=0.3 misses more than the noise and is not."""
+    rng = random.Random(7)
+    suffixes = {"gradnja": "ovina", "porezi": "arnik", "vozila": "etuga"}
+
+    def stem() -> str:
+        return "".join(rng.choice("bcdfghklmnprstvz") + rng.choice("aeiou") for _ in range(3))
+
+    noise = [stem() for _ in range(40)]
+    texts, labels = [], []
+    for _ in range(150):
+        c = rng.choice(sorted(suffixes))
+        words = [stem() + suffixes[c], *rng.sample(noise, 4)]
+        rng.shuffle(words)
+        texts.append(" ".join(words))
+        labels.append(c)
+    model = TriageClassifier(config=ModelConfig(C_grid=(3.0, 1.0, 0.3), time_budget=1e9)).fit(texts, labels)
+    tried = model.cv["tried"]
+    assert tried["full C=3"] == tried["full C=1"] > tried["full C=0.3"] > tried["bare C=1"]
+    assert (model.cv["features"], model.cv["C"]) == ("full", 1.0)
+    assert model.svm is not None and model.svm.C == 1.0
+
+
+def test_the_one_standard_error_rule_on_made_up_fold_results() -> None:
+    """A lead of two inquiries in 200 over six that only one of the two got right is noise
+    (one standard error: sqrt(6)); a lead of eleven over eleven such inquiries is not."""
+    strong, middle, weak = Setting("full", 0.3), Setting("full", 1.0), Setting("full", 3.0)
+    right = {weak: np.arange(200) < 181}
+    middle_right = right[weak].copy()
+    middle_right[[0, 1, 2, 3]] = False  # four the loosest got right, this one not
+    middle_right[[190, 191]] = True  # and two the other way: 179 right, 6 discordant
+    right[middle] = middle_right
+    right[strong] = np.arange(200) < 170
+    accuracy = {s: float(r.mean()) for s, r in right.items()}
+    assert _pick([weak, middle, strong], accuracy, right) == middle
+    assert _pick([weak, strong], accuracy, right) == weak
+    words = Setting("words", 3.0)
+    right[words], accuracy[words] = right[middle], accuracy[middle]
+    assert _pick([weak, words], accuracy, right) == words  # fewer kinds of features, within the noise
