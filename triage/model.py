@@ -50,8 +50,8 @@ _CALIBRATION_FOLDS = 7
 
 @dataclass
 class ModelConfig:
-    # None: chosen by cross-validation from C_grid (the first value is tried first; within
-    # the noise of the fold scores the smaller C wins, see triage.cv._pick).
+    # None: chosen by cross-validation from C_grid (the first value is the default: it stays
+    # unless beaten beyond the noise; then the smallest C within the noise, triage.cv._pick).
     C: float | None = None
     C_grid: tuple[float, ...] = (1.0, 0.3, 3.0)
     # Folds for up to 500 examples; larger data gets at most 3 (each fit costs more).
