@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -32,6 +33,15 @@ def chat(i: int) -> InboundMessage:
     )
 
 
+def _send_concurrently(fn: Callable[[int], None], n: int) -> None:
+    """``fn(0)`` .. ``fn(n - 1)`` at once, each on a thread of its own (citizens writing together)."""
+    threads = [threading.Thread(target=fn, args=(i,)) for i in range(n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+
+
 def test_a_failing_message_fails_alone_and_the_others_are_stored_and_announced(
     store: Services,
 ) -> None:
@@ -48,11 +58,7 @@ def test_a_failing_message_fails_alone_and_the_others_are_stored_and_announced(
         except IntegrityError as exc:
             outcome[i] = exc
 
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    _send_concurrently(send, 5)
     assert isinstance(outcome[2], IntegrityError)
     stored = [outcome[i] for i in (0, 1, 3, 4)]
     assert all(r.created and r.seq == 1 for r in stored)
@@ -166,11 +172,7 @@ def test_a_visitor_row_refused_at_the_commit_fails_its_message_alone(store: Serv
         except Exception as exc:  # noqa: BLE001 - the refusal is what the test looks at
             outcome[i] = exc
 
-    threads = [threading.Thread(target=send, args=(i,)) for i in range(5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
+    _send_concurrently(send, 5)
     assert isinstance(outcome[2], DBAPIError)
     assert all(outcome[i].created for i in (0, 1, 3, 4))
     assert _send(store, writer, 5).created  # the writer goes on after a failed COMMIT
