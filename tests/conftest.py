@@ -8,8 +8,11 @@ unreachable server or a missing browser fails the run instead.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import socket
+import tempfile
 import threading
 import time
 import uuid
@@ -19,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
 
 from helpdesk import create_app
@@ -54,6 +57,10 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday morning in Belgrade
 # --- the store -------------------------------------------------------------------------------
 
 
+# The session database's URL -> (an AUTOCOMMIT engine on the server, its template's name).
+_PG_TEMPLATES: dict[str, tuple[Any, str]] = {}
+
+
 @pytest.fixture(scope="session")
 def pg_server_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session (so parallel runs never collide)."""
@@ -61,14 +68,18 @@ def pg_server_url() -> Iterator[str]:
         pytest.skip("PostgreSQL not configured (set HELPDESK_TEST_DATABASE_URL)")
     url = make_url(PG_URL)
     name = f"hd_test_{uuid.uuid4().hex[:10]}"
+    template = f"{name}_migrated"  # made on first use by _reset_postgres
     admin = create_engine(url, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:  # fails the run (not skips) when the server is unreachable
             conn.execute(text(f'CREATE DATABASE "{name}"'))
-        yield url.set(database=name).render_as_string(hide_password=False)
+        session_url = url.set(database=name).render_as_string(hide_password=False)
+        _PG_TEMPLATES[session_url] = (admin, template)
+        yield session_url
     finally:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{template}" WITH (FORCE)'))
         admin.dispose()
 
 
@@ -78,15 +89,31 @@ def pg_url(pg_server_url: str) -> str:
 
 
 def _reset_postgres(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-    engine.dispose()
+    """Make the session database new and migrated to the head (``migrate`` then finds nothing to
+    do). A copy of a template migrated once per session: CREATE DATABASE … TEMPLATE takes a
+    fraction of a second where the migrations take seconds."""
+    if url not in _PG_TEMPLATES:  # not the session database: empty its schema, as it was
+        engine = create_engine(url)
+        with engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        engine.dispose()
+        return
+    admin, template = _PG_TEMPLATES[url]
+    name = make_url(url).database
+    with admin.connect() as conn:
+        made = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": template})
+        if made.first() is None:
+            conn.execute(text(f'CREATE DATABASE "{template}"'))
+            db = Database(make_url(url).set(database=template).render_as_string(hide_password=False))
+            upgrade(db)
+            db.dispose()
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{template}"'))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """Run a test once on SQLite and once on PostgreSQL (a fresh schema each time)."""
+    """Run a test once on SQLite and once on PostgreSQL (a fresh database each time)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'helpdesk.db'}"
     url: str = request.getfixturevalue("pg_server_url")
@@ -109,9 +136,60 @@ def make_settings(tmp_path: Path, database_url: str | None = None, **overrides: 
     return Settings(**values).resolved()
 
 
+_SQLITE_TEMPLATE: list[Path] = []  # one SQLite file migrated to the head, made on first use
+_HEADS: set[str] = set()  # the migrations' heads, read on first use
+
+
+def _sqlite_template() -> Path:
+    if not _SQLITE_TEMPLATE:
+        folder = Path(tempfile.mkdtemp(prefix="helpdesk-test-template-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+        db = Database(f"sqlite:///{folder / 'migrated.db'}")
+        upgrade(db)
+        with db.engine.connect() as conn:  # everything in the main file, no -wal beside it
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.dispose()
+        _SQLITE_TEMPLATE.append(folder / "migrated.db")
+    return _SQLITE_TEMPLATE[0]
+
+
+def _at_head(db: Database) -> bool:
+    from alembic.runtime.migration import MigrationContext
+
+    from helpdesk.migrate import alembic_config
+
+    if not _HEADS:
+        from alembic.script import ScriptDirectory
+
+        _HEADS.update(ScriptDirectory.from_config(alembic_config(db.url)).get_heads())
+    with db.engine.connect() as conn:
+        if not inspect(conn).has_table("alembic_version"):
+            return False
+        return set(MigrationContext.configure(conn).get_current_heads()) == _HEADS
+
+
+def migrate(db: Database) -> None:
+    """What ``upgrade(db)`` does, without running the migrations once per test: a new SQLite
+    file becomes a copy of one migrated once per session, and a database already at the head
+    (``_reset_postgres`` made it so) is left as it is, as Alembic would leave it."""
+    url = make_url(db.url)
+    path = Path(url.database or "") if url.get_backend_name() == "sqlite" else None
+    if path is not None and url.database not in (None, "", ":memory:"):
+        companions = [Path(f"{path}{suffix}") for suffix in ("-wal", "-shm", "-journal")]
+        fresh = path.exists() and path.stat().st_size == 0 and not any(c.exists() for c in companions)
+        if fresh:  # Database made it empty (0600) and nothing has opened it yet
+            db.engine.dispose()
+            with _sqlite_template().open("rb") as source, path.open("r+b") as target:
+                shutil.copyfileobj(source, target)
+            return
+    elif path is None and _at_head(db):
+        return
+    upgrade(db)
+
+
 def make_services(settings: Settings, clock: Any = None) -> Services:
     db = Database(settings.database_url)
-    upgrade(db)
+    migrate(db)
     svc = Services(settings=settings, db=db, publisher=RecordingPublisher())
     svc.clock = clock or FixedClock(T0)
     with db.transaction() as s:
