@@ -9,6 +9,7 @@ unreachable server or a missing browser fails the run instead.
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import shutil
 import socket
@@ -218,13 +219,19 @@ def store(store_url: str, tmp_path: Path) -> Iterator[Services]:
     svc.db.dispose()
 
 
+@functools.cache
+def password_hash() -> str:
+    """PASSWORD's scrypt hash, made once per session (0.15-0.6 s each); every login still checks it."""
+    return hash_password(PASSWORD)
+
+
 def add_agent(svc: Services, email: str, role: str = "agent", **fields: Any) -> int:
     with svc.db.transaction() as s:
         agent = Agent(
             email=email,
             name=fields.pop("name", email.split("@")[0].title()),
             role=role,
-            password_hash=hash_password(PASSWORD),
+            password_hash=password_hash(),
             **fields,
         )
         s.add(agent)

@@ -56,16 +56,18 @@ def run_cli(env: dict[str, str], *args: str, stdin: str = "") -> str:
 
 def prepare_store(env: dict[str, str], agents: list[dict[str, Any]]) -> None:
     """Migrate the database and create agents (and their queues), in this process: fast."""
-    from helpdesk.auth.accounts import hash_password
     from helpdesk.db import Database
     from helpdesk.models import Agent, Queue
     from helpdesk.settings import Settings
+    from tests.conftest import PASSWORD as SHARED_PASSWORD
     from tests.conftest import migrate  # the session's migrated template, not 28 migrations
+    from tests.conftest import password_hash as shared_hash  # hashed once per session
 
+    assert SHARED_PASSWORD == PASSWORD
     settings = Settings.from_env(env)
     db = Database(settings.database_url)
     migrate(db)
-    password_hash = hash_password(PASSWORD)
+    password_hash = shared_hash()
     with db.transaction() as s:
         for spec in agents:
             agent = Agent(
