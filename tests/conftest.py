@@ -306,7 +306,10 @@ class LiveServer:
         from helpdesk.serving import make_server  # the embedded server's handler, as `make run`
 
         self._server = make_server("127.0.0.1", self.port, self.app)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # shutdown() waits for the serving loop's next poll: 50 ms, not the default 0.5 s.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
