@@ -9,13 +9,15 @@ an SMTP 451, never a request that hangs.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from helpdesk.files import private_sqlite
@@ -154,9 +156,12 @@ def _make_engine(url: str, *, echo: bool, timeouts: Timeouts) -> Engine:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _begin(conn: Any) -> None:
+    def _begin(conn: Connection) -> None:
         mode = conn.get_execution_options().get("sqlite_begin", "")
-        conn.exec_driver_sql(f"BEGIN {mode}".strip())
+        # On the DBAPI connection itself (exec_driver_sql's execution context cost more than
+        # the BEGIN); a failure (the write lock's busy timeout) is SQLAlchemy's own error.
+        sql = f"BEGIN {mode}" if mode else "BEGIN"
+        _cursor_run(conn, _Compiled(sql, (), None), ()).close()
 
     return engine
 
@@ -177,7 +182,7 @@ def pipelined(conn: Connection) -> Iterator[None]:
         yield
 
 
-_tables_seen: set[tuple[str, str]] = set()
+_tables_seen: set[tuple[Any, str]] = set()
 
 
 def table_present(conn: Connection, sqlite_name: str, postgresql_name: str) -> bool:
@@ -188,7 +193,7 @@ def table_present(conn: Connection, sqlite_name: str, postgresql_name: str) -> b
     name = {"sqlite": sqlite_name, "postgresql": postgresql_name}.get(conn.dialect.name)
     if name is None:
         return False
-    key = (f"{conn.engine.url!r}", name)
+    key = (conn.engine.url, name)  # a URL is a hashable tuple: no string rendered per call
     if key in _tables_seen:
         return True
     if conn.dialect.name == "sqlite":
@@ -200,3 +205,165 @@ def table_present(conn: Connection, sqlite_name: str, postgresql_name: str) -> b
     if found:
         _tables_seen.add(key)
     return bool(found)
+
+
+# -- statements on SQLite's own cursor (issue 14) ------------------------------------------------
+#
+# The inbound write runs a dozen small, prebuilt Core statements per message. On SQLite,
+# SQLAlchemy's execution layer (cache-key lookup, parameter construction, execution context,
+# result set-up) cost several times what sqlite3 itself spends on each of them. These helpers
+# run such a statement on the DBAPI cursor of the SAME connection (so inside the same
+# transaction, BEGIN IMMEDIATE included), with the SQL text and bound values SQLAlchemy would
+# send: each statement is compiled once per set of parameter names, and SQLAlchemy's own bind
+# processors (datetimes, JSON, booleans) and scalar column defaults fill the values.
+# tests/core/test_lean_statements.py checks that they match what SQLAlchemy sends.
+# Anywhere else (PostgreSQL) they are ``conn.execute`` as before: that path is unchanged.
+# A statement whose values need SQLAlchemy at run time (a Python-callable default, an expanding
+# IN) is run through ``conn.execute`` on SQLite too.
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    sql: str
+    # Per positional value: (the caller's key or None, a constant, the bind processor or None).
+    slots: tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]
+    statement: Any  # kept alive: the cache is keyed on its id
+
+
+_compiled: dict[tuple[int, tuple[str, ...]], _Compiled | None] = {}
+_processors: dict[tuple[str, Any], Callable[[Any], Any]] = {}
+
+
+def _compile(conn: Connection, statement: Any, keys: tuple[str, ...]) -> _Compiled | None:
+    """The statement's SQLite text and how to fill its values, or None: SQLAlchemy's job."""
+    compiled = statement.compile(dialect=conn.dialect, column_keys=list(keys))
+    if compiled.positiontup is None:
+        return None
+    prefetch = {c.key: c for c in (*compiled.insert_prefetch, *compiled.update_prefetch)}
+    given = set(keys)
+    processors = compiled._bind_processors  # noqa: SLF001 - SQLAlchemy's own, per bind name
+    slots = []
+    for name in compiled.positiontup:
+        bind = compiled.binds[name]
+        if bind.expanding or bind.callable is not None:
+            return None
+        processor = processors.get(name)
+        if isinstance(processor, tuple):
+            return None
+        if processor is not None:  # one per kind of type: a remembered datetime serves every column
+            kind = (conn.dialect.name, bind.type._static_cache_key)  # noqa: SLF001
+            processor = _processors.setdefault(kind, processor)
+        if name in given:
+            slots.append((name, None, processor))
+        elif name in prefetch:
+            default = prefetch[name].default
+            if default is None or not default.is_scalar:
+                return None  # computed per row at run time: SQLAlchemy does it
+            slots.append((None, default.arg, processor))
+        elif bind.required:
+            return None  # let SQLAlchemy raise its own error for a missing value
+        else:
+            slots.append((None, bind.value, processor))
+    return _Compiled(compiled.string, tuple(slots), statement)
+
+
+def _lookup(conn: Connection, statement: Any, params: Mapping[str, Any]) -> _Compiled | None:
+    if conn.dialect.name != "sqlite":
+        return None
+    keys = tuple(params)
+    key = (id(statement), keys)
+    try:
+        return _compiled[key]
+    except KeyError:
+        found = _compiled[key] = _compile(conn, statement, keys)
+        return found
+
+
+# A write stores the same instant several times (the unit of work's ``now`` in the contact,
+# identity, ticket, message and audit rows); UTCDateTime's conversion and SQLite's formatting
+# cost ~5 us each. Pure functions of the value, so remembered (bounded; any thread).
+_datetimes: dict[tuple[Any, datetime], Any] = {}
+_DATETIMES_KEPT = 256
+
+
+def _values(compiled: _Compiled, params: Mapping[str, Any]) -> tuple[Any, ...]:
+    out = []
+    for name, constant, processor in compiled.slots:
+        value = constant if name is None else params[name]
+        if processor is None:
+            out.append(value)
+        elif type(value) is datetime:
+            key = (processor, value)
+            try:
+                out.append(_datetimes[key])
+            except KeyError:
+                if len(_datetimes) >= _DATETIMES_KEPT:
+                    _datetimes.clear()
+                out.append(_datetimes.setdefault(key, processor(value)))
+        else:
+            out.append(processor(value))
+    return tuple(out)
+
+
+def _cursor_run(conn: Connection, compiled: _Compiled, values: Any, many: bool = False) -> Any:
+    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    listeners = conn.dispatch.before_cursor_execute
+    if listeners:  # whoever counts or traces statements sees these too (no retval=True ones)
+        listeners(conn, cursor, compiled.sql, values, None, many)
+    try:
+        if many:
+            cursor.executemany(compiled.sql, values)
+        else:
+            cursor.execute(compiled.sql, values)
+    except conn.dialect.loaded_dbapi.Error as exc:
+        # As SQLAlchemy raises it (IntegrityError, OperationalError...): callers catch those.
+        raise DBAPIError.instance(
+            compiled.sql, values, exc, conn.dialect.loaded_dbapi.Error, dialect=conn.dialect
+        ) from exc
+    return cursor
+
+
+def run(conn: Connection, statement: Any, params: Mapping[str, Any]) -> None:
+    """Execute a statement that returns nothing."""
+    compiled = _lookup(conn, statement, params)
+    if compiled is None:
+        conn.execute(statement, params)
+    else:
+        _cursor_run(conn, compiled, _values(compiled, params)).close()
+
+
+def run_many(conn: Connection, statement: Any, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Execute a statement once per row (an executemany); every row has the same keys."""
+    if not rows:
+        return
+    compiled = _lookup(conn, statement, rows[0])
+    if compiled is None:
+        conn.execute(statement, list(rows))
+    elif len(rows) == 1:  # as SQLAlchemy does: a plain execute
+        _cursor_run(conn, compiled, _values(compiled, rows[0])).close()
+    else:
+        _cursor_run(conn, compiled, [_values(compiled, r) for r in rows], many=True).close()
+
+
+def insert_id(conn: Connection, statement: Any, params: Mapping[str, Any]) -> int:
+    """Insert one row, return its primary key (lastrowid; RETURNING on PostgreSQL)."""
+    compiled = _lookup(conn, statement, params)
+    if compiled is None:
+        key = conn.execute(statement, params).inserted_primary_key
+        assert key is not None
+        return int(key[0])
+    cursor = _cursor_run(conn, compiled, _values(compiled, params))
+    cursor.close()
+    return int(cursor.lastrowid)
+
+
+def first(conn: Connection, statement: Any, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+    """The first row, read by position. Only for columns whose values need no conversion on
+    the way back (integers, strings, integer booleans): no result processors are applied."""
+    compiled = _lookup(conn, statement, params)
+    if compiled is None:
+        return conn.execute(statement, params).first()  # a Row is a tuple
+    cursor = _cursor_run(conn, compiled, _values(compiled, params))
+    row: tuple[Any, ...] | None = cursor.fetchone()
+    cursor.close()
+    return row

@@ -34,7 +34,7 @@ from typing import Any
 from sqlalchemy import Connection, event, text
 from sqlalchemy.orm import Session, attributes
 
-from helpdesk.db import table_present
+from helpdesk.db import run_many, table_present
 from helpdesk.models import Contact
 from helpdesk.ticket_search import match_expression, search_document, tsquery_expression
 
@@ -136,7 +136,7 @@ def write_names(conn: Connection, names: Sequence[tuple[int, str | None]]) -> No
     if conn.dialect.name == "postgresql":
         _pg_write(conn, rows)
     else:
-        conn.execute(_UPSERT_SQLITE, [{"c": c, "d": d} for c, d in rows])
+        run_many(conn, _UPSERT_SQLITE, [{"c": c, "d": d} for c, d in rows])
 
 
 @event.listens_for(Session, "after_flush")

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, event, text
 from sqlalchemy.orm import Session, attributes
 
+from helpdesk.db import run_many
 from helpdesk.models import Message, Ticket
 from helpdesk.ticket_search import (
     FTS_TABLE,
@@ -61,7 +62,7 @@ def write_rows(conn: Connection, rows: Sequence[Row]) -> None:
     if not rows:
         return
     statement = _UPSERT_POSTGRESQL if conn.dialect.name == "postgresql" else _UPSERT_SQLITE
-    conn.execute(statement, [{"k": k, "t": t, "d": d} for k, t, d in rows])
+    run_many(conn, statement, [{"k": k, "t": t, "d": d} for k, t, d in rows])
 
 
 def _delete(conn: Connection, keys: Iterable[int]) -> None:

@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
+from helpdesk import db
 from helpdesk.events import CONSOLE_ROOM, event, room_for_queue, room_for_ticket
 from helpdesk.incidents.linking import acknowledge_new_ticket
 from helpdesk.models import OPEN_STATUSES, Ticket
@@ -256,9 +257,10 @@ def _insert_message(
     uow: UnitOfWork, conn: Connection, item: Prepared, ticket_id: int, seq: int, contact_id: int
 ) -> dict[str, Any]:
     values = message_values(uow, item, ticket_id, seq, contact_id)
-    values["id"] = rows.new_id(conn.execute(rows.INSERT_MESSAGE, values))
+    values["id"] = db.insert_id(conn, rows.INSERT_MESSAGE, values)
     if item.sealed:
-        conn.execute(
+        db.run_many(
+            conn,
             INSERT_SEALED,
             [
                 {"message_id": values["id"], "kind": k, "ciphertext": c, "created_at": uow.now}
@@ -358,7 +360,7 @@ def _open_ticket(
 ) -> dict[str, Any]:
     values = ticket_values(uow, conn, pending, item, contact, next_reference(conn, uow.now))
     values["related_ticket_id"] = related_id
-    values["id"] = rows.new_id(conn.execute(rows.INSERT_TICKET, values))
+    values["id"] = db.insert_id(conn, rows.INSERT_TICKET, values)
     values["contact_name"] = contact.name
     values["related_reference"] = (
         conn.execute(rows.REFERENCE_OF, {"ticket_id": related_id}).scalar()

@@ -31,6 +31,7 @@ from sqlalchemy import (
     update,
 )
 
+from helpdesk import db
 from helpdesk.incidents.models import Incident
 from helpdesk.metrics.changes import record_times
 from helpdesk.models import (
@@ -189,8 +190,9 @@ class Pending:
         transaction (neither answer can change inside it), not once per new ticket of a batch."""
         found = self.checks.get(queue)
         if found is None:
-            row = conn.execute(NEW_TICKET_CHECKS, {"queue": queue, "b_now": self.now}).one()
-            found = self.checks[queue] = NewTicketChecks(bool(row.anyone), bool(row.incident))
+            row = db.first(conn, NEW_TICKET_CHECKS, {"queue": queue, "b_now": self.now})
+            assert row is not None
+            found = self.checks[queue] = NewTicketChecks(bool(row[0]), bool(row[1]))
         return found
 
     def add_audit(
@@ -218,7 +220,7 @@ class Pending:
 
     def write_audit(self, conn: Connection) -> None:
         if self.audit:
-            conn.execute(INSERT_AUDIT, self.audit)
+            db.run_many(conn, INSERT_AUDIT, self.audit)
             self.audit = []
 
     def write(self, conn: Connection, index: bool | None = None) -> None:
@@ -248,14 +250,14 @@ def new_id(result: CursorResult[Any]) -> int:
 
 def find_contact(conn: Connection, identity: Identity) -> ContactRow | None:
     """The contact owning a (normalized) identity, following contact merges."""
-    row = conn.execute(CONTACT_BY_IDENTITY, {"kind": identity.kind, "value": identity.value}).first()
+    row = db.first(conn, CONTACT_BY_IDENTITY, {"kind": identity.kind, "value": identity.value})
     for _ in range(MERGE_HOPS):
-        if row is None or row.merged_into_id is None:
+        if row is None or row[4] is None:  # merged_into_id
             break
-        row = conn.execute(CONTACT_BY_ID, {"contact_id": row.merged_into_id}).first()
+        row = db.first(conn, CONTACT_BY_ID, {"contact_id": row[4]})
     if row is None:
         return None
-    return ContactRow(row.id, row.name, row.language, row.script)
+    return ContactRow(row[0], row[1], row[2], row[3])
 
 
 def create_contact(
@@ -266,11 +268,8 @@ def create_contact(
     script: str | None,
     now: datetime,
 ) -> ContactRow:
-    contact_id = new_id(
-        conn.execute(
-            INSERT_CONTACT,
-            {"name": name, "language": language, "script": script, "created_at": now},
-        )
+    contact_id = db.insert_id(
+        conn, INSERT_CONTACT, {"name": name, "language": language, "script": script, "created_at": now}
     )
     add_identity(conn, contact_id, identity, now)
     if name:
@@ -279,7 +278,8 @@ def create_contact(
 
 
 def add_identity(conn: Connection, contact_id: int, identity: Identity, now: datetime) -> None:
-    conn.execute(
+    db.run(
+        conn,
         INSERT_IDENTITY,
         {"contact_id": contact_id, "kind": identity.kind, "value": identity.value, "created_at": now},
     )
@@ -329,7 +329,9 @@ def follow_merges(conn: Connection, ticket: dict[str, Any]) -> dict[str, Any]:
 def bump_sequence(conn: Connection, ticket: dict[str, Any], now: datetime) -> int:
     """Take the ticket's next message number in one atomic UPDATE ... RETURNING: concurrent
     writers on PostgreSQL wait for the row lock and get the next number, never the same one."""
-    seq: int = conn.execute(BUMP_SEQUENCE, {"b_ticket": ticket["id"], "b_now": now}).scalar_one()
+    row = db.first(conn, BUMP_SEQUENCE, {"b_ticket": ticket["id"], "b_now": now})
+    assert row is not None
+    seq = int(row[0])
     ticket["last_seq"] = seq
     ticket["updated_at"] = now
     return seq
@@ -346,7 +348,8 @@ def index_message(pending: Pending, ticket_id: int, seq: int, document: str) -> 
 
 
 def queue_ack(conn: Connection, ticket_id: int, channel: str, now: datetime) -> None:
-    conn.execute(
+    db.run(
+        conn,
         INSERT_OUTBOX,
         {
             "channel": channel,

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from helpdesk import db
 from helpdesk.models import TicketCounter
 
 PREFIX = "HD"
@@ -38,7 +39,12 @@ def _take_numbers(session: Session | Connection, year: int, count: int) -> int:
     (SQLite), so two transactions can never read the same number.
     """
     while True:
-        last = session.execute(TAKE_NUMBERS, {"b_year": year, "b_count": count}).scalar_one_or_none()
+        params = {"b_year": year, "b_count": count}
+        if isinstance(session, Connection):
+            row = db.first(session, TAKE_NUMBERS, params)
+            last = row[0] if row is not None else None
+        else:
+            last = session.execute(TAKE_NUMBERS, params).scalar_one_or_none()
         if last is not None:
             return int(last)
         try:
