@@ -9,6 +9,7 @@ an SMTP 451, never a request that hangs.
 from __future__ import annotations
 
 import logging
+import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -182,19 +183,20 @@ def pipelined(conn: Connection) -> Iterator[None]:
         yield
 
 
-_tables_seen: set[tuple[Any, str]] = set()
+# Per engine (a URL's hash renders it as a string, which cost more than the rest of the check).
+_tables_seen: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary()
 
 
 def table_present(conn: Connection, sqlite_name: str, postgresql_name: str) -> bool:
     """True when a migration made this table (a create_all() database has no full-text tables).
 
-    Remembered per database once seen: tables are added by migrations, never dropped at run time.
+    Remembered per engine once seen: tables are added by migrations, never dropped at run time.
     """
     name = {"sqlite": sqlite_name, "postgresql": postgresql_name}.get(conn.dialect.name)
     if name is None:
         return False
-    key = (conn.engine.url, name)  # a URL is a hashable tuple: no string rendered per call
-    if key in _tables_seen:
+    seen = _tables_seen.get(conn.engine)
+    if seen is not None and name in seen:
         return True
     if conn.dialect.name == "sqlite":
         found = conn.execute(
@@ -203,7 +205,7 @@ def table_present(conn: Connection, sqlite_name: str, postgresql_name: str) -> b
     else:
         found = conn.execute(text("SELECT to_regclass(:n)"), {"n": name}).scalar()
     if found:
-        _tables_seen.add(key)
+        _tables_seen.setdefault(conn.engine, set()).add(name)
     return bool(found)
 
 
