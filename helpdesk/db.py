@@ -162,7 +162,7 @@ def _make_engine(url: str, *, echo: bool, timeouts: Timeouts) -> Engine:
         # On the DBAPI connection itself (exec_driver_sql's execution context cost more than
         # the BEGIN); a failure (the write lock's busy timeout) is SQLAlchemy's own error.
         sql = f"BEGIN {mode}" if mode else "BEGIN"
-        _cursor_run(conn, _Compiled(sql, (), None), ()).close()
+        _cursor_run(conn, _Compiled(sql, ()), ()).close()
 
     return engine
 
@@ -229,10 +229,12 @@ class _Compiled:
     sql: str
     # Per positional value: (the caller's key or None, a constant, the bind processor or None).
     slots: tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]
-    statement: Any  # kept alive: the cache is keyed on its id
 
 
-_compiled: dict[tuple[int, tuple[str, ...]], _Compiled | None] = {}
+# Keyed on the statement's id, with the statement kept alive beside it (so an id is never reused
+# while its entry exists). Meant for statements built once (module constants): each new object
+# is compiled and kept.
+_compiled: dict[tuple[int, tuple[str, ...]], tuple[Any, _Compiled | None]] = {}
 _processors: dict[tuple[str, Any], Callable[[Any], Any]] = {}
 
 
@@ -266,7 +268,7 @@ def _compile(conn: Connection, statement: Any, keys: tuple[str, ...]) -> _Compil
             return None  # let SQLAlchemy raise its own error for a missing value
         else:
             slots.append((None, bind.value, processor))
-    return _Compiled(compiled.string, tuple(slots), statement)
+    return _Compiled(compiled.string, tuple(slots))
 
 
 def _lookup(conn: Connection, statement: Any, params: Mapping[str, Any]) -> _Compiled | None:
@@ -274,11 +276,10 @@ def _lookup(conn: Connection, statement: Any, params: Mapping[str, Any]) -> _Com
         return None
     keys = tuple(params)
     key = (id(statement), keys)
-    try:
-        return _compiled[key]
-    except KeyError:
-        found = _compiled[key] = _compile(conn, statement, keys)
-        return found
+    entry = _compiled.get(key)
+    if entry is None or entry[0] is not statement:
+        entry = _compiled[key] = (statement, _compile(conn, statement, keys))
+    return entry[1]
 
 
 # A write stores the same instant several times (the unit of work's ``now`` in the contact,
