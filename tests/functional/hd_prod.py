@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 
 import requests
-from hd_servers import ROOT, free_port
+from hd_servers import ROOT, free_port, log_problems
 
 NGINX = Path("/usr/sbin/nginx")
 PY = [sys.executable, "-W", "default", "-c", "from helpdesk.cli import main; main()"]
@@ -91,7 +91,7 @@ class Process:
 
     def tracebacks(self) -> list[str]:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
-        return [line for line in text.splitlines() if line.startswith("Traceback")]
+        return log_problems(text, warnings=False)
 
 
 def web(env: dict[str, str], log: Path, port: int | None = None, ready: bool = True) -> Process:

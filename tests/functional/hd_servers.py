@@ -146,30 +146,8 @@ class Server:
         raise RuntimeError("server did not start:\n" + self.log_path.read_text()[-3000:])
 
     def problems(self) -> list[str]:
-        """Server-side tracebacks, warnings and handler failures the clients could not see.
-
-        One is tolerated: a browser leaving a page while Engine.IO upgrades its connection to
-        WebSocket (python-engineio logs the closed socket as an OSError from its WebSocket driver).
-        """
-        text = self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-        found: list[str] = []
-        block: list[str] = []
-        for line in [*text.splitlines(), "<end>"]:
-            if line.startswith("Traceback") or (block and (line.startswith((" ", "During")) or not line)):
-                block.append(line)
-                continue
-            if block:
-                block.append(line)  # the exception line ends the block
-                upgrade_race = any("_websocket_wsgi.py" in b for b in block) and (
-                    line.startswith(("OSError", "simple_websocket.errors.ConnectionClosed"))
-                )
-                if not upgrade_race:
-                    found.append(line)
-                block = []
-                continue
-            if "Warning:" in line or " failed: " in line:
-                found.append(line)
-        return found
+        """Server-side tracebacks, warnings and handler failures the clients could not see."""
+        return log_problems(self.log_path.read_text(errors="replace") if self.log_path.exists() else "")
 
     def kill(self) -> None:
         if self.proc and self.proc.poll() is None:
@@ -354,3 +332,34 @@ class Citizen:
                 if left <= 0:
                     raise AssertionError(f"{text!r} never arrived; shown {[m['text'] for m in self.shown]}")
                 self.cond.wait(left)
+
+
+WEBSOCKET_DRIVERS = ("_websocket_wsgi.py", "simple_websocket/ws.py")
+
+
+def log_problems(text: str, warnings: bool = True) -> list[str]:
+    """The exception line of each traceback in a server log, and (with `warnings`) its warnings and
+    handler failures.
+
+    One is tolerated: a WebSocket closed under its driver (python-engineio's, or simple-websocket's
+    own thread) while it still reads or writes: a browser leaving a page mid-upgrade, or a stopping
+    server releasing its sockets. It is logged as an OSError or ConnectionClosed from that driver.
+    """
+    found: list[str] = []
+    block: list[str] = []
+    for line in [*text.splitlines(), "<end>"]:
+        if line.startswith("Traceback") or (block and (line.startswith((" ", "During")) or not line)):
+            block.append(line)
+            continue
+        if block:
+            block.append(line)  # the exception line ends the block
+            closed_socket = any(d in b for b in block for d in WEBSOCKET_DRIVERS) and (
+                line.startswith(("OSError", "simple_websocket.errors.ConnectionClosed"))
+            )
+            if not closed_socket:
+                found.append(line)
+            block = []
+            continue
+        if warnings and ("Warning:" in line or " failed: " in line):
+            found.append(line)
+    return found

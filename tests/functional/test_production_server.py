@@ -110,7 +110,7 @@ def test_sigterm_under_load_loses_nothing_and_doubles_nothing(tmp_path: Path) ->
         stop_load.set()
         server.kill()
 
-    assert server.tracebacks() == []
+    assert server.tracebacks() == [], server.log.read_text(errors="replace")[-3000:]
     assert not [r for r in refused if "HTTP" in r], refused  # failures are refusals, not errors
 
     from helpdesk.db import Database
@@ -212,7 +212,7 @@ def test_smtp_process_sigterm_answers_every_mail_and_loses_none(tmp_path: Path) 
         for t in threads:
             t.join(30)
         server.kill()
-    assert server.tracebacks() == []
+    assert server.tracebacks() == [], server.log.read_text(errors="replace")[-3000:]
 
     from helpdesk.db import Database
     from helpdesk.models.spool import MailSpoolItem
