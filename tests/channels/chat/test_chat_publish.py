@@ -1,5 +1,5 @@
 """The chat writer's events through the message queue (Redis): in order, in one round trip, and
-never holding citizens' messages when Redis is stopped or hangs (helpdesk.events.PUBLISH_TIMEOUT)."""
+never holding citizens' messages when Redis is stopped or hangs (helpdesk.queue_outbox.PUBLISH_TIMEOUT)."""
 
 from __future__ import annotations
 
