@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -14,6 +13,7 @@ import pytest
 import redis
 from flask import Flask
 from flask_socketio import SocketIO
+from redis_proxy import RedisProxy  # tests/functional (on the path: conftest.py)
 
 from channels.chat import store as chat_store
 from channels.chat.visitor_rows import VisitorTouch
@@ -62,54 +62,9 @@ def test_a_batchs_events_reach_the_other_processes_in_order(redis_url: str) -> N
     listener.close()
 
 
-class FreezingProxy:
-    """Between us and Redis: forwards both ways until ``freeze()``, then holds every byte and
-    keeps the connections open, as a Redis that hangs (stopped by SIGSTOP, a frozen host)."""
-
-    def __init__(self, upstream: tuple[str, int]) -> None:
-        self.upstream = upstream
-        self.frozen = threading.Event()
-        self.server = socket.socket()
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen(16)
-        self.url = f"redis://127.0.0.1:{self.server.getsockname()[1]}/0"
-        self.sockets: list[socket.socket] = [self.server]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def freeze(self) -> None:
-        self.frozen.set()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client = self.server.accept()[0]
-            except OSError:
-                return
-            upstream = socket.create_connection(self.upstream)
-            self.sockets += [client, upstream]
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
-
-    def _pump(self, source: socket.socket, target: socket.socket) -> None:
-        while True:
-            try:
-                data = source.recv(65536)
-                if not data:
-                    return
-                if not self.frozen.is_set():
-                    target.sendall(data)
-            except OSError:
-                return
-
-    def close(self) -> None:
-        for s in self.sockets:
-            s.close()
-
-
 @pytest.fixture
-def hung_redis(redis_url: str) -> Iterator[FreezingProxy]:
-    parts = redis.connection.parse_url(redis_url)
-    proxy = FreezingProxy((parts.get("host", "127.0.0.1"), int(parts.get("port", 6379))))
+def hung_redis(redis_url: str) -> Iterator[RedisProxy]:
+    proxy = RedisProxy.to(redis_url)
     yield proxy
     proxy.close()
 
@@ -138,13 +93,13 @@ def store_two(services: Services, writer: ChatWriter, first: int) -> list[Any]:
 
 
 def test_citizens_messages_are_stored_and_answered_while_redis_hangs(
-    services: Services, hung_redis: FreezingProxy
+    services: Services, hung_redis: RedisProxy
 ) -> None:
     services.publisher = SocketIOPublisher(queued_socketio(hung_redis.url))
     # A citizen's patience: redis-py's own bounds (5 s, retried) held each batch ~10 s
     writer = ChatWriter(services, wait=8)
     assert [r.created for r in store_two(services, writer, 0)] == [True, True]  # Redis answers
-    hung_redis.freeze()  # connected, and now silent
+    hung_redis.pause(drop=True)  # connected, and now silent for good
     results = store_two(services, writer, 2) + store_two(services, writer, 4)
     assert [r.created for r in results] == [True] * 4
     assert len({r.ticket_reference for r in results}) == 4
