@@ -68,7 +68,8 @@ class SocketIOPublisher:
     processes go into a bounded outbox that a thread of its own sends to Redis (helpdesk/
     queue_outbox.py): no emitting thread (the chat writer, a request) ever waits on Redis, and
     what Redis could not take in time ends in a ``resync`` for the consoles of the other
-    processes instead of being lost without a word.
+    processes (and for the citizens' chat pages whose conversation lost an event) instead of
+    being lost without a word.
     """
 
     def __init__(self, socketio: Any) -> None:
@@ -152,7 +153,7 @@ class SocketIOPublisher:
                     return None
 
                 manager._publish = hold_or_queue
-                watch_subscription(manager, (CONSOLE_NAMESPACE,))
+                watch_subscription(manager)
                 self.outbox = outbox
                 self._holding = manager
         return manager

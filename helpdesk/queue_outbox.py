@@ -9,9 +9,12 @@ never waits on Redis.
 Nothing is lost without a word. What the buffer cannot keep (more than ``BUFFER_LIMIT`` waiting,
 or older than ``MAX_AGE``) is dropped, and the first send that gets through again starts with a
 ``resync`` event to every console of the other processes: their pages fetch the queue counts, the
-list and the open ticket again, as after a reconnect. The other way round, a process whose own
-subscription broke (Redis restarted) missed whatever was published meanwhile, so it tells its own
-consoles to resync once it has subscribed again (``watch_subscription``).
+list and the open ticket again, as after a reconnect. Events of any other namespace (the
+citizens' /chat) get their ``resync`` in the rooms they were for, so only the pages whose
+conversation missed something fetch it again (a citizen's page can only fetch its own; the
+resync itself carries nothing). The other way round, a process whose own subscription broke
+(Redis restarted) missed whatever was published meanwhile, so it tells every client it has, in
+every namespace, to resync once it has subscribed again (``watch_subscription``).
 
 The outage and the recovery are logged with counts and exception types only (no event content:
 events carry names and message texts).
@@ -44,11 +47,18 @@ SEND_LIMIT = 500  # messages per pipeline
 RETRY_FIRST = 0.1  # seconds before the first retry, doubling up to RETRY_MAX
 RETRY_MAX = 5.0
 EXIT_WAIT = 5.0  # seconds the interpreter's exit waits for every outbox to empty
-RESYNC = "resync"  # the event that tells a console it missed something
+RESYNC = "resync"  # the event that tells a console (or a citizen's page) it missed something
+# Rooms of one namespace told one by one after a loss; past it the whole namespace is told (one
+# publish instead of thousands, and the set of rooms stays bounded through a long outage).
+ROOM_RESYNC_LIMIT = 1_000
+Rooms = tuple[tuple[str, "str | None"], ...]  # (namespace, room); room None: the whole namespace
 
 
 class QueueOutbox:
-    """A bounded FIFO of queue messages in front of Redis, drained by its own thread."""
+    """A bounded FIFO of queue messages in front of Redis, drained by its own thread.
+
+    ``resync_namespaces`` are told as a whole after any loss (a console shows many tickets);
+    the clients of any other namespace are told by the rooms their lost events were for."""
 
     def __init__(self, manager: Any, resync_namespaces: tuple[str, ...]) -> None:
         self.manager = manager
@@ -57,9 +67,12 @@ class QueueOutbox:
         self.max_age = MAX_AGE
         self.timeout = PUBLISH_TIMEOUT
         self._cond = threading.Condition()
-        self._items: deque[tuple[int, float, str]] = deque()  # (number, queued at, JSON)
+        # (number, queued at, JSON, where a resync goes if it is lost)
+        self._items: deque[tuple[int, float, str, Rooms]] = deque()
         self._numbered = 0  # the last number given
         self._lost = 0  # dropped since the last resync went out
+        # namespace -> the rooms to tell since the last resync (None: all of the namespace)
+        self._lost_rooms: dict[str, set[str] | None] = {}
         self._down_since: float | None = None  # monotonic time of the first failed send
         self._late = 0  # messages sent after waiting through an outage
         self._busy = False  # a send is under way (flush waits for it)
@@ -72,17 +85,30 @@ class QueueOutbox:
     def put(self, messages: list[Any]) -> None:
         if not messages:
             return
-        encoded = [self.manager.json.dumps(m) for m in messages]  # as at the emit, not later
+        encoded = [(self.manager.json.dumps(m), self._rooms(m)) for m in messages]  # as emitted
         with self._cond:
             now = time.monotonic()
-            for text in encoded:
+            for text, rooms in encoded:
                 self._numbered += 1
-                self._items.append((self._numbered, now, text))
+                self._items.append((self._numbered, now, text, rooms))
             over = len(self._items) - self.limit
             if over > 0:
                 self._drop(over, "the buffer is full")
             self._ensure_thread()
             self._cond.notify_all()  # the sender, and any flush() waiting
+
+    def _rooms(self, message: Any) -> Rooms:
+        """Where a resync must go if this message is lost: nowhere more for a namespace told as a
+        whole; else the room(s) the emit was for (None: the namespace)."""
+        if not isinstance(message, dict) or message.get("method") != "emit":
+            return ()
+        namespace = message.get("namespace") or "/"
+        if namespace in self.resync_namespaces:
+            return ()
+        room = message.get("room")
+        if room is None or isinstance(room, str):
+            return ((namespace, room),)
+        return tuple((namespace, str(r)) for r in room)  # to=[rooms]
 
     def waiting(self) -> int:
         with self._cond:
@@ -108,8 +134,23 @@ class QueueOutbox:
                 why,
             )
         for _ in range(count):
-            self._items.popleft()
+            self._note_rooms(self._items.popleft()[3])
         self._lost += count
+
+    def _note_rooms(self, rooms: Rooms) -> None:
+        for namespace, room in rooms:
+            if namespace in self._lost_rooms and self._lost_rooms[namespace] is None:
+                continue  # the whole namespace is told already
+            known = self._lost_rooms.setdefault(namespace, set())
+            if room is None or known is None or len(known) >= ROOM_RESYNC_LIMIT:
+                self._lost_rooms[namespace] = None
+            else:
+                known.add(room)
+
+    def _rooms_back(self, lost_rooms: dict[str, set[str] | None]) -> None:
+        """A send failed: its resync's rooms are due again (with any lost meanwhile)."""
+        for namespace, rooms in lost_rooms.items():
+            self._note_rooms(((namespace, None),) if rooms is None else tuple((namespace, r) for r in rooms))
 
     def _ensure_thread(self) -> None:
         # Started on first use, in the process that emits (a gunicorn worker, not its master).
@@ -128,19 +169,21 @@ class QueueOutbox:
                     self._cond.wait()
                 cutoff = time.monotonic() - self.max_age
                 old = 0
-                for _number, queued_at, _text in self._items:
+                for _number, queued_at, _text, _rooms in self._items:
                     if queued_at >= cutoff:
                         break
                     old += 1
                 if old:
                     self._drop(old, f"events older than {self.max_age:g} s")
-                batch = [(n, text) for n, _at, text in list(self._items)[:SEND_LIMIT]]
+                batch = [(n, text) for n, _at, text, _r in list(self._items)[:SEND_LIMIT]]
                 lost = self._lost
+                lost_rooms, self._lost_rooms = self._lost_rooms, {}
                 self._busy = True
             try:
-                self._send([text for _n, text in batch], resync=lost > 0)
+                self._send([text for _n, text in batch], resync=lost > 0, rooms=lost_rooms)
             except Exception as exc:  # noqa: BLE001 - any failure: keep the events, try again
                 with self._cond:
+                    self._rooms_back(lost_rooms)
                     self._busy = False
                     self._cond.notify_all()
                     if self._down_since is None:
@@ -164,40 +207,50 @@ class QueueOutbox:
                 if self._down_since is not None:
                     self._late += len(batch)
                     if not self._items:
-                        self._recovered(lost)
+                        self._recovered(lost, lost_rooms)
                 self._busy = False
                 self._cond.notify_all()
 
-    def _recovered(self, lost: int) -> None:
+    def _recovered(self, lost: int, lost_rooms: dict[str, set[str] | None]) -> None:
+        told = ""
+        if lost:
+            told = ", consoles of other processes told to reload"
+            # Counts only: a room's name is a citizen's token hash.
+            for namespace, rooms in sorted(lost_rooms.items()):
+                told += f", {namespace}: " + ("all clients" if rooms is None else f"{len(rooms)} rooms")
         log.warning(
             "message queue reachable again after %.1f s: %d events sent late%s",
             time.monotonic() - (self._down_since or time.monotonic()),
             self._late,
-            ", consoles of other processes told to reload" if lost else "",
+            told,
         )
         self._down_since = None
         self._late = 0
 
-    def _send(self, texts: list[str], resync: bool) -> None:
+    def _send(self, texts: list[str], resync: bool, rooms: dict[str, set[str] | None]) -> None:
         channel = self.manager.channel
+        dumps = self.manager.json.dumps
         with self._client().pipeline(transaction=False) as pipe:
             if resync:
                 for namespace in self.resync_namespaces:
-                    pipe.publish(channel, self.manager.json.dumps(self._resync_message(namespace)))
+                    pipe.publish(channel, dumps(self._resync_message(namespace)))
+            for namespace, names in rooms.items():
+                for room in [None] if names is None else sorted(names):
+                    pipe.publish(channel, dumps(self._resync_message(namespace, room)))
             for text in texts:
                 pipe.publish(channel, text)
             pipe.execute()
 
-    def _resync_message(self, namespace: str) -> dict[str, Any]:
-        """An emit to every client of ``namespace`` on the OTHER processes (this process's own
-        clients got every event: the listener skips its own host's messages)."""
+    def _resync_message(self, namespace: str, room: str | None = None) -> dict[str, Any]:
+        """An emit to every client of ``namespace`` (or of its ``room``) on the OTHER processes
+        (this process's own clients got every event: the listener skips its own host's messages)."""
         return {
             "method": "emit",
             "event": RESYNC,
             "data": [{"type": RESYNC, "reason": "events_lost"}],
             "binary": False,
             "namespace": namespace,
-            "room": None,
+            "room": room,
             "skip_sid": None,
             "callback": None,
             "host_id": self.manager.host_id,
@@ -217,10 +270,12 @@ class QueueOutbox:
         return self._redis
 
 
-def watch_subscription(manager: Any, namespaces: tuple[str, ...]) -> None:
+def watch_subscription(manager: Any) -> None:
     """When python-socketio's listener subscribes again after losing Redis, whatever the other
-    processes published in the gap never reached this one: tell this process's consoles to
-    resync. (The listener connects through ``_redis_connect`` and then subscribes; the first
+    processes published in the gap never reached this one: tell every client of this process, in
+    every namespace (consoles and citizens' chat pages alike), to resync. Which rooms missed
+    something is not known here; the event carries nothing, and each page fetches only what it
+    may see. (The listener connects through ``_redis_connect`` and then subscribes; the first
     connection is the start, not a gap.)"""
     connect = getattr(manager, "_redis_connect", None)
     if connect is None:
@@ -238,7 +293,12 @@ def watch_subscription(manager: Any, namespaces: tuple[str, ...]) -> None:
 
         def subscribe_then_resync(*args: Any, **kwargs: Any) -> Any:
             result = subscribe(*args, **kwargs)
-            log.warning("message queue subscription restored: this process's consoles told to reload")
+            log.warning("message queue subscription restored: this process's clients told to reload")
+            try:
+                namespaces = list(manager.get_namespaces())  # those with clients here
+            except Exception as exc:  # noqa: BLE001 - the subscription stands without it
+                log.error("could not tell the clients to reload (%s)", type(exc).__name__)
+                return result
             for namespace in namespaces:
                 try:
                     manager.emit(
@@ -248,7 +308,7 @@ def watch_subscription(manager: Any, namespaces: tuple[str, ...]) -> None:
                         ignore_queue=True,
                     )
                 except Exception as exc:  # noqa: BLE001 - the subscription stands without it
-                    log.error("could not tell the consoles to reload (%s)", type(exc).__name__)
+                    log.error("could not tell the clients to reload (%s)", type(exc).__name__)
             return result
 
         pubsub.subscribe = subscribe_then_resync

@@ -246,12 +246,14 @@ class Citizen:
         self.sio: socketio.Client | None = None
         self.typing: list[dict[str, Any]] = []
         self.notices: list[dict[str, Any]] = []
+        self.resyncs: list[dict[str, Any]] = []  # recorded; chat.js then asks history again
 
     def connect(self) -> dict[str, Any]:
         sio = socketio.Client(reconnection=False)
         sio.on("message", self._accept, namespace="/chat")
         sio.on("typing", lambda d: self.typing.append(d), namespace="/chat")
         sio.on("notice", lambda d: self.notices.append(d), namespace="/chat")
+        sio.on("resync", self._resync, namespace="/chat")
         sio.connect(
             self.base_url,
             namespaces=["/chat"],
@@ -288,6 +290,16 @@ class Citizen:
             self.last_seq = max(self.last_seq, m["seq"])
             self.shown.append(m)
             self.cond.notify_all()
+
+    def _resync(self, data: dict[str, Any]) -> None:
+        with self.cond:
+            self.resyncs.append(data)
+            self.cond.notify_all()
+
+    def wait_resync(self, reason: str, timeout: float = 20) -> None:
+        with self.cond:
+            if not self.cond.wait_for(lambda: any(d.get("reason") == reason for d in self.resyncs), timeout):
+                raise AssertionError(f"no resync ({reason}); got {self.resyncs}")
 
     def send(self, text: str, **extra: Any) -> dict[str, Any] | None:
         p = {"client_id": uuid.uuid4().hex, "text": text, **extra}

@@ -1,18 +1,18 @@
 """Redis hangs or goes away between two server processes: the citizen on process A is answered at
 once, the events for process B wait in A's outbox and arrive when Redis is back, and what could
-not be kept ends in a ``resync`` that B's console gets (helpdesk/queue_outbox.py).
+not be kept ends in a ``resync`` that B's console gets, and the chat page on B whose conversation
+lost a reply (helpdesk/queue_outbox.py).
 
-Process A runs in this test's process (its outbox is reachable); B is a real `helpdesk serve`.
-Each talks to the shared Redis through a proxy of its own that the test pauses (a hung Redis) or
-cuts (Redis down), so the shared server is never touched.
+Process A runs in this test's process (its outbox is reachable); B is a real `helpdesk serve`
+without the outbox dispatcher, so every reply is emitted on A. Each talks to the shared Redis
+through a proxy of its own (tests/functional/redis_proxy.py) that the test pauses (a hung Redis)
+or cuts (Redis down), so the shared server is never touched.
 """
 
 from __future__ import annotations
 
 import logging
-import socket
 import sys
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,102 +20,21 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis
+from sqlalchemy import select
 
+from channels.chat import store as chat_store
+from helpdesk.models import Agent
 from helpdesk.queue_outbox import BUFFER_LIMIT, MAX_AGE, QueueOutbox
-from helpdesk.tickets import Actor, set_status
+from helpdesk.tickets import Actor, reply_to_ticket, set_status
 from tests.conftest import LiveServer, browser_login, start_live_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from hd_servers import Citizen, Console, Server, base_env, login_cookie, prepare_store  # noqa: E402
+from redis_proxy import RedisProxy  # noqa: E402
 
 pytestmark = pytest.mark.redis
 AGENT = "ana@helpdesk.test"
-
-
-class RedisProxy:
-    """Between one process and Redis. ``pause()`` holds every byte, both ways, with the
-    connections open (a Redis stopped by SIGSTOP, a frozen host) until ``resume()``; ``cut()``
-    closes every connection and refuses new ones (Redis down) until ``restore()``."""
-
-    def __init__(self, upstream: tuple[str, int]) -> None:
-        self.upstream = upstream
-        self.passing = threading.Event()
-        self.passing.set()
-        self.down = False
-        self.lock = threading.Lock()
-        self.pairs: list[tuple[socket.socket, socket.socket]] = []
-        self.server = socket.socket()
-        self.server.bind(("127.0.0.1", 0))
-        self.server.listen(64)
-        self.url = f"redis://127.0.0.1:{self.server.getsockname()[1]}/0"
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def pause(self) -> None:
-        self.passing.clear()
-
-    def resume(self) -> None:
-        self.passing.set()
-
-    def cut(self) -> None:
-        with self.lock:
-            self.down = True
-            pairs, self.pairs = self.pairs, []
-        for pair in pairs:
-            self._close(pair)
-
-    def restore(self) -> None:
-        self.down = False
-
-    def close(self) -> None:
-        self.cut()
-        self.passing.set()
-        self.server.close()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                client = self.server.accept()[0]
-            except OSError:
-                return
-            if self.down:
-                client.close()
-                continue
-            try:
-                upstream = socket.create_connection(self.upstream, timeout=10)
-                upstream.settimeout(None)
-            except OSError:
-                client.close()
-                continue
-            pair = (client, upstream)
-            with self.lock:
-                self.pairs.append(pair)
-            for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(a, b, pair), daemon=True).start()
-
-    def _pump(self, source: socket.socket, target: socket.socket, pair: Any) -> None:
-        try:
-            while True:
-                data = source.recv(65536)
-                if not data:
-                    break
-                self.passing.wait()  # paused: held here and in the kernel's buffers
-                if self.down:
-                    break
-                target.sendall(data)
-        except OSError:
-            pass
-        self._close(pair)
-
-    @staticmethod
-    def _close(pair: tuple[socket.socket, socket.socket]) -> None:
-        for s in pair:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
 
 
 @dataclass
@@ -136,9 +55,7 @@ class Nodes:
 @pytest.fixture(scope="module")
 def nodes(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Nodes]:
     tmp = tmp_path_factory.mktemp("redis-outage")
-    parts = redis.connection.parse_url(redis_url)
-    upstream = (parts.get("host", "127.0.0.1"), int(parts.get("port", 6379)))
-    proxy_a, proxy_b = RedisProxy(upstream), RedisProxy(upstream)
+    proxy_a, proxy_b = RedisProxy.to(redis_url), RedisProxy.to(redis_url)
     channel = f"helpdesk-test-{uuid.uuid4().hex[:8]}"
     database = f"sqlite:///{tmp / 'helpdesk.db'}"  # one store for both processes
     a = start_live_server(
@@ -150,6 +67,7 @@ def nodes(redis_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[
         HELPDESK_REDIS_URL=proxy_b.url,
         HELPDESK_SOCKETIO_CHANNEL=channel,
         HELPDESK_SECRET_KEY="redis-outage-test-" + "k" * 32,
+        HELPDESK_EMBEDDED_SERVICES="0",  # replies go out from A's dispatcher, through A's outbox
     )
     prepare_store(env, [{"email": AGENT, "name": "Ana", "queues": ("triage",)}])
     b = Server(env, tmp / "b.log").start()
@@ -258,9 +176,13 @@ def test_when_events_were_dropped_the_other_process_console_is_told_to_resync(
 def test_a_process_whose_subscription_broke_tells_its_consoles_to_resync(
     nodes: Nodes, agent: Console, citizen: Citizen
 ) -> None:
+    on_b = Citizen(nodes.b.url)  # a chat page on B: it may have missed a reply too
+    on_b.connect()
     nodes.proxy_b.cut()  # B's listener loses Redis; what A publishes meanwhile never reaches B
     nodes.proxy_b.restore()
     agent.wait_for(lambda n, d: n == "resync" and d["reason"] == "subscription_lost", timeout=90)
+    on_b.wait_resync("subscription_lost")
+    on_b.drop()
     assert citizen.send("Posle prekida")["ok"]  # type: ignore[index]
     wait_message(agent, "Posle prekida")
 
@@ -301,4 +223,50 @@ def test_the_agents_open_pages_fetch_what_they_missed_after_a_resync(
     page.locator("#ticket-status[data-status='pending']").wait_for(timeout=30_000)
     assert page.locator("#p-status").input_value() == "pending"
     board.locator(f'#ticket-list tr[data-reference="{sent["reference"]}"]').wait_for(timeout=30_000)
+    assert errors == []
+
+
+def test_a_citizens_page_fetches_a_reply_lost_between_the_processes_once(nodes: Nodes, page: Any) -> None:
+    """chat.js: the agent's reply is emitted on A for a chat page on B and lost on the way; the
+    resync to that conversation's room brings it now, not at the page's next reconnect. Each
+    message shows once, and another citizen on B is told nothing (the resync goes only to the
+    rooms whose events were lost; each page fetches only its own conversation)."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{nodes.b.url}/chat?lang=en")
+    page.fill("#chat-text", "Gde je moje rešenje?")
+    page.press("#chat-text", "Enter")
+    page.locator("#chat-log li.chat-msg--me", has_text="moje rešenje").wait_for()
+    page.wait_for_function("() => !document.querySelector('#chat-log li .chat-msg__state')")
+    token = page.evaluate("JSON.parse(localStorage.getItem('helpdesk.chat.token'))")
+    ticket = chat_store.current_ticket(nodes.a.services, chat_store.token_hash(token))
+    assert ticket is not None
+    bystander = Citizen(nodes.b.url)
+    bystander.connect()
+    assert bystander.send("Druga prijava")["ok"]  # type: ignore[index]
+    with nodes.a.services.db.session() as s:
+        ana = s.scalars(select(Agent.id).where(Agent.email == AGENT)).one()
+
+    replies = ["Rešenje je u odeljku Moji dokumenti.", "Javite ako ga ne nađete."]
+    nodes.proxy_a.cut()
+    try:
+        nodes.outbox.limit = 0  # nothing is kept: the reply's events never reach B
+        for text in replies:
+            reply_to_ticket(nodes.a.services, ticket.reference, Actor.agent(ana), text)
+            nodes.proxy_a.restore()  # the resync goes out; the reply itself is gone
+            # The page's only other way to it is a reconnect, which this test never makes.
+            page.locator("#chat-log li.chat-msg--them", has_text=text).wait_for(timeout=30_000)
+            nodes.proxy_a.cut()
+    finally:
+        nodes.outbox.limit = BUFFER_LIMIT
+        nodes.proxy_a.restore()
+    # Each message once, through two resyncs: the history after the last message shown.
+    shown = page.locator("#chat-log li.chat-msg--me, #chat-log li.chat-msg--them").all_inner_texts()
+    assert len(shown) == 3
+    for text in ["Gde je moje rešenje?", *replies]:
+        assert sum(text in item for item in shown) == 1
+    bystander.call("heartbeat", {})  # anything sent to it before this answer has arrived
+    assert bystander.resyncs == []
+    assert [m["text"] for m in bystander.shown] == ["Druga prijava"]
+    bystander.drop()
     assert errors == []

@@ -1,7 +1,8 @@
 /* Citizen web chat: one conversation per browser, resumed by a token kept in localStorage.
  *
  * Protocol (namespace /chat, see channels/chat/protocol.md): hello -> history(after seq) ->
- * message(client_id) with acknowledgements; the server pushes "message" and "typing".
+ * message(client_id) with acknowledgements; the server pushes "message" and "typing", and
+ * "resync" when it lost some of them (history again, after the last message shown).
  * Unacknowledged messages stay in localStorage and are re-sent after a reconnect; the server
  * stores each client_id once, so a resend never doubles a message.
  */
@@ -241,17 +242,45 @@
         state.open = !!res.reference && ["new", "open", "pending"].indexOf(res.status) >= 0;
         if (suggest) { suggest.refresh(); }
         if (res.agent_name) { agentEl.textContent = T.chatting_with.replace("%(name)s", res.agent_name); }
-        var after = res.reference === state.reference ? state.lastSeq : 0;
-        socket.timeout(15000).emit("history", { after: after }, function (err2, hist) {
-          if (err2 || !hist || !hist.ok) {
+        catchUp(res.reference, function (ok) {
+          if (!ok) {
             setTimeout(function () { if (socket.connected && !state.ready) { hello(); } }, 3000);
             return;
           }
-          hist.messages.forEach(accept);
           state.ready = true;
           state.pending.forEach(sendPending);
+          if (resyncDue) { resync(); }  // asked for while this hello was under way
         });
       });
+  }
+
+  // Everything of the conversation after the last message shown; accept() shows each once.
+  // A conversation other than the one shown (a new ticket, or a merge) is fetched from its start.
+  function catchUp(reference, done) {
+    var after = reference === state.reference ? state.lastSeq : 0;
+    socket.timeout(15000).emit("history", { after: after }, function (err, hist) {
+      if (err || !hist || !hist.ok) { done(false); return; }
+      if (after && hist.reference !== reference) { catchUp(hist.reference, done); return; }
+      hist.messages.forEach(accept);
+      done(true);
+    });
+  }
+
+  // "resync": the server lost events for this conversation on the way between its processes
+  // (its message queue was down), an agent's reply perhaps. Only this conversation's room gets
+  // it (or every page of a process whose own link to the queue broke), and it carries nothing:
+  // fetch what a reconnect fetches, as this token may. Spread over 2 s, as many pages may get it.
+  var resyncDue = false;
+  var resyncing = false;
+  function resync() {
+    if (!socket.connected || !state.ready || resyncing) { resyncDue = true; return; }
+    resyncDue = false;
+    resyncing = true;
+    catchUp(state.reference, function (ok) {
+      resyncing = false;
+      if (!ok) { resyncDue = true; }
+      if (resyncDue) { setTimeout(resync, ok ? 0 : 3000); }
+    });
   }
 
   socket.on("connect", function () { hello(); });
@@ -260,6 +289,7 @@
     statusEl.textContent = T.reconnecting;
   });
   socket.on("message", accept);
+  socket.on("resync", function () { setTimeout(resync, Math.random() * 2000); });
   socket.on("typing", function (data) {
     typingEl.textContent = data && data.typing ? T.typing.replace("%(name)s", data.name || T.support) : "";
   });
