@@ -113,3 +113,47 @@ def test_citizens_messages_are_stored_and_answered_while_redis_is_stopped(
     writer = ChatWriter(services, wait=30)
     assert [r.created for r in store_two(services, writer, 0)] == [True, True]
     writer.close()
+
+
+def resyncs_published(redis_url: str, events: list[Any]) -> list[tuple[str, str | None]]:
+    """(namespace, room) of each resync that losing every one of ``events`` publishes."""
+    socketio = queued_socketio(redis_url)
+    publisher = SocketIOPublisher(socketio)
+    listener = redis.Redis.from_url(redis_url, socket_timeout=10).pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(socketio.server.manager.channel)
+    outbox = publisher.outbox
+    assert outbox is not None
+    outbox.limit = 0  # nothing is kept: every event is lost, then told
+    publisher.publish_batch([events])
+    assert outbox.flush(30)
+    seen = []
+    for _ in range(30):  # until a second passes with nothing more
+        message = listener.get_message(timeout=1)
+        if message is None and seen:
+            break
+        if message is not None:
+            sent = json.loads(message["data"])
+            assert sent["event"] == "resync" and sent["data"] == [{"type": "resync", "reason": "events_lost"}]
+            seen.append((sent["namespace"], sent["room"]))
+    listener.close()
+    return seen
+
+
+def test_a_lost_chat_event_resyncs_only_its_conversation(redis_url: str) -> None:
+    """The consoles resync as a whole; a citizen's page only when its own room lost something."""
+    seen = resyncs_published(
+        redis_url,
+        [
+            event("message.created", "ticket:HD-1", n=1),
+            event("message", "visitor:aaa", namespace="/chat", seq=2),
+            event("typing", "visitor:bbb", namespace="/chat", typing=True),
+        ],
+    )
+    assert sorted(seen, key=str) == [("/chat", "visitor:aaa"), ("/chat", "visitor:bbb"), ("/console", None)]
+
+
+def test_past_the_room_limit_every_chat_page_resyncs(redis_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("helpdesk.queue_outbox.ROOM_RESYNC_LIMIT", 2)
+    rooms = [f"visitor:{i}" for i in range(3)]
+    seen = resyncs_published(redis_url, [event("message", r, namespace="/chat") for r in rooms])
+    assert sorted(seen, key=str) == [("/chat", None), ("/console", None)]
