@@ -47,6 +47,9 @@ SEND_LIMIT = 500  # messages per pipeline
 RETRY_FIRST = 0.1  # seconds before the first retry, doubling up to RETRY_MAX
 RETRY_MAX = 5.0
 EXIT_WAIT = 5.0  # seconds the interpreter's exit waits for every outbox to empty
+# Seconds between tries while the process exits: the backoff (up to RETRY_MAX) could sleep
+# through the whole EXIT_WAIT while Redis is already back.
+EXIT_RETRY = 0.5
 RESYNC = "resync"  # the event that tells a console (or a citizen's page) it missed something
 # Rooms of one namespace told one by one after a loss; past it the whole namespace is told (one
 # publish instead of thousands, and the set of rooms stays bounded through a long outage).
@@ -76,6 +79,8 @@ class QueueOutbox:
         self._down_since: float | None = None  # monotonic time of the first failed send
         self._late = 0  # messages sent after waiting through an outage
         self._busy = False  # a send is under way (flush waits for it)
+        self._wake = threading.Event()  # cuts a retry's backoff short (hurry)
+        self._hurry = False  # the process exits: retry every EXIT_RETRY seconds
         self._thread: threading.Thread | None = None
         self._pid = 0
         self._redis: redis.Redis | None = None
@@ -124,6 +129,12 @@ class QueueOutbox:
                     return False
                 self._cond.wait(left)
         return True
+
+    def hurry(self) -> None:
+        """The process is exiting (SIGTERM, the end of a command): try again now, and then
+        every ``EXIT_RETRY`` seconds instead of after the backoff."""
+        self._hurry = True
+        self._wake.set()
 
     def _drop(self, count: int, why: str) -> None:
         """The oldest ``count`` messages go; the consoles of the other processes will resync."""
@@ -195,8 +206,11 @@ class QueueOutbox:
                             self.limit,
                             self.max_age,
                         )
-                time.sleep(wait)
-                wait = min(wait * 2, RETRY_MAX)
+                if self._hurry:
+                    wait = min(wait, EXIT_RETRY)
+                self._wake.wait(wait)
+                self._wake.clear()
+                wait = min(wait * 2, EXIT_RETRY if self._hurry else RETRY_MAX)
                 continue
             wait = RETRY_FIRST
             with self._cond:
@@ -321,12 +335,14 @@ _outboxes: weakref.WeakSet[QueueOutbox] = weakref.WeakSet()
 
 @atexit.register
 def _flush_at_exit() -> None:
-    """A command that emits and exits (a CLI import, a worker stopping) still sends its events,
-    within ``EXIT_WAIT`` seconds for all of them together."""
+    """A command that emits and exits (a CLI import, a worker or `helpdesk serve` stopping on
+    SIGTERM) still sends its events, within ``EXIT_WAIT`` seconds for all of them together, and
+    says how many it could not (a count: events carry names and message texts)."""
     deadline = time.monotonic() + EXIT_WAIT
-    for outbox in list(_outboxes):
-        if outbox._thread is None or outbox._pid != os.getpid():
-            continue
+    mine = [o for o in list(_outboxes) if o._thread is not None and o._pid == os.getpid()]
+    for outbox in mine:
+        outbox.hurry()
+    for outbox in mine:
         if not outbox.flush(max(0.0, deadline - time.monotonic())):
             log.error(
                 "exiting with %d events (and %s resync) not sent to the message queue",

@@ -12,7 +12,10 @@ or cuts (Redis down), so the shared server is never touched.
 from __future__ import annotations
 
 import logging
+import re
+import signal
 import sys
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -20,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 from sqlalchemy import select
 
 from channels.chat import store as chat_store
@@ -270,3 +274,79 @@ def test_a_citizens_page_fetches_a_reply_lost_between_the_processes_once(nodes: 
     assert [m["text"] for m in bystander.shown] == ["Druga prijava"]
     bystander.drop()
     assert errors == []
+
+
+@dataclass
+class Lone:
+    server: Server
+    proxy: RedisProxy
+    channel: str
+    log: Path
+
+
+@pytest.fixture
+def lone(redis_url: str, tmp_path: Path) -> Iterator[Lone]:
+    """One `helpdesk serve` of its own, to be stopped by SIGTERM while its events wait."""
+    proxy = RedisProxy.to(redis_url)
+    channel = f"helpdesk-test-{uuid.uuid4().hex[:8]}"
+    env = base_env(
+        tmp_path / "c",
+        HELPDESK_DATABASE_URL=f"sqlite:///{tmp_path / 'c.db'}",
+        HELPDESK_REDIS_URL=proxy.url,
+        HELPDESK_SOCKETIO_CHANNEL=channel,
+        HELPDESK_SECRET_KEY="redis-outage-test-" + "k" * 32,
+        HELPDESK_EMBEDDED_SERVICES="0",
+    )
+    prepare_store(env, [])
+    server = Server(env, tmp_path / "c.log").start()
+    try:
+        yield Lone(server, proxy, channel, tmp_path / "c.log")
+    finally:
+        server.kill()
+        proxy.close()
+
+
+def terminate(server: Server) -> None:
+    assert server.proc is not None
+    server.proc.send_signal(signal.SIGTERM)
+    server.proc.wait(60)  # it ends: the exit's wait for the message queue is bounded
+
+
+def test_a_process_stopped_while_redis_is_down_sends_its_events_when_redis_is_back(
+    lone: Lone, redis_url: str
+) -> None:
+    listener = redis.Redis.from_url(redis_url, socket_timeout=10).pubsub(ignore_subscribe_messages=True)
+    listener.subscribe(lone.channel)  # this test's own channel on the shared Redis
+    citizen = Citizen(lone.server.url)
+    citizen.connect()
+    lone.proxy.cut()
+    sent = citizen.send("Poslednja poruka pre gasenja")
+    assert sent is not None and sent["ok"]
+    citizen.drop()
+    terminate_started = threading.Thread(target=terminate, args=(lone.server,))
+    terminate_started.start()
+    lone.proxy.restore()  # Redis is back while the process exits
+    terminate_started.join()
+    published = []
+    for _ in range(10):  # None: the subscription's confirmation, or nothing more
+        message = listener.get_message(timeout=1)
+        if message is not None:
+            published.append(message["data"].decode())
+    listener.close()
+    assert any("Poslednja poruka pre gasenja" in m for m in published)
+    assert "not sent to the message queue" not in lone.log.read_text()
+
+
+def test_a_process_stopped_while_redis_hangs_ends_and_logs_how_many_events_it_could_not_send(
+    lone: Lone,
+) -> None:
+    citizen = Citizen(lone.server.url)
+    citizen.connect()
+    lone.proxy.pause()
+    sent = citizen.send("Poruka koju Redis nije primio")
+    assert sent is not None and sent["ok"]
+    citizen.drop()
+    terminate(lone.server)
+    log = lone.log.read_text()
+    assert re.search(r"exiting with [1-9]\d* events \(and no resync\) not sent to the message queue", log)
+    assert "Redis nije primio" not in log  # a count, never what the citizen wrote
