@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from helpdesk.administration.common import N_, AdminError, check_key, check_names
 from helpdesk.administration.defaults import DEFAULT_QUEUE_NAMES, TRIAGE_QUEUE, default_names
-from helpdesk.models import OPEN_STATUSES, Category, Queue, Ticket, queue_members
+from helpdesk.metrics.open_counts import COMPACT_AT, compact, open_counts
+from helpdesk.models import Category, Queue, queue_members
 from helpdesk.services import Services
 from helpdesk.tickets import Actor
 from helpdesk.tickets.uow import unit_of_work
@@ -57,18 +58,19 @@ def list_queues(svc: Services) -> list[QueueInfo]:
         members: dict[int, int] = dict(
             s.execute(select(queue_members.c.queue_id, func.count()).group_by(queue_members.c.queue_id)).all()
         )
-        open_counts: dict[str, int] = dict(
-            s.execute(
-                select(Ticket.queue, func.count())
-                .where(Ticket.status.in_(OPEN_STATUSES), Ticket.merged_into_id.is_(None))
-                .group_by(Ticket.queue)
-            ).all()
-        )
-        rows = s.execute(select(Queue.id, Queue.name, Queue.title, Queue.names).order_by(Queue.name))
-        return [
-            QueueInfo(name, dict(names or {"sr-Latn": title}), members.get(qid, 0), open_counts.get(name, 0))
-            for qid, name, title, names in rows
-        ]
+        # The kept counts (open, not merged away: the console's definition), not a count of the
+        # open tickets themselves, which grows with them.
+        counts, summed = open_counts(s)
+        rows = s.execute(select(Queue.id, Queue.name, Queue.title, Queue.names).order_by(Queue.name)).all()
+    if summed > COMPACT_AT:
+        compact(svc.db)
+    per_queue: dict[str, int] = {}
+    for (queue, _assignee), n in counts.items():
+        per_queue[queue] = per_queue.get(queue, 0) + n
+    return [
+        QueueInfo(name, dict(names or {"sr-Latn": title}), members.get(qid, 0), per_queue.get(name, 0))
+        for qid, name, title, names in rows
+    ]
 
 
 def ensure_triage_queue(svc: Services) -> bool:

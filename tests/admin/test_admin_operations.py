@@ -14,6 +14,7 @@ from helpdesk.administration import (
     create_agent,
     create_queue,
     deactivate_agent,
+    list_queues,
     rename_queue,
     route_effects,
     set_category_names,
@@ -22,7 +23,16 @@ from helpdesk.administration import (
 )
 from helpdesk.administration.names import load_names, name_from
 from helpdesk.models import Agent, AgentSession, ApiToken, AuditEvent, Queue
-from helpdesk.tickets import Actor, Identity, InboundMessage, receive_inbound, set_category
+from helpdesk.tickets import (
+    Actor,
+    Identity,
+    InboundMessage,
+    merge_tickets,
+    receive_inbound,
+    set_category,
+    set_queue,
+    set_status,
+)
 from tests.conftest import add_agent, login
 
 ADMIN = Actor.system("test")
@@ -159,3 +169,14 @@ def test_stored_hours_and_targets_govern_new_tickets(services):
     assert set_service_setting(services, ADMIN, "holidays", "2026-12-24, 2026-12-24,2026-12-31") == (
         "2026-12-24,2026-12-31")
     assert [a.action for a in audit(services, "settings.business_hours")] == ["settings.business_hours"]
+
+
+def test_queue_list_counts_open_tickets_not_closed_or_merged_ones(store):
+    refs = [inbound(store, f"q{i}@example.rs", "Porez", "Pitanje") for i in range(4)]
+    for ref in refs:
+        set_queue(store, ref, ADMIN, "payments")
+    set_status(store, refs[1], ADMIN, "resolved")
+    merge_tickets(store, refs[2], refs[0], ADMIN)
+    set_queue(store, refs[3], ADMIN, "accounts")
+    counts = {q.name: q.open_tickets for q in list_queues(store)}
+    assert (counts["payments"], counts["accounts"], counts["complaints"]) == (1, 1, 0)

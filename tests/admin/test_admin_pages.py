@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import select
 
 from helpdesk.models import Agent, AuditEvent, Queue, TriageRoute
+from helpdesk.tickets import (
+    Actor,
+    Identity,
+    InboundMessage,
+    merge_tickets,
+    receive_inbound,
+    set_queue,
+    set_status,
+)
 from tests.conftest import csrf_token_from, login
 
 
@@ -73,3 +84,25 @@ def test_admin_manages_queues_agents_routes_and_hours(client, services):
     for action in ("queue.created", "queue.renamed", "agent.created", "agent.updated",
                    "agent.deactivated", "route.changed", "settings.business_hours", "settings.holidays"):
         assert (action, admin_id) in actions, action
+
+
+def test_queues_page_shows_each_queues_open_tickets(client, services):
+    """Open, pending and new tickets count; closed ones and tickets merged away do not."""
+    actor = Actor.system("test")
+    senders = [Identity("email", f"citizen{i}@example.rs") for i in range(5)]
+    refs = [
+        receive_inbound(services, InboundMessage("email", sender, "Porez", "Pitanje")).ticket_reference
+        for sender in senders
+    ]
+    for ref in refs:
+        set_queue(services, ref, actor, "payments")
+    set_status(services, refs[1], actor, "pending")
+    set_status(services, refs[2], actor, "closed")
+    merge_tickets(services, refs[3], refs[0], actor)
+    login(client, services, "admin")
+    listing = client.get("/admin/queues?lang=en").get_data(as_text=True)
+    rows = re.findall(r"<tr>(.*?)</tr>", listing, re.S)
+    cells = {re.search(r'lang="en">([^<]+)<', r).group(1): re.findall(r"<td>(\d+)</td>", r) for r in rows
+             if 'lang="en">' in r}
+    assert cells["Payments and taxes"][1] == "3"  # refs 0, 1 (pending) and 4
+    assert cells["Complaints"][1] == "0"
