@@ -14,9 +14,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy.orm import Session
 
 from helpdesk.access import Viewer, ticket_filter
 from helpdesk.console.search import ranked_ticket_ids
+from helpdesk.metrics.open_counts import COMPACT_AT, compact, open_counts
 from helpdesk.models import CHANNELS, OPEN_STATUSES, PRIORITIES, STATUSES, Agent, Contact, Ticket
 from helpdesk.services import Services
 from helpdesk.sla import sla_fields
@@ -167,11 +169,32 @@ def _conditions(viewer: Viewer, f: Filters, now: datetime) -> list[ColumnElement
     return where
 
 
+def _kept_total(s: Session, viewer: Viewer, f: Filters) -> tuple[int | None, int]:
+    """The total of an open-tickets view filtered only by queue, mine or unassigned, summed from
+    the kept counts (``helpdesk.metrics.open_counts``, the same tickets: open, not merged away)
+    instead of counted; None for any other view. Also how many kept rows were summed."""
+    if f.status != "active" or f.q or f.overdue or f.channel or f.category:
+        return None, 0
+    counts, summed = open_counts(s)
+    total = 0
+    for (queue, assignee_id), n in counts.items():
+        visible = viewer.sees_all or assignee_id == viewer.id or queue in viewer.queues  # ticket_filter
+        if (
+            visible
+            and (not f.queue or queue == f.queue)
+            and (not f.mine or assignee_id == viewer.id)
+            and (not f.unassigned or assignee_id is None)
+        ):
+            total += n
+    return total, summed
+
+
 def list_page(svc: Services, viewer: Viewer, f: Filters, per_page: int | None = None) -> ListPage:
     per_page = per_page or PER_PAGE
     now = svc.clock.now()  # one instant for the whole page, so rows agree with each other
     where = _conditions(viewer, f, now)
     incomplete = False
+    summed = 0
     with svc.db.session() as s:
         ranked: list[int] = []
         if f.q:
@@ -197,7 +220,8 @@ def list_page(svc: Services, viewer: Viewer, f: Filters, per_page: int | None = 
             found = {row[0].id: row for row in s.execute(stmt.where(Ticket.id.in_(shown))).all()}
             rows = [found[tid] for tid in shown if tid in found]
         else:
-            total = s.scalar(select(func.count(Ticket.id)).where(*where)) or 0
+            kept, summed = _kept_total(s, viewer, f)
+            total = kept if kept is not None else s.scalar(select(func.count(Ticket.id)).where(*where)) or 0
             pages = max(1, math.ceil(total / per_page))
             page = min(f.page, pages)
             stmt = stmt.where(*where)
@@ -225,6 +249,8 @@ def list_page(svc: Services, viewer: Viewer, f: Filters, per_page: int | None = 
             }
             for t, name, contact in rows
         ]
+    if summed > COMPACT_AT:
+        compact(svc.db)
     return ListPage(tickets, total, page, per_page, incomplete)
 
 

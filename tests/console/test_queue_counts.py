@@ -1,5 +1,6 @@
 """The console's queue counts (open tickets per queue, mine, unassigned) are kept by triggers on
-the tickets (migration 0034) and summed, not counted per request. After every random change (a
+the tickets (migration 0034) and summed, not counted per request; so are the console list's totals
+of its open-ticket views (all, mine, unassigned, one queue). After every random change (a
 ticket created, assigned, requeued, closed, reopened, merged, erased, deleted, a bulk update)
 they must equal a recount of the tickets themselves, for a supervisor and for agents who see
 only some queues, on SQLite and PostgreSQL; compacting the kept rows changes nothing.
@@ -15,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from helpdesk.access import Viewer
+from helpdesk.console.listing import Filters, list_page
 from helpdesk.console.queries import queue_counts
 from helpdesk.metrics.open_counts import compact
 from helpdesk.models import (
@@ -47,6 +49,26 @@ def _recount(svc: Any, viewer: Viewer) -> dict[str, Any]:
         "mine": sum(1 for _, a in active if a == viewer.id),
         "unassigned": sum(1 for q, a in active if a is None and (viewer.sees_all or q in viewer.queues)),
     }
+
+
+def _listed_totals(svc: Any, viewer: Viewer) -> tuple[dict[str, int], dict[str, int]]:
+    """The console list's totals of the open-ticket views (summed from the kept counts), and the
+    same views recounted from every ticket row."""
+    with svc.db.session() as s:
+        rows = s.execute(select(Ticket.status, Ticket.merged_into_id, Ticket.queue, Ticket.assignee_id)).all()
+    active = [
+        (q, a) for status, merged, q, a in rows if status in OPEN_STATUSES and merged is None
+        and (viewer.sees_all or a == viewer.id or q in viewer.queues)
+    ]
+    views: dict[str, tuple[dict[str, Any], Any]] = {
+        "all": ({}, lambda q, a: True),
+        "mine": ({"mine": True}, lambda q, a: a == viewer.id),
+        "unassigned": ({"unassigned": True}, lambda q, a: a is None),
+        **{q: ({"queue": q}, lambda q_, a, q=q: q_ == q) for q in QUEUES},
+    }
+    listed = {name: list_page(svc, viewer, Filters(**f), per_page=1).total for name, (f, _) in views.items()}
+    recounted = {name: sum(1 for q, a in active if keep(q, a)) for name, (_, keep) in views.items()}
+    return listed, recounted
 
 
 def _shown(svc: Any, viewer: Viewer) -> dict[str, Any]:
@@ -159,5 +181,8 @@ def test_queue_counts_equal_a_recount_after_random_changes(store: Any) -> None:
                 assert rows == s.scalar(select(func.count()).select_from(keys))  # one row a key
         for viewer in viewers:
             assert _shown(svc, viewer) == _recount(svc, viewer), (n, viewer.name)
+            if n % 8 == 7:
+                listed, recounted = _listed_totals(svc, viewer)
+                assert listed == recounted, (n, viewer.name)
     assert kinds >= {"create", "assign", "status", "queue", "merge", "erase", "delete", "bulk"}
     assert sum(_recount(svc, viewers[0])["queues"].values()) > 5  # tickets stayed open to count
