@@ -1,11 +1,14 @@
 """What the open-count triggers (migration 0034) add to a ticket write: one ticket INSERT + COMMIT,
 and one status change (open -> resolved, UPDATE + COMMIT), with the triggers and without them
 (dropped and made again from the migration's SQL), in alternating rounds on the same store.
+With --toggle index, the same for the covering index ix_tickets_open_counts (dropped and made
+again as migration 0017 made it): best on a copy of a large store, whose index is deep.
 On SQLite also the VM instructions of one (a progress handler every 10, median), which the
 machine's load does not change.
 
     .venv/bin/python bench/metrics/count_trigger_cost.py                 # SQLite in a tmp dir
     .venv/bin/python bench/metrics/count_trigger_cost.py --database-url postgresql+psycopg://.../scratch
+    .venv/bin/python bench/metrics/count_trigger_cost.py --toggle index --database-url sqlite:////tmp/copy.db
 
 The PostgreSQL database must be a scratch one: it is migrated and tickets are added to it.
 """
@@ -72,6 +75,19 @@ def set_triggers(db: Database, present: bool) -> None:
                 conn.exec_driver_sql(f"CREATE TRIGGER open_ticket_counts_{event} {spec}{tail}")
 
 
+OPEN_COUNTS_INDEX = "ix_tickets_open_counts"
+
+
+def set_index(db: Database, present: bool) -> None:
+    """The covering index of migration 0017 (dropped by 0035), as 0017 made it."""
+    with db.engine.begin() as conn:
+        conn.exec_driver_sql(f"DROP INDEX IF EXISTS {OPEN_COUNTS_INDEX}")
+        if present:
+            conn.exec_driver_sql(
+                f"CREATE INDEX {OPEN_COUNTS_INDEX} ON tickets (status, merged_into_id, queue, assignee_id)"
+            )
+
+
 def timed(db: Database, statement: Any, refs: list[str], contact: int) -> tuple[float, float]:
     """Median ms of one statement + COMMIT, and (SQLite) VM instructions of the statement.
     PostgreSQL: without waiting for the WAL flush (synchronous_commit off, this connection),
@@ -112,7 +128,10 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--count", type=int, default=500, help="tickets per round")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--toggle", choices=("triggers", "index"), default="triggers",
+                        help="what is dropped and made again: the 0034 triggers or ix_tickets_open_counts")
     args = parser.parse_args()
+    toggle = set_triggers if args.toggle == "triggers" else set_index
     url = args.database_url or f"sqlite:///{tempfile.mkdtemp(prefix='trigger-cost-')}/helpdesk.db"
     db = Database(url)
     upgrade(db)
@@ -132,17 +151,22 @@ def main() -> None:
     n = 0
     for round_no in range(args.rounds):
         for present in (True, False) if round_no % 2 == 0 else (False, True):
-            set_triggers(db, present)
+            toggle(db, present)
             refs = [f"TC-{os.getpid()}-{n + i}" for i in range(args.count)]
             n += args.count
             results.setdefault(("insert", present), []).append(timed(db, INSERT, refs, contact))
             results.setdefault(("resolve", present), []).append(timed(db, RESOLVE, refs, contact))
             creates = core_creates(svc, n, args.count)
             results.setdefault(("core receive_inbound, new ticket", present), []).append(creates)
-    set_triggers(db, True)
+    toggle(db, True)  # as the schema has them
+    with db.session() as session:
+        tickets = session.query(Ticket).count()
     load = os.getloadavg()[0]
-    print(f"\n{db.dialect}, {args.rounds} alternating rounds of {args.count}; load average {load:.1f}")
-    print("| statement + COMMIT (PostgreSQL: no flush wait) | triggers | median ms per round | VM instr. |")
+    print(f"\n{db.dialect}, {args.rounds} alternating rounds of {args.count}, {args.toggle} toggled, "
+          f"{tickets} tickets at the end; load average {load:.1f}")
+    print(
+        f"| statement + COMMIT (PostgreSQL: no flush wait) | {args.toggle} | median ms, per round | VM |"
+    )
     print("|---|---|---|---|")
     for (kind, present), rows in results.items():
         ms = " / ".join(f"{t:.3f}" for t, _ in rows)
