@@ -220,8 +220,11 @@ def list_page(svc: Services, viewer: Viewer, f: Filters, per_page: int | None = 
             found = {row[0].id: row for row in s.execute(stmt.where(Ticket.id.in_(shown))).all()}
             rows = [found[tid] for tid in shown if tid in found]
         else:
-            kept, summed = _kept_total(s, viewer, f)
-            total = kept if kept is not None else s.scalar(select(func.count(Ticket.id)).where(*where)) or 0
+            summed_total, summed = _kept_total(s, viewer, f)
+            if summed_total is not None:
+                total = summed_total
+            else:
+                total = s.scalar(select(func.count(Ticket.id)).where(*where)) or 0
             pages = max(1, math.ceil(total / per_page))
             page = min(f.page, pages)
             stmt = stmt.where(*where)
