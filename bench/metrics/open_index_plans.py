@@ -240,7 +240,9 @@ def buffers(plan: str) -> int:
     return 0
 
 
-def run_case(fn: Callable[[], object], repeat: int) -> tuple[float, int, list[tuple[str, Any]]]:
+def run_case(
+    fn: Callable[[], object], repeat: int, sqlite: bool
+) -> tuple[float, int, list[tuple[str, Any]]]:
     fn()  # warm
     times = []
     for i in range(repeat):
@@ -249,7 +251,7 @@ def run_case(fn: Callable[[], object], repeat: int) -> tuple[float, int, list[tu
         fn()
         times.append((time.perf_counter() - started) * 1000)
         STATEMENTS.on = False
-    return statistics.median(times), VM.count(fn), STATEMENTS.seen
+    return statistics.median(times), VM.count(fn) if sqlite else 0, STATEMENTS.seen
 
 
 def main() -> None:
@@ -276,7 +278,7 @@ def main() -> None:
                 print(f"round {rnd + 1}: index {'present' if present else 'dropped'}"
                       f"{f' (made in {took:.1f} s)' if present and took else ''}", flush=True)
                 for name, fn in chosen.items():
-                    ms, vm, seen = run_case(fn, args.repeat)
+                    ms, vm, seen = run_case(fn, args.repeat, db.dialect == "sqlite")
                     results[name][present].append((ms, vm))
                     if rnd == 0:
                         plans[name][present] = [explain(db, st, p) for st, p in seen]
