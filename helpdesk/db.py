@@ -127,6 +127,7 @@ def _make_engine(url: str, *, echo: bool, timeouts: Timeouts) -> Engine:
     if not url.startswith("sqlite"):
         connect_args: dict[str, Any] = {}
         if url.startswith("postgresql"):
+            cache_long_statements()
             statement, lock = int(timeouts.statement * 1000), int(timeouts.lock * 1000)
             connect_args = {
                 "connect_timeout": max(1, round(timeouts.connect)),
@@ -165,6 +166,31 @@ def _make_engine(url: str, *, echo: bool, timeouts: Timeouts) -> Engine:
         _cursor_run(conn, _Compiled(sql, ()), ()).close()
 
     return engine
+
+
+# psycopg keeps a statement's parsed placeholders (its own LRU cache, 128 statements) only when
+# the statement is under 4 KiB with at most 50 parameters. A chat batch's multi-row INSERT ...
+# RETURNING of tickets, messages or contacts (SQLAlchemy's "insertmanyvalues", one statement per
+# kind for the whole batch: inbound_batch) is 5-35 KiB with hundreds of placeholders, and parsing
+# it again for every batch cost 0.3-5 ms of CPU each time, ~10% of the server's CPU per chat
+# message (bench/chat/run.py on PostgreSQL, issue 14). Its text is the same for every batch of
+# the same size, so the cache serves it. The bound keeps the cache's worst case to a few MiB.
+CACHED_STATEMENT_LENGTH = 64 * 1024
+CACHED_STATEMENT_PARAMS = 4096
+
+
+def cache_long_statements() -> None:
+    """Let psycopg's statement cache keep the batch statements too (module settings of psycopg's
+    query parser; without them, as before: every long statement parsed each time)."""
+    try:
+        from psycopg import _queries
+    except ImportError:  # another driver: nothing to do
+        return
+    length = getattr(_queries, "MAX_CACHED_STATEMENT_LENGTH", None)
+    params = getattr(_queries, "MAX_CACHED_STATEMENT_PARAMS", None)
+    if isinstance(length, int) and isinstance(params, int):  # psycopg's names as of 3.1-3.3
+        _queries.MAX_CACHED_STATEMENT_LENGTH = max(length, CACHED_STATEMENT_LENGTH)
+        _queries.MAX_CACHED_STATEMENT_PARAMS = max(params, CACHED_STATEMENT_PARAMS)
 
 
 @contextmanager

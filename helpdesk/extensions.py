@@ -16,7 +16,7 @@ from limits.storage import MemoryStorage
 from werkzeug.wrappers import Response
 
 from helpdesk.i18n import SerbianBabel
-from helpdesk.socket_packet import Packet
+from helpdesk.socket_packet import Packet, check_queue_emits
 
 
 class SweptMemoryStorage(MemoryStorage):
@@ -130,6 +130,8 @@ def make_socketio(app: Flask) -> SocketIO:
     settings = app.extensions["helpdesk"].settings
     # None lets Engine.IO accept only the same origin; embedding sites are listed explicitly.
     origins = [settings.public_url, *settings.chat_origins] if settings.chat_origins else None
+    if settings.redis_url:
+        check_queue_emits()
     return SocketIO(
         app,
         async_mode="threading",

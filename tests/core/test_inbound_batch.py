@@ -98,3 +98,26 @@ def test_a_batch_with_a_resolved_ticket_reopens_it(store: Services) -> None:
     later = receive_inbound_many(store, [chat("d1", "Opet ja", "d1-2"), chat("d2", "I ja", "d2-2")])
     assert later[0].reopened and later[0].ticket_reference == done.ticket_reference
     assert later[1].seq == 2 and later[1].ticket_reference == other.ticket_reference
+
+
+def test_a_batch_statement_is_parsed_once_per_batch_size(store: Services, monkeypatch: Any) -> None:
+    # psycopg parses a statement's placeholders again on every execute unless it keeps it in its
+    # cache, which by its own bounds skips anything over 4 KiB or 50 parameters: a batch's
+    # multi-row INSERTs (helpdesk.db.cache_long_statements). PostgreSQL only.
+    if store.db.dialect != "postgresql":
+        return
+    from psycopg import _queries
+
+    parsed: list[int] = []
+    uncached = _queries._query2pg_nocache
+
+    def counted(query: bytes, encoding: str) -> Any:
+        parsed.append(len(query))
+        return uncached(query, encoding)
+
+    monkeypatch.setattr(_queries, "_query2pg_nocache", counted)
+    receive_inbound_many(store, [chat(f"e{i}", f"Pitanje {i}", f"e{i}-1", "Ana") for i in range(8)])
+    parsed.clear()
+    second = receive_inbound_many(store, [chat(f"f{i}", f"Pitanje {i}", f"f{i}-1", "Ana") for i in range(8)])
+    assert all(r.created for r in second)
+    assert parsed == []  # the same 8-row INSERTs as the first batch's: from psycopg's cache

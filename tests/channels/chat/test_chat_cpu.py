@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from socketio import packet
+from socketio import packet, pubsub_manager
 
 from channels.chat import store as chat_store
 from helpdesk import create_app
@@ -71,6 +71,18 @@ EVENT = {
     },
     "message": {"id": 1, "text": "Poštovani", "attachments": [{"name": "a.pdf", "size": 3}]},
 }
+
+
+def test_the_message_queue_checks_payloads_with_the_apps_packet_class(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # python-socketio's Redis manager checks each emit for bytes with a module name of its own,
+    # not the server's serializer (helpdesk.socket_packet.check_queue_emits). No connection is
+    # made until the first emit.
+    monkeypatch.setattr(pubsub_manager, "Packet", packet.Packet)
+    settings = make_settings(tmp_path, channels=("channels.chat",), redis_url="redis://127.0.0.1:9/0")
+    create_app(settings, services=make_services(settings))
+    assert pubsub_manager.Packet is Packet
 
 
 def test_socketio_packets_are_the_librarys_byte_for_byte(tmp_path: Path) -> None:
