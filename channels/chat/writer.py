@@ -39,7 +39,7 @@ from helpdesk.tickets.types import InboundResult
 
 log = logging.getLogger(__name__)
 MAX_BATCH = 64
-PG_WRITERS = 4
+PG_WRITERS = 2
 IDLE_EXIT = 30.0  # seconds without a message before the thread ends (started again on demand)
 HOLD = 1.0  # seconds without a message before a thread gives its kept connection back to the pool
 
@@ -63,6 +63,11 @@ class ChatWriter:
         # SQLite has one writer at a time: one thread. PostgreSQL locks rows, and a single
         # thread would wait out every statement's round trip alone (bench/chat/run.py with
         # PostgreSQL + Redis: 43 msg/s with one thread): a few threads share the queue there.
+        # Two, not four: every new ticket's transaction holds the year's reference counter row
+        # (references stay without gaps) until its commit, so four writers mostly queued on it,
+        # each with a batch of one; two make bigger batches (paced 250 msg/s: ours' p95 about
+        # halved, burst msg/s up; bench/README.md, helper pgchat) and still leave one writing
+        # while the other waits on a row lock.
         self.threads = 1 if svc.db.dialect == "sqlite" else PG_WRITERS
         self._running: list[threading.Thread] = []
         self._held = threading.local()  # .conn: this writer thread's connection, kept between batches
