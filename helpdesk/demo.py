@@ -24,6 +24,7 @@ from helpdesk.demo_texts import (
     REPLIES,
     SR_INQUIRIES,
 )
+from helpdesk.id_sequences import advance_id_sequences
 from helpdesk.kb.demo import load_starter_articles
 from helpdesk.metrics.changes import TIME_COLUMNS, record_change
 from helpdesk.models import (
@@ -41,6 +42,8 @@ from helpdesk.services import Services
 from helpdesk.ticket_index import index_bulk
 
 QUEUES = {name: latin for name, (latin, _en) in DEFAULT_QUEUE_NAMES.items()}
+# The tables generate() fills with ids it chose (to link rows within one multi-row INSERT).
+EXPLICIT_ID_TABLES = (Contact.__tablename__, Ticket.__tablename__, Message.__tablename__)
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,13 @@ def has_tickets(svc: Services) -> bool:
         return s.scalar(select(Ticket.id).limit(1)) is not None
 
 
+def repair_sequences(svc: Services) -> None:
+    """Advance the id sequences past demo rows (PostgreSQL), for a store loaded before
+    generate() did so itself: its first new ticket would fail with a duplicate key."""
+    with svc.db.transaction() as s:
+        advance_id_sequences(s.connection(), EXPLICIT_ID_TABLES)
+
+
 def generate(
     svc: Services,
     tickets: int,
@@ -121,6 +131,8 @@ def generate(
             index_bulk(s, rows[Ticket], rows[Message])  # the ticket full-text index
             index_names_bulk(s.connection(), rows[Contact])  # and the contact names'
             _log_report_change(s, rows[Ticket])  # Core inserts: the rollups' hook does not see them
+            # Per batch: a load interrupted halfway leaves the sequences past what it wrote.
+            advance_id_sequences(s.connection(), EXPLICIT_ID_TABLES)
         next_ticket += size
         next_contact += len(rows[Contact])
         next_message += len(rows[Message])

@@ -6,7 +6,7 @@ import click
 from flask.cli import with_appcontext
 
 from helpdesk.cli.common import services
-from helpdesk.demo import DEMO_LOGINS, ensure_base, generate, has_tickets
+from helpdesk.demo import DEMO_LOGINS, ensure_base, generate, has_tickets, repair_sequences
 
 
 def register(cli: click.Group) -> None:
@@ -24,6 +24,7 @@ def demo_data(tickets: int, weeks: int, seed: int, if_empty: bool) -> None:
     svc = services()
     ensure_base(svc)
     if if_empty and has_tickets(svc):
+        repair_sequences(svc)  # a store an older demo-data loaded has them still at 1
         click.echo("demo data already loaded")
     else:
         with click.progressbar(length=tickets, label="tickets", show_pos=True) as bar:
