@@ -2,7 +2,8 @@
 
 Claiming is a conditional ``UPDATE ... WHERE status = 'pending'`` (only one claimer sees rowcount 1,
 on any database), preceded on PostgreSQL by ``SELECT ... FOR UPDATE SKIP LOCKED`` so that several
-workers don't even try the same rows. A dispatcher claims one item at a time, just before sending
+workers don't even try the same rows. The write transaction is opened only when a read found an
+item due: a poll with nothing to send takes no write lock. A dispatcher claims one item at a time, just before sending
 it, so a crash holds only the item that was in flight: at once free again when the dead process was
 on this host, after ``STALE_CLAIM`` (about the relay's send timeout) when it was elsewhere.
 """
@@ -80,9 +81,15 @@ def claim_due(svc: Services, worker: str, limit: int = 1) -> list[int]:
         (OutboxItem.status == "pending") & (OutboxItem.next_attempt_at <= now),
         (OutboxItem.status == "sending") & (OutboxItem.claimed_at < now - STALE_CLAIM),
     )
+    candidates = select(OutboxItem.id).where(due).order_by(OutboxItem.id).limit(limit)
+    # A read first: an idle poll (every few seconds, in every process that runs a dispatcher) must
+    # not take SQLite's write lock, which a citizen's message would wait for. Under WAL a read
+    # waits for no writer; the claim below checks again, in the write transaction.
+    with svc.db.session() as s:
+        if s.scalar(candidates) is None:
+            return []
     claimed: list[int] = []
     with svc.db.transaction() as s:
-        candidates = select(OutboxItem.id).where(due).order_by(OutboxItem.id).limit(limit)
         if svc.db.dialect == "postgresql":
             candidates = candidates.with_for_update(skip_locked=True)
         for item_id in s.scalars(candidates).all():

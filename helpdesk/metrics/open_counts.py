@@ -41,12 +41,18 @@ def open_counts(session: Session) -> tuple[Counts, int]:
     return counts, rows
 
 
-def compact(db: Database) -> None:
-    """Fold the rows into one per key (keys at zero dropped), in one short write."""
+def compact(db: Database) -> bool:
+    """Fold the rows into one per key (keys at zero dropped), in one short write; False (and no
+    write) when they are folded already."""
+    with db.session() as session:
+        # A read first: the warm-up calls this every pass, and on an idle desk there is nothing to
+        # fold; its write would take SQLite's write lock, which a citizen's message waits for.
+        if folded(session):
+            return False
     with db.transaction() as session:
         if db.dialect == "postgresql":
             session.execute(_PG_COMPACT)
-            return
+            return True
         # SQLite: this transaction holds the write lock, so no row comes or goes meanwhile.
         counts, _ = open_counts(session)
         session.execute(delete(OpenTicketCount))
@@ -55,3 +61,10 @@ def compact(db: Database) -> None:
                 insert(OpenTicketCount),
                 [{"queue": q, "assignee_id": a, "n": n} for (q, a), n in counts.items()],
             )
+    return True
+
+
+def folded(session: Session) -> bool:
+    """Whether every key has one row and none sums to zero (what `compact` leaves behind)."""
+    counts, rows = open_counts(session)
+    return rows == len(counts)

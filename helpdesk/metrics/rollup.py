@@ -187,6 +187,12 @@ def _recent(session: Session, weeks: Sequence[Week], now: datetime, filters: Fil
 
 def save(db: Database, fresh: list[tuple[Week, str, dict[str, Any]]], valid: list[str], seen: str) -> None:
     """Store the closed weeks computed in snapshot `seen`, and move the valid ones to it."""
+    if valid and not fresh:
+        # A read first: the warm-up finds every week valid on each pass of an idle desk, and
+        # those already at this snapshot need no write (nor SQLite's write lock, which a
+        # citizen's message would wait for).
+        with db.session() as session:
+            valid = behind(session, valid, seen)
     if not fresh and not valid:
         return
     w = ReportWeek.__table__.c
@@ -214,6 +220,12 @@ def save(db: Database, fresh: list[tuple[Week, str, dict[str, Any]]], valid: lis
                 execution_options={"synchronize_session": False},
             )
         _prune(session, db.dialect)
+
+
+def behind(session: Session, keys: list[str], seen: str) -> list[str]:
+    """Of the stored weeks `keys`, those whose snapshot is not `seen` (the ones a save moves)."""
+    w = ReportWeek.__table__.c
+    return list(session.scalars(select(w.key).where(w.key.in_(keys), w.seen != seen)))
 
 
 def _too_old(session: Session, dialect: str, seen: str) -> bool:

@@ -109,16 +109,22 @@ class SlaChecker(BackgroundWorker):
         from helpdesk.models import Ticket
         from helpdesk.tickets.uow import unit_of_work
 
+        candidates = select(Ticket).where(_running_due_by(now)).order_by(Ticket.id).limit(BATCH)
+        # A read first: on most passes nothing has passed its target, and the unit of work below
+        # would take SQLite's write lock (every minute, in every process that runs the checker)
+        # for nothing, with a citizen's message waiting behind it.
+        with self.svc.db.session() as session:
+            fetched = session.scalars(candidates).all()
+            breached = [t.id for t in fetched if missed_target(t, now) is not None]
+        if not breached:
+            return len(fetched), 0
         recent = now - max(LIVE_WINDOW, timedelta(seconds=2 * self.interval))
         rooms: dict[str, list[str]] = {}
         recorded = 0
         with unit_of_work(self.svc) as uow:
+            # Read again under the lock (another checker may have recorded some meanwhile).
             tickets = uow.session.scalars(
-                select(Ticket)
-                .where(_running_due_by(now))
-                .order_by(Ticket.id)
-                .limit(BATCH)
-                .with_for_update(skip_locked=True, of=Ticket)
+                candidates.where(Ticket.id.in_(breached)).with_for_update(skip_locked=True, of=Ticket)
             ).all()
             for ticket in tickets:
                 missed = missed_target(ticket, now)
@@ -136,7 +142,7 @@ class SlaChecker(BackgroundWorker):
                 data = _summary(ticket, "breached", which, due)
                 for room in rooms[ticket.queue]:
                     uow.emit(event("sla.breached", room, ticket=data))
-        return len(tickets), recorded
+        return len(fetched), recorded
 
     def _send_warnings(self, now: datetime, result: CheckResult) -> None:
         from helpdesk.models import Ticket
