@@ -150,7 +150,8 @@ def main() -> None:
     load = os.getloadavg()
     threads = sorted({key.rsplit(" ", 1)[0] for key in after})
     per_minute = 60.0 / elapsed
-    print(f"idle helpdesk serve on SQLite, {elapsed:.0f} s counted, load {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    loads = " ".join(f"{x:.2f}" for x in load)
+    print(f"idle helpdesk serve on SQLite, {elapsed:.0f} s counted, load {loads}")
     print(f"{'thread':<24} {'write tx/min':>12} {'read tx/min':>12}")
     totals = [0.0, 0.0]
     for thread in threads:

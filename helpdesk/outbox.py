@@ -3,9 +3,10 @@
 Claiming is a conditional ``UPDATE ... WHERE status = 'pending'`` (only one claimer sees rowcount 1,
 on any database), preceded on PostgreSQL by ``SELECT ... FOR UPDATE SKIP LOCKED`` so that several
 workers don't even try the same rows. The write transaction is opened only when a read found an
-item due: a poll with nothing to send takes no write lock. A dispatcher claims one item at a time, just before sending
-it, so a crash holds only the item that was in flight: at once free again when the dead process was
-on this host, after ``STALE_CLAIM`` (about the relay's send timeout) when it was elsewhere.
+item due: a poll with nothing to send takes no write lock. A dispatcher claims one item at a time,
+just before sending it, so a crash holds only the item that was in flight: at once free again when
+the dead process was on this host, after ``STALE_CLAIM`` (about the relay's send timeout) when it
+was elsewhere.
 """
 
 from __future__ import annotations
