@@ -131,6 +131,28 @@ def test_reopening_an_old_ticket_recomputes_only_the_weeks_it_is_in(
     assert computed == [WEEKS[-6].label, WEEKS[-4].label, WEEKS[-1].label]
 
 
+def test_per_agent_weeks_stored_in_the_old_form_are_never_read(history: Services) -> None:
+    """Rows a deploy before the packed durations left (their numbers as JSON lists, under the old
+    key prefix) neither feed the dashboard nor stop the warm-up from storing the new ones."""
+    db = history.db
+    closed = closed_weeks(NOW, TZ, 9)
+    bogus = {"agents": {"1": {"fr": [1], "res": [2], "cs": [5, 1]}}}
+    with db.transaction() as s:
+        seen = rollup.snapshot(s, db.dialect)  # valid: only the key's form is old
+        for week in closed:
+            s.add(
+                ReportWeek(
+                    key="agents|" + week_key(week, Filters()),
+                    week_start=week.start,
+                    week_end=week.end,
+                    seen=seen,
+                    figures=bogus,
+                )
+            )
+    assert warm(db, NOW, TZ, weeks=9).agent_weeks == 9
+    _same_as_recomputed(db)
+
+
 def test_requeueing_a_ticket_recomputes_each_week_of_its_callbacks(history: Services) -> None:
     db = history.db
     with db.transaction() as s:
