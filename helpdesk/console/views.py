@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -200,6 +200,26 @@ def _canned_for(ticket: Ticket, citizen_name: object, agent_name: str) -> list[t
     language = canned_texts.ticket_language(ticket.language, ticket.script)
     offered = canned_texts.for_ticket(current_services(), language)
     return [(c, canned_texts.fill(c.body, values)) for c in offered]
+
+
+@bp.get("/tickets/<reference>/fields")
+@login_required
+def ticket_fields(reference: str) -> Response:
+    """The ticket's editable fields as the server has them now, for an open page to catch up
+    after a reconnect. Nothing personal in it, so unlike the page it is not an access-log view;
+    a ticket merged away says where it went (the page then navigates, and the merge is told)."""
+    ticket = load_ticket(viewer(), reference)
+    if ticket.merged_into_id is not None:
+        return jsonify({"merged": True})
+    return jsonify(
+        {
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "category": ticket.category,
+            "queue": ticket.queue,
+            "assignee_id": ticket.assignee_id,
+        }
+    )
 
 
 @bp.get("/tickets/<reference>/timeline")

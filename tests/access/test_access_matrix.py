@@ -85,6 +85,7 @@ DOORS = [
     Door("console.save_view", "POST", "/console/views", ANY_STAFF, form=True),
     Door("console.ticket_view", "GET", "/console/tickets/{ref}", TICKET),
     Door("console.timeline", "GET", "/console/tickets/{ref}/timeline", TICKET),
+    Door("console.ticket_fields", "GET", "/console/tickets/{ref}/fields", TICKET),
     Door("console.merge_ticket", "GET", "/console/tickets/{ref}/merge", TICKET),
     Door("console.link_ticket", "POST", "/console/tickets/{ref}/link", TICKET, form=True),
     Door("console.merge_contact", "GET", "/console/contacts/1/merge", REPORTS),

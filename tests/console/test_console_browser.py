@@ -129,3 +129,34 @@ def test_agent_walk_search_sort_times_live_reply_and_merge(page: Any, live_serve
     assert "1 ticket moves to this contact" in page.locator(".merge-preview").inner_text()
     assert axe(page) == []
     assert errors == []
+
+
+def test_an_open_ticket_catches_up_on_resync_without_a_second_access_log_entry(
+    page: Any, live_server: Any
+) -> None:
+    """The page's catch-up after a reconnect or a resync reads the ticket's fields, not the page
+    again: the privacy access log keeps one entry per opening, as the agent opened it once."""
+    from sqlalchemy import func, select, update
+
+    from helpdesk.models import AccessLogEntry, Ticket
+
+    svc = live_server.services
+    add_agent(svc, "ana@helpdesk.test", "supervisor", name="Ana Petrović")
+    ref = inbound(svc, "petar@example.rs", "Порез", "Добио сам решење о порезу.", "Петар Јовић")
+    browser_login(page, live_server.url, "ana@helpdesk.test")
+    with page.expect_response(lambda r: r.url.endswith(f"/console/tickets/{ref}/fields")):
+        page.goto(f"{live_server.url}/console/tickets/{ref}?lang=en")  # connect fetches the fields
+    page.locator("#console-connection", has_text="Live").wait_for()
+    assert page.locator("#p-priority").input_value() != "urgent"
+
+    # Changed behind the page's back (no event reached it), then the server says events were lost.
+    with svc.db.transaction() as s:
+        s.execute(update(Ticket).where(Ticket.reference == ref).values(priority="urgent"))
+    live_server.app.extensions["socketio"].emit("resync", {"type": "resync"}, namespace="/console")
+    page.wait_for_function("() => document.getElementById('p-priority').value === 'urgent'")
+
+    with svc.db.session() as s:
+        views = s.scalar(
+            select(func.count()).select_from(AccessLogEntry).where(AccessLogEntry.reference == ref)
+        )
+    assert views == 1

@@ -67,6 +67,11 @@ def test_contact_panel_preview_and_merge_join_the_timeline(client: Any, services
     old = client.get(f"/console/tickets/{second}?lang=en")
     assert old.status_code == 302 and old.location.endswith(f"/console/tickets/{first}")
     assert f"{second} was merged into {first}" in client.get(old.location + "?lang=en").get_data(as_text=True)
+    # An open page of the merged ticket catches up from its fields: told it was merged.
+    assert client.get(f"/console/tickets/{second}/fields").json == {"merged": True}
+    fields = client.get(f"/console/tickets/{first}/fields").json
+    assert fields["status"] == "open" and fields["queue"] == "triage" and fields["assignee_id"] is None
+    assert client.get(f"/console/tickets/{third}/fields").status_code == 403  # not her queue
     with services.db.session() as s:
         audit = s.scalars(select(AuditEvent.action).where(AuditEvent.actor_agent_id == agent_id)).all()
     assert "ticket.merged" in audit and "ticket.merged_from" in audit

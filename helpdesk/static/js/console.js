@@ -328,20 +328,17 @@
     });
   }
 
-  // The ticket's fields as the server has them now, read from a fresh copy of this page.
+  // The ticket's fields as the server has them now (a small JSON, not the page: a page view is
+  // an access-log entry, and a merged ticket's page redirects to another ticket).
   function refreshTicket() {
     if (view !== "ticket") { return; }
-    fetch(window.location.pathname, { credentials: "same-origin" })
-      .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
-      .then(function (html) {
-        var page = new DOMParser().parseFromString(html, "text/html"), ticket = {};
-        ["status", "priority", "category", "queue"].forEach(function (f) {
-          var el = page.getElementById("p-" + f);
-          if (el) { ticket[f] = el.dataset.initial; }
-        });
-        var assignee = page.getElementById("p-assignee");
-        ticket.assignee_id = assignee && assignee.value ? parseInt(assignee.value, 10) : null;
-        if (assignee) { syncProps(ticket); }
+    fetch(root.dataset.fieldsUrl, { credentials: "same-origin" })
+      .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
+      .then(function (ticket) {
+        // Merged away meanwhile: open the page again; the server says so and shows the target.
+        if (ticket.merged) { window.location.assign(window.location.pathname); return; }
+        if (ticket.category == null) { ticket.category = ""; }
+        syncProps(ticket);
       })
       .catch(function () { /* the next event or reconnect tries again */ });
   }
