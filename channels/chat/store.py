@@ -98,6 +98,9 @@ def citizen_message(msg: Message, reference: str, author: str | None) -> dict[st
     }
 
 
+HISTORY_LIMIT = 1_000  # messages per history answer; the page asks again after the last one (chat.js)
+
+
 def history(svc: Services, ticket_id: int, reference: str, after: int) -> list[dict[str, Any]]:
     """Messages the citizen may see, after sequence number ``after`` (notes are never included)."""
     with svc.db.session() as s:
@@ -110,7 +113,7 @@ def history(svc: Services, ticket_id: int, reference: str, after: int) -> list[d
                 Message.direction.in_(("inbound", "outbound")),
             )
             .order_by(Message.seq)
-            .limit(1000)
+            .limit(HISTORY_LIMIT)
         ).all()
         return [citizen_message(m, reference, name) for m, name in rows]
 

@@ -16,6 +16,7 @@ import re
 import signal
 import sys
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -24,10 +25,10 @@ from typing import Any
 
 import pytest
 import redis
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from channels.chat import store as chat_store
-from helpdesk.models import Agent
+from helpdesk.models import Agent, OutboxItem
 from helpdesk.queue_outbox import BUFFER_LIMIT, MAX_AGE, QueueOutbox
 from helpdesk.tickets import Actor, reply_to_ticket, set_status
 from tests.conftest import LiveServer, browser_login, start_live_server
@@ -273,6 +274,56 @@ def test_a_citizens_page_fetches_a_reply_lost_between_the_processes_once(nodes: 
     assert bystander.resyncs == []
     assert [m["text"] for m in bystander.shown] == ["Druga prijava"]
     bystander.drop()
+    assert errors == []
+
+
+def test_a_reply_lost_before_one_that_arrived_is_still_fetched_in_its_place(nodes: Nodes, page: Any) -> None:
+    """chat.js: the first reply is lost, the second waits in A's outbox and arrives right after
+    the resync (same pipeline), so the page shows it before its catch-up runs. The catch-up asks
+    for everything after what the page has *all* of, not after the last message shown: the lost
+    reply appears, once, above the later one."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{nodes.b.url}/chat?lang=en")
+    page.fill("#chat-text", "Kada stiže moja lična karta?")
+    page.press("#chat-text", "Enter")
+    page.wait_for_function("() => !document.querySelector('#chat-log li .chat-msg__state')")
+    token = page.evaluate("JSON.parse(localStorage.getItem('helpdesk.chat.token'))")
+    ticket = chat_store.current_ticket(nodes.a.services, chat_store.token_hash(token))
+    assert ticket is not None
+    with nodes.a.services.db.session() as s:
+        ana = s.scalars(select(Agent.id).where(Agent.email == AGENT)).one()
+
+    def emitted(count: int) -> None:  # A's dispatcher has handed this many replies to its outbox
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with nodes.a.services.db.session() as s:
+                sent = s.scalar(
+                    select(func.count())
+                    .select_from(OutboxItem)
+                    .where(OutboxItem.ticket_id == ticket.id, OutboxItem.status == "sent")
+                )
+            if sent == count:
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"{count} replies not dispatched")
+
+    lost, kept = "Karta je spremna u policijskoj upravi.", "Ponesite staru kartu."
+    nodes.proxy_a.cut()
+    try:
+        nodes.outbox.limit = 0
+        reply_to_ticket(nodes.a.services, ticket.reference, Actor.agent(ana), lost)
+        emitted(1)  # and dropped
+        nodes.outbox.limit = BUFFER_LIMIT
+        reply_to_ticket(nodes.a.services, ticket.reference, Actor.agent(ana), kept)
+        emitted(2)  # and waiting in A's outbox, behind the resync
+    finally:
+        nodes.outbox.limit = BUFFER_LIMIT
+        nodes.proxy_a.restore()
+    page.locator("#chat-log li.chat-msg--them", has_text=lost).wait_for(timeout=30_000)
+    shown = page.locator("#chat-log li.chat-msg--them").all_inner_texts()
+    assert [sum(text in item for item in shown) for text in (lost, kept)] == [1, 1]
+    assert lost in shown[0] and kept in shown[1]  # in the order the agent wrote them
     assert errors == []
 
 

@@ -12,6 +12,7 @@
   var root = document.getElementById("chat");
   if (!root || typeof io === "undefined") { return; }
   var T = JSON.parse(document.getElementById("chat-strings").textContent);
+  var HISTORY_LIMIT = 1000;  // the most messages one history answer carries (channels/chat/store.py)
   var TOKEN_KEY = "helpdesk.chat.token";
   var PENDING_KEY = "helpdesk.chat.pending";
   var PROFILE_KEY = "helpdesk.chat.profile";
@@ -48,7 +49,7 @@
   var state = {
     token: load(TOKEN_KEY, null),
     reference: null,
-    lastSeq: 0,
+    syncedSeq: 0,        // every message up to this one is shown (only history answers move it)
     seen: {},            // "REF:seq" -> true, so a message is shown once
     pending: load(PENDING_KEY, []),  // [{client_id, text}] not yet acknowledged
     items: {},           // client_id -> <li>
@@ -100,19 +101,19 @@
   function accept(msg) {
     // A new conversation (the old ticket was closed): start counting from its first message.
     if (msg.reference && msg.reference !== state.reference) {
-      state.reference = msg.reference; state.lastSeq = 0;
+      state.reference = msg.reference; state.syncedSeq = 0;
     }
     var key = msg.reference + ":" + msg.seq;
     if (state.seen[key]) { return; }
     state.seen[key] = true;
-    if (msg.seq > state.lastSeq) { state.lastSeq = msg.seq; }
     var li = msg.client_id ? state.items[msg.client_id] : null;
     if (li) {
       render(msg, li);
       dropPending(msg.client_id);
     } else {
       li = render(msg);
-      log.appendChild(li);
+      li.dataset.ref = msg.reference || "";
+      log.insertBefore(li, laterThan(msg));  // a message caught up late goes where it belongs
     }
     if (msg.direction === "outbound" && msg.author) {
       agentEl.textContent = T.chatting_with.replace("%(name)s", msg.author);
@@ -120,6 +121,15 @@
       if (suggest) { suggest.agentAnswered(); }  // a person answers now: suggestions go away
     }
     li.scrollIntoView({ block: "nearest" });
+  }
+
+  // The first message shown of the same conversation with a higher number (null: the end).
+  function laterThan(msg) {
+    var items = log.querySelectorAll("li[data-seq]");
+    for (var i = 0; i < items.length; i++) {
+      if (items[i].dataset.ref === msg.reference && parseInt(items[i].dataset.seq, 10) > msg.seq) { return items[i]; }
+    }
+    return null;
   }
 
   function isPending(clientId) {
@@ -254,14 +264,24 @@
       });
   }
 
-  // Everything of the conversation after the last message shown; accept() shows each once.
-  // A conversation other than the one shown (a new ticket, or a merge) is fetched from its start.
+  // Everything of the conversation after the point up to which the page has it all; accept()
+  // shows each once. Not "after the last message shown": a live message shown after one that
+  // was lost (an agent's reply dropped while Redis was down, then the next one delivered) must
+  // not hide the lost one. A conversation other than the one shown (a new ticket, or a merge)
+  // is fetched from its start.
   function catchUp(reference, done) {
-    var after = reference === state.reference ? state.lastSeq : 0;
+    var after = reference === state.reference ? state.syncedSeq : 0;
     socket.timeout(15000).emit("history", { after: after }, function (err, hist) {
       if (err || !hist || !hist.ok) { done(false); return; }
       if (after && hist.reference !== reference) { catchUp(hist.reference, done); return; }
       hist.messages.forEach(accept);
+      if (hist.reference && hist.reference === state.reference) {
+        var n = hist.messages.length, top = n ? hist.messages[n - 1].seq : after;
+        // last_seq was read before the messages: everything up to it came in this answer,
+        // unless the answer was cut at its limit; then fetch the rest.
+        if (n >= HISTORY_LIMIT) { state.syncedSeq = top; catchUp(hist.reference, done); return; }
+        state.syncedSeq = Math.max(top, hist.last_seq || 0, state.syncedSeq);
+      }
       done(true);
     });
   }
