@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from helpdesk.events import Event
-from helpdesk.models import Message
-from helpdesk.privacy.vault import seal
+from helpdesk.privacy.vault import seal_texts
 from helpdesk.services import Services, TriageDecision
 from helpdesk.ticket_search import search_document
 from helpdesk.tickets.contacts import normalize_identity
@@ -55,8 +54,7 @@ def prepare(svc: Services, msg: InboundMessage) -> Prepared:
     digests = tuple(svc.attachments.put(a.data) for a in msg.attachments)
     # Masked before the insert, so the search index and every later reader get the text masked;
     # the full numbers go to sensitive_values, encrypted (helpdesk.privacy.vault).
-    shell = Message(text=msg.text, html=msg.html, meta=dict(msg.meta))
-    sealed = tuple((v.kind, v.ciphertext) for v in seal(svc.settings, shell, msg.subject))
+    masked = seal_texts(svc.settings, msg.text, msg.html, msg.meta, msg.subject)
     return Prepared(
         msg,
         sender,
@@ -64,9 +62,9 @@ def prepare(svc: Services, msg: InboundMessage) -> Prepared:
         decision,
         raw_digest,
         digests,
-        text=shell.text,
-        html=shell.html,
-        meta=shell.meta,
-        sealed=sealed,
-        index_doc=search_document(shell.text),
+        text=masked.text or "",
+        html=masked.html,
+        meta=masked.meta,
+        sealed=tuple(masked.sealed),
+        index_doc=search_document(masked.text or ""),
     )

@@ -8,7 +8,6 @@ import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,6 +16,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from helpdesk import db
+from helpdesk.privacy.vault import Sealed
 from helpdesk.services import Services
 from helpdesk.tickets import (
     Identity,
@@ -124,19 +124,18 @@ def stored(svc: Services) -> dict[str, list[tuple[Any, ...]]]:
         }  # noqa: S608
 
 
-def fixed_seal(settings: Any, shell: Any, *also_in: Any) -> list[Any]:
-    """The vault's contract (mask in place, return the sealed numbers) without its random IV."""
-    if JMBG not in shell.text:
-        return []
-    shell.text = shell.text.replace(JMBG, "*" * len(JMBG))
-    return [SimpleNamespace(kind="jmbg", ciphertext="sealed")]
+def fixed_seal(settings: Any, text: str, html: Any, meta: Any, *also_in: Any) -> Sealed:
+    """The vault's contract (the texts masked, the sealed numbers) without its random IV."""
+    if JMBG not in text:
+        return Sealed(text, html, dict(meta), [])
+    return Sealed(text.replace(JMBG, "*" * len(JMBG)), html, dict(meta), [("jmbg", "sealed")])
 
 
 def deterministic(monkeypatch: pytest.MonkeyPatch) -> None:
     """Fixed reply tokens and ciphertexts, so two stores can be compared value for value."""
     tokens = iter(range(10**6))
     monkeypatch.setattr(secrets, "token_hex", lambda n=32: f"{next(tokens):0{2 * n}x}")
-    monkeypatch.setattr(inbound_prepare, "seal", fixed_seal)
+    monkeypatch.setattr(inbound_prepare, "seal_texts", fixed_seal)
 
 
 def run_day(tmp_path: Path, name: str) -> tuple[list[tuple[str, Any]], dict[str, list[tuple[Any, ...]]]]:
