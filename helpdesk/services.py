@@ -6,6 +6,7 @@ the CLI hold the same object, so a test can swap the clock, the classifier or th
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -64,18 +65,24 @@ class TriageService(Protocol):
     def triage(self, subject: str, text: str) -> TriageDecision: ...
 
 
+_CYRILLIC = re.compile("[\u0400-\u04ff]")
+_SERBIAN_LATIN = re.compile("[čćšžđČĆŠŽĐ]")
+
+
 class LocalTriage:
     """No model: everything goes to the triage queue where a person decides."""
 
     def triage(self, subject: str, text: str) -> TriageDecision:
         body = f"{subject} {text}"
-        cyrillic = sum("\u0400" <= ch <= "\u04ff" for ch in body)
+        # One regular expression each, not a Python step per character (~20% of a message's
+        # preparation, issue 14).
+        cyrillic = _CYRILLIC.search(body) is not None
         return TriageDecision(
             category="other",
             confidence=0.0,
             priority="normal",
             complaint=False,
-            language="sr" if cyrillic or any(ch in body for ch in "čćšžđČĆŠŽĐ") else "en",
+            language="sr" if cyrillic or _SERBIAN_LATIN.search(body) else "en",
             script="cyrl" if cyrillic else "latn",
             queue="triage",
         )
