@@ -9,6 +9,7 @@ an SMTP 451, never a request that hangs.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import weakref
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -163,7 +164,7 @@ def _make_engine(url: str, *, echo: bool, timeouts: Timeouts) -> Engine:
         # On the DBAPI connection itself (exec_driver_sql's execution context cost more than
         # the BEGIN); a failure (the write lock's busy timeout) is SQLAlchemy's own error.
         sql = f"BEGIN {mode}" if mode else "BEGIN"
-        _cursor_run(conn, _Compiled(sql, ()), ()).close()
+        _cursor_run(conn, _Compiled(sql), ()).close()
 
     return engine
 
@@ -235,6 +236,17 @@ def table_present(conn: Connection, sqlite_name: str, postgresql_name: str) -> b
     return bool(found)
 
 
+def _null(value: None) -> None:
+    return value
+
+
+# sqlite3 adapts every parameter that is not exactly an int, float, str or bytearray. For None
+# (NULL) that was two failed lookups of the adaptation protocols, each raising and clearing an
+# AttributeError with its message formatted: ~2,000 instructions per NULL, and a new ticket binds
+# about twenty (issue 14). An adapter registered for None is found at once; None stays None.
+sqlite3.register_adapter(type(None), _null)
+
+
 # -- statements on SQLite's own cursor (issue 14) ------------------------------------------------
 #
 # The inbound write runs a dozen small, prebuilt Core statements per message. On SQLite,
@@ -253,8 +265,10 @@ def table_present(conn: Connection, sqlite_name: str, postgresql_name: str) -> b
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    # Per positional value: (the caller's key or None, a constant, the bind processor or None).
-    slots: tuple[tuple[str | None, Any, Callable[[Any], Any] | None], ...]
+    # Per positional value: (the caller's key, None) or (None, a constant, already converted).
+    picks: tuple[tuple[str | None, Any], ...] = ()
+    # The positions whose value the caller gives and a bind processor converts.
+    processed: tuple[tuple[int, Callable[[Any], Any]], ...] = ()
 
 
 # Keyed on the statement's id, with the statement kept alive beside it (so an id is never reused
@@ -272,8 +286,9 @@ def _compile(conn: Connection, statement: Any, keys: tuple[str, ...]) -> _Compil
     prefetch = {c.key: c for c in (*compiled.insert_prefetch, *compiled.update_prefetch)}
     given = set(keys)
     processors = compiled._bind_processors  # noqa: SLF001 - SQLAlchemy's own, per bind name
-    slots = []
-    for name in compiled.positiontup:
+    picks: list[tuple[str | None, Any]] = []
+    processed = []
+    for position, name in enumerate(compiled.positiontup):
         bind = compiled.binds[name]
         if bind.expanding or bind.callable is not None:
             return None
@@ -284,17 +299,21 @@ def _compile(conn: Connection, statement: Any, keys: tuple[str, ...]) -> _Compil
             kind = (conn.dialect.name, bind.type._static_cache_key)  # noqa: SLF001
             processor = _processors.setdefault(kind, processor)
         if name in given:
-            slots.append((name, None, processor))
-        elif name in prefetch:
+            picks.append((name, None))
+            if processor is not None:
+                processed.append((position, processor))
+            continue
+        if name in prefetch:
             default = prefetch[name].default
             if default is None or not default.is_scalar:
                 return None  # computed per row at run time: SQLAlchemy does it
-            slots.append((None, default.arg, processor))
+            constant = default.arg
         elif bind.required:
             return None  # let SQLAlchemy raise its own error for a missing value
         else:
-            slots.append((None, bind.value, processor))
-    return _Compiled(compiled.string, tuple(slots))
+            constant = bind.value
+        picks.append((None, constant if processor is None else processor(constant)))
+    return _Compiled(compiled.string, tuple(picks), tuple(processed))
 
 
 def _lookup(conn: Connection, statement: Any, params: Mapping[str, Any]) -> _Compiled | None:
@@ -310,28 +329,29 @@ def _lookup(conn: Connection, statement: Any, params: Mapping[str, Any]) -> _Com
 
 # A write stores the same instant several times (the unit of work's ``now`` in the contact,
 # identity, ticket, message and audit rows); UTCDateTime's conversion and SQLite's formatting
-# cost ~5 us each. Pure functions of the value, so remembered (bounded; any thread).
-_datetimes: dict[tuple[Any, datetime], Any] = {}
-_DATETIMES_KEPT = 256
+# cost ~5 us each. So do the Nones and booleans of a row (a ticket has seven Nones, each through
+# two processors). Processors are pure functions of the value, so these immutable values'
+# conversions are remembered (bounded; any thread).
+_REMEMBERED_TYPES = frozenset({datetime, bool, type(None)})
+_converted: dict[tuple[Any, Any], Any] = {}
+_CONVERTED_KEPT = 256
 
 
 def _values(compiled: _Compiled, params: Mapping[str, Any]) -> tuple[Any, ...]:
-    out = []
-    for name, constant, processor in compiled.slots:
-        value = constant if name is None else params[name]
-        if processor is None:
-            out.append(value)
-        elif type(value) is datetime:
+    values = [constant if name is None else params[name] for name, constant in compiled.picks]
+    for position, processor in compiled.processed:
+        value = values[position]
+        if type(value) in _REMEMBERED_TYPES:
             key = (processor, value)
             try:
-                out.append(_datetimes[key])
+                values[position] = _converted[key]
             except KeyError:
-                if len(_datetimes) >= _DATETIMES_KEPT:
-                    _datetimes.clear()
-                out.append(_datetimes.setdefault(key, processor(value)))
+                if len(_converted) >= _CONVERTED_KEPT:
+                    _converted.clear()
+                values[position] = _converted.setdefault(key, processor(value))
         else:
-            out.append(processor(value))
-    return tuple(out)
+            values[position] = processor(value)
+    return tuple(values)
 
 
 def _cursor_run(conn: Connection, compiled: _Compiled, values: Any, many: bool = False) -> Any:
