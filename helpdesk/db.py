@@ -8,6 +8,7 @@ an SMTP 451, never a request that hangs.
 
 from __future__ import annotations
 
+import functools
 import logging
 import sqlite3
 import weakref
@@ -163,8 +164,7 @@ def _make_engine(url: str, *, echo: bool, timeouts: Timeouts) -> Engine:
         mode = conn.get_execution_options().get("sqlite_begin", "")
         # On the DBAPI connection itself (exec_driver_sql's execution context cost more than
         # the BEGIN); a failure (the write lock's busy timeout) is SQLAlchemy's own error.
-        sql = f"BEGIN {mode}" if mode else "BEGIN"
-        _cursor_run(conn, _Compiled(sql), ()).close()
+        _cursor_run(conn, _begin_statement(mode), ()).close()
 
     return engine
 
@@ -316,6 +316,11 @@ def _compile(conn: Connection, statement: Any, keys: tuple[str, ...]) -> _Compil
     return _Compiled(compiled.string, tuple(picks), tuple(processed))
 
 
+@functools.cache
+def _begin_statement(mode: str) -> _Compiled:
+    return _Compiled(f"BEGIN {mode}" if mode else "BEGIN")
+
+
 def _lookup(conn: Connection, statement: Any, params: Mapping[str, Any]) -> _Compiled | None:
     if conn.dialect.name != "sqlite":
         return None
@@ -355,7 +360,9 @@ def _values(compiled: _Compiled, params: Mapping[str, Any]) -> tuple[Any, ...]:
 
 
 def _cursor_run(conn: Connection, compiled: _Compiled, values: Any, many: bool = False) -> Any:
-    cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+    # dbapi_connection: an attribute (driver_connection is a chain of properties; the same
+    # sqlite3 connection)
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     listeners = conn.dispatch.before_cursor_execute
     if listeners:  # whoever counts or traces statements sees these too (no retval=True ones)
         listeners(conn, cursor, compiled.sql, values, None, many)
