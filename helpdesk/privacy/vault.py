@@ -35,7 +35,7 @@ def seal(settings: Settings, message: Message, *also_in: str | None) -> list[Sen
     found = seal_texts(settings, message.text, message.html, message.meta or {}, *also_in)
     if not found.sealed:
         return []
-    message.text, message.html, message.meta = found.text, found.html, found.meta
+    message.text, message.html, message.meta = found.text or "", found.html, found.meta
     return [SensitiveValue(message=message, kind=kind, ciphertext=c) for kind, c in found.sealed]
 
 

@@ -10,7 +10,6 @@ from sqlalchemy.orm import object_session
 
 from helpdesk.models import Agent, Message, Ticket
 
-
 # datetime.isoformat costs ~13,000 instructions (CPython formats through PyUnicode_FromFormat),
 # and a new ticket's events show the same instant three times (created, updated, its message):
 # remembered, bounded (any thread). Only for UTC times: an equal instant in another zone is
