@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Any
 
 from flask import Flask
 from flask.globals import request_ctx
@@ -132,7 +133,7 @@ def make_socketio(app: Flask) -> SocketIO:
     origins = [settings.public_url, *settings.chat_origins] if settings.chat_origins else None
     if settings.redis_url:
         check_queue_emits()
-    return SocketIO(
+    socketio = SocketIO(
         app,
         async_mode="threading",
         message_queue=settings.redis_url,
@@ -149,6 +150,28 @@ def make_socketio(app: Flask) -> SocketIO:
         async_handlers=False,
         serializer=Packet,  # python-socketio's packets, with a cheaper check for binary payloads
     )
+    socket_path_only(app)
+    return socketio
+
+
+def socket_path_only(app: Flask) -> None:
+    """Send only Socket.IO's own path through its WSGI middleware; every other request straight
+    to the app it wraps. For those the middleware (Flask-SocketIO's, python-socketio's and
+    Engine.IO's, one in another) only passed the request on, after copying the environ and
+    building a class (eventlet's socket wrapper) for each request: ~1-2% of an API create's
+    CPU (issue 14). The same test as Engine.IO's own (the path's start), the same inner app."""
+    middleware: Any = app.wsgi_app
+    inner, path = middleware.wsgi_app, middleware.engineio_path
+    if middleware.static_files:  # it serves files of its own: leave it all to it
+        return
+
+    def wsgi_app(environ: dict[str, Any], start_response: Any) -> Any:
+        target = environ.get("PATH_INFO") or ""
+        if target.startswith(path):
+            return middleware(environ, start_response)
+        return inner(environ, start_response)
+
+    app.wsgi_app = wsgi_app  # type: ignore[method-assign]
 
 
 def get_socketio(app: Flask) -> SocketIO:

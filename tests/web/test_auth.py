@@ -196,6 +196,25 @@ def test_engineio_responses_carry_the_security_headers(client: Any) -> None:
     assert len(page.headers.getlist("X-Frame-Options")) == 1
 
 
+def test_only_socketio_paths_go_through_its_middleware(client: Any, monkeypatch: Any) -> None:
+    """Other requests go straight to Flask (the middleware only passed them on, at a cost)."""
+    import flask_socketio
+
+    seen: list[str] = []
+    real = flask_socketio._SocketIOMiddleware.__call__  # noqa: SLF001 - counted, not changed
+
+    def counting(self: Any, environ: dict[str, Any], start_response: Any) -> Any:
+        seen.append(environ["PATH_INFO"])
+        return real(self, environ, start_response)
+
+    monkeypatch.setattr(flask_socketio._SocketIOMiddleware, "__call__", counting)  # noqa: SLF001
+    assert client.get("/login").status_code == 200
+    assert client.get("/socket.io.js").status_code == 404  # not the Socket.IO path: Flask's 404
+    handshake = client.get("/socket.io/?EIO=4&transport=polling")
+    assert handshake.status_code == 200 and handshake.get_data(as_text=True).startswith("0{")
+    assert seen == ["/socket.io/"]
+
+
 def test_interface_languages(client: Any, services: Services) -> None:
     assert '<html lang="sr-Cyrl">' in client.get("/login?lang=sr-Cyrl").get_data(as_text=True)
     assert '<html lang="sr-Cyrl">' in client.get("/login").get_data(as_text=True)  # remembered
