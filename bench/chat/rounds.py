@@ -35,6 +35,7 @@ class Round:
     ack_bytes: int  # JSON size of one acknowledgement
     event_bytes: int  # JSON size of one message.created
     lags: list[float]  # paced: ms from each scheduled send time to the actual emit
+    first: list[bool]  # per latency: a citizen's first message (ours: it opens the ticket)
 
     @property
     def rate(self) -> float:
@@ -47,6 +48,16 @@ class Round:
     @property
     def p95(self) -> float:
         return pct(self.latencies, 95)
+
+    def split(self, first: bool) -> list[float]:
+        """The latencies of the citizens' first messages (``first``) or of the later ones."""
+        return [ms for ms, f in zip(self.latencies, self.first, strict=True) if f is first]
+
+    def slow_firsts(self) -> float:
+        """The share of first messages among the slowest 5% (at or above the p95)."""
+        p95 = self.p95
+        slow = [f for ms, f in zip(self.latencies, self.first, strict=True) if ms >= p95]
+        return sum(slow) / len(slow) if slow else float("nan")
 
 
 def report(clients: int, messages: int, echo: list[Round], ours: list[Round]) -> list[str]:
@@ -144,5 +155,23 @@ def report_paced(clients: int, messages: int, rate: float, echo: list[Round], ou
         f"acknowledgement p50 / p95 from the scheduled time (median of rounds): echo "
         f"{med([pct(e.acks, 50) for e in echo]):.1f} / {med([pct(e.acks, 95) for e in echo]):.1f} ms, ours "
         f"{med([pct(o.acks, 50) for o in ours]):.1f} / {med([pct(o.acks, 95) for o in ours]):.1f} ms",
+        *split_lines(echo, ours),
     ]
     return lines + lost_lines(ours)
+
+
+def split_lines(echo: list[Round], ours: list[Round]) -> list[str]:
+    """First messages (ours: each opens a ticket; 1 in --messages of the samples) apart from the
+    later ones: when the first are the slow ones, the p95 is the new-ticket path."""
+
+    def part(rounds: list[Round], first: bool) -> str:
+        values = [(pct(r.split(first), 50), pct(r.split(first), 95)) for r in rounds]
+        return f"{med([v[0] for v in values]):.1f} / {med([v[1] for v in values]):.1f}"
+
+    return [
+        f"first messages p50 / p95 (median of rounds): echo {part(echo, True)} ms, "
+        f"ours {part(ours, True)} ms; "
+        f"later messages: echo {part(echo, False)} ms, ours {part(ours, False)} ms",
+        f"first messages among the slowest 5% (median of rounds): echo "
+        f"{med([r.slow_firsts() for r in echo]):.0%}, ours {med([r.slow_firsts() for r in ours]):.0%}",
+    ]

@@ -97,6 +97,7 @@ def cpu_seconds(pid: int) -> float:
 async def run_round(url: str, pid: int, cookie: str, clients: int, messages: int, rate: float = 0.0) -> Round:
     """One round against one server; the same code for ours and the echo. ``rate`` 0: the burst."""
     sent: dict[str, float] = {}
+    firsts: set[str] = set()  # each citizen's first message (ours: it opens the ticket)
     acked: dict[str, float] = {}
     ack_bytes = [0]
     all_ready = asyncio.Event()
@@ -123,6 +124,8 @@ async def run_round(url: str, pid: int, cookie: str, clients: int, messages: int
         # (helpdesk.privacy), and its message would look lost to the console's matcher.
         tag = uuid.uuid4().hex.translate(DIGITS_TO_LETTERS)
         sent[tag] = at or time.perf_counter()
+        if i == 0:
+            firsts.add(tag)
         if at:
             lags.append((time.perf_counter() - at) * 1000)
         answer = await sio.call(
@@ -186,6 +189,7 @@ async def run_round(url: str, pid: int, cookie: str, clients: int, messages: int
     received = {t: at for t, at in report["received"].items() if t in sent}
     return Round(
         latencies=[(received[t] - sent[t]) * 1000 for t in received],
+        first=[t in firsts for t in received],
         acks=[(acked[t] - sent[t]) * 1000 for t in acked],
         seconds=max(received.values(), default=start) - start,
         delivered=len(received),
