@@ -229,7 +229,9 @@ def _acknowledge(
     hook (ORM, on the same connection) decides, as it does for every new ticket."""
     if not pending.new_ticket_checks(conn, ticket["queue"]).incident:
         if msg.wants_acknowledgement:
-            rows.queue_ack(conn, ticket["id"], msg.channel, uow.now)
+            # with the COMMIT (it returns nothing): no round trip while the counter row is locked
+            ticket_id, channel, now = ticket["id"], msg.channel, uow.now
+            uow.at_commit.append(lambda c: rows.queue_ack(c, ticket_id, channel, now))
             uow.outbox_queued = True
         return
     pending.write_audit(conn)  # the hook's audit rows come after this ticket's own
@@ -358,14 +360,18 @@ def _open_ticket(
     contact: rows.ContactRow,
     related_id: int | None,
 ) -> dict[str, Any]:
-    values = ticket_values(uow, conn, pending, item, contact, next_reference(conn, uow.now))
+    values = ticket_values(uow, conn, pending, item, contact, "")  # assignee, SLA: reads first
     values["related_ticket_id"] = related_id
-    values["id"] = db.insert_id(conn, rows.INSERT_TICKET, values)
     values["contact_name"] = contact.name
     values["related_reference"] = (
         conn.execute(rows.REFERENCE_OF, {"ticket_id": related_id}).scalar()
         if related_id is not None
         else None
     )
+    pending.new_ticket_checks(conn, values["queue"])  # asked now, not while the counter is held
+    # Numbered as late as the ticket's row allows: the year's counter row stays locked
+    # (PostgreSQL) from here to the COMMIT, and every other new ticket waits for it.
+    values["reference"] = next_reference(conn, uow.now)
+    values["id"] = db.insert_id(conn, rows.INSERT_TICKET, values)
     ticket_opened(pending, values)
     return values

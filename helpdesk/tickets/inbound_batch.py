@@ -170,12 +170,15 @@ def _open_tickets(
     count = sum(created)
     if not count:
         return []
-    references = iter(take_references(conn, uow.now, count))
     values = [
-        inbound_new_ticket.ticket_values(uow, conn, pending, item, contact, next(references))
+        inbound_new_ticket.ticket_values(uow, conn, pending, item, contact, "")
         for item, contact, new in zip(items, contacts, created, strict=True)
         if new
     ]
+    # Numbered as late as the tickets' rows allow, after their values (the SLA policy, the
+    # checks): the year's counter row stays locked (PostgreSQL) from here to the COMMIT.
+    for v, reference in zip(values, take_references(conn, uow.now, count), strict=True):
+        v["reference"] = reference
     ids = conn.execute(INSERT_TICKETS, values).scalars().all()
     names = {c.id: c.name for c in contacts}
     for v, ticket_id in zip(values, ids, strict=True):
