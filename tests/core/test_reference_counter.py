@@ -1,0 +1,126 @@
+"""The year's reference counter is taken as late as a new ticket's row allows (issue 14, helper
+``paced250``): on PostgreSQL its row stays locked from the UPDATE to the COMMIT, so every other
+transaction that opens a ticket waits that long. References stay without gaps and in commit order."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event, text
+
+from helpdesk.services import Services
+from helpdesk.tickets import Identity, InboundMessage, ThreadHints, receive_inbound
+from helpdesk.tickets.inbound import receive_inbound_many
+
+
+def chat(hashed: str, text: str) -> InboundMessage:
+    return InboundMessage(
+        channel="chat",
+        sender=Identity("chat", hashed),
+        subject="",
+        text=text,
+        client_id=f"c-{hashed[:20]}",
+        hints=ThreadHints(latest_on_channel=True),
+        wants_acknowledgement=True,
+    )
+
+
+def email(sender: str) -> InboundMessage:
+    return InboundMessage(
+        channel="email",
+        sender=Identity("email", sender),
+        subject="Taksa",
+        text="Ne mogu da platim taksu.",
+        wants_acknowledgement=True,
+    )
+
+
+@contextmanager
+def waited_for(svc: Services) -> Iterator[list[str]]:
+    """The statements whose answer the writer waited for: on PostgreSQL those outside psycopg's
+    pipeline (the rows sent with the COMMIT are not), on SQLite every one."""
+    seen: list[str] = []
+
+    def record(conn: Any, cursor: Any, sql: str, *args: Any) -> None:
+        if getattr(conn.connection.dbapi_connection, "_pipeline", None) is None:
+            seen.append(" ".join(sql.split()[:3]).upper())
+
+    event.listen(svc.db.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(svc.db.engine, "before_cursor_execute", record)
+
+
+def after_the_counter(seen: list[str]) -> list[str]:
+    taken = [i for i, sql in enumerate(seen) if sql.startswith("UPDATE TICKET_COUNTERS")]
+    assert len(taken) == 1, seen
+    return seen[taken[0] + 1 :]
+
+
+def test_only_the_new_tickets_and_their_messages_are_waited_for_after_the_counter(store: Services) -> None:
+    """No read (the new-ticket checks, the assignee) and no acknowledgement row between the
+    counter's UPDATE and the COMMIT: on PostgreSQL the acknowledgements go with the COMMIT."""
+    receive_inbound(store, email("prva@example.rs"))  # the year's counter row exists
+    with waited_for(store) as lone:
+        assert receive_inbound(store, email("druga@example.rs")).created
+    with waited_for(store) as batch:
+        results = receive_inbound_many(store, [chat(f"{n}" * 64, f"poruka {n}") for n in range(3)])
+    assert all(r.created for r in results)
+    for seen in (lone, batch):
+        later = after_the_counter(seen)
+        if store.db.dialect == "postgresql":
+            assert later == ["INSERT INTO TICKETS", "INSERT INTO MESSAGES"], later
+        assert not [s for s in later if s.startswith("SELECT")], later
+    with store.db.engine.connect() as conn:
+        acks = conn.execute(text("SELECT count(*) FROM outbox WHERE kind = 'ack'")).scalar()
+    assert acks == 5  # every new ticket's acknowledgement is still queued
+
+
+def test_references_stay_without_gaps_and_in_commit_order_with_concurrent_writers(store: Services) -> None:
+    """Writers open tickets at once, alone and in batches, while a reader checks that the
+    committed references are always 1..n: a later commit never holds a smaller number, and no
+    number is skipped."""
+    receive_inbound(store, email("prva@example.rs"))
+    writers, per_writer = 4, 6
+    errors: list[BaseException] = []
+    done = threading.Event()
+    views: list[list[int]] = []
+
+    def write(w: int) -> None:
+        try:
+            for n in range(per_writer):
+                if n % 2:
+                    receive_inbound(store, email(f"w{w}n{n}@example.rs"))
+                else:
+                    pair = [chat(f"{w}{n}{k}".ljust(64, "x"), "poruka") for k in range(2)]
+                    receive_inbound_many(store, pair)
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+
+    def read() -> None:
+        while not done.is_set():
+            with store.db.engine.connect() as conn:
+                refs = conn.execute(text("SELECT reference FROM tickets")).scalars().all()
+            views.append(sorted(int(r.rsplit("-", 1)[1]) for r in refs))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(writers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    done.set()
+    reader.join()
+    assert not errors, errors
+    total = 1 + writers * (per_writer // 2) * (1 + 2)
+    with store.db.engine.connect() as conn:
+        refs = conn.execute(text("SELECT reference FROM tickets")).scalars().all()
+    assert sorted(int(r.rsplit("-", 1)[1]) for r in refs) == list(range(1, total + 1))
+    assert len(set(refs)) == total
+    # never a gap, not even for a moment
+    assert views and all(v == list(range(1, len(v) + 1)) for v in views)
