@@ -19,7 +19,7 @@ _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @contextmanager
-def logged_in_page(data_dir: Path, url: str, path: str = "/supervisor") -> Iterator[Callable[[], object]]:
+def logged_in_page(data_dir: Path, url: str, path: str = "/supervisor") -> Iterator[Callable[..., object]]:
     from helpdesk.serving import make_server
 
     settings = Settings(
@@ -49,8 +49,8 @@ def logged_in_page(data_dir: Path, url: str, path: str = "/supervisor") -> Itera
         )
         assert response.status_code in (302, 303), response.status_code
 
-        def get() -> object:
-            page = session.get(f"{base}{path}", timeout=120, allow_redirects=False)
+        def get(page_path: str = path) -> object:
+            page = session.get(f"{base}{page_path}", timeout=120, allow_redirects=False)
             assert page.status_code == 200, page.status_code
             return page
 

@@ -3,6 +3,11 @@
 The default order is the SLA deadline the ticket is racing now (first response until answered,
 then resolution), soonest first, so overdue tickets lead the list and tickets with no deadline
 trail it. A search without an explicit sort keeps the search's own rank.
+
+On a big store (issue 14) a view of every status or of closed tickets holds nearly every
+ticket: its page is read in due order from an index (``helpdesk.models.list_indexes``), only
+the page's ids are sorted and cut before the rows and names are read, and its total is counted
+up to ``COUNT_CAP`` ("more than 10,000"), with pages through that many.
 """
 
 from __future__ import annotations
@@ -13,41 +18,48 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, Select, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from helpdesk.access import Viewer, ticket_filter
 from helpdesk.console.search import ranked_ticket_ids
 from helpdesk.metrics.open_counts import COMPACT_AT, compact, open_counts
 from helpdesk.models import CHANNELS, OPEN_STATUSES, PRIORITIES, STATUSES, Agent, Contact, Ticket
+from helpdesk.models.list_indexes import due_now, due_order
 from helpdesk.services import Services
 from helpdesk.sla import sla_fields
 from helpdesk.ticket_search import SEARCH_INCOMPLETE
 
 PER_PAGE = 50
 MAX_PAGE = 10_000
+# A view's total is counted up to this many tickets; past it the list says "more than 10,000"
+# and pages through the first 10,000 (200 pages): counting a million tickets cost more than the
+# page itself, and an OFFSET that deep costs as much again. Views of open tickets (their totals
+# summed from the kept counts) keep their exact totals and every page.
+COUNT_CAP = 10_000
 SORTS = ("due", "reference", "subject", "status", "priority", "channel", "queue", "assignee", "updated")
 DEFAULT_SORT = "due"
 
 
 def due_column() -> ColumnElement[Any]:
     """The deadline the ticket is racing now, in SQL (the same rule as sla.next_due)."""
-    return case(
-        (
-            and_(Ticket.first_response_at.is_(None), Ticket.first_response_due_at.is_not(None)),
-            Ticket.first_response_due_at,
-        ),
-        else_=Ticket.resolution_due_at,
-    )
+    return due_now()
 
 
-def _sort_key(name: str) -> ColumnElement[Any]:
+def _indexed_due(f: Filters) -> bool:
+    """Whether the view is sorted by due time as ``ix_tickets_due_order`` / ``…status_due_order``
+    hold it: views of every status or of one status. Views of the open statuses together (the
+    default, overdue) sort their few thousand tickets instead (``list_indexes`` says why)."""
+    return f.status != "active" and not f.overdue
+
+
+def _sort_key(name: str, f: Filters | None = None) -> ColumnElement[Any]:
     if name == "priority":  # urgent is "highest", not alphabetical
         return case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority, else_=-1)
     if name == "status":
         return case({s: i for i, s in enumerate(STATUSES)}, value=Ticket.status, else_=99)
     columns: dict[str, Any] = {
-        "due": due_column(),
+        "due": due_order() if f is not None and _indexed_due(f) else due_column(),
         "reference": Ticket.id,  # references grow with ids; the number sorts, not the text
         "subject": func.lower(Ticket.subject),
         "channel": Ticket.channel,
@@ -133,6 +145,7 @@ class ListPage:
     page: int
     per_page: int
     incomplete: bool = False  # a search whose older matches were cut off (ticket_search)
+    capped: bool = False  # more than ``total`` (COUNT_CAP) tickets: pages through that many
 
     @property
     def pages(self) -> int:
@@ -189,11 +202,35 @@ def _kept_total(s: Session, viewer: Viewer, f: Filters) -> tuple[int | None, int
     return total, summed
 
 
+def _counted_total(s: Session, where: list[ColumnElement[bool]]) -> tuple[int, bool]:
+    """The view's total counted up to COUNT_CAP + 1 tickets: (total, capped), COUNT_CAP when more."""
+    matched = select(Ticket.id).where(*where).limit(COUNT_CAP + 1).subquery()
+    total = s.scalar(select(func.count()).select_from(matched)) or 0
+    return (COUNT_CAP, True) if total > COUNT_CAP else (total, False)
+
+
+def page_ids_statement(f: Filters, where: list[ColumnElement[bool]], limit: int, offset: int) -> Select[Any]:
+    """The ids of a page in list order. Only the ids and the sort key are sorted (the rows and
+    their names are read for these ids afterwards): a view of a million tickets sorted whole
+    rows joined to their agents and contacts before it cut its page."""
+    stmt = select(Ticket.id).where(*where)
+    sort = f.effective_sort
+    if sort == "assignee":
+        stmt = stmt.outerjoin(Agent, Agent.id == Ticket.assignee_id)
+    if sort:
+        key = _sort_key(sort, f)
+        # Tickets without a value (no deadline, nobody assigned) go last in either direction.
+        ordered_by = key.desc().nulls_last() if f.dir == "desc" else key.asc().nulls_last()
+        stmt = stmt.order_by(ordered_by, Ticket.id.desc())
+    return stmt.limit(limit).offset(offset)
+
+
 def list_page(svc: Services, viewer: Viewer, f: Filters, per_page: int | None = None) -> ListPage:
     per_page = per_page or PER_PAGE
     now = svc.clock.now()  # one instant for the whole page, so rows agree with each other
     where = _conditions(viewer, f, now)
     incomplete = False
+    capped = False
     summed = 0
     with svc.db.session() as s:
         ranked: list[int] = []
@@ -224,16 +261,17 @@ def list_page(svc: Services, viewer: Viewer, f: Filters, per_page: int | None = 
             if summed_total is not None:
                 total = summed_total
             else:
-                total = s.scalar(select(func.count(Ticket.id)).where(*where)) or 0
+                total, capped = _counted_total(s, where)
             pages = max(1, math.ceil(total / per_page))
             page = min(f.page, pages)
-            stmt = stmt.where(*where)
-            if sort:
-                key = _sort_key(sort)
-                # Tickets without a value (no deadline, nobody assigned) go last in either direction.
-                ordered_by = key.desc().nulls_last() if f.dir == "desc" else key.asc().nulls_last()
-                stmt = stmt.order_by(ordered_by, Ticket.id.desc())
-            rows = list(s.execute(stmt.limit(per_page).offset((page - 1) * per_page)).all())
+            offset = (page - 1) * per_page
+            # A capped view's last page stops at the cap, as its "showing …" says.
+            limit = min(per_page, total - offset) if capped else per_page
+            shown = list(s.scalars(page_ids_statement(f, where, limit, offset)))
+            found = (
+                {row[0].id: row for row in s.execute(stmt.where(Ticket.id.in_(shown))).all()} if shown else {}
+            )
+            rows = [found[tid] for tid in shown if tid in found]
         tickets = [
             {
                 "reference": t.reference,
@@ -254,7 +292,7 @@ def list_page(svc: Services, viewer: Viewer, f: Filters, per_page: int | None = 
         ]
     if summed > COMPACT_AT:
         compact(svc.db)
-    return ListPage(tickets, total, page, per_page, incomplete)
+    return ListPage(tickets, total, page, per_page, incomplete, capped)
 
 
 def _due(t: Ticket) -> datetime | None:

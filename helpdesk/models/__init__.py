@@ -25,6 +25,7 @@ from helpdesk.models.chat import ChatVisitor
 from helpdesk.models.console import CANNED_LANGUAGES, AgentSignature, CannedResponse, SavedView
 from helpdesk.models.contacts import IDENTITY_KINDS, Contact, ContactIdentity
 from helpdesk.models.kb import Article, ArticleFeedback, KbCategory
+from helpdesk.models.list_indexes import CATEGORY_INDEX, LIST_INDEXES  # noqa: F401 - on the tickets table
 from helpdesk.models.outbox import OUTBOX_STATES, OutboxItem
 from helpdesk.models.privacy import AccessLogEntry, AnonymizedTicket, RetentionRule, SensitiveValue
 from helpdesk.models.report_indexes import REPORT_INDEXES  # noqa: F401 - on the tickets table
