@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, Index, and_, case, or_
+from sqlalchemy import ColumnElement, Index, and_, case, literal_column, or_
 from sqlalchemy.sql.elements import Grouping
 
 from helpdesk.models.tickets import Ticket
@@ -53,6 +53,15 @@ LIST_INDEXES = (
     Index("ix_tickets_status_due_order", _t.status, Grouping(due_order())),
 )
 
+
+def category_key(t: Any = _t) -> ColumnElement[Any]:
+    """The category as ``ix_tickets_category`` holds it: ``category || ''``, the same value."""
+    return t.category.op("||")(literal_column("''"))
+
+
 # The console's category menu: the tickets' distinct categories, one index step each
-# (helpdesk.console.queries.categories), not a read of every ticket.
-CATEGORY_INDEX = Index("ix_tickets_category", _t.category)
+# (helpdesk.console.queries.categories), not a read of every ticket. On ``category || ''``, on
+# purpose not on the column: SQLite's statistics know only that there are ~10 categories, and on
+# the column the list's category filter walked a category's 58,000 tickets for its ~2,000 open
+# ones (a third slower than through the open tickets' index).
+CATEGORY_INDEX = Index("ix_tickets_category", Grouping(category_key()))
