@@ -19,7 +19,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, case, func, or_, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from helpdesk.access import Viewer, ticket_filter
 from helpdesk.console.search import ranked_ticket_ids
@@ -39,6 +41,7 @@ MAX_PAGE = 10_000
 COUNT_CAP = 10_000
 SORTS = ("due", "reference", "subject", "status", "priority", "channel", "queue", "assignee", "updated")
 DEFAULT_SORT = "due"
+NULLABLE_SORTS = ("due", "assignee")  # the others' keys are never NULL (columns NOT NULL, CASE … ELSE)
 
 
 def due_column() -> ColumnElement[Any]:
@@ -168,6 +171,26 @@ class ListPage:
         return min(self.total, self.page * self.per_page)
 
 
+class rarely(FunctionElement[bool]):  # noqa: N801 - reads as SQL: rarely(status IN (...))
+    """A condition few tickets meet, said so to SQLite's planner: ``likelihood(x, 0.05)`` there,
+    ``x`` elsewhere. SQLite's statistics hold only the average tickets per status (200,000 of a
+    million: the open ones look like 60% of the table), so with a channel or category filter it
+    counted and sorted the open tickets by scanning the whole table: 0.8 s instead of 0.15."""
+
+    # No Boolean type: SQLite's dialect would write `likelihood(...) = 1`, which no index serves.
+    inherit_cache = True
+
+
+@compiles(rarely)
+def _rarely(element: rarely, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
+
+
+@compiles(rarely, "sqlite")
+def _rarely_sqlite(element: rarely, compiler: Any, **kw: Any) -> str:
+    return f"likelihood({compiler.process(element.clauses, **kw)}, 0.05)"
+
+
 def _conditions(viewer: Viewer, f: Filters, now: datetime) -> list[ColumnElement[bool]]:
     where: list[ColumnElement[bool]] = [ticket_filter(viewer), Ticket.merged_into_id.is_(None)]
     if f.mine:
@@ -175,10 +198,12 @@ def _conditions(viewer: Viewer, f: Filters, now: datetime) -> list[ColumnElement
     if f.unassigned:
         where.append(Ticket.assignee_id.is_(None))
     if f.overdue:
-        where.append(Ticket.status.in_(OPEN_STATUSES))
+        where.append(rarely(Ticket.status.in_(OPEN_STATUSES)))
         where.append(or_(Ticket.sla_breached_at.is_not(None), due_column() < now))
     if f.status == "active":
-        where.append(Ticket.status.in_(OPEN_STATUSES))
+        where.append(rarely(Ticket.status.in_(OPEN_STATUSES)))
+    elif f.status in OPEN_STATUSES:
+        where.append(rarely(Ticket.status == f.status))
     elif f.status:
         where.append(Ticket.status == f.status)
     if f.channel:
@@ -227,8 +252,12 @@ def page_ids_statement(f: Filters, where: list[ColumnElement[bool]], limit: int,
         stmt = stmt.outerjoin(Agent, Agent.id == Ticket.assignee_id)
     if sort:
         key = _sort_key(sort, f)
-        # Tickets without a value (no deadline, nobody assigned) go last in either direction.
-        ordered_by = key.desc().nulls_last() if f.dir == "desc" else key.asc().nulls_last()
+        ordered_by = key.desc() if f.dir == "desc" else key.asc()
+        if sort in NULLABLE_SORTS:
+            # Tickets without a value (no deadline, nobody assigned) go last in either direction.
+            # Only there: PostgreSQL reads an index backwards as DESC NULLS FIRST, so a NULLS
+            # LAST on a column that is never NULL (the reference's id) kept it from the index.
+            ordered_by = ordered_by.nulls_last()
         stmt = stmt.order_by(ordered_by, Ticket.id.desc())
     return stmt.limit(limit).offset(offset)
 
