@@ -114,10 +114,13 @@ def ticket_filter(viewer: Viewer) -> ColumnElement[bool]:
     return or_(*conditions) if conditions else false()
 
 
+def sees(viewer: Viewer, queue: str, assignee_id: int | None) -> bool:
+    """``ticket_filter`` in Python: whether this viewer sees a ticket of this queue and assignee."""
+    return viewer.sees_all or assignee_id == viewer.id or queue in viewer.queues
+
+
 def can_see(viewer: Viewer | None, ticket: Ticket) -> bool:
-    if viewer is None:
-        return False
-    return viewer.sees_all or ticket.assignee_id == viewer.id or ticket.queue in viewer.queues
+    return viewer is not None and sees(viewer, ticket.queue, ticket.assignee_id)
 
 
 can_access = can_see  # the console's older name

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from helpdesk.administration.common import N_, AdminError, check_key, check_names
 from helpdesk.administration.defaults import DEFAULT_QUEUE_NAMES, TRIAGE_QUEUE, default_names
-from helpdesk.metrics.open_counts import COMPACT_AT, compact, open_counts
+from helpdesk.metrics.open_counts import read_open_counts
 from helpdesk.models import Category, Queue, queue_members
 from helpdesk.services import Services
 from helpdesk.tickets import Actor
@@ -58,12 +58,10 @@ def list_queues(svc: Services) -> list[QueueInfo]:
         members: dict[int, int] = dict(
             s.execute(select(queue_members.c.queue_id, func.count()).group_by(queue_members.c.queue_id)).all()
         )
-        # The kept counts (open, not merged away: the console's definition), not a count of the
-        # open tickets themselves, which grows with them.
-        counts, summed = open_counts(s)
         rows = s.execute(select(Queue.id, Queue.name, Queue.title, Queue.names).order_by(Queue.name)).all()
-    if summed > COMPACT_AT:
-        compact(svc.db)
+    # The kept counts (open, not merged away: the console's definition), not a count of the open
+    # tickets themselves, which grows with them.
+    counts = read_open_counts(svc.db)
     per_queue: dict[str, int] = {}
     for (queue, _assignee), n in counts.items():
         per_queue[queue] = per_queue.get(queue, 0) + n

@@ -23,9 +23,9 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
-from helpdesk.access import Viewer, ticket_filter
+from helpdesk.access import Viewer, sees, ticket_filter
 from helpdesk.console.search import ranked_ticket_ids
-from helpdesk.metrics.open_counts import COMPACT_AT, compact, open_counts
+from helpdesk.metrics.open_counts import read_open_counts
 from helpdesk.models import CHANNELS, OPEN_STATUSES, PRIORITIES, STATUSES, Agent, Contact, Ticket
 from helpdesk.models.list_indexes import due_now, due_order
 from helpdesk.services import Services
@@ -215,24 +215,22 @@ def _conditions(viewer: Viewer, f: Filters, now: datetime) -> list[ColumnElement
     return where
 
 
-def _kept_total(s: Session, viewer: Viewer, f: Filters) -> tuple[int | None, int]:
+def _kept_total(svc: Services, viewer: Viewer, f: Filters) -> int | None:
     """The total of an open-tickets view filtered only by queue, mine or unassigned, summed from
     the kept counts (``helpdesk.metrics.open_counts``, the same tickets: open, not merged away)
-    instead of counted; None for any other view. Also how many kept rows were summed."""
+    instead of counted; None for any other view."""
     if f.status != "active" or f.q or f.overdue or f.channel or f.category:
-        return None, 0
-    counts, summed = open_counts(s)
+        return None
     total = 0
-    for (queue, assignee_id), n in counts.items():
-        visible = viewer.sees_all or assignee_id == viewer.id or queue in viewer.queues  # ticket_filter
+    for (queue, assignee_id), n in read_open_counts(svc.db).items():
         if (
-            visible
+            sees(viewer, queue, assignee_id)
             and (not f.queue or queue == f.queue)
             and (not f.mine or assignee_id == viewer.id)
             and (not f.unassigned or assignee_id is None)
         ):
             total += n
-    return total, summed
+    return total
 
 
 def _counted_total(s: Session, where: list[ColumnElement[bool]]) -> tuple[int, bool]:
@@ -268,7 +266,7 @@ def list_page(svc: Services, viewer: Viewer, f: Filters, per_page: int | None = 
     where = _conditions(viewer, f, now)
     incomplete = False
     capped = False
-    summed = 0
+    kept_total = _kept_total(svc, viewer, f)
     with svc.db.session() as s:
         ranked: list[int] = []
         if f.q:
@@ -294,9 +292,8 @@ def list_page(svc: Services, viewer: Viewer, f: Filters, per_page: int | None = 
             found = {row[0].id: row for row in s.execute(stmt.where(Ticket.id.in_(shown))).all()}
             rows = [found[tid] for tid in shown if tid in found]
         else:
-            summed_total, summed = _kept_total(s, viewer, f)
-            if summed_total is not None:
-                total = summed_total
+            if kept_total is not None:
+                total = kept_total
             elif _big_view(f):
                 total, capped = _counted_total(s, where)
             else:
@@ -329,8 +326,6 @@ def list_page(svc: Services, viewer: Viewer, f: Filters, per_page: int | None = 
             }
             for t, name, contact in rows
         ]
-    if summed > COMPACT_AT:
-        compact(svc.db)
     return ListPage(tickets, total, page, per_page, incomplete, capped)
 
 

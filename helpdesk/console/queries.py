@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy import func, select, text
 
-from helpdesk.access import Viewer, ticket_filter, visible_queues
+from helpdesk.access import Viewer, sees, ticket_filter, visible_queues
 from helpdesk.administration.names import load_names, name_from
 from helpdesk.i18n import current_language
-from helpdesk.metrics.open_counts import COMPACT_AT, compact, open_counts
+from helpdesk.metrics.open_counts import read_open_counts
 from helpdesk.models import Agent, Category, Message, OutboxItem, Ticket
 from helpdesk.services import Services
 
@@ -23,19 +23,16 @@ def queue_counts(svc: Services, viewer: Viewer) -> dict[str, Any]:
     tickets on PostgreSQL, three index scans: bench/README.md, helper metricsq)."""
     names = visible_queues(svc, viewer)
     language = current_language()
+    counts = read_open_counts(svc.db)
     with svc.db.session() as s:
-        counts, summed = open_counts(s)
         titles = load_names(s, "queue")  # once, not a read per queue outside a request
-    if summed > COMPACT_AT:
-        compact(svc.db)
     per_queue: dict[str, int] = {}
     mine = unassigned = 0
     for (queue, assignee_id), n in counts.items():
         per_queue[queue] = per_queue.get(queue, 0) + n
         if assignee_id is not None and assignee_id == viewer.id:
             mine += n
-        # the rule of access.ticket_filter for an unassigned ticket
-        elif assignee_id is None and (viewer.sees_all or queue in viewer.queues):
+        elif assignee_id is None and sees(viewer, queue, None):
             unassigned += n
     return {
         "queues": [

@@ -41,6 +41,15 @@ def open_counts(session: Session) -> tuple[Counts, int]:
     return counts, rows
 
 
+def read_open_counts(db: Database) -> Counts:
+    """The open counts for a page: read, then folded after the read when it summed too many rows."""
+    with db.session() as session:
+        counts, summed = open_counts(session)
+    if summed > COMPACT_AT:
+        compact(db)
+    return counts
+
+
 def compact(db: Database) -> bool:
     """Fold the rows into one per key (keys at zero dropped), in one short write; False (and no
     write) when they are folded already."""
