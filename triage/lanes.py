@@ -27,7 +27,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from pathlib import Path
 from typing import IO, Any
 
@@ -134,35 +134,77 @@ def held_out_scores(
 
 
 class Lanes:
-    """A thread of this process and the worker process; `submit` alternates between them."""
+    """A thread of this process and the worker process, fed from one queue in order.
+
+    Each lane takes the oldest job it may run as soon as it is free: a fit pinned to one lane
+    (the final model here, the calibration fit in the worker) waits for that lane, a fold fit
+    goes to whichever is free first. So neither lane idles while the other has a queue (the
+    final fit is the longest job: fixed turns left the other lane waiting at the end), and
+    the order in which results arrive follows the order of `submit` calls. What a fit returns
+    does not depend on its lane (see the module docstring).
+    """
+
+    LOCAL, REMOTE, ANY = 0, 1, 2
 
     def __init__(self) -> None:
-        self._local = ThreadPoolExecutor(max_workers=1)
-        self._remote = ThreadPoolExecutor(max_workers=1)  # waits on the worker's pipe
-        self._remote.submit(_remote_call, ("ready",))  # started while the caller counts terms
-        self._turn = 0
+        self._jobs: list[tuple[int, dict[int, Callable[[], Any]], Future[Any]]] = []
+        self._ready = threading.Condition()
+        self._closed = False
         self._remote_seconds = 0.0  # fit CPU of the worker, for `clock`
         self._lock = threading.Lock()
+        self._threads = [threading.Thread(target=self._run, args=(lane,), daemon=True) for lane in (0, 1)]
+        for thread in self._threads:
+            thread.start()
+        # The worker starts while the caller counts terms.
+        self._queue(self.REMOTE, {self.REMOTE: lambda: _remote_call(("ready",))})
+
+    def _queue(self, lane: int, work: dict[int, Callable[[], Any]]) -> Future[Any]:
+        job: Future[Any] = Future()
+        with self._ready:
+            self._jobs.append((lane, work, job))
+            self._ready.notify_all()
+        return job
+
+    def _next(self, lane: int) -> tuple[Callable[[], Any], Future[Any]] | None:
+        with self._ready:
+            while True:
+                for i, (wanted, work, job) in enumerate(self._jobs):
+                    if wanted in (lane, self.ANY):
+                        del self._jobs[i]
+                        return work[lane], job
+                if self._closed:
+                    return None
+                self._ready.wait()
+
+    def _run(self, lane: int) -> None:
+        while (taken := self._next(lane)) is not None:
+            fn, job = taken
+            if not job.set_running_or_notify_cancel():
+                continue
+            try:
+                job.set_result(fn())
+            except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the job
+                job.set_exception(exc)
+
+    def _charged(self, args: tuple[Any, ...]) -> tuple[NDArray[np.float64], list[str], float]:
+        answer: tuple[NDArray[np.float64], list[str], float] = _remote_call(args)
+        with self._lock:
+            self._remote_seconds += answer[2]
+        return answer
 
     def local(self, fn: Callable[..., Any], *args: Any) -> Future[Any]:
-        return self._local.submit(fn, *args)
+        """`fn(*args)` in this process's lane (the final model: it is not sent back)."""
+        return self._queue(self.LOCAL, {self.LOCAL: lambda: fn(*args)})
 
     def remote(self, *args: Any) -> Future[tuple[NDArray[np.float64], list[str], float]]:
         """`held_out_scores(*args)` in the worker process."""
-        job = self._remote.submit(_remote_call, args)
-
-        def charge(done: Future[tuple[NDArray[np.float64], list[str], float]]) -> None:
-            if done.exception() is None:
-                with self._lock:
-                    self._remote_seconds += done.result()[2]
-
-        job.add_done_callback(charge)
-        return job
+        return self._queue(self.REMOTE, {self.REMOTE: lambda: self._charged(args)})
 
     def submit(self, *args: Any) -> Future[tuple[NDArray[np.float64], list[str], float]]:
-        """`held_out_scores(*args)` in the next lane in turn."""
-        self._turn ^= 1
-        return self.remote(*args) if self._turn else self.local(held_out_scores, *args)
+        """`held_out_scores(*args)` in whichever lane is free first."""
+        return self._queue(
+            self.ANY, {self.LOCAL: lambda: held_out_scores(*args), self.REMOTE: lambda: self._charged(args)}
+        )
 
     def clock(self) -> float:
         """The time budget's clock: CPU seconds of this process and of the worker's fits,
@@ -171,8 +213,12 @@ class Lanes:
             return (time.process_time() + self._remote_seconds) / 2
 
     def close(self) -> None:
-        self._local.shutdown(wait=True)
-        self._remote.shutdown(wait=True)
+        """Wait for the jobs queued and stop both lanes (the worker process stays)."""
+        with self._ready:
+            self._closed = True
+            self._ready.notify_all()
+        for thread in self._threads:
+            thread.join()
 
 
 def _serve() -> None:

@@ -133,6 +133,12 @@ class _FinalFits:
         )
         self._final = lanes.local(_svm, x, y, c, seed)
 
+    def cancel(self) -> None:
+        """Drop the fits not started yet (the search chose another setting)."""
+        for job in (self._final, self._calibration):
+            if job is not None:
+                job.cancel()
+
     def result(self) -> tuple[LinearSVC, tuple[NDArray[np.float64], list[str], float] | None]:
         return self._final.result(), None if self._calibration is None else self._calibration.result()
 
@@ -191,20 +197,25 @@ class TriageClassifier:
             by_name = {b.name: b for b in [*counted["words"], *chars]}
             ours = counted["full"] = [by_name[name] for name, _ in specs]
             search.start([first])
-            # Ours is the likely winner (and holds the words-only blocks): weighed on all the
-            # data while its fold fits run, so the final fits start as soon as the search ends.
-            # (Starting ours' final fits before the search gained nothing on Banking77: the
-            # final and calibration fits already fill both cores, and the work would be lost
-            # whenever the search chose another setting.)
+            # The default (ours at the first C) is kept unless another setting beats it beyond
+            # the noise (triage.cv._pick), so its final and calibration fits are queued right
+            # behind its fold fits: the other settings' fold fits then fill whichever lane
+            # finishes its big fit first, instead of the two big fits starting together after
+            # the search and the shorter one's lane idling at the end. Should the search
+            # choose another setting, these fits are wasted and the chosen one's follow.
             ours_blocks, x_ours = fitted(ours)
             full = (FeatureBlocks(ours_blocks), x_ours)
+            likely = _FinalFits(lanes, x_ours, y, first.C, cfg.seed, split)
             result = search.finish(
                 budget_end, progress=lambda f: progress("cross-validating", 0.05 + 0.6 * f)
             )
             setting = result.setting if result is not None else first
             progress("training", 0.7)
             blocks, x = _final_features(setting.features, full, counted)
-            final, calibration = _FinalFits(lanes, x, y, setting.C, cfg.seed, split).result()
+            if setting != first:
+                likely.cancel()
+                likely = _FinalFits(lanes, x, y, setting.C, cfg.seed, split)
+            final, calibration = likely.result()
         finally:
             lanes.close()
         self.features = None
