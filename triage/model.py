@@ -171,25 +171,26 @@ class TriageClassifier:
         cfg = self.config
         texts = [str(t) for t in texts]
         y = np.array([str(label) for label in labels])
-        progress("features", 0.0)
-        prepared = [prepare(t) for t in texts]  # the one normalization pass
-        grid = [cfg.C] if cfg.C is not None else list(cfg.C_grid)
-        # Every text analysed once per block; each fold's and the final TF-IDF come from these.
-        # The character n-grams (the dearest block) are counted last: the fold fits of the
-        # baseline and of words-only (at the first C) need the other blocks only, and run on
-        # the other core meanwhile.
-        specs = feature_blocks("full", cfg.min_df)[0]
-        counted = {
-            "bare": count(feature_blocks("bare")[0], texts),
-            "words": count([b for b in specs if b[0] != "chars"], prepared),
-        }
-        first = Setting("full", grid[0])
-        # Data larger than the CV sample calibrates on a held-out seventh (see below).
-        split = None
-        if len(y) > cfg.cv_max_examples:
-            split = folds(prepared, list(y), _CALIBRATION_FOLDS, cfg.seed)[0]
+        # The worker process (the second lane) starts while the texts are counted.
         lanes = Lanes()
         try:
+            progress("features", 0.0)
+            prepared = [prepare(t) for t in texts]  # the one normalization pass
+            grid = [cfg.C] if cfg.C is not None else list(cfg.C_grid)
+            # Every text analysed once per block; each fold's and the final TF-IDF come from these.
+            # The character n-grams (the dearest block) are counted last: the fold fits of the
+            # baseline and of words-only (at the first C) need the other blocks only, and run on
+            # the other core meanwhile.
+            specs = feature_blocks("full", cfg.min_df)[0]
+            counted = {
+                "bare": count(feature_blocks("bare")[0], texts),
+                "words": count([b for b in specs if b[0] != "chars"], prepared),
+            }
+            first = Setting("full", grid[0])
+            # Data larger than the CV sample calibrates on a held-out seventh (see below).
+            split = None
+            if len(y) > cfg.cv_max_examples:
+                split = folds(prepared, list(y), _CALIBRATION_FOLDS, cfg.seed)[0]
             search = Search(counted, prepared, y, grid, cfg.folds, cfg.cv_max_examples, cfg.seed, lanes)
             if search.parts:
                 search.start([Setting("bare", 1.0), Setting("words", first.C)])
