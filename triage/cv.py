@@ -206,9 +206,13 @@ class Search:
         budget_end: float,
         progress: Callable[[float], None] = lambda f: None,
         budget_clock: Callable[[], float] | None = None,
+        first_scored: Callable[[], None] = lambda: None,
     ) -> CVResult | None:
         """Try the settings in order within the budget (fold fits started already are
-        collected, not charged again) and choose."""
+        collected, not charged again) and choose. `first_scored` is called once the first
+        setting and the baseline are scored, before the rest of the grid is queued (the
+        caller queues the default's final fits there: they then run beside the rest of the
+        search, and the budget is judged on the same clock as without them)."""
         parts, y, labels = self.parts, self.y, self.labels
         clock = budget_clock or self.lanes.clock
         if not parts:
@@ -253,6 +257,7 @@ class Search:
         plan = [Setting("full", c) for c in self.c_grid]
         baseline = Setting("bare", 1.0)
         run([plan[0], baseline])
+        first_scored()
         progress(0.3)
         rest = affordable(plan[1:], plan[0])
         if rest:

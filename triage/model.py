@@ -198,25 +198,30 @@ class TriageClassifier:
             by_name = {b.name: b for b in [*counted["words"], *chars]}
             ours = counted["full"] = [by_name[name] for name, _ in specs]
             search.start([first])
-            # The default (ours at the first C) is kept unless another setting beats it beyond
-            # the noise (triage.cv._pick), so its final and calibration fits are queued right
-            # behind its fold fits: the other settings' fold fits then fill whichever lane
-            # finishes its big fit first, instead of the two big fits starting together after
-            # the search and the shorter one's lane idling at the end. Should the search
-            # choose another setting, these fits are wasted and the chosen one's follow.
             ours_blocks, x_ours = fitted(ours)
             full = (FeatureBlocks(ours_blocks), x_ours)
-            likely = _FinalFits(lanes, x_ours, y, first.C, cfg.seed, split)
+            # The default (ours at the first C) is kept unless another setting beats it beyond
+            # the noise (triage.cv._pick), so its final and calibration fits are queued as soon
+            # as it is scored, ahead of the rest of the grid: the other settings' fold fits
+            # then fill whichever lane finishes its big fit first, instead of the two big fits
+            # starting together after the search and the shorter one's lane idling at the end.
+            # Should the search choose another setting, these fits are wasted (cancelled if not
+            # started) and the chosen one's follow.
+            likely: list[_FinalFits] = []
             result = search.finish(
-                budget_end, progress=lambda f: progress("cross-validating", 0.05 + 0.6 * f)
+                budget_end,
+                progress=lambda f: progress("cross-validating", 0.05 + 0.6 * f),
+                first_scored=lambda: likely.append(_FinalFits(lanes, x_ours, y, first.C, cfg.seed, split)),
             )
             setting = result.setting if result is not None else first
             progress("training", 0.7)
             blocks, x = _final_features(setting.features, full, counted)
-            if setting != first:
-                likely.cancel()
-                likely = _FinalFits(lanes, x, y, setting.C, cfg.seed, split)
-            final, calibration = likely.result()
+            fits = likely[0] if likely else None
+            if fits is None or setting != first:
+                if fits is not None:
+                    fits.cancel()
+                fits = _FinalFits(lanes, x, y, setting.C, cfg.seed, split)
+            final, calibration = fits.result()
         finally:
             lanes.close()
         self.features = None
