@@ -210,9 +210,9 @@ class Search:
     ) -> CVResult | None:
         """Try the settings in order within the budget (fold fits started already are
         collected, not charged again) and choose. `first_scored` is called once the first
-        setting and the baseline are scored, before the rest of the grid is queued (the
-        caller queues the default's final fits there: they then run beside the rest of the
-        search, and the budget is judged on the same clock as without them)."""
+        setting and the baseline are scored and the budget has picked the rest of the grid,
+        before that is queued (the caller queues the default's final fits there: they then
+        run beside the rest of the search, and the budget is judged as without them)."""
         parts, y, labels = self.parts, self.y, self.labels
         clock = budget_clock or self.lanes.clock
         if not parts:
@@ -257,9 +257,9 @@ class Search:
         plan = [Setting("full", c) for c in self.c_grid]
         baseline = Setting("bare", 1.0)
         run([plan[0], baseline])
-        first_scored()
         progress(0.3)
         rest = affordable(plan[1:], plan[0])
+        first_scored()  # after the budget is judged: the fits queued there must not count in it
         if rest:
             run(rest)
         progress(0.8)
