@@ -206,13 +206,9 @@ class Search:
         budget_end: float,
         progress: Callable[[float], None] = lambda f: None,
         budget_clock: Callable[[], float] | None = None,
-        first_scored: Callable[[], None] = lambda: None,
     ) -> CVResult | None:
         """Try the settings in order within the budget (fold fits started already are
-        collected, not charged again) and choose. `first_scored` is called once the first
-        setting and the baseline are scored and the budget has picked the rest of the grid,
-        before that is queued (the caller queues the default's final fits there: they then
-        run beside the rest of the search, and the budget is judged as without them)."""
+        collected, not charged again) and choose."""
         parts, y, labels = self.parts, self.y, self.labels
         clock = budget_clock or self.lanes.clock
         if not parts:
@@ -259,7 +255,6 @@ class Search:
         run([plan[0], baseline])
         progress(0.3)
         rest = affordable(plan[1:], plan[0])
-        first_scored()  # after the budget is judged: the fits queued there must not count in it
         if rest:
             run(rest)
         progress(0.8)
