@@ -15,7 +15,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
-from helpdesk import db
+from helpdesk import db, sqlite_cursor
 from helpdesk.privacy.vault import Sealed
 from helpdesk.services import Services
 from helpdesk.tickets import (
@@ -155,7 +155,7 @@ def test_the_cursor_path_sends_and_stores_what_sqlalchemy_would(
     deterministic(monkeypatch)
     fast_sql, fast_rows = run_day(tmp_path, "fast")
     with monkeypatch.context() as m:
-        m.setattr(db, "_lookup", lambda *args: None)  # every statement through SQLAlchemy
+        m.setattr(sqlite_cursor, "_lookup", lambda *args: None)  # every statement through SQLAlchemy
         deterministic(m)
         slow_sql, slow_rows = run_day(tmp_path, "slow")
     assert fast_rows == slow_rows
