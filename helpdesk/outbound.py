@@ -81,6 +81,12 @@ def survey_token(secret_key: str, ticket_id: int, issued_at: datetime | None = N
     return URLSafeSerializer(secret_key, salt="survey").dumps([ticket_id, int(issued.timestamp())])
 
 
+def survey_url(public_url: str, secret_key: str, ticket_id: int, issued_at: datetime) -> str:
+    """The survey link sent for a ticket when its survey was queued at ``issued_at``: the same
+    link from the outbox dispatcher and from a chat page's catch-up (channels/chat/notices.py)."""
+    return f"{public_url}/survey/{survey_token(secret_key, ticket_id, issued_at)}"
+
+
 def read_survey_token(secret_key: str, token: str) -> SurveyLink | None:
     try:
         value = URLSafeSerializer(secret_key, salt="survey").loads(token)

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from helpdesk.claims import holder_gone
 from helpdesk.events import event, room_for_ticket
 from helpdesk.models import Agent, AgentSignature, Message, OutboxItem, Ticket
-from helpdesk.outbound import Envelope, QuotedMessage, SendResult, TranscriptLine, survey_token
+from helpdesk.outbound import Envelope, QuotedMessage, SendResult, TranscriptLine, survey_url
 from helpdesk.services import Services
 from helpdesk.tickets.serialize import iso, message_dict, ticket_dict
 from helpdesk.tickets.types import Actor
@@ -160,8 +160,8 @@ def build_envelope(svc: Services, session: Session, item: OutboxItem) -> Envelop
     links = {"ticket": f"{svc.settings.public_url}/help"}
     if item.kind == "survey":
         # dated when queued (at resolution), so a retried mail carries the very same link
-        token = survey_token(svc.settings.secret_key, ticket.id, item.created_at)
-        links["survey"] = f"{svc.settings.public_url}/survey/{token}"
+        settings = svc.settings
+        links["survey"] = survey_url(settings.public_url, settings.secret_key, ticket.id, item.created_at)
     transcript: tuple[TranscriptLine, ...] = ()
     if item.kind == "transcript":
         transcript = tuple(

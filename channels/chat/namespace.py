@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from flask_socketio import Namespace, join_room, leave_room
 
 from channels.chat import callback, store, validate
+from channels.chat.notices import standing_notices
 from channels.chat.suggest_filter import good_hits, is_question
 from channels.chat.validate import BadRequest, error
 from channels.chat.visitor_rows import VisitorTouch
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 CHAT_NAMESPACE = "/chat"
 Handler = Callable[..., dict[str, Any] | None]
 MAX_SUGGESTIONS = 3
+NO_STATE: dict[str, Any] = {"status": None, "notices": []}  # history before the first message
 
 
 def guarded(handler: Handler) -> Handler:
@@ -215,13 +217,16 @@ class ChatNamespace(Namespace):
         after = validate.seq_after(data)
         ticket = store.current_ticket(self.svc, hashed)
         if ticket is None:
-            return {"ok": True, "reference": None, "messages": [], "last_seq": 0}
+            return {"ok": True, "reference": None, "messages": [], "last_seq": 0, **NO_STATE}
         messages = store.history(self.svc, ticket.id, ticket.reference, after)
         return {
             "ok": True,
             "reference": ticket.reference,
             "messages": messages,
             "last_seq": ticket.last_seq,
+            # Its state besides the messages, for a page that lost the live news (a survey).
+            "status": ticket.status,
+            "notices": standing_notices(self.svc, ticket),
         }
 
     @guarded

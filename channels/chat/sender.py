@@ -38,7 +38,14 @@ class ChatSender:
                 self._emit("message", visitor.token_hash, payload)
         elif envelope.text or envelope.links.get(envelope.kind):
             # No message row (a survey, say): the page shows a notice, with its link if any.
-            notice = {"kind": envelope.kind, "text": envelope.text, "url": envelope.links.get(envelope.kind)}
+            # Its id (the outbox item's) is the one ``history`` gives it (channels/chat/notices.py):
+            # a page that gets both shows it once.
+            notice = {
+                "id": envelope.item_id,
+                "kind": envelope.kind,
+                "text": envelope.text,
+                "url": envelope.links.get(envelope.kind),
+            }
             for visitor in visitors:
                 self._emit("notice", visitor.token_hash, notice)
         now = self.svc.clock.now()

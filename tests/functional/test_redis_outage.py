@@ -31,7 +31,7 @@ from channels.chat import store as chat_store
 from helpdesk.models import Agent, OutboxItem
 from helpdesk.queue_outbox import BUFFER_LIMIT, MAX_AGE, QueueOutbox
 from helpdesk.tickets import Actor, reply_to_ticket, set_status
-from tests.conftest import LiveServer, browser_login, start_live_server
+from tests.conftest import LiveServer, axe, browser_login, start_live_server
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -295,18 +295,7 @@ def test_a_reply_lost_before_one_that_arrived_is_still_fetched_in_its_place(node
         ana = s.scalars(select(Agent.id).where(Agent.email == AGENT)).one()
 
     def emitted(count: int) -> None:  # A's dispatcher has handed this many replies to its outbox
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            with nodes.a.services.db.session() as s:
-                sent = s.scalar(
-                    select(func.count())
-                    .select_from(OutboxItem)
-                    .where(OutboxItem.ticket_id == ticket.id, OutboxItem.status == "sent")
-                )
-            if sent == count:
-                return
-            time.sleep(0.05)
-        raise AssertionError(f"{count} replies not dispatched")
+        dispatched(nodes, ticket.id, count)
 
     lost, kept = "Karta je spremna u policijskoj upravi.", "Ponesite staru kartu."
     nodes.proxy_a.cut()
@@ -324,6 +313,94 @@ def test_a_reply_lost_before_one_that_arrived_is_still_fetched_in_its_place(node
     shown = page.locator("#chat-log li.chat-msg--them").all_inner_texts()
     assert [sum(text in item for item in shown) for text in (lost, kept)] == [1, 1]
     assert lost in shown[0] and kept in shown[1]  # in the order the agent wrote them
+    assert errors == []
+
+
+def dispatched(nodes: Nodes, ticket_id: int, count: int) -> None:
+    """Wait until A's dispatcher has sent this many of the ticket's outbox items (the chat sender
+    has handed their events to A's outbox: lost there, or waiting)."""
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        with nodes.a.services.db.session() as s:
+            sent = s.scalar(
+                select(func.count())
+                .select_from(OutboxItem)
+                .where(OutboxItem.ticket_id == ticket_id, OutboxItem.status == "sent")
+            )
+        if sent == count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{count} outbox items not dispatched")
+
+
+def chat_on_b(nodes: Nodes, page: Any, text: str) -> Any:
+    """A citizen's chat page on B whose first message is stored; its ticket (read on A)."""
+    page.goto(f"{nodes.b.url}/chat?lang=en")
+    page.fill("#chat-text", text)
+    page.press("#chat-text", "Enter")
+    page.wait_for_function("() => !document.querySelector('#chat-log li .chat-msg__state')")
+    token = page.evaluate("JSON.parse(localStorage.getItem('helpdesk.chat.token'))")
+    ticket = chat_store.current_ticket(nodes.a.services, chat_store.token_hash(token))
+    assert ticket is not None
+    page.locator("#chat-close:not([hidden])").wait_for()  # an open conversation can be closed
+    return ticket
+
+
+SURVEY_NOTICE = "#chat-log li.chat-msg--notice:has(a[href*='/survey/'])"
+
+
+def test_a_survey_notice_lost_between_the_processes_is_shown_after_the_catch_up(
+    nodes: Nodes, page: Any
+) -> None:
+    """chat.js: the agent resolves the conversation; its survey notice (no message row, no seq) is
+    emitted on A for the page on B and lost. The resync's history answer carries what still
+    stands: the page shows the survey, once, and no longer offers to close the conversation."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    ticket = chat_on_b(nodes, page, "Kako da platim taksu?")
+    nodes.proxy_a.cut()
+    try:
+        nodes.outbox.limit = 0  # nothing is kept: the survey notice never reaches B
+        set_status(nodes.a.services, ticket.reference, Actor.system("test"), "resolved")
+        dispatched(nodes, ticket.id, 1)  # emitted, and dropped
+    finally:
+        nodes.outbox.limit = BUFFER_LIMIT
+        nodes.proxy_a.restore()  # the resync goes out; the notice itself is gone
+    # The page's only other way to it is a reconnect, which this test never makes.
+    survey = page.locator(SURVEY_NOTICE)
+    survey.wait_for(timeout=30_000)
+    assert survey.count() == 1
+    assert "How did we do?" in survey.inner_text()
+    assert page.locator("#chat-close").is_hidden()  # resolved: nothing left to close
+    assert axe(page) == []  # with the survey notice shown
+    assert errors == []
+
+
+def test_a_survey_notice_that_arrived_is_shown_once_through_a_later_catch_up(nodes: Nodes, page: Any) -> None:
+    """chat.js: the survey notice arrives live; a reply lost afterwards (the ticket stays
+    resolved) brings a resync whose history answer carries the same survey again, by the same
+    id: the page shows the lost reply and still one survey."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    ticket = chat_on_b(nodes, page, "Da li je moj zahtev odobren?")
+    set_status(nodes.a.services, ticket.reference, Actor.system("test"), "resolved")
+    page.locator(SURVEY_NOTICE).wait_for(timeout=30_000)  # live, through Redis
+    with nodes.a.services.db.session() as s:
+        ana = s.scalars(select(Agent.id).where(Agent.email == AGENT)).one()
+
+    lost = "Zahtev je odobren, rešenje stiže poštom."
+    nodes.proxy_a.cut()
+    try:
+        nodes.outbox.limit = 0
+        reply_to_ticket(nodes.a.services, ticket.reference, Actor.agent(ana), lost)
+        dispatched(nodes, ticket.id, 2)  # the survey, then this reply: dropped
+    finally:
+        nodes.outbox.limit = BUFFER_LIMIT
+        nodes.proxy_a.restore()
+    # Shown by the catch-up's history answer, whose notices the page handled in the same turn.
+    page.locator("#chat-log li.chat-msg--them", has_text=lost).wait_for(timeout=30_000)
+    assert page.locator(SURVEY_NOTICE).count() == 1
+    assert page.locator("#chat-close").is_hidden()
     assert errors == []
 
 

@@ -1,8 +1,9 @@
 /* Citizen web chat: one conversation per browser, resumed by a token kept in localStorage.
  *
  * Protocol (namespace /chat, see channels/chat/protocol.md): hello -> history(after seq) ->
- * message(client_id) with acknowledgements; the server pushes "message" and "typing", and
- * "resync" when it lost some of them (history again, after the last message shown).
+ * message(client_id) with acknowledgements; the server pushes "message", "typing" and "notice"
+ * (a survey), and "resync" when it lost some of them (history again, after the last point up to
+ * which the page has every message; its answer also carries the notices still standing).
  * Unacknowledged messages stay in localStorage and are re-sent after a reconnect; the server
  * stores each client_id once, so a resend never doubles a message.
  */
@@ -55,7 +56,9 @@
     items: {},           // client_id -> <li>
     ready: false,
     open: false,         // the conversation has an open ticket (the close button shows)
+    notices: {},         // id -> true: a notice shown (live or from history) is shown once
   };
+  var OPEN_STATUSES = ["new", "open", "pending"];
   var profile = load(PROFILE_KEY, {});
   if (profile.name && !nameBox.value) { nameBox.value = profile.name; }
   if (profile.email && !emailBox.value) { emailBox.value = profile.email; }
@@ -249,7 +252,7 @@
         state.token = res.token; save(TOKEN_KEY, res.token);
         statusEl.textContent = res.agents_online ? T.online : T.offline;
         root.classList.toggle("chat--offline", !res.agents_online);
-        state.open = !!res.reference && ["new", "open", "pending"].indexOf(res.status) >= 0;
+        state.open = !!res.reference && OPEN_STATUSES.indexOf(res.status) >= 0;
         if (suggest) { suggest.refresh(); }
         if (res.agent_name) { agentEl.textContent = T.chatting_with.replace("%(name)s", res.agent_name); }
         catchUp(res.reference, function (ok) {
@@ -281,9 +284,21 @@
         // unless the answer was cut at its limit; then fetch the rest.
         if (n >= HISTORY_LIMIT) { state.syncedSeq = top; catchUp(hist.reference, done); return; }
         state.syncedSeq = Math.max(top, hist.last_seq || 0, state.syncedSeq);
+        standing(hist);
       }
       done(true);
     });
+  }
+
+  // The conversation's state besides its messages, in the same answer: whether it is still open
+  // (the agent may have resolved it meanwhile) and the notices still standing, a survey whose
+  // live "notice" was lost with the message queue. An older server sends neither.
+  function standing(hist) {
+    if (typeof hist.status === "string") {
+      state.open = OPEN_STATUSES.indexOf(hist.status) >= 0;
+      if (suggest) { suggest.refresh(); }
+    }
+    (hist.notices || []).forEach(showNotice);
   }
 
   // "resync": the server lost events for this conversation on the way between its processes
@@ -313,8 +328,18 @@
   socket.on("typing", function (data) {
     typingEl.textContent = data && data.typing ? T.typing.replace("%(name)s", data.name || T.support) : "";
   });
-  socket.on("notice", function (data) {
+  // A notice (the satisfaction survey once the agent resolved the conversation), live or from a
+  // history answer: once per id. One without an id (an older server) is shown as it comes.
+  function showNotice(data) {
     if (!data) { return; }
+    if (data.id !== undefined && data.id !== null) {
+      if (state.notices[data.id]) { return; }
+      state.notices[data.id] = true;
+    }
+    if (data.kind === "survey") {  // resolved: "my question is answered" has nothing left to close
+      state.open = false;
+      if (suggest) { suggest.refresh(); }
+    }
     var li = document.createElement("li");
     li.className = "chat-msg chat-msg--notice";
     var p = document.createElement("p");
@@ -328,7 +353,9 @@
       li.appendChild(a);
     }
     log.appendChild(li);
-  });
+    li.scrollIntoView({ block: "nearest" });
+  }
+  socket.on("notice", showNotice);
   socket.on("presence", function (data) {
     if (data && typeof data.agents_online === "boolean") {
       statusEl.textContent = data.agents_online ? T.online : T.offline;

@@ -62,6 +62,11 @@ def test_a_conversation(chat_server: Server) -> None:
         time.sleep(0.05)
     assert citizen.notices and citizen.notices[0]["kind"] == "survey"
     assert citizen.notices[0]["url"].startswith(chat_server.url + "/survey/")
+    # A page that lost it (a reconnect, the message queue down) finds it in any history answer,
+    # with the live one's id (shown once), and the conversation no longer open.
+    caught_up = citizen.call("history", {"after": 2})
+    assert caught_up["messages"] == [] and caught_up["status"] == "resolved"
+    assert [{**n, "type": "notice"} for n in caught_up["notices"]] == citizen.notices
 
     # A few seconds later the citizen writes again: the same ticket reopens, with its history.
     later = citizen.send("Još nešto: da li mi treba i lična karta?")
@@ -72,7 +77,9 @@ def test_a_conversation(chat_server: Server) -> None:
         lambda n, d: n == "message.created" and d["message"]["text"].startswith("Još nešto")
     )
     assert update["ticket"]["reference"] == reference and update["ticket"]["status"] == "open"
-    texts = [m["text"] for m in citizen.call("history", {"after": 0})["messages"]]
+    reopened = citizen.call("history", {"after": 0})
+    assert reopened["status"] == "open" and reopened["notices"] == []  # the survey is not the news
+    texts = [m["text"] for m in reopened["messages"]]
     assert texts[:2] == ["Ne mogu da se prijavim na portal", "Dobar dan, pomoći ću vam."]
     assert texts[-1] == "Još nešto: da li mi treba i lična karta?"
     citizen.drop()
@@ -168,6 +175,13 @@ def test_a_citizen_cannot_read_another_citizens_conversation(chat_server: Server
 
     assert bob.call("history", {"after": 0})["messages"] == []
     assert bob.shown == []
+    # Nor its state: Alice's resolved conversation and its survey link stay hers.
+    assert agent.call("set", {"reference": ref, "field": "status", "value": "resolved"})["ok"]
+    assert [n["kind"] for n in alice.call("history", {"after": 0})["notices"]] == ["survey"]
+    assert bob.call("history", {"after": 0}) == {
+        "ok": True, "reference": None, "messages": [], "last_seq": 0, "status": None, "notices": []
+    }
+    assert bob.notices == []
     # Knowing the reference gives nothing; a made-up token starts an empty conversation.
     assert bob.call("hello", {"token": ref})["reference"] is None
     mallory = Citizen(url, token="A" * 43)
