@@ -14,7 +14,8 @@ first baseline:
 * `list_page` in-process for the views an agent clicks, as a supervisor (sees every queue) and
   as an agent who works two queues: the default (open tickets by due time), mine, unassigned,
   overdue, each status, any status, a channel, a category, a queue (open and any status), page
-  200 of the big views, and every sort column ascending and descending (open and any status);
+  200 of the big views, and every sort column ascending and descending for every status choice
+  (open, each status, any status) and a queue of any status;
 * `GET /console` as served (a real server on a loopback port, logged in as the demo
   supervisor): the default view, any status, closed, and page 200 of any status.
 
@@ -32,7 +33,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +132,8 @@ def describe(page: object) -> str:
         return ""
     capped = getattr(page, "capped", False)  # absent before the capped totals
     total = f">{page.total:,}" if capped else f"{page.total:,}"
-    return f"{total}, p{page.page}"
+    refused = getattr(page, "refused_sort", "")  # absent before the bounded sorts
+    return f"{total}, p{page.page}" + (f", by due (not {refused})" if refused else "")
 
 
 def views(supervisor: Viewer, agent: Viewer, category: str, sorts: bool) -> list[tuple[str, Viewer, Filters]]:
@@ -161,12 +163,20 @@ def views(supervisor: Viewer, agent: Viewer, category: str, sorts: bool) -> list
         ]
         out += [(f"{who}: {name}", v, f) for name, f in common]
     if sorts:
-        for status, label in (("active", "open"), ("", "any status")):
+        # Every status choice of the menu (open = the default, each status, any status) and a
+        # queue of any status, by every column both ways: each of them is one click away.
+        choices = [
+            ("open", Filters()),
+            *((f"status {s}", Filters(status=s)) for s in STATUSES),
+            ("any status", Filters(status="")),
+            ("queue payments, any status", Filters(status="", queue="payments")),
+        ]
+        for label, view in choices:
             for column in SORTS:
                 for direction in ("asc", "desc"):
-                    f = Filters(status=status, sort=column, dir=direction)
+                    f = replace(view, sort=column, dir=direction)
                     out.append((f"supervisor: {label}, sort {column} {direction}", supervisor, f))
-            f = Filters(status=status, sort="due", dir="desc", page=DEEP_PAGE)
+            f = replace(view, sort="due", dir="desc", page=DEEP_PAGE)
             out.append((f"supervisor: {label}, sort due desc, page {DEEP_PAGE}", supervisor, f))
     return out
 

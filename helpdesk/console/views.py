@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -36,6 +37,8 @@ def board_context(v: Viewer) -> dict[str, Any]:
     svc = current_services()
     f = listing.Filters.from_args(request.args)
     page = listing.list_page(svc, v, f)
+    if page.refused_sort:  # shown in due order: the headers and links say that order
+        f = replace(f, sort="", dir="asc")
     return {
         "filters": f,
         "query": f.query_string(),

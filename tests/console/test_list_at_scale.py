@@ -161,6 +161,50 @@ def test_a_view_past_the_cap_says_more_than_and_pages_up_to_the_cap(
     assert "више од 5 тикета" in cyrillic and "Страна 3 од више од 3" in cyrillic
 
 
+def test_a_view_past_the_cap_sorts_only_by_an_indexed_order_and_says_so(
+    client: Any, services: Services, capped: None
+) -> None:
+    boss = login(client, services, "supervisor")
+    _fill(services, 60)
+    by_due = refs(client.get("/console?status=&lang=en").get_data(as_text=True))
+    for column in (c for c in SORTS if c not in listing.INDEXED_SORTS):
+        for direction in ("asc", "desc"):
+            url = f"/console?status=&sort={column}&dir={direction}&lang=en"
+            page = client.get(url).get_data(as_text=True)
+            assert refs(page) == by_due, column  # the due order, not a sort of every ticket
+            assert 'id="sort-refused"' in page and "is offered for up to 5 tickets" in page
+            # The headers say the order shown, and the pages keep it (no sort in their links).
+            assert re.search(r'aria-sort="ascending" class="col-due"', page)
+            assert f"sort={column}" not in page.split('class="pager"')[1]
+    latin = client.get("/console?status=&sort=subject&lang=sr-Latn").get_data(as_text=True)
+    assert "Sortiranje po koloni „Naslov“ moguće je do 5 tiketa" in latin
+    cyrillic = client.get("/console?status=&sort=subject&lang=sr-Cyrl").get_data(as_text=True)
+    assert "Сортирање по колони „Наслов“ могуће је до 5 тикета" in cyrillic
+    # The indexed orders are kept past the cap; under the cap (a search, a narrow filter, the
+    # open tickets) every column sorts as asked, in the old query's order.
+    viewer = Viewer(boss, "x", "supervisor", frozenset())
+    for f in (Filters(status="", sort="reference", dir="desc"), Filters(status="", sort="due", dir="desc")):
+        shown = list_page(services, viewer, f)
+        assert shown.capped and not shown.refused_sort
+        with services.db.session() as s:
+            assert [t["reference"] for t in shown.tickets] == list(s.scalars(_old_order(viewer, f)))[:2]
+    with services.db.session() as s:
+        channel = s.scalar(
+            text(
+                "SELECT channel FROM tickets WHERE status = 'closed' AND merged_into_id IS NULL"
+                " GROUP BY channel HAVING count(*) BETWEEN 2 AND 5 ORDER BY channel"
+            )
+        )
+    for f in (Filters(status="closed", channel=channel, sort="subject", dir="desc"), Filters(sort="updated")):
+        shown = list_page(services, viewer, f)
+        assert not shown.refused_sort
+        with services.db.session() as s:
+            assert [t["reference"] for t in shown.tickets] == list(s.scalars(_old_order(viewer, f)))[:2]
+    url = f"/console?status=closed&channel={channel}&sort=subject&lang=en"
+    narrow = client.get(url).get_data(as_text=True)
+    assert 'id="sort-refused"' not in narrow and 'aria-sort="ascending" class="col-subject"' in narrow
+
+
 def test_a_view_under_the_cap_and_the_open_views_keep_their_exact_totals(
     client: Any, services: Services, capped: None
 ) -> None:
@@ -194,7 +238,7 @@ def _plan(svc: Services, f: Filters) -> str:
     """The plan of the page's id query (PostgreSQL: with scans and sorts discouraged, so a plan
     names the index whenever the index can give the order at all)."""
     viewer = Viewer(1, "x", "supervisor", frozenset())
-    stmt = page_ids_statement(f, _conditions(viewer, f, T0), 50, 0)
+    stmt = page_ids_statement(f, _conditions(viewer, f, T0), 50, 0, svc.db.dialect)
     sql = str(stmt.compile(svc.db.engine, compile_kwargs={"literal_binds": True}))
     with svc.db.engine.connect() as conn:
         if svc.db.dialect == "sqlite":
@@ -215,6 +259,30 @@ def test_the_due_order_indexes_serve_the_lists_order_on_both_databases(store: Se
         # The open tickets' views sort their few rows; never a walk of every deadline.
         assert "due_order" not in _plan(store, Filters())
         assert "due_order" not in _plan(store, Filters(overdue=True))
+
+
+def test_postgresql_reads_the_due_index_backwards_for_the_latest_deadlines_first(store: Services) -> None:
+    """Descending due order over a big view: PostgreSQL reads the index backwards (its DESC NULLS
+    FIRST) for the tickets with a deadline and takes those without one after them, by id; the
+    pages are the old query's (the every-view test above), the plan walks the index."""
+    _fill(store, 40)
+    viewer = Viewer(1, "x", "supervisor", frozenset())
+    for f, index in (
+        (Filters(status="", sort="due", dir="desc"), "ix_tickets_due_order"),
+        (Filters(status="closed", sort="due", dir="desc"), "ix_tickets_status_due_order"),
+    ):
+        stmt = page_ids_statement(f, _conditions(viewer, f, T0), 50, 0, store.db.dialect)
+        sql = str(stmt.compile(store.db.engine))
+        if store.db.dialect == "postgresql":
+            assert "UNION ALL" in sql
+            plan = _plan(store, f)
+            assert f"Index Scan Backward using {index}" in plan, plan
+        else:  # SQLite reads an ascending index backwards as DESC NULLS LAST: one statement
+            assert "UNION" not in sql and index in _plan(store, f)
+    # Any other order, or the open tickets' views, keep the one statement.
+    for f in (Filters(status="", sort="due"), Filters(sort="due", dir="desc")):
+        stmt = page_ids_statement(f, _conditions(viewer, f, T0), 50, 0, store.db.dialect)
+        assert "UNION" not in str(stmt.compile(store.db.engine))
 
 
 def _stat_rows(svc: Services) -> int:
