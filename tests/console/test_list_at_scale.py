@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import random
 import re
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from alembic import command
-from sqlalchemy import Select, and_, case, insert, select, text
+from sqlalchemy import Select, and_, case, event, insert, select, text
 
 from helpdesk import migrate
 from helpdesk.access import Viewer
@@ -283,6 +284,47 @@ def test_postgresql_reads_the_due_index_backwards_for_the_latest_deadlines_first
     for f in (Filters(status="", sort="due"), Filters(sort="due", dir="desc")):
         stmt = page_ids_statement(f, _conditions(viewer, f, T0), 50, 0, store.db.dialect)
         assert "UNION" not in str(stmt.compile(store.db.engine))
+
+
+def test_a_queue_past_the_cap_walks_the_due_index_on_sqlite_for_its_first_pages(
+    store: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(listing, "COUNT_CAP", 5)
+    monkeypatch.setattr(listing, "WALK_DUE_ROWS", 4)  # pages 1 and 2 of 2 walk, page 3 sorts
+    agents = _fill(store, 200)
+    viewer = Viewer(agents[0], "ana", "supervisor", frozenset())
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        if "ORDER BY" in statement and statement.startswith("SELECT tickets.id"):  # a page's ids
+            statements.append(statement)
+
+    event.listen(store.db.engine, "before_cursor_execute", record)
+    try:
+        for status in ("", "closed"):
+            for direction in ("asc", "desc"):
+                f = Filters(status=status, queue="payments", sort="due", dir=direction)
+                with store.db.session() as s:
+                    expected = list(s.scalars(_old_order(viewer, f)))[:5]
+                listed: list[str] = []
+                for page in (1, 2, 3):
+                    shown = list_page(store, viewer, replace(f, page=page), per_page=2)
+                    assert shown.capped
+                    listed += [t["reference"] for t in shown.tickets]
+                assert listed == expected, (status, direction)
+    finally:
+        event.remove(store.db.engine, "before_cursor_execute", record)
+    walked = [sql for sql in statements if "+tickets.queue" in sql]
+    if store.db.dialect == "sqlite":
+        assert len(walked) == 2 * 2 * 2 and len(statements) == 3 * 2 * 2  # pages 1-2 of each view
+        f = Filters(status="", queue="payments")
+        stmt = page_ids_statement(f, _conditions(viewer, f, T0, walk_due=True), 50, 0)
+        sql = str(stmt.compile(store.db.engine, compile_kwargs={"literal_binds": True}))
+        with store.db.engine.connect() as conn:
+            plan = " ".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+        assert "ix_tickets_due_order" in plan and "ix_tickets_queue_status" not in plan
+    else:  # PostgreSQL's statistics know a queue's size: its planner chooses without the hint
+        assert not walked
 
 
 def _stat_rows(svc: Services) -> int:
