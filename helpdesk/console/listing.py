@@ -384,7 +384,10 @@ def list_page(svc: Services, viewer: Viewer, f: Filters, per_page: int | None = 
             elif _big_view(f):
                 total, capped = _counted_total(s, where)
             else:
-                total = s.scalar(select(func.count(Ticket.id)).where(*where)) or 0
+                # count(*), not count(id): PostgreSQL counts from an index that holds the filtered
+                # columns (ix_tickets_open_counts) without reading rows; count(id) read the 30,000
+                # new tickets' rows of a million (410 ms; 12 ms so).
+                total = s.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0
             if capped and f.effective_sort not in INDEXED_SORTS:
                 refused_sort = f.effective_sort
                 f = replace(f, sort="", dir="asc")

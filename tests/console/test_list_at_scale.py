@@ -327,6 +327,32 @@ def test_a_queue_past_the_cap_walks_the_due_index_on_sqlite_for_its_first_pages(
         assert not walked
 
 
+def test_an_open_view_counts_rows_not_ids(store: Services) -> None:
+    """count(*): PostgreSQL can count from an index without the ids (ix_tickets_open_counts)."""
+    agents = _fill(store, 30)
+    viewer = Viewer(agents[0], "ana", "supervisor", frozenset())
+    counts: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        if "count(" in statement.lower():
+            counts.append(" ".join(statement.lower().split()))
+
+    event.listen(store.db.engine, "before_cursor_execute", record)
+    try:
+        shown = list_page(store, viewer, Filters(status="new", channel="phone"))
+    finally:
+        event.remove(store.db.engine, "before_cursor_execute", record)
+    with store.db.session() as s:
+        expected = s.scalar(
+            text(
+                "SELECT count(*) FROM tickets WHERE status = 'new' AND channel = 'phone'"
+                " AND merged_into_id IS NULL"
+            )
+        )
+    assert shown.total == expected
+    assert counts and all("count(*)" in c and "count(tickets.id)" not in c for c in counts), counts
+
+
 def _stat_rows(svc: Services) -> int:
     with svc.db.engine.connect() as conn:
         if not conn.exec_driver_sql("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'").first():
