@@ -104,11 +104,59 @@ def _reports(db: Any, weeks: Any, quick: bool = False) -> None:
                 assert a.to_json() == b.to_json(), (filters, a.week)
                 counts = (a.sla_met, a.sla_decided, a.csat_responses, a.resolution.count)
                 assert counts == (b.sla_met, b.sla_decided, b.csat_responses, b.resolution.count)
+    if not quick:
+        for filters in FILTERS:
+            _matches_python(db, weeks, filters)
     # the dashboard's complete weeks, and a filtered range with the current week in it
     for span, filters in ((weeks[:-1], FILTERS[0]), (weeks, FILTERS[1])):
         rolled_agents = agent_figures_by_weeks(db, span, NOW, filters)
         full_agents = agent_figures(db, span[0].start, span[-1].end, filters)
         assert [a.to_json() for a in rolled_agents] == [a.to_json() for a in full_agents], filters
+
+
+def _nearest_rank(values: list[int], p: int) -> int | None:
+    """The p-th percentile (p of 100) by nearest rank: the smallest rank k with 100k >= p * n."""
+    values = sorted(values)
+    return values[-(-p * len(values) // 100) - 1] if values else None
+
+
+def _matches_python(db: Any, weeks: Any, filters: Filters) -> None:
+    """Volume (by channel, category, queue; deflected) and the duration percentiles, counted in
+    Python from the tickets' rows: a reference outside SQL (the rollups and the recomputation
+    share the SQL, so their being equal does not check the SQL itself)."""
+    with db.session() as s:
+        tickets = [t for t in s.scalars(select(Ticket)) if t.merged_into_id is None]
+        s.expunge_all()  # read after the session: every column is loaded
+    if filters.channel == "phone":
+        tickets = [t for t in tickets if t.channel in ("phone", "sms")]
+    if filters.queue:
+        tickets = [t for t in tickets if t.queue == filters.queue]
+    if filters.category == "uncategorized":
+        tickets = [t for t in tickets if t.category is None]
+    report = recomputed_report(db, weeks, NOW, filters, TZ)
+    for week, fig in zip(weeks, report.weeks, strict=True):
+        created = [t for t in tickets if week.start <= t.created_at < week.end]
+        assert fig.total == len(created)
+        channels: dict[str, int] = {}
+        categories: dict[str, int] = {}
+        queues: dict[str, int] = {}
+        for t in created:
+            channel = "phone" if t.channel == "sms" else t.channel
+            channels[channel] = channels.get(channel, 0) + 1
+            categories[t.category or "uncategorized"] = categories.get(t.category or "uncategorized", 0) + 1
+            queues[t.queue] = queues.get(t.queue, 0) + 1
+        assert {k: v for k, v in fig.by_channel.items() if v} == channels
+        assert fig.by_category == categories and fig.by_queue == queues
+        assert fig.deflected == sum(1 for t in created if t.deflected and t.channel == "chat")
+        for attr, pct in (("first_response_at", fig.first_response), ("resolved_at", fig.resolution)):
+            secs = [
+                round((getattr(t, attr) - t.created_at).total_seconds())
+                for t in tickets
+                if getattr(t, attr) is not None and week.start <= getattr(t, attr) < week.end
+            ]
+            assert (pct.count, pct.median_seconds, pct.p90_seconds) == (
+                len(secs), _nearest_rank(secs, 50), _nearest_rank(secs, 90)
+            ), (filters, week.label, attr)
 
 
 def _erase_or_delete(db: Any, rng: random.Random, round_no: int) -> None:
