@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from helpdesk.db import Database
 from helpdesk.metrics import REPORT_CHANNELS, Filters, Week, WeekError, parse_week, resolve_weeks
+from helpdesk.metrics.weekly import UNCATEGORIZED, WeekFigures
 from helpdesk.metrics.weeks import previous, week_of
 from helpdesk.models import Queue, Ticket
 
@@ -75,4 +76,19 @@ def filter_choices(db: Database, since: datetime) -> tuple[list[str], list[str]]
         seen = s.execute(recent).all()
     queues.update(q for q, _ in seen if q)
     categories = {c for _, c in seen if c}
+    return sorted(queues), sorted(categories)
+
+
+def choices_from_figures(db: Database, figures: Sequence[WeekFigures]) -> tuple[list[str], list[str]]:
+    """`filter_choices` from the unfiltered figures of every week since `since` up to now (the
+    dashboard's complete weeks and this week so far): their tickets' queues and categories are
+    what `filter_choices` would read again from the tickets (~230,000 index entries at a million).
+    Merged-away tickets are left out of the figures, so a category seen only on those is not
+    offered (filtering by it would show nothing)."""
+    with db.session() as s:
+        queues = set(s.scalars(select(Queue.name)).all())
+    categories: set[str] = set()
+    for fig in figures:
+        queues.update(q for q, n in fig.by_queue.items() if q and n)
+        categories.update(c for c, n in fig.by_category.items() if c and n and c != UNCATEGORIZED)
     return sorted(queues), sorted(categories)

@@ -11,13 +11,14 @@ from werkzeug.wrappers import Response
 
 from helpdesk.access import REPORTS_ROLE
 from helpdesk.auth import roles_required
-from helpdesk.metrics import REPORT_CHANNELS, WeekFigures, WeeklyReport, live_counters, weekly_report
+from helpdesk.metrics import REPORT_CHANNELS, Filters, WeekFigures, WeeklyReport, live_counters, weekly_report
 from helpdesk.metrics.agent_rollup import agent_figures_by_weeks
 from helpdesk.services import current_services
 from helpdesk.supervisor.charts import Series, bar_chart, hbar_chart, line_chart
 from helpdesk.supervisor.filters import (
     FilterError,
     Query,
+    choices_from_figures,
     current_week,
     filter_choices,
     read_query,
@@ -110,7 +111,6 @@ def dashboard() -> tuple[str, int]:
     query, error = _query()
     tables, report = _report_tables(query)
     labels = [w.label for w in query.weeks]
-    queues, categories = filter_choices(svc.db, query.weeks[0].start)
     charts = _charts(tables, labels)
     drawn = {"volume": ([len(REPORT_CHANNELS) + 1], True), "categories": ([-1], True),
              "queues": ([-1], True), "times": ([1, 2, 3, 4], False), "sla": ([3], False),
@@ -119,6 +119,12 @@ def dashboard() -> tuple[str, int]:
         if not _has_data(tables[key], columns, counts):
             charts[key] = None  # the page says "no data yet" instead of an empty chart
     so_far_label, so_far = _so_far(query)
+    if query.filters == Filters() and query.weeks[-1].end == current_week(svc.clock.now(), tz).start:
+        # Unfiltered, and the weeks shown reach this week: their figures hold every queue and
+        # category of the tickets since the first week (a second read of them cost ~100 ms).
+        queues, categories = choices_from_figures(svc.db, [*report.weeks, so_far])
+    else:
+        queues, categories = filter_choices(svc.db, query.weeks[0].start)
     # The weekly report's callback figures: the complete weeks shown, then this week so far.
     callback_weeks = [(w.week, w.callbacks) for w in report.weeks]
     if so_far_label not in labels:

@@ -141,3 +141,26 @@ def test_csv_export_does_not_hand_spreadsheets_a_formula(scenario_db, metrics_sv
     body = client.get("/supervisor/export/categories.csv", query_string=RANGE).get_data()
     rows = list(csv.reader(io.StringIO(body.decode("utf-8-sig")), delimiter=";"))
     assert ["'=HYPERLINK(1)", "0", "1", "0", "0", "0", "1"] in rows
+
+
+def test_filter_menus_from_the_figures_equal_a_read_of_the_tickets(scenario_db, metrics_svc):
+    # Unfiltered, the weeks shown reaching this week: the menus come from the report's figures
+    # (helpdesk.supervisor.filters.choices_from_figures), the same as reading the tickets again.
+    import re
+    from zoneinfo import ZoneInfo
+
+    from helpdesk.metrics.weeks import parse_week
+    from helpdesk.supervisor.filters import filter_choices
+
+    client = client_for(metrics_svc)
+    login(client, metrics_svc, "supervisor")
+    for args in (RANGE, {"from": "2026-W44", "to": "2026-W46"}):
+        html = client.get("/supervisor", query_string={**args, "lang": "en"}).get_data(as_text=True)
+        menus = {}
+        for name in ("queue", "category"):
+            select = re.search(rf'<select[^>]*name="{name}".*?</select>', html, re.S)
+            assert select, name
+            menus[name] = [v for v in re.findall(r'<option value="([^"]*)"', select[0]) if v]
+        since = parse_week(args["from"], ZoneInfo(metrics_svc.settings.timezone))
+        assert (menus["queue"], menus["category"]) == filter_choices(scenario_db, since.start)
+        assert menus["category"]  # the scenario has categorized tickets in these weeks
