@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import csv
+import functools
 import io
 from dataclasses import dataclass, field
 from typing import Any
 
-from babel.numbers import get_decimal_symbol
+from babel.numbers import get_decimal_symbol, get_group_symbol
 from flask_babel import format_decimal, format_percent, get_locale
 from flask_babel import gettext as _
 
@@ -118,7 +119,23 @@ def duration(seconds: int | None) -> str:
 
 
 def number(value: float | int | None) -> Cell:
-    return Cell(no_data() if value is None else format_decimal(value), value)
+    if value is None:
+        return Cell(no_data(), value)
+    locale = get_locale()
+    group = _int_group_symbol(str(locale)) if type(value) is int and locale is not None else None
+    return Cell(format_decimal(value) if group is None else f"{value:,}".replace(",", group), value)
+
+
+@functools.cache
+def _int_group_symbol(locale: str) -> str | None:
+    """The locale's group symbol when Babel writes a whole number as Python's `{:,}` does with
+    that symbol (groups of three; every locale we ship). A page has ~1,400 numbers, and Babel took
+    ~0.1 ms for each (issue 14: a fifth of the page's CPU); None: Babel formats them all."""
+    group = get_group_symbol(locale)
+    samples = (0, 7, 1234, -1234, 1234567, -9876543210)
+    if all(format_decimal(n) == f"{n:,}".replace(",", group) for n in samples):
+        return group
+    return None
 
 
 def change(value: float | int | None, kind: str = "count") -> Cell:

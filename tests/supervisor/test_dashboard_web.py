@@ -164,3 +164,17 @@ def test_filter_menus_from_the_figures_equal_a_read_of_the_tickets(scenario_db, 
         since = parse_week(args["from"], ZoneInfo(metrics_svc.settings.timezone))
         assert (menus["queue"], menus["category"]) == filter_choices(scenario_db, since.start)
         assert menus["category"]  # the scenario has categorized tickets in these weeks
+
+
+def test_whole_numbers_are_written_as_babel_writes_them(metrics_svc):
+    from flask_babel import format_decimal
+
+    from helpdesk.supervisor.tables import number
+
+    app = create_app(metrics_svc.settings, services=metrics_svc)
+    for lang in ("en", "sr_Latn", "sr_Cyrl"):
+        with app.test_request_context(f"/supervisor?lang={lang}"):
+            for n in (0, 5, 999, 1000, 12345, 999999, 1000000, -1, -4321, 10**12):
+                assert number(n).text == format_decimal(n), (lang, n)
+            assert number(2.5).text == format_decimal(2.5)
+            assert number(12345).text == ("12,345" if lang == "en" else "12.345")
