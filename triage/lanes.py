@@ -33,7 +33,8 @@ from typing import IO, Any
 
 import numpy as np
 from numpy.typing import NDArray
-from sklearn.svm import LinearSVC
+
+from triage.twins import fit_svm
 
 _HEADER = struct.Struct("<Q")
 
@@ -125,9 +126,9 @@ def held_out_scores(
     Runs in either lane; the worker process returns only the scores, not the model.
     """
     start = time.thread_time()
-    svm = LinearSVC(C=c, tol=tol, random_state=seed).fit(x_train, y_train)
+    svm, twins = fit_svm(x_train, y_train, c, tol, seed)  # identical columns as one: same scores
     seconds = time.thread_time() - start
-    raw = np.asarray(svm.decision_function(x_held), dtype=np.float64)
+    raw = np.asarray(svm.decision_function(twins.apply(x_held)), dtype=np.float64)
     if raw.ndim == 1:  # two classes: one column
         raw = np.column_stack([-raw, raw])
     return raw, [str(c) for c in svm.classes_], seconds

@@ -26,6 +26,7 @@ from triage.counts import BlockCounts, count, fitted
 from triage.cv import Search, Setting, cpu_clock, folds, label_columns
 from triage.features import feature_blocks, prepare
 from triage.lanes import Lanes
+from triage.twins import fit_svm, unmerged
 from triage.vectors import FeatureBlocks
 
 Progress = Callable[[str, float], None]
@@ -102,8 +103,9 @@ def softmax(scores: NDArray[np.floating], temperature: float) -> NDArray[np.floa
 _TOL = 1e-2
 
 
-def _svm(x: object, y: NDArray[np.str_], c: float, seed: int) -> LinearSVC:
-    return LinearSVC(C=c, tol=_TOL, random_state=seed).fit(x, y)  # random_state: reproducible
+def _svm(x: Any, y: NDArray[np.str_], c: float, seed: int) -> LinearSVC:
+    # Identical columns fitted as one (triage/twins.py): the same model for less CPU.
+    return unmerged(*fit_svm(x, y, c, _TOL, seed))
 
 
 def _scores(svm: LinearSVC, x: object) -> NDArray[np.float64]:
