@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from helpdesk import sqlite_cursor
+from helpdesk import sqlite_cursor, wal_checkpoint
 from helpdesk.files import private_sqlite
 
 # The statements on SQLite's own cursor live in helpdesk.sqlite_cursor; callers know them as db.run …
@@ -63,6 +63,11 @@ class Database:
         # piling up threads, and each caller gives up after its own timeout.
         self._probe = ThreadPoolExecutor(max_workers=1, thread_name_prefix="db-probe")
         self._before_dispose: list[Callable[[], None]] = []
+        # SQLite's checkpoints on a thread, not in a request's commit (helpdesk.wal_checkpoint).
+        self.checkpointer: wal_checkpoint.WalCheckpointer | None = None
+        path = self.engine.url.database
+        if self.dialect == "sqlite" and path and path != ":memory:" and not path.startswith("file:"):
+            self.checkpointer = wal_checkpoint.attach(self.engine, path)
 
     def before_dispose(self, give_back: Callable[[], None]) -> None:
         """Call ``give_back`` first in ``dispose``: for a thread that keeps a connection checked
@@ -124,6 +129,8 @@ class Database:
     def dispose(self) -> None:
         for give_back in self._before_dispose:
             give_back()
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
         self._probe.shutdown(wait=False, cancel_futures=True)
 

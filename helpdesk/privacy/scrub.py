@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from helpdesk.name_index import NAME_FTS, names_available
 from helpdesk.services import Services
 from helpdesk.ticket_search import FTS_TABLE, index_available
+from helpdesk.wal_checkpoint import truncate_log
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +49,7 @@ def scrub_free_space(svc: Services, vacuum: bool = False) -> None:
         cursor = raw.cursor()
         if vacuum:
             cursor.execute("VACUUM")
-        busy, _frames, _done = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        busy = truncate_log(cursor, svc.db.checkpointer)  # never at the same time as its pass
         cursor.close()
     finally:
         raw.close()
