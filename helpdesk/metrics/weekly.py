@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Float, Integer, and_, case, cast, func, or_, select
+from sqlalchemy import Float, and_, case, cast, func, or_, select
 from sqlalchemy.orm import Session
 
 from helpdesk.incidents.figures import linked_per_week
@@ -208,23 +208,33 @@ def weekly_figures(
         fig.by_category = dict(sorted(fig.by_category.items(), key=lambda kv: (-kv[1], kv[0])))
         fig.by_queue = dict(sorted(fig.by_queue.items(), key=lambda kv: (-kv[1], kv[0])))
 
-    for at_column, attr in ((t.first_response_at, "first_response"), (t.resolved_at, "resolution")):
-        for idx, (n, median, p90) in week_percentiles(session, dialect, w, at_column, where).items():
-            setattr(figures[idx], attr, Percentiles(median, p90, n))
-
-    for idx, decided, met in _sla_outcomes(session, w, weeks, now, where):
-        figures[idx].sla_decided += decided
-        figures[idx].sla_met += met
-
-    rows = session.execute(
-        select(w.c.idx, cast(func.avg(t.csat_score), Float), func.count(t.csat_score))
-        .select_from(w.join(Ticket.__table__, in_week(t.resolved_at)))
-        .where(*where, t.csat_score.is_not(None))
-        .group_by(w.c.idx)
+    for idx, (n, median, p90) in week_percentiles(session, dialect, w, t.first_response_at, where).items():
+        figures[idx].first_response = Percentiles(median, p90, n)
+    # The resolved tickets, read once: durations, the SLA outcomes decided at resolution, csat.
+    on_time = t.resolved_at <= t.resolution_due_at
+    first_ok = func.coalesce(t.first_response_at, t.resolved_at) <= func.coalesce(
+        t.first_response_due_at, t.resolved_at
     )
-    for idx, avg, count in rows:
-        figures[idx].csat = round(float(avg), 2)
-        figures[idx].csat_responses = count
+    resolved = week_percentiles(
+        session, dialect, w, t.resolved_at, where,
+        extra=(
+            func.sum(case((on_time, 1), else_=0)),
+            func.sum(case((and_(on_time, first_ok), 1), else_=0)),
+            cast(func.avg(t.csat_score), Float),
+            func.count(t.csat_score),
+        ),
+    )
+    for idx, (n, median, p90) in resolved.items():
+        figures[idx].resolution = Percentiles(median, p90, n)
+    for idx, (decided, met, csat, rated) in resolved.extras.items():
+        figures[idx].sla_decided += int(decided or 0)
+        figures[idx].sla_met += int(met or 0)
+        if rated:
+            figures[idx].csat = round(float(csat), 2)
+            figures[idx].csat_responses = rated
+
+    for idx, missed in _sla_missed(session, weeks, now, where):
+        figures[idx].sla_decided += missed
 
     if with_backlog:
         for idx, backlog in _backlog(session, w, weeks[0], where):
@@ -270,24 +280,15 @@ def _joined(w: Any, column: Any) -> Any:
     return w.join(Ticket.__table__, and_(column >= w.c.ws, column < w.c.we))
 
 
-def _sla_outcomes(
-    session: Session, w: Any, weeks: Sequence[Week], now: datetime, where: list[Any]
-) -> list[tuple[int, int, int]]:
+def _sla_missed(
+    session: Session, weeks: Sequence[Week], now: datetime, where: list[Any]
+) -> list[tuple[int, int]]:
+    """Per week, the tickets whose resolution target passed in it (by `now`) unmet: decided, as a
+    miss, in that week (those met are counted at their resolution, in `weekly_figures`)."""
     t = Ticket.__table__.c
-    on_time = and_(t.resolved_at.is_not(None), t.resolved_at <= t.resolution_due_at)
-    first_ok = func.coalesce(t.first_response_at, t.resolved_at) <= func.coalesce(
-        t.first_response_due_at, t.resolved_at
-    )
-    met = func.sum(case((first_ok, 1), else_=0))
-    resolved_in_time = session.execute(
-        select(w.c.idx, func.count(), met)
-        .select_from(_joined(w, t.resolved_at))
-        .where(*where, on_time)
-        .group_by(w.c.idx)
-    ).all()
     until_now = weeks_subquery(weeks, until=now)  # only targets that have already passed
     missed = session.execute(
-        select(until_now.c.idx, func.count(), cast(0, Integer))
+        select(until_now.c.idx, func.count())
         .select_from(_joined(until_now, t.resolution_due_at))
         .where(
             *where,
@@ -297,7 +298,7 @@ def _sla_outcomes(
         )
         .group_by(until_now.c.idx)
     ).all()
-    return [(idx, n, int(m or 0)) for idx, n, m in [*resolved_in_time, *missed]]
+    return [(idx, n) for idx, n in missed]
 
 
 def _backlog(session: Session, w: Any, first: Week, where: list[Any]) -> list[tuple[int, int]]:

@@ -121,9 +121,9 @@ def _nearest_rank(values: list[int], p: int) -> int | None:
 
 
 def _matches_python(db: Any, weeks: Any, filters: Filters) -> None:
-    """Volume (by channel, category, queue; deflected) and the duration percentiles, counted in
-    Python from the tickets' rows: a reference outside SQL (the rollups and the recomputation
-    share the SQL, so their being equal does not check the SQL itself)."""
+    """Volume (by channel, category, queue; deflected), the duration percentiles, the SLA outcomes
+    and csat, counted in Python from the tickets' rows: a reference outside SQL (the rollups and
+    the recomputation share the SQL, so their being equal does not check the SQL itself)."""
     with db.session() as s:
         tickets = [t for t in s.scalars(select(Ticket)) if t.merged_into_id is None]
         s.expunge_all()  # read after the session: every column is loaded
@@ -157,6 +157,23 @@ def _matches_python(db: Any, weeks: Any, filters: Filters) -> None:
             assert (pct.count, pct.median_seconds, pct.p90_seconds) == (
                 len(secs), _nearest_rank(secs, 50), _nearest_rank(secs, 90)
             ), (filters, week.label, attr)
+        resolved = [t for t in tickets if t.resolved_at and week.start <= t.resolved_at < week.end]
+        on_time = [t for t in resolved if t.resolution_due_at and t.resolved_at <= t.resolution_due_at]
+        met = [
+            t for t in on_time
+            if (t.first_response_at or t.resolved_at) <= (t.first_response_due_at or t.resolved_at)
+        ]
+        until = max(week.start, min(week.end, NOW))
+        missed = [
+            t for t in tickets
+            if t.resolution_due_at is not None and week.start <= t.resolution_due_at < until
+            and (t.resolved_at is None or t.resolved_at > t.resolution_due_at)
+            and (t.sla_paused_at is None or t.resolution_due_at <= t.sla_paused_at)
+        ]
+        assert (fig.sla_met, fig.sla_decided) == (len(met), len(on_time) + len(missed)), (filters, week.label)
+        scores = [t.csat_score for t in resolved if t.csat_score is not None]
+        assert fig.csat_responses == len(scores), (filters, week.label)
+        assert fig.csat == (round(sum(scores) / len(scores), 2) if scores else None), (filters, week.label)
 
 
 def _erase_or_delete(db: Any, rng: random.Random, round_no: int) -> None:
