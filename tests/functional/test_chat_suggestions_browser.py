@@ -86,3 +86,34 @@ def test_suggestions_while_typing_and_close_by_keyboard(browser: Any, server: Se
         assert errors == []
     finally:
         ctx.close()
+
+
+def test_a_message_sent_before_the_page_is_connected_can_be_closed(browser: Any, server: Server) -> None:
+    """A citizen who sends before the page's hello is answered (a slow network): the hello answer
+    says "no conversation yet", but once the message is stored the close button shows."""
+    ctx = browser.new_context(viewport={"width": 360, "height": 740})
+    held: list[Any] = []
+    released = False
+
+    def hold(route: Any) -> None:
+        if released:
+            route.continue_()
+        else:
+            held.append(route)
+
+    try:
+        page = ctx.new_page()
+        # Socket.IO's first request (long-polling) waits until the message has been typed.
+        page.route("**/socket.io/**", hold)
+        page.goto(f"{server.url}/chat?lang=en")
+        page.fill("#chat-text", "Kako da zakažem termin za ličnu kartu?")
+        page.press("#chat-text", "Enter")
+        page.wait_for_timeout(300)  # the handshake is held, so the message waits unsent
+        assert page.locator("#chat-log li .chat-msg__state").count() == 1
+        released = True
+        for route in held:
+            route.continue_()
+        page.wait_for_function("() => !document.querySelector('#chat-log li .chat-msg__state')")
+        page.locator("#chat-close:not([hidden])").wait_for(timeout=10_000)
+    finally:
+        ctx.close()

@@ -185,6 +185,10 @@
       }
       showError("");
       accept(res.message);
+      // Stored: its conversation is open (a resolved one reopens), whatever a hello or history
+      // answer read before it (a message typed before the page's hello was answered).
+      state.open = true;
+      if (suggest) { suggest.refresh(); }
       if (res.offline) { offlineNotice(res.offline); }
     });
   }
