@@ -46,7 +46,8 @@ from sqlalchemy.pool import Pool  # noqa: E402
 from bench.metrics.http_page import logged_in_page  # noqa: E402
 from bench.metrics.search_cases import percentiles  # noqa: E402
 from helpdesk.access import Viewer, load_viewer  # noqa: E402
-from helpdesk.console.listing import SORTS, Filters, ListPage, list_page  # noqa: E402
+from helpdesk.console.filters import SORTS, Filters  # noqa: E402
+from helpdesk.console.listing import ListPage, list_page  # noqa: E402
 from helpdesk.db import Database  # noqa: E402
 from helpdesk.demo import DEMO_LOGINS  # noqa: E402
 from helpdesk.models import STATUSES, Agent  # noqa: E402

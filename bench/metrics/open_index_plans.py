@@ -36,7 +36,8 @@ from sqlalchemy.pool import Pool  # noqa: E402
 
 from helpdesk.access import Viewer, ticket_filter  # noqa: E402
 from helpdesk.administration.routes import route_effects  # noqa: E402
-from helpdesk.console.listing import Filters, list_page  # noqa: E402
+from helpdesk.console.filters import Filters  # noqa: E402
+from helpdesk.console.listing import list_page  # noqa: E402
 from helpdesk.db import Database  # noqa: E402
 from helpdesk.metrics import Filters as MetricFilters  # noqa: E402
 from helpdesk.metrics import live_counters  # noqa: E402

@@ -88,7 +88,8 @@ def timed(fn: Callable[[str], object], queries: list[str]) -> list[float]:
 
 def console_search(svc: Services, status: str) -> Callable[[str], object]:
     """The console list's first page for a search, as a supervisor (sees every queue)."""
-    from helpdesk.console.listing import Filters, list_page
+    from helpdesk.console.filters import Filters
+    from helpdesk.console.listing import list_page
 
     viewer = Viewer(1, "bench", "supervisor", frozenset())
 

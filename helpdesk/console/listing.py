@@ -1,4 +1,4 @@
-"""The console's ticket list: filters, search, sorting and pages, with the true total.
+"""The console's ticket list of a view (``filters.Filters``): search, sorting and pages, with the true total.
 
 The default order is the SLA deadline the ticket is racing now (first response until answered,
 then resolution), soonest first, so overdue tickets lead the list and tickets with no deadline
@@ -14,27 +14,25 @@ by the orders an index gives (``INDEXED_SORTS``).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
-from sqlalchemy import ColumnElement, Select, String, case, func, literal, or_, select, union_all
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import ColumnElement, Select, case, func, literal, or_, select, union_all
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
 from helpdesk.access import Viewer, sees, ticket_filter
+from helpdesk.console.filters import Filters
 from helpdesk.console.search import ranked_ticket_ids
 from helpdesk.metrics.open_counts import read_open_counts
-from helpdesk.models import CHANNELS, OPEN_STATUSES, PRIORITIES, STATUSES, Agent, Contact, Ticket
+from helpdesk.models import OPEN_STATUSES, PRIORITIES, STATUSES, Agent, Contact, Ticket
 from helpdesk.models.list_indexes import due_now, due_order
+from helpdesk.models.planner_hints import rarely, unindexed
 from helpdesk.services import Services
 from helpdesk.sla import sla_fields
 from helpdesk.ticket_search import SEARCH_INCOMPLETE
 
 PER_PAGE = 50
-MAX_PAGE = 10_000
 # A view's total is counted up to this many tickets; past it the list says "more than 10,000"
 # and pages through the first 10,000 (200 pages): counting a million tickets cost more than the
 # page itself, and an OFFSET that deep costs as much again. Views of open tickets (their totals
@@ -43,14 +41,12 @@ COUNT_CAP = 10_000
 # A queue's page past the cap is found by walking the due index up to this deep (pages 1-20 of
 # 50) on SQLite; deeper, the queue's ids are sorted (``_walks_due_index``).
 WALK_DUE_ROWS = 1_000
-SORTS = ("due", "reference", "subject", "status", "priority", "channel", "queue", "assignee", "updated")
 # The orders an index gives a view of any size: due time (``ix_tickets_due_order``,
 # ``…status_due_order``) and the reference (the primary key). The other columns sort the whole
 # view, so a view past COUNT_CAP (up to a million tickets: 0.3-1.7 s at a million) is shown in
 # due order instead, saying so (``ListPage.refused_sort``); under the cap they sort as asked.
 # An index per column would be paid by every ticket write (bench/README.md, helper consolesorts).
 INDEXED_SORTS = ("due", "reference")
-DEFAULT_SORT = "due"
 NULLABLE_SORTS = ("due", "assignee")  # the others' keys are never NULL (columns NOT NULL, CASE … ELSE)
 
 
@@ -93,73 +89,6 @@ def _sort_key(name: str, f: Filters | None = None) -> ColumnElement[Any]:
 
 
 @dataclass(frozen=True)
-class Filters:
-    mine: bool = False
-    unassigned: bool = False
-    overdue: bool = False
-    status: str = "active"  # active = new, open or pending; "" = any
-    channel: str = ""
-    category: str = ""
-    queue: str = ""
-    q: str = ""
-    sort: str = ""  # "" = the default (due), or the search rank when searching
-    dir: str = "asc"
-    page: int = 1
-
-    @classmethod
-    def from_args(cls, args: Mapping[str, str]) -> Filters:
-        status = args.get("status", "active")
-        channel = args.get("channel", "")
-        sort = args.get("sort", "")
-        page = args.get("page", "1")
-        return cls(
-            mine=args.get("mine") == "1",
-            unassigned=args.get("unassigned") == "1",
-            overdue=args.get("overdue") == "1",
-            status=status if status in (*STATUSES, "active", "") else "active",
-            channel=channel if channel in CHANNELS else "",
-            category=args.get("category", "")[:40],
-            queue=args.get("queue", "")[:64],
-            q=" ".join(args.get("q", "").split())[:200],
-            sort=sort if sort in SORTS else "",
-            dir="desc" if args.get("dir") == "desc" else "asc",
-            page=min(int(page), MAX_PAGE) if page.isdigit() and int(page) > 0 else 1,
-        )
-
-    @property
-    def effective_sort(self) -> str:
-        return self.sort or ("" if self.q else DEFAULT_SORT)
-
-    def query_string(self, **changes: Any) -> dict[str, str]:
-        """The URL arguments of this view (page 1 and the default order left out)."""
-        f = replace(self, **changes) if changes else self
-        values = {
-            "q": f.q,
-            "mine": "1" if f.mine else "",
-            "unassigned": "1" if f.unassigned else "",
-            "overdue": "1" if f.overdue else "",
-            "status": f.status,
-            "channel": f.channel,
-            "category": f.category,
-            "queue": f.queue,
-            "sort": f.sort,
-            "dir": f.dir if f.sort and f.dir != "asc" else "",
-            "page": str(f.page) if f.page > 1 else "",
-        }
-        return {k: v for k, v in values.items() if v or k == "status"}
-
-    def sorted_by(self, column: str) -> dict[str, str]:
-        """The link of a column header: this column ascending, or flipped if already sorted by it."""
-        flip = "desc" if self.effective_sort == column and self.dir == "asc" else "asc"
-        return self.query_string(sort=column, dir=flip, page=1)
-
-    def aria_sort(self, column: str) -> str:
-        if self.effective_sort != column:
-            return "none"
-        return "descending" if self.dir == "desc" else "ascending"
-
-
-@dataclass(frozen=True)
 class ListPage:
     tickets: list[dict[str, Any]]
     total: int
@@ -182,47 +111,6 @@ class ListPage:
     @property
     def last(self) -> int:
         return min(self.total, self.page * self.per_page)
-
-
-class rarely(FunctionElement[bool]):  # noqa: N801 - reads as SQL: rarely(status IN (...))
-    """A condition few tickets meet, said so to SQLite's planner: ``likelihood(x, 0.05)`` there,
-    ``x`` elsewhere. SQLite's statistics hold only the average tickets per status (200,000 of a
-    million: the open ones look like 60% of the table), so with a channel or category filter it
-    counted and sorted the open tickets by scanning the whole table: 0.8 s instead of 0.15."""
-
-    # No Boolean type: SQLite's dialect would write `likelihood(...) = 1`, which no index serves.
-    inherit_cache = True
-
-
-@compiles(rarely)
-def _rarely(element: rarely, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(element.clauses, **kw))
-
-
-@compiles(rarely, "sqlite")
-def _rarely_sqlite(element: rarely, compiler: Any, **kw: Any) -> str:
-    return f"likelihood({compiler.process(element.clauses, **kw)}, 0.05)"
-
-
-class unindexed(FunctionElement[str]):  # noqa: N801 - reads as SQL: unindexed(queue) = 'x'
-    """A column SQLite's planner must not look up by an index: ``+column`` there (SQLite's own
-    way to say so), the column elsewhere. With a queue filter over every status SQLite took the
-    queue's index (a queue holds 60,000-210,000 of a million tickets; its statistics know only
-    the average) and sorted the queue's ids for a page: 0.3-1.2 s. Walking the due index and
-    checking the queue on the way finds page 1 after ~300 entries (``list_page`` says when)."""
-
-    type = String()
-    inherit_cache = True
-
-
-@compiles(unindexed)
-def _unindexed(element: unindexed, compiler: Any, **kw: Any) -> str:
-    return str(compiler.process(element.clauses, **kw))
-
-
-@compiles(unindexed, "sqlite")
-def _unindexed_sqlite(element: unindexed, compiler: Any, **kw: Any) -> str:
-    return f"+{compiler.process(element.clauses, **kw)}"
 
 
 def _conditions(
@@ -346,13 +234,82 @@ def _walks_due_index(svc: Services, f: Filters, capped: bool, rows: int) -> bool
     )
 
 
+class _Cut(NamedTuple):
+    """Which tickets a page shows, in order, and what the page says about its view."""
+
+    shown: list[int]
+    total: int
+    page: int
+    capped: bool = False
+    refused_sort: str = ""
+
+
+def _in_rank_order(
+    s: Session, ranked: list[int], where: list[ColumnElement[bool]], f: Filters, per_page: int
+) -> _Cut:
+    """A search in its own rank order: which of the (at most a few hundred) ranked ids this viewer
+    and these filters keep is one indexed lookup, and the page is cut here; a CASE over every
+    ranked id in ORDER BY cost more to build than the search itself."""
+    kept = set(s.scalars(select(Ticket.id).where(*where)))
+    ordered = [tid for tid in ranked if tid in kept]
+    page = min(f.page, max(1, math.ceil(len(ordered) / per_page)))
+    return _Cut(ordered[(page - 1) * per_page : page * per_page], len(ordered), page)
+
+
+def _in_view_order(
+    svc: Services,
+    s: Session,
+    viewer: Viewer,
+    f: Filters,
+    now: datetime,
+    where: list[ColumnElement[bool]],
+    per_page: int,
+    kept_total: int | None,
+) -> _Cut:
+    """A page in the view's sort order, with its total kept (``_kept_total``), capped or counted."""
+    capped = False
+    if kept_total is not None:
+        total = kept_total
+    elif _big_view(f):
+        total, capped = _counted_total(s, where)
+    else:
+        # count(*), not count(id): PostgreSQL counts from an index that holds the filtered
+        # columns (ix_tickets_open_counts) without reading rows; count(id) read the 30,000
+        # new tickets' rows of a million (410 ms; 12 ms so).
+        total = s.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0
+    refused_sort = ""
+    if capped and f.effective_sort not in INDEXED_SORTS:
+        refused_sort = f.effective_sort
+        f = replace(f, sort="", dir="asc")
+    page = min(f.page, max(1, math.ceil(total / per_page)))
+    offset = (page - 1) * per_page
+    # A capped view's last page stops at the cap, as its "showing …" says.
+    limit = min(per_page, total - offset) if capped else per_page
+    if _walks_due_index(svc, f, capped, offset + limit):
+        where = _conditions(viewer, f, now, walk_due=True)
+    shown = list(s.scalars(page_ids_statement(f, where, limit, offset, svc.db.dialect)))
+    return _Cut(shown, total, page, capped, refused_sort)
+
+
+def _rows(s: Session, shown: list[int]) -> list[Any]:
+    """The shown tickets with their assignee's and contact's names (joined: no lazy load per row)."""
+    if not shown:
+        return []
+    stmt = (
+        select(Ticket, Agent.name, Contact.name)
+        .outerjoin(Agent, Agent.id == Ticket.assignee_id)
+        .outerjoin(Contact, Contact.id == Ticket.contact_id)
+        .where(Ticket.id.in_(shown))
+    )
+    found = {row[0].id: row for row in s.execute(stmt).all()}
+    return [found[tid] for tid in shown if tid in found]
+
+
 def list_page(svc: Services, viewer: Viewer, f: Filters, per_page: int | None = None) -> ListPage:
     per_page = per_page or PER_PAGE
     now = svc.clock.now()  # one instant for the whole page, so rows agree with each other
     where = _conditions(viewer, f, now)
     incomplete = False
-    capped = False
-    refused_sort = ""
     kept_total = _kept_total(svc, viewer, f)
     with svc.db.session() as s:
         ranked: list[int] = []
@@ -360,49 +317,11 @@ def list_page(svc: Services, viewer: Viewer, f: Filters, per_page: int | None = 
             ranked = ranked_ticket_ids(s, f.q)
             incomplete = bool(s.info.get(SEARCH_INCOMPLETE))
             where.append(Ticket.id.in_(ranked) if ranked else Ticket.id.is_(None))
-        stmt = (
-            select(Ticket, Agent.name, Contact.name)  # the name joined: no lazy load per row
-            .outerjoin(Agent, Agent.id == Ticket.assignee_id)
-            .outerjoin(Contact, Contact.id == Ticket.contact_id)
-        )
-        sort = f.effective_sort
-        if ranked and not sort:
-            # A search in its own rank order: which of the (at most a few hundred) ranked ids this
-            # viewer and these filters keep is one indexed lookup, and the page is cut here; a
-            # CASE over every ranked id in ORDER BY cost more to build than the search itself.
-            kept = set(s.scalars(select(Ticket.id).where(*where)))
-            ordered = [tid for tid in ranked if tid in kept]
-            total = len(ordered)
-            pages = max(1, math.ceil(total / per_page))
-            page = min(f.page, pages)
-            shown = ordered[(page - 1) * per_page : page * per_page]
-            found = {row[0].id: row for row in s.execute(stmt.where(Ticket.id.in_(shown))).all()}
-            rows = [found[tid] for tid in shown if tid in found]
+        if ranked and not f.effective_sort:
+            cut = _in_rank_order(s, ranked, where, f, per_page)
         else:
-            if kept_total is not None:
-                total = kept_total
-            elif _big_view(f):
-                total, capped = _counted_total(s, where)
-            else:
-                # count(*), not count(id): PostgreSQL counts from an index that holds the filtered
-                # columns (ix_tickets_open_counts) without reading rows; count(id) read the 30,000
-                # new tickets' rows of a million (410 ms; 12 ms so).
-                total = s.scalar(select(func.count()).select_from(Ticket).where(*where)) or 0
-            if capped and f.effective_sort not in INDEXED_SORTS:
-                refused_sort = f.effective_sort
-                f = replace(f, sort="", dir="asc")
-            pages = max(1, math.ceil(total / per_page))
-            page = min(f.page, pages)
-            offset = (page - 1) * per_page
-            # A capped view's last page stops at the cap, as its "showing …" says.
-            limit = min(per_page, total - offset) if capped else per_page
-            if _walks_due_index(svc, f, capped, offset + limit):
-                where = _conditions(viewer, f, now, walk_due=True)
-            shown = list(s.scalars(page_ids_statement(f, where, limit, offset, svc.db.dialect)))
-            found = (
-                {row[0].id: row for row in s.execute(stmt.where(Ticket.id.in_(shown))).all()} if shown else {}
-            )
-            rows = [found[tid] for tid in shown if tid in found]
+            cut = _in_view_order(svc, s, viewer, f, now, where, per_page, kept_total)
+        rows = _rows(s, cut.shown)
         tickets = [
             {
                 "reference": t.reference,
@@ -421,7 +340,7 @@ def list_page(svc: Services, viewer: Viewer, f: Filters, per_page: int | None = 
             }
             for t, name, contact in rows
         ]
-    return ListPage(tickets, total, page, per_page, incomplete, capped, refused_sort)
+    return ListPage(tickets, cut.total, cut.page, per_page, incomplete, cut.capped, cut.refused_sort)
 
 
 def _due(t: Ticket) -> datetime | None:

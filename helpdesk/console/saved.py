@@ -8,7 +8,7 @@ from urllib.parse import parse_qsl, urlencode
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
-from helpdesk.console.listing import Filters
+from helpdesk.console.filters import Filters
 from helpdesk.models import SavedView
 from helpdesk.services import Services
 from helpdesk.tickets import InvalidChange

@@ -16,6 +16,7 @@ from werkzeug.wrappers import Response
 from helpdesk.access import Viewer, can_see, load_viewer, settable_queues, visible_queues
 from helpdesk.console import canned as canned_texts
 from helpdesk.console import listing, queries, saved
+from helpdesk.console.filters import Filters
 from helpdesk.models import CHANNELS, PRIORITIES, STATUSES, Ticket
 from helpdesk.outbox import can_reach
 from helpdesk.services import current_services
@@ -35,7 +36,7 @@ def viewer() -> Viewer:
 
 def board_context(v: Viewer) -> dict[str, Any]:
     svc = current_services()
-    f = listing.Filters.from_args(request.args)
+    f = Filters.from_args(request.args)
     page = listing.list_page(svc, v, f)
     if page.refused_sort:  # shown in due order: the headers and links say that order
         f = replace(f, sort="", dir="asc")

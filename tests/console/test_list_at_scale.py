@@ -18,7 +18,8 @@ from sqlalchemy import Select, and_, case, event, insert, select, text
 from helpdesk import migrate
 from helpdesk.access import Viewer
 from helpdesk.console import listing
-from helpdesk.console.listing import SORTS, Filters, _conditions, _sort_key, list_page, page_ids_statement
+from helpdesk.console.filters import SORTS, Filters
+from helpdesk.console.listing import _conditions, _sort_key, list_page, page_ids_statement
 from helpdesk.models import CHANNELS, PRIORITIES, STATUSES, Agent, Contact, Ticket
 from helpdesk.services import Services
 from tests.conftest import T0, add_agent, login

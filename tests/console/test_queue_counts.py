@@ -16,7 +16,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from helpdesk.access import Viewer
-from helpdesk.console.listing import Filters, list_page
+from helpdesk.console.filters import Filters
+from helpdesk.console.listing import list_page
 from helpdesk.console.queries import queue_counts
 from helpdesk.metrics.open_counts import compact
 from helpdesk.models import (
