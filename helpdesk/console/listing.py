@@ -114,18 +114,21 @@ class ListPage:
 
 
 def _conditions(
-    viewer: Viewer, f: Filters, now: datetime, walk_due: bool = False
+    viewer: Viewer, f: Filters, now: datetime, walk_due: bool = False, one_status: str = ""
 ) -> list[ColumnElement[bool]]:
+    """The view's WHERE; with ``one_status``, that open status stands for the open ones (an arm
+    of ``_merged_statuses``)."""
     where: list[ColumnElement[bool]] = [ticket_filter(viewer), Ticket.merged_into_id.is_(None)]
+    open_only = Ticket.status == one_status if one_status else rarely(Ticket.status.in_(OPEN_STATUSES))
     if f.mine:
         where.append(Ticket.assignee_id == viewer.id)
     if f.unassigned:
         where.append(Ticket.assignee_id.is_(None))
     if f.overdue:
-        where.append(rarely(Ticket.status.in_(OPEN_STATUSES)))
+        where.append(open_only)
         where.append(or_(Ticket.sla_breached_at.is_not(None), due_column() < now))
     if f.status == "active":
-        where.append(rarely(Ticket.status.in_(OPEN_STATUSES)))
+        where.append(open_only)
     elif f.status in OPEN_STATUSES:
         where.append(rarely(Ticket.status == f.status))
     elif f.status:
@@ -189,6 +192,47 @@ def _dated_then_undated(where: list[ColumnElement[bool]], limit: int, offset: in
     return (
         select(both.c.id)
         .order_by(both.c.part, both.c.due.desc(), both.c.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+
+
+def _merges_statuses(dialect: str, f: Filters, rows: int) -> bool:
+    """Whether a page of the open tickets in due order is read as ``_merged_statuses``: soonest
+    first, not a search, nor one agent's or one queue's tickets: those few are found by their
+    own indexes (…assignee_status, …queue_status) and sorted, where a walk in due order may pass
+    most open tickets to find them (an agent's are answered, due late: 6 ms sorted, 170 ms
+    walked). PostgreSQL merges the walks as it reads them, so any page; SQLite sorts what each
+    walk gives, so only the first WALK_DUE_ROWS rows (pages 1-20), as for a queue."""
+    open_view = f.status == "active" or (f.overdue and not f.status)
+    narrow = f.mine or f.queue or f.q
+    if not open_view or narrow or f.effective_sort != "due" or f.dir != "asc":
+        return False
+    return dialect == "postgresql" or rows <= WALK_DUE_ROWS
+
+
+def _merged_statuses(arms: list[list[ColumnElement[bool]]], limit: int, offset: int) -> Select[Any]:
+    """A page of the open tickets soonest due first: one walk of ``ix_tickets_status_due_order``
+    per open status (``arms``: each one's WHERE), cut at the page's end and merged. No planner
+    walks that index for the three statuses at once, so the one statement read every open
+    ticket to sort them: on PostgreSQL 30,000 rows scattered over 21,000 pages of a million
+    tickets, 80-130 ms; the walks read the page's rows and a few more (1 ms). The same order:
+    the due time, then the newest ticket first (each walk sorts the ids within a deadline)."""
+    key = due_order()
+    walks = [
+        select(Ticket.id.label("id"), key.label("due"))
+        .where(*where)
+        # NULLS LAST: PostgreSQL's ascending index order; SQLite's index holds NULLs first and
+        # reads them after the rest (bench_list's plans: the index, no sort of the status).
+        .order_by(key.asc().nulls_last(), Ticket.id.desc())
+        .limit(offset + limit)
+        .subquery()
+        for where in arms
+    ]
+    merged = union_all(*(select(walk) for walk in walks)).subquery()
+    return (
+        select(merged.c.id)
+        .order_by(merged.c.due.asc().nulls_last(), merged.c.id.desc())
         .limit(limit)
         .offset(offset)
     )
@@ -287,7 +331,12 @@ def _in_view_order(
     limit = min(per_page, total - offset) if capped else per_page
     if _walks_due_index(svc, f, capped, offset + limit):
         where = _conditions(viewer, f, now, walk_due=True)
-    shown = list(s.scalars(page_ids_statement(f, where, limit, offset, svc.db.dialect)))
+    if _merges_statuses(svc.db.dialect, f, offset + limit):
+        arms = [_conditions(viewer, f, now, one_status=status) for status in OPEN_STATUSES]
+        stmt = _merged_statuses(arms, limit, offset)
+    else:
+        stmt = page_ids_statement(f, where, limit, offset, svc.db.dialect)
+    shown = list(s.scalars(stmt))
     return _Cut(shown, total, page, capped, refused_sort)
 
 

@@ -10,7 +10,9 @@ holds it, so the list's ORDER BY and the index are the same expression on SQLite
 index matches it, on purpose. Views of open tickets only (the default view, overdue) sort it:
 their tickets are a few thousand however big the store is, and sorting them is cheap; given an
 index in due order instead, a planner would walk it from the oldest deadline, through every
-closed ticket, to reach the open ones (their deadlines are recent) — the whole table.
+closed ticket, to reach the open ones (their deadlines are recent) — the whole table. Their
+first pages walk ``ix_tickets_status_due_order`` once per open status instead, and merge the
+walks (``helpdesk.console.listing._merged_statuses``): each status's rows are in due order there.
 """
 
 from __future__ import annotations

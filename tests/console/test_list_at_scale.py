@@ -287,6 +287,55 @@ def test_postgresql_reads_the_due_index_backwards_for_the_latest_deadlines_first
         assert "UNION" not in str(stmt.compile(store.db.engine))
 
 
+def test_the_open_views_walk_each_open_status_in_due_order_and_list_the_old_pages(
+    store: Services, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The default view, unassigned, overdue, a channel, for a supervisor and an agent: every page
+    is the old query's, read as one walk of ix_tickets_status_due_order per open status (on
+    SQLite for the first WALK_DUE_ROWS rows only: here pages 1-2 of 3; the third sorts)."""
+    monkeypatch.setattr(listing, "WALK_DUE_ROWS", 6)
+    agents = _fill(store, 400)
+    viewers = [
+        Viewer(agents[0], "ana", "supervisor", frozenset()),
+        Viewer(agents[1], "Boris", "agent", frozenset({"payments"})),
+    ]
+    pages: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        if statement.startswith(("SELECT tickets.id", "SELECT anon_1.id")) and "ORDER BY" in statement:
+            pages.append(statement)  # a page's ids
+
+    event.listen(store.db.engine, "before_cursor_execute", record)
+    try:
+        for viewer in viewers:
+            for f in (Filters(), Filters(unassigned=True), Filters(overdue=True), Filters(channel="phone")):
+                with store.db.session() as s:
+                    expected = list(s.scalars(_old_order(viewer, f)))[:9]
+                assert len(expected) == 9, (viewer.role, f)
+                shown = [list_page(store, viewer, replace(f, page=p), per_page=3) for p in (1, 2, 3)]
+                assert sum(([t["reference"] for t in page.tickets] for page in shown), []) == expected, f
+            # One agent's tickets, one queue's: found by their own index and sorted, not walked.
+            for f in (Filters(mine=True), Filters(queue="payments")):
+                list_page(store, viewer, f, per_page=3)
+    finally:
+        event.remove(store.db.engine, "before_cursor_execute", record)
+    walked = [sql for sql in pages if "UNION ALL" in sql]
+    assert len(pages) == 2 * (4 * 3 + 2)
+    assert len(walked) == 2 * 4 * (3 if store.db.dialect == "postgresql" else 2)
+    f = Filters()
+    arms = [_conditions(viewers[0], f, T0, one_status=status) for status in ("new", "open", "pending")]
+    stmt = listing._merged_statuses(arms, 50, 0)
+    sql = str(stmt.compile(store.db.engine, compile_kwargs={"literal_binds": True}))
+    with store.db.engine.connect() as conn:
+        if store.db.dialect == "sqlite":
+            plan = "\n".join(row[-1] for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql))
+        else:  # a table this small is read whole unless told otherwise
+            conn.exec_driver_sql("SET enable_seqscan = off")
+            conn.exec_driver_sql("SET enable_bitmapscan = off")
+            plan = "\n".join(row[0] for row in conn.exec_driver_sql("EXPLAIN " + sql))
+    assert plan.count("ix_tickets_status_due_order") == 3, plan
+
+
 def test_a_queue_past_the_cap_walks_the_due_index_on_sqlite_for_its_first_pages(
     store: Services, monkeypatch: pytest.MonkeyPatch
 ) -> None:
