@@ -45,5 +45,8 @@ REPORT_INDEXES = (
     # ?status=closed total 105 ms instead of 40. It costs a new ticket ~10,000 of its ~2.8 M
     # instructions on SQLite, nothing measurable on PostgreSQL (bench/README.md, helper
     # dropindex). Known: SQLite walks it for the "any status" view, 180 ms vs 48 by the table.
-    Index("ix_tickets_open_counts", _t.status, _t.merged_into_id, _t.queue, _t.assignee_id),
+    # The channel after them: the console's open views by channel count their total from it
+    # alone (50-65 ms reading rows at a million, 1-2 ms so; migration 0037, helper consolepg; the
+    # category as well cost a new ticket ~2% more instructions on SQLite, so not).
+    Index("ix_tickets_open_counts", _t.status, _t.merged_into_id, _t.queue, _t.assignee_id, _t.channel),
 )
