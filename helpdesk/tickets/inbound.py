@@ -31,7 +31,7 @@ from helpdesk.tickets import inbound_rows as rows
 from helpdesk.tickets.inbound_new_ticket import ticket_opened, ticket_values
 from helpdesk.tickets.inbound_prepare import Prepared, Stored, prepare
 from helpdesk.tickets.inbound_reopen import reopen
-from helpdesk.tickets.references import next_reference
+from helpdesk.tickets.references import insert_numbered, next_reference, numbers_with_insert
 from helpdesk.tickets.serialize import message_row_dict, ticket_row_dict
 from helpdesk.tickets.types import Actor, InboundMessage, InboundResult
 from helpdesk.tickets.uow import UnitOfWork, lean_unit_of_work
@@ -143,6 +143,7 @@ def _receive(
     contact = rows.find_contact(conn, item.sender)
     language = msg.language or decision.language
     script = msg.script or decision.script
+    new_contact = contact is None
     if contact is None:
         contact = rows.create_contact(conn, item.sender, msg.sender_name, language, script, uow.now)
     else:
@@ -151,7 +152,11 @@ def _receive(
         if rows.find_contact(conn, extra) is None:  # never take an identity from someone else
             rows.add_identity(conn, contact.id, extra, uow.now)
 
-    ticket, reopened, related_id = _thread(uow, conn, pending, msg, contact.id)
+    # A contact made just now has no ticket to continue: no lookup (a citizen's first chat
+    # message, a new sender's first mail: one round trip fewer).
+    ticket, reopened, related_id = (
+        (None, False, None) if new_contact else _thread(uow, conn, pending, msg, contact.id)
+    )
     created = ticket is None
     if ticket is None:
         ticket = _open_ticket(uow, conn, pending, item, contact, related_id)
@@ -370,8 +375,12 @@ def _open_ticket(
     )
     pending.new_ticket_checks(conn, values["queue"])  # asked now, not while the counter is held
     # Numbered as late as the ticket's row allows: the year's counter row stays locked
-    # (PostgreSQL) from here to the COMMIT, and every other new ticket waits for it.
-    values["reference"] = next_reference(conn, uow.now)
-    values["id"] = db.insert_id(conn, rows.INSERT_TICKET, values)
+    # (PostgreSQL) from here to the COMMIT, and every other new ticket waits for it. On
+    # PostgreSQL the number is taken by the ticket's own INSERT (no round trip between them).
+    if numbers_with_insert(conn):
+        insert_numbered(conn, uow.now, [values])
+    else:
+        values["reference"] = next_reference(conn, uow.now)
+        values["id"] = db.insert_id(conn, rows.INSERT_TICKET, values)
     ticket_opened(pending, values)
     return values

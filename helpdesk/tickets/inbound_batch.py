@@ -29,7 +29,7 @@ from helpdesk.name_index import write_names
 from helpdesk.tickets import inbound, inbound_new_ticket
 from helpdesk.tickets import inbound_rows as rows
 from helpdesk.tickets.inbound_prepare import Prepared, Stored
-from helpdesk.tickets.references import take_references
+from helpdesk.tickets.references import insert_numbered, numbers_with_insert, take_references
 from helpdesk.tickets.uow import UnitOfWork
 
 T, C, IDS = rows.TICKETS, rows.CONTACTS, rows.IDENTITIES
@@ -176,13 +176,18 @@ def _open_tickets(
         if new
     ]
     # Numbered as late as the tickets' rows allow, after their values (the SLA policy, the
-    # checks): the year's counter row stays locked (PostgreSQL) from here to the COMMIT.
-    for v, reference in zip(values, take_references(conn, uow.now, count), strict=True):
-        v["reference"] = reference
-    ids = conn.execute(INSERT_TICKETS, values).scalars().all()
+    # checks): the year's counter row stays locked (PostgreSQL) from here to the COMMIT. On
+    # PostgreSQL the numbers are taken by the tickets' own INSERT (no round trip between them).
+    if numbers_with_insert(conn):
+        insert_numbered(conn, uow.now, values)
+    else:
+        for v, reference in zip(values, take_references(conn, uow.now, count), strict=True):
+            v["reference"] = reference
+        ids = conn.execute(INSERT_TICKETS, values).scalars().all()
+        for v, ticket_id in zip(values, ids, strict=True):
+            v["id"] = ticket_id
     names = {c.id: c.name for c in contacts}
-    for v, ticket_id in zip(values, ids, strict=True):
-        v["id"] = ticket_id
+    for v in values:
         v["contact_name"] = names[v["contact_id"]]
         v["related_reference"] = None
     return values

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Connection, bindparam, insert, update
+from sqlalchemy import Connection, String, Table, bindparam, case, func, insert, select, update
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from helpdesk import db
-from helpdesk.models import TicketCounter
+from helpdesk.models import Ticket, TicketCounter
 
 PREFIX = "HD"
 # Built once (a statement built per call cost more than running it); bind names are not column names.
@@ -56,3 +60,60 @@ def _take_numbers(session: Session | Connection, year: int, count: int) -> int:
 
 def format_reference(year: int, number: int) -> str:
     return f"{PREFIX}-{year}-{number:06d}"
+
+
+# -- new tickets numbered by their own INSERT (PostgreSQL) -------------------------------------
+#
+# The year's counter row stays locked (PostgreSQL) from the statement that takes the numbers to
+# the COMMIT, and every other transaction opening a ticket waits for it. Taken by its own
+# UPDATE, the numbers came back to Python before the tickets' INSERT could be sent: one more
+# round trip under the lock, and in a busy process each answer also waits for the GIL (~1-5 ms
+# under the chat bench's load, bench/README.md "pgfirst"). Here the counter is taken inside
+# the tickets' INSERT (a data-modifying WITH, run once per statement), which formats each row's
+# reference as ``format_reference`` does; the year's row is made if missing (ON CONFLICT, no
+# savepoint). Same lock, same order, no gap: it rolls back with the transaction.
+_COUNTERS = cast(Table, TicketCounter.__table__)
+_TICKETS = cast(Table, Ticket.__table__)
+_take = pg_insert(_COUNTERS).values(year=bindparam("b_year"), last=bindparam("b_count"))
+_NUMBERS = (
+    _take.on_conflict_do_update(
+        index_elements=[_COUNTERS.c.year], set_={"last": _COUNTERS.c.last + _take.excluded.last}
+    )
+    .returning(_COUNTERS.c.last)
+    .cte("numbers")
+)
+# A row's number: the last one taken, minus the row's place from the end of the statement.
+_number = _NUMBERS.c.last - bindparam("b_back")
+_digits = case(
+    (_number < 10**6, func.lpad(sql_cast(_number, String), 6, "0")), else_=sql_cast(_number, String)
+)
+INSERT_NUMBERED = (
+    insert(_TICKETS)
+    .values(reference=select(bindparam("b_prefix") + _digits).scalar_subquery())
+    .add_cte(_NUMBERS)
+    .returning(_TICKETS.c.id, _TICKETS.c.reference, sort_by_parameter_order=True)
+)
+# Tickets per statement: SQLAlchemy splits a longer executemany, and each part would take numbers again.
+PAGE = 500
+_EXTRA = ("reference", "id", "contact_name", "related_reference")  # not columns, or set by the statement
+
+
+def numbers_with_insert(conn: Connection) -> bool:
+    """True where ``insert_numbered`` takes the numbers inside the INSERT (PostgreSQL)."""
+    return conn.dialect.name == "postgresql"
+
+
+def insert_numbered(conn: Connection, now: datetime, tickets: Sequence[dict[str, Any]]) -> None:
+    """Insert the new tickets' rows (PostgreSQL), numbered in their order by the same statement;
+    sets each one's ``id`` and ``reference``."""
+    for start in range(0, len(tickets), PAGE):
+        page = tickets[start : start + PAGE]
+        count = len(page)
+        shared = {"b_year": now.year, "b_count": count, "b_prefix": f"{PREFIX}-{now.year}-"}
+        params = [
+            {**{k: v for k, v in values.items() if k not in _EXTRA}, **shared, "b_back": count - 1 - i}
+            for i, values in enumerate(page)
+        ]
+        result = conn.execute(INSERT_NUMBERED, params if count > 1 else params[0])
+        for values, (ticket_id, reference) in zip(page, result, strict=True):
+            values["id"], values["reference"] = ticket_id, reference

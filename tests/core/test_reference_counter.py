@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import event, text
@@ -14,6 +15,7 @@ from sqlalchemy import event, text
 from helpdesk.services import Services
 from helpdesk.tickets import Identity, InboundMessage, ThreadHints, receive_inbound
 from helpdesk.tickets.inbound import receive_inbound_many
+from helpdesk.tickets.references import format_reference
 
 
 def chat(hashed: str, text: str) -> InboundMessage:
@@ -56,7 +58,9 @@ def waited_for(svc: Services) -> Iterator[list[str]]:
 
 
 def after_the_counter(seen: list[str]) -> list[str]:
-    taken = [i for i, sql in enumerate(seen) if sql.startswith("UPDATE TICKET_COUNTERS")]
+    # PostgreSQL: the tickets' INSERT takes the numbers itself (WITH numbers AS (INSERT INTO
+    # ticket_counters ... ON CONFLICT DO UPDATE ...) INSERT INTO tickets ...).
+    taken = [i for i, sql in enumerate(seen) if sql.startswith(("UPDATE TICKET_COUNTERS", "WITH NUMBERS AS"))]
     assert len(taken) == 1, seen
     return seen[taken[0] + 1 :]
 
@@ -72,8 +76,8 @@ def test_only_the_new_tickets_and_their_messages_are_waited_for_after_the_counte
     assert all(r.created for r in results)
     for seen in (lone, batch):
         later = after_the_counter(seen)
-        if store.db.dialect == "postgresql":
-            assert later == ["INSERT INTO TICKETS", "INSERT INTO MESSAGES"], later
+        if store.db.dialect == "postgresql":  # the tickets were inserted by the counter's statement
+            assert later == ["INSERT INTO MESSAGES"], later
         assert not [s for s in later if s.startswith("SELECT")], later
     with store.db.engine.connect() as conn:
         acks = conn.execute(text("SELECT count(*) FROM outbox WHERE kind = 'ack'")).scalar()
@@ -124,3 +128,38 @@ def test_references_stay_without_gaps_and_in_commit_order_with_concurrent_writer
     assert len(set(refs)) == total
     # never a gap, not even for a moment
     assert views and all(v == list(range(1, len(v) + 1)) for v in views)
+
+
+def test_references_read_as_before_past_a_million_and_in_a_new_year(store: Services) -> None:
+    """The numbers taken inside the tickets' INSERT (PostgreSQL) are formatted as
+    ``format_reference`` does, past six digits too, and a year without a counter row gets one."""
+    now = store.clock.now()
+    first = receive_inbound(store, email("prva@example.rs"))  # the year's row made by the first ticket
+    assert first.ticket_reference == format_reference(now.year, 1)
+    with store.db.engine.begin() as conn:
+        conn.execute(text("UPDATE ticket_counters SET last = 999998"))
+    lone = receive_inbound(store, email("druga@example.rs"))
+    batch = receive_inbound_many(store, [chat(f"{n}" * 64, f"poruka {n}") for n in range(3)])
+    assert [lone.ticket_reference] + [r.ticket_reference for r in batch] == [
+        format_reference(now.year, n) for n in (999999, 1000000, 1000001, 1000002)
+    ]
+    assert format_reference(now.year, 1000000).endswith("-1000000")
+    with store.db.engine.connect() as conn:
+        stored = conn.execute(text("SELECT reference FROM tickets ORDER BY id")).scalars().all()
+        last = conn.execute(text("SELECT last FROM ticket_counters")).scalar()
+    assert stored == [first.ticket_reference, lone.ticket_reference] + [r.ticket_reference for r in batch]
+    assert last == 1000002
+
+
+def test_a_new_senders_message_does_not_look_for_its_tickets(store: Services) -> None:
+    """A contact made in the transaction has no ticket to continue: its message opens one
+    without the thread lookup (a round trip fewer for every citizen's first chat message)."""
+    receive_inbound(store, email("prva@example.rs"))
+    with waited_for(store) as seen:
+        result = receive_inbound(store, chat("a" * 64, "prva poruka"))
+    assert result.created
+    assert not [sql for sql in seen if sql.startswith("SELECT TICKETS.")], seen
+    with waited_for(store) as again:  # the same citizen again: its ticket is found and continued
+        later = receive_inbound(store, replace(chat("a" * 64, "druga poruka"), client_id="c-drugi"))
+    assert not later.created and later.ticket_reference == result.ticket_reference
+    assert [sql for sql in again if sql.startswith("SELECT TICKETS.")], again
