@@ -158,16 +158,24 @@ def _receive(
         (None, False, None) if new_contact else _thread(uow, conn, pending, msg, contact.id)
     )
     created = ticket is None
+    reserved: int | None = None  # the message's id, where the statement numbering it reserved one
     if ticket is None:
-        ticket = _open_ticket(uow, conn, pending, item, contact, related_id)
+        ticket, reserved = _open_ticket(uow, conn, pending, item, contact, related_id)
     elif check and msg.client_id:
         known = _known(conn, KNOWN_CLIENT, ticket_id=ticket["id"], client_id=msg.client_id)
         if known is not None:
             return known
 
     # A new ticket is inserted holding its first message's number: no UPDATE needed.
-    seq = 1 if created else rows.bump_sequence(conn, ticket, uow.now)
-    message = _insert_message(uow, conn, item, ticket["id"], seq, contact.id)
+    if created:
+        seq = 1
+    else:
+        seq, reserved = rows.bump_sequence(conn, ticket, uow.now)
+    # With the COMMIT unless something in this transaction needs the row first: its sealed
+    # values and attachments (keys to it), the incidents hook (ORM, on a new ticket), or a retry
+    # after a unique-key refusal (the duplicate checks of a later message must see it).
+    later = not (check or item.sealed or msg.attachments or (created and _incident(conn, pending, ticket)))
+    message = _insert_message(uow, conn, item, ticket["id"], seq, contact.id, reserved, later)
     attachments = _insert_attachments(conn, item, message["id"])
     return stored_message(uow, conn, pending, item, ticket, message, attachments, created, reopened)
 
@@ -260,11 +268,30 @@ def _known(conn: Connection, query: Any, **params: Any) -> InboundResult | None:
     )
 
 
+def _incident(conn: Connection, pending: rows.Pending, ticket: dict[str, Any]) -> bool:
+    return pending.new_ticket_checks(conn, ticket["queue"]).incident  # asked before the ticket's INSERT
+
+
 def _insert_message(
-    uow: UnitOfWork, conn: Connection, item: Prepared, ticket_id: int, seq: int, contact_id: int
+    uow: UnitOfWork,
+    conn: Connection,
+    item: Prepared,
+    ticket_id: int,
+    seq: int,
+    contact_id: int,
+    reserved: int | None = None,
+    later: bool = False,
 ) -> dict[str, Any]:
+    """The message's row; with a ``reserved`` id and ``later``, sent with the COMMIT."""
     values = message_values(uow, item, ticket_id, seq, contact_id)
-    values["id"] = db.insert_id(conn, rows.INSERT_MESSAGE, values)
+    if reserved is None:
+        values["id"] = db.insert_id(conn, rows.INSERT_MESSAGE, values)
+    else:
+        values["id"] = reserved
+        if later:
+            uow.at_commit.append(lambda c: db.run(c, rows.INSERT_MESSAGE_ROW, values))
+        else:
+            db.run(conn, rows.INSERT_MESSAGE_ROW, values)
     if item.sealed:
         db.run_many(
             conn,
@@ -364,7 +391,8 @@ def _open_ticket(
     item: Prepared,
     contact: rows.ContactRow,
     related_id: int | None,
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], int | None]:
+    """The new ticket's row, and its first message's id where its INSERT reserved one."""
     values = ticket_values(uow, conn, pending, item, contact, "")  # assignee, SLA: reads first
     values["related_ticket_id"] = related_id
     values["contact_name"] = contact.name
@@ -377,10 +405,11 @@ def _open_ticket(
     # Numbered as late as the ticket's row allows: the year's counter row stays locked
     # (PostgreSQL) from here to the COMMIT, and every other new ticket waits for it. On
     # PostgreSQL the number is taken by the ticket's own INSERT (no round trip between them).
+    reserved = None
     if numbers_with_insert(conn):
-        insert_numbered(conn, uow.now, [values])
+        [reserved] = insert_numbered(conn, uow.now, [values])
     else:
         values["reference"] = next_reference(conn, uow.now)
         values["id"] = db.insert_id(conn, rows.INSERT_TICKET, values)
     ticket_opened(pending, values)
-    return values
+    return values, reserved

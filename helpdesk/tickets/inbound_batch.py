@@ -24,12 +24,13 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, tuple_
 
+from helpdesk import db
 from helpdesk.models import OPEN_STATUSES
 from helpdesk.name_index import write_names
 from helpdesk.tickets import inbound, inbound_new_ticket
 from helpdesk.tickets import inbound_rows as rows
 from helpdesk.tickets.inbound_prepare import Prepared, Stored
-from helpdesk.tickets.references import insert_numbered, numbers_with_insert, take_references
+from helpdesk.tickets.references import NEXT_MESSAGE_ID, insert_numbered, numbers_with_insert, take_references
 from helpdesk.tickets.uow import UnitOfWork
 
 T, C, IDS = rows.TICKETS, rows.CONTACTS, rows.IDENTITIES
@@ -54,6 +55,12 @@ BUMP_SEQUENCES = (
     .where(T.c.id.in_(bindparam("b_tickets", expanding=True)))
     .values(last_seq=T.c.last_seq + 1, updated_at=bindparam("b_now"))
     .returning(T.c.id, T.c.last_seq)
+)
+BUMP_SEQUENCES_RESERVING = (  # PostgreSQL: a message id reserved per ticket (rows.messages_with_commit)
+    T.update()
+    .where(T.c.id.in_(bindparam("b_tickets", expanding=True)))
+    .values(last_seq=T.c.last_seq + 1, updated_at=bindparam("b_now"))
+    .returning(T.c.id, T.c.last_seq, NEXT_MESSAGE_ID)
 )
 
 
@@ -98,15 +105,28 @@ def write_together(
         for c, item in zip(contacts, items, strict=True)
     ]
     created = [t is None for t in continued]
-    _number_messages(uow, conn, [t for t in continued if t is not None])
+    reserved = _number_messages(uow, conn, [t for t in continued if t is not None])
     # Numbered last but one: the year's counter row stays locked (PostgreSQL) to the commit.
-    opened = iter(_open_tickets(uow, conn, pending, items, contacts, created))
+    new_tickets, reserved_new = _open_tickets(uow, conn, pending, items, contacts, created)
+    opened = iter(new_tickets)
     tickets = [t if t is not None else next(opened) for t in continued]
     messages = [
         inbound.message_values(uow, item, t["id"], t["last_seq"], c.id)
         for item, t, c in zip(items, tickets, contacts, strict=True)
     ]
-    ids = conn.execute(INSERT_MESSAGES, messages).scalars().all()
+    if rows.messages_with_commit(conn):
+        # Ids reserved by the statements above, given in the batch's order; the rows go with
+        # the COMMIT, unless the incidents hook (ORM) is to see them first.
+        ids = sorted(reserved + reserved_new)
+        for message, message_id in zip(messages, ids, strict=True):
+            message["id"] = message_id
+        opening = [t for t, new in zip(tickets, created, strict=True) if new]
+        if any(pending.new_ticket_checks(conn, t["queue"]).incident for t in opening):
+            db.run_many(conn, rows.INSERT_MESSAGE_ROW, messages)
+        else:
+            uow.at_commit.append(lambda c: db.run_many(c, rows.INSERT_MESSAGE_ROW, messages))
+    else:
+        ids = conn.execute(INSERT_MESSAGES, messages).scalars().all()
     stored = []
     for item, ticket, message, message_id, new in zip(items, tickets, messages, ids, created, strict=True):
         message["id"] = message_id
@@ -165,11 +185,12 @@ def _open_tickets(
     items: Sequence[Prepared],
     contacts: list[rows.ContactRow],
     created: list[bool],
-) -> list[dict[str, Any]]:
-    """The new tickets, numbered in the batch's order, inserted with one statement."""
+) -> tuple[list[dict[str, Any]], list[int]]:
+    """The new tickets, numbered in the batch's order, inserted with one statement; and the
+    message ids their INSERT reserved (PostgreSQL)."""
     count = sum(created)
     if not count:
-        return []
+        return [], []
     values = [
         inbound_new_ticket.ticket_values(uow, conn, pending, item, contact, "")
         for item, contact, new in zip(items, contacts, created, strict=True)
@@ -178,8 +199,9 @@ def _open_tickets(
     # Numbered as late as the tickets' rows allow, after their values (the SLA policy, the
     # checks): the year's counter row stays locked (PostgreSQL) from here to the COMMIT. On
     # PostgreSQL the numbers are taken by the tickets' own INSERT (no round trip between them).
+    reserved: list[int] = []
     if numbers_with_insert(conn):
-        insert_numbered(conn, uow.now, values)
+        reserved = insert_numbered(conn, uow.now, values)
     else:
         for v, reference in zip(values, take_references(conn, uow.now, count), strict=True):
             v["reference"] = reference
@@ -190,16 +212,22 @@ def _open_tickets(
     for v in values:
         v["contact_name"] = names[v["contact_id"]]
         v["related_reference"] = None
-    return values
+    return values, reserved
 
 
-def _number_messages(uow: UnitOfWork, conn: Connection, tickets: list[dict[str, Any]]) -> None:
+def _number_messages(uow: UnitOfWork, conn: Connection, tickets: list[dict[str, Any]]) -> list[int]:
     """Each open ticket's next message number, with one UPDATE ... RETURNING (row locks as
-    ``rows.bump_sequence`` takes them, so concurrent writers never get the same number)."""
+    ``rows.bump_sequence`` takes them, so concurrent writers never get the same number); and
+    a message id reserved per ticket by the same statement (PostgreSQL)."""
     if not tickets:
-        return
+        return []
     by_id = {t["id"]: t for t in tickets}
-    numbers = conn.execute(BUMP_SEQUENCES, {"b_tickets": list(by_id), "b_now": uow.now})
-    for ticket_id, seq in numbers:
-        by_id[ticket_id]["last_seq"] = seq
-        by_id[ticket_id]["updated_at"] = uow.now
+    reserving = rows.messages_with_commit(conn)
+    statement = BUMP_SEQUENCES_RESERVING if reserving else BUMP_SEQUENCES
+    reserved = []
+    for row in conn.execute(statement, {"b_tickets": list(by_id), "b_now": uow.now}):
+        by_id[row[0]]["last_seq"] = row[1]
+        by_id[row[0]]["updated_at"] = uow.now
+        if reserving:
+            reserved.append(int(row[2]))
+    return reserved

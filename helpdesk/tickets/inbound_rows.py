@@ -52,6 +52,7 @@ from helpdesk.name_index import write_names
 from helpdesk.ticket_index import Row, row_key
 from helpdesk.ticket_index import write_rows as write_index  # tests break it to fail late
 from helpdesk.ticket_search import index_available, subject_document
+from helpdesk.tickets.references import NEXT_MESSAGE_ID
 from helpdesk.tickets.types import Actor, Identity
 
 if TYPE_CHECKING:
@@ -159,6 +160,15 @@ BUMP_SEQUENCE = (
     .values(last_seq=TICKETS.c.last_seq + 1, updated_at=bindparam("b_now"))
     .returning(TICKETS.c.last_seq)
 )
+# PostgreSQL: the message's id reserved by the same statement (``messages_with_commit``).
+BUMP_SEQUENCE_RESERVING = (
+    update(TICKETS)
+    .where(TICKETS.c.id == bindparam("b_ticket"))
+    .values(last_seq=TICKETS.c.last_seq + 1, updated_at=bindparam("b_now"))
+    .returning(TICKETS.c.last_seq, NEXT_MESSAGE_ID)
+)
+# A message row whose id is given (reserved): nothing to read back, so it may go with the COMMIT.
+INSERT_MESSAGE_ROW = insert(MESSAGES).inline()
 
 
 @dataclass
@@ -326,15 +336,28 @@ def follow_merges(conn: Connection, ticket: dict[str, Any]) -> dict[str, Any]:
     return ticket
 
 
-def bump_sequence(conn: Connection, ticket: dict[str, Any], now: datetime) -> int:
+def messages_with_commit(conn: Connection) -> bool:
+    """True where a new message's id is reserved by the statement that numbers it (the ticket's
+    INSERT or its sequence UPDATE) and its row is sent with the COMMIT (PostgreSQL: psycopg's
+    pipeline, ``uow.at_commit``), not waited for on its own. Nothing in the transaction reads the
+    row back; a unique-key refusal (a redelivered message) fails the COMMIT and the write is
+    retried with the duplicate checks, which insert at once. SQLite: inserted where it is made
+    (in-process, no round trip to save)."""
+    return conn.dialect.name == "postgresql"
+
+
+def bump_sequence(conn: Connection, ticket: dict[str, Any], now: datetime) -> tuple[int, int | None]:
     """Take the ticket's next message number in one atomic UPDATE ... RETURNING: concurrent
-    writers on PostgreSQL wait for the row lock and get the next number, never the same one."""
-    row = db.first(conn, BUMP_SEQUENCE, {"b_ticket": ticket["id"], "b_now": now})
+    writers on PostgreSQL wait for the row lock and get the next number, never the same one.
+    Also a reserved id for that message where ``messages_with_commit``, else None."""
+    reserving = messages_with_commit(conn)
+    statement = BUMP_SEQUENCE_RESERVING if reserving else BUMP_SEQUENCE
+    row = db.first(conn, statement, {"b_ticket": ticket["id"], "b_now": now})
     assert row is not None
     seq = int(row[0])
     ticket["last_seq"] = seq
     ticket["updated_at"] = now
-    return seq
+    return seq, (int(row[1]) if reserving else None)
 
 
 def index_ticket(pending: Pending, ticket: dict[str, Any]) -> None:

@@ -72,6 +72,9 @@ def format_reference(year: int, number: int) -> str:
 # the tickets' INSERT (a data-modifying WITH, run once per statement), which formats each row's
 # reference as ``format_reference`` does; the year's row is made if missing (ON CONFLICT, no
 # savepoint). Same lock, same order, no gap: it rolls back with the transaction.
+# Each new ticket's first message id is reserved by the same statement (``inbound_rows``: the
+# message row then goes with the COMMIT).
+NEXT_MESSAGE_ID = func.nextval("messages_id_seq")
 _COUNTERS = cast(Table, TicketCounter.__table__)
 _TICKETS = cast(Table, Ticket.__table__)
 _take = pg_insert(_COUNTERS).values(year=bindparam("b_year"), last=bindparam("b_count"))
@@ -91,7 +94,7 @@ INSERT_NUMBERED = (
     insert(_TICKETS)
     .values(reference=select(bindparam("b_prefix") + _digits).scalar_subquery())
     .add_cte(_NUMBERS)
-    .returning(_TICKETS.c.id, _TICKETS.c.reference, sort_by_parameter_order=True)
+    .returning(_TICKETS.c.id, _TICKETS.c.reference, NEXT_MESSAGE_ID, sort_by_parameter_order=True)
 )
 # Tickets per statement: SQLAlchemy splits a longer executemany, and each part would take numbers again.
 PAGE = 500
@@ -103,9 +106,11 @@ def numbers_with_insert(conn: Connection) -> bool:
     return conn.dialect.name == "postgresql"
 
 
-def insert_numbered(conn: Connection, now: datetime, tickets: Sequence[dict[str, Any]]) -> None:
+def insert_numbered(conn: Connection, now: datetime, tickets: Sequence[dict[str, Any]]) -> list[int]:
     """Insert the new tickets' rows (PostgreSQL), numbered in their order by the same statement;
-    sets each one's ``id`` and ``reference``."""
+    sets each one's ``id`` and ``reference``, and returns a reserved message id for each (in
+    their order) for its first message."""
+    reserved: list[int] = []
     for start in range(0, len(tickets), PAGE):
         page = tickets[start : start + PAGE]
         count = len(page)
@@ -115,5 +120,7 @@ def insert_numbered(conn: Connection, now: datetime, tickets: Sequence[dict[str,
             for i, values in enumerate(page)
         ]
         result = conn.execute(INSERT_NUMBERED, params if count > 1 else params[0])
-        for values, (ticket_id, reference) in zip(page, result, strict=True):
+        for values, (ticket_id, reference, message_id) in zip(page, result, strict=True):
             values["id"], values["reference"] = ticket_id, reference
+            reserved.append(message_id)
+    return reserved
