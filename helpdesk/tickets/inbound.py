@@ -140,12 +140,16 @@ def _receive(
         known = _known(conn, KNOWN_EXTERNAL, channel=msg.channel, external_id=msg.external_id)
         if known is not None:
             return known
-    contact = rows.find_contact(conn, item.sender)
+    # A contact this transaction made, whose identity row waits for the COMMIT, else the stored one.
+    contact = pending.made.get(item.sender) or rows.find_contact(conn, item.sender)
     language = msg.language or decision.language
     script = msg.script or decision.script
     new_contact = contact is None
     if contact is None:
-        contact = rows.create_contact(conn, item.sender, msg.sender_name, language, script, uow.now)
+        later = uow.at_commit if rows.messages_with_commit(conn) and not check else None
+        contact = rows.create_contact(conn, item.sender, msg.sender_name, language, script, uow.now, later)
+        if later is not None:
+            pending.made[item.sender] = contact
     else:
         rows.fill_contact(conn, contact, msg.sender_name, language, script)
     for extra in item.extra:

@@ -26,7 +26,7 @@ from sqlalchemy import Connection, bindparam, func, select, tuple_
 
 from helpdesk import db
 from helpdesk.models import OPEN_STATUSES
-from helpdesk.name_index import write_names
+from helpdesk.name_index import new_contact_names, write_names
 from helpdesk.tickets import inbound, inbound_new_ticket
 from helpdesk.tickets import inbound_rows as rows
 from helpdesk.tickets.inbound_prepare import Prepared, Stored
@@ -165,14 +165,19 @@ def _contacts(
             out.append(None)
     if new:
         ids = conn.execute(INSERT_CONTACTS, [v for _, _, v in new]).scalars().all()
-        conn.execute(
-            rows.INSERT_IDENTITY,
-            [
-                {"contact_id": cid, "kind": it.sender.kind, "value": it.sender.value, "created_at": uow.now}
-                for (_, it, _), cid in zip(new, ids, strict=True)
-            ],
-        )
-        write_names(conn, [(cid, v["name"]) for (_, _, v), cid in zip(new, ids, strict=True) if v["name"]])
+        identities = [
+            {"contact_id": cid, "kind": it.sender.kind, "value": it.sender.value, "created_at": uow.now}
+            for (_, it, _), cid in zip(new, ids, strict=True)
+        ]
+        names = [(cid, v["name"]) for (_, _, v), cid in zip(new, ids, strict=True) if v["name"]]
+        if rows.messages_with_commit(conn):  # with the COMMIT, as rows.create_contact's ``later``
+            uow.at_commit.append(lambda c: db.run_many(c, rows.INSERT_IDENTITY_ROW, identities))
+            named = new_contact_names(conn, names)
+            if named is not None:
+                uow.at_commit.append(named)
+        else:
+            conn.execute(rows.INSERT_IDENTITY, identities)
+            write_names(conn, names)
         for (i, _, v), cid in zip(new, ids, strict=True):
             out[i] = rows.ContactRow(cid, v["name"], v["language"], v["script"])
     return [c for c in out if c is not None]

@@ -16,6 +16,7 @@ tests/core/test_inbound_lean.py checks both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -48,7 +49,7 @@ from helpdesk.models import (
     Ticket,
     queue_members,
 )
-from helpdesk.name_index import write_names
+from helpdesk.name_index import new_contact_names, write_names
 from helpdesk.ticket_index import Row, row_key
 from helpdesk.ticket_index import write_rows as write_index  # tests break it to fail late
 from helpdesk.ticket_search import index_available, subject_document
@@ -126,6 +127,7 @@ CONTACT_BY_IDENTITY = (
 CONTACT_BY_ID = select(*_CONTACT_COLUMNS).where(CONTACTS.c.id == bindparam("contact_id"))
 INSERT_CONTACT = insert(CONTACTS)
 INSERT_IDENTITY = insert(IDENTITIES)
+INSERT_IDENTITY_ROW = insert(IDENTITIES).inline()  # no RETURNING: may go with the COMMIT
 INSERT_TICKET = insert(TICKETS)
 INSERT_MESSAGE = insert(MESSAGES)
 INSERT_AUDIT = insert(AUDIT).inline()  # no RETURNING of ids nobody reads (pipelined at commit)
@@ -194,6 +196,9 @@ class Pending:
     index: list[Row] = field(default_factory=list)
     report_times: list[datetime] = field(default_factory=list)
     checks: dict[str, NewTicketChecks] = field(default_factory=dict)
+    made: dict[Identity, ContactRow] = field(
+        default_factory=dict
+    )  # contacts whose identity goes with the COMMIT
 
     def new_ticket_checks(self, conn: Connection, queue: str) -> NewTicketChecks:
         """``NEW_TICKET_CHECKS`` for a new ticket in ``queue``: asked once per queue and
@@ -277,13 +282,25 @@ def create_contact(
     language: str | None,
     script: str | None,
     now: datetime,
+    later: list[Callable[[Connection], None]] | None = None,
 ) -> ContactRow:
+    """A new contact with its identity. ``later`` (the unit of work's ``at_commit``): its
+    identity and name index rows are sent with the COMMIT, not waited for (nothing in the
+    transaction reads them back; two writers making the same identity still collide, at the
+    COMMIT, and the write is retried with the duplicate checks, which pass no ``later``)."""
     contact_id = db.insert_id(
         conn, INSERT_CONTACT, {"name": name, "language": language, "script": script, "created_at": now}
     )
-    add_identity(conn, contact_id, identity, now)
-    if name:
-        write_names(conn, [(contact_id, name)])
+    if later is None:
+        add_identity(conn, contact_id, identity, now)
+        if name:
+            write_names(conn, [(contact_id, name)])
+        return ContactRow(contact_id, name, language, script)
+    row = {"contact_id": contact_id, "kind": identity.kind, "value": identity.value, "created_at": now}
+    later.append(lambda c: db.run(c, INSERT_IDENTITY_ROW, row))
+    names = new_contact_names(conn, [(contact_id, name)])
+    if names is not None:
+        later.append(names)
     return ContactRow(contact_id, name, language, script)
 
 

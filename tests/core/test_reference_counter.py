@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 
+from helpdesk.name_index import name_owner_ids
 from helpdesk.services import Services
 from helpdesk.tickets import Identity, InboundMessage, ThreadHints, receive_inbound
 from helpdesk.tickets.inbound import receive_inbound_many
@@ -166,3 +167,49 @@ def test_a_new_senders_message_does_not_look_for_its_tickets(store: Services) ->
         later = receive_inbound(store, replace(chat("a" * 64, "druga poruka"), client_id="c-drugi"))
     assert not later.created and later.ticket_reference == result.ticket_reference
     assert [sql for sql in again if sql.startswith("SELECT TICKETS.")], again
+
+
+def test_a_first_chat_message_waits_only_for_its_reads_and_the_numbered_insert(store: Services) -> None:
+    """PostgreSQL: the new contact's identity and name index rows and the message's row go with
+    the COMMIT (its id reserved by the ticket's INSERT); what is waited for is the contact lookup,
+    the contact's INSERT, the new-ticket checks and the numbered ticket INSERT. Alone and in a
+    batch; what is stored is the same as before (one contact found again by its identity and its
+    name, the message numbered 1)."""
+    receive_inbound(store, replace(email("prva@example.rs"), sender_name="Petar"))  # tables seen once
+    named = replace(chat("n" * 64, "prva poruka"), sender_name="Milica Jovanović")
+    with waited_for(store) as lone:
+        first = receive_inbound(store, named)
+    with waited_for(store) as batch:
+        firsts = receive_inbound_many(store, [chat(f"{n}" * 64, f"poruka {n}") for n in range(3)])
+    if store.db.dialect == "postgresql":
+        for seen in (lone, batch):
+            assert [s for s in seen if s.startswith("INSERT")] == ["INSERT INTO CONTACTS"], seen
+            assert len(seen) == 4, seen  # contacts, new-ticket checks, the numbered INSERT
+    later = receive_inbound(store, replace(named, client_id="c-drugi", text="druga poruka"))
+    assert (later.created, later.ticket_reference, later.seq) == (False, first.ticket_reference, 2)
+    with store.db.engine.connect() as conn:
+        contacts = conn.execute(
+            text("SELECT count(*) FROM contact_identities WHERE kind = 'chat' AND value = :v"),
+            {"v": "n" * 64},
+        ).scalar()
+        messages = conn.execute(
+            text("SELECT id, seq FROM messages WHERE ticket_id = :t ORDER BY seq"), {"t": first.ticket_id}
+        ).all()
+    assert contacts == 1
+    assert [(m.id, m.seq) for m in messages] == [(first.message_id, 1), (later.message_id, 2)]
+    assert all(r.created and r.seq == 1 for r in firsts)
+    with store.db.engine.connect() as conn:
+        assert name_owner_ids(conn, "Jovanović")  # the name index row went with the COMMIT
+
+
+def test_two_first_messages_of_one_new_sender_in_one_transaction_open_one_ticket(store: Services) -> None:
+    """The identity row of a contact made in the transaction waits for the COMMIT; a second
+    message of the same sender in that transaction still finds the contact (and its ticket)."""
+    same = "s" * 64
+    results = receive_inbound_many(
+        store, [chat(same, "prva"), replace(chat(same, "druga"), client_id="c-druga")]
+    )
+    assert [(r.created, r.seq, r.duplicate) for r in results] == [(True, 1, False), (False, 2, False)]
+    assert results[0].ticket_reference == results[1].ticket_reference
+    with store.db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM contacts")).scalar() == 1
