@@ -146,9 +146,9 @@ def _receive(
     script = msg.script or decision.script
     new_contact = contact is None
     if contact is None:
-        later = uow.at_commit if rows.messages_with_commit(conn) and not check else None
-        contact = rows.create_contact(conn, item.sender, msg.sender_name, language, script, uow.now, later)
-        if later is not None:
+        deferred = uow.at_commit if rows.messages_with_commit(conn) and not check else None
+        contact = rows.create_contact(conn, item.sender, msg.sender_name, language, script, uow.now, deferred)
+        if deferred is not None:
             pending.made[item.sender] = contact
     else:
         rows.fill_contact(conn, contact, msg.sender_name, language, script)

@@ -126,7 +126,7 @@ def write_together(
         else:
             uow.at_commit.append(lambda c: db.run_many(c, rows.INSERT_MESSAGE_ROW, messages))
     else:
-        ids = conn.execute(INSERT_MESSAGES, messages).scalars().all()
+        ids = list(conn.execute(INSERT_MESSAGES, messages).scalars().all())
     stored = []
     for item, ticket, message, message_id, new in zip(items, tickets, messages, ids, created, strict=True):
         message["id"] = message_id
