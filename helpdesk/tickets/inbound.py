@@ -15,7 +15,6 @@ saves two SELECTs.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select
@@ -24,13 +23,14 @@ from sqlalchemy.exc import IntegrityError
 from helpdesk import db
 from helpdesk.events import CONSOLE_ROOM, event, room_for_queue, room_for_ticket
 from helpdesk.incidents.linking import acknowledge_new_ticket
-from helpdesk.models import OPEN_STATUSES, Ticket
+from helpdesk.models import Ticket
 from helpdesk.services import Services
 from helpdesk.tickets import inbound_batch
+from helpdesk.tickets import inbound_contacts as contacts
 from helpdesk.tickets import inbound_rows as rows
 from helpdesk.tickets.inbound_new_ticket import ticket_opened, ticket_values
 from helpdesk.tickets.inbound_prepare import Prepared, Stored, prepare
-from helpdesk.tickets.inbound_reopen import reopen
+from helpdesk.tickets.inbound_thread import find_thread
 from helpdesk.tickets.references import insert_numbered, next_reference, numbers_with_insert
 from helpdesk.tickets.serialize import message_row_dict, ticket_row_dict
 from helpdesk.tickets.types import Actor, InboundMessage, InboundResult
@@ -141,25 +141,27 @@ def _receive(
         if known is not None:
             return known
     # A contact this transaction made, whose identity row waits for the COMMIT, else the stored one.
-    contact = pending.made.get(item.sender) or rows.find_contact(conn, item.sender)
+    contact = pending.made.get(item.sender) or contacts.find_contact(conn, item.sender)
     language = msg.language or decision.language
     script = msg.script or decision.script
     new_contact = contact is None
     if contact is None:
         deferred = uow.at_commit if rows.messages_with_commit(conn) and not check else None
-        contact = rows.create_contact(conn, item.sender, msg.sender_name, language, script, uow.now, deferred)
+        contact = contacts.create_contact(
+            conn, item.sender, msg.sender_name, language, script, uow.now, deferred
+        )
         if deferred is not None:
             pending.made[item.sender] = contact
     else:
-        rows.fill_contact(conn, contact, msg.sender_name, language, script)
+        contacts.fill_contact(conn, contact, msg.sender_name, language, script)
     for extra in item.extra:
-        if rows.find_contact(conn, extra) is None:  # never take an identity from someone else
-            rows.add_identity(conn, contact.id, extra, uow.now)
+        if contacts.find_contact(conn, extra) is None:  # never take an identity from someone else
+            contacts.add_identity(conn, contact.id, extra, uow.now)
 
     # A contact made just now has no ticket to continue: no lookup (a citizen's first chat
     # message, a new sender's first mail: one round trip fewer).
     ticket, reopened, related_id = (
-        (None, False, None) if new_contact else _thread(uow, conn, pending, msg, contact.id)
+        (None, False, None) if new_contact else find_thread(uow, conn, pending, msg, contact.id)
     )
     created = ticket is None
     reserved: int | None = None  # the message's id, where the statement numbering it reserved one
@@ -346,54 +348,12 @@ def _insert_attachments(conn: Connection, item: Prepared, message_id: int) -> li
     return out
 
 
-def _thread(
-    uow: UnitOfWork, conn: Connection, pending: rows.Pending, msg: InboundMessage, contact_id: int
-) -> tuple[dict[str, Any] | None, bool, int | None]:
-    """Find the conversation this message continues, using only the sender's own tickets.
-
-    Returns (ticket row, reopened, related ticket id). A reply to a resolved or closed ticket
-    reopens it within ``reopen_days``; later, it opens a new ticket linked to the old one.
-    """
-    ticket = _match_hints(conn, msg, contact_id)
-    if ticket is None:
-        return None, False, None
-    ticket = rows.follow_merges(conn, ticket)
-    if ticket["status"] in OPEN_STATUSES:
-        return ticket, False, None
-    finished = ticket["closed_at"] or ticket["resolved_at"] or ticket["updated_at"]
-    if uow.now - finished <= timedelta(days=uow.svc.settings.reopen_days):
-        return reopen(uow, conn, pending, ticket, contact_id), True, None
-    return None, False, ticket["id"]
-
-
-def _match_hints(conn: Connection, msg: InboundMessage, contact_id: int) -> dict[str, Any] | None:
-    hints = msg.hints
-    own = {"contact_id": contact_id}
-    if hints.ticket_reference:
-        ticket = rows.ticket_row(conn, rows.OWN_BY_REFERENCE, reference=hints.ticket_reference, **own)
-        if ticket is not None:
-            return ticket
-    if hints.in_reply_to:
-        ticket = rows.ticket_row(conn, rows.OWN_REPLIED_TO, ids=list(hints.in_reply_to), **own)
-        if ticket is not None:
-            return ticket
-    if hints.reply_token:
-        ticket = rows.ticket_row(conn, rows.OWN_BY_REPLY_TOKEN, token=hints.reply_token, **own)
-        if ticket is not None:
-            return ticket
-    if hints.latest_on_channel:
-        return rows.ticket_row(conn, rows.OWN_LATEST_ON_CHANNEL, channel=msg.channel, **own)
-    if hints.continue_open:
-        return rows.ticket_row(conn, rows.OWN_OPEN_ON_CHANNEL, channel=msg.channel, **own)
-    return None
-
-
 def _open_ticket(
     uow: UnitOfWork,
     conn: Connection,
     pending: rows.Pending,
     item: Prepared,
-    contact: rows.ContactRow,
+    contact: contacts.ContactRow,
     related_id: int | None,
 ) -> tuple[dict[str, Any], int | None]:
     """The new ticket's row, and its first message's id where its INSERT reserved one."""

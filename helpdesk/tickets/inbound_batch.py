@@ -26,14 +26,14 @@ from sqlalchemy import Connection, bindparam, func, select, tuple_
 
 from helpdesk import db
 from helpdesk.models import OPEN_STATUSES
-from helpdesk.name_index import new_contact_names, write_names
 from helpdesk.tickets import inbound, inbound_new_ticket
+from helpdesk.tickets import inbound_contacts as contacts
 from helpdesk.tickets import inbound_rows as rows
 from helpdesk.tickets.inbound_prepare import Prepared, Stored
 from helpdesk.tickets.references import NEXT_MESSAGE_ID, insert_numbered, numbers_with_insert, take_references
 from helpdesk.tickets.uow import UnitOfWork
 
-T, C, IDS = rows.TICKETS, rows.CONTACTS, rows.IDENTITIES
+T, C, IDS = rows.TICKETS, contacts.CONTACTS, contacts.IDENTITIES
 
 CONTACTS_BY_IDENTITY = (
     select(IDS.c.kind, IDS.c.value, C.c.id, C.c.name, C.c.language, C.c.script, C.c.merged_into_id)
@@ -47,7 +47,7 @@ LATEST_ON_CHANNEL = rows.TICKET_ROW.where(
         .group_by(T.c.contact_id)
     )
 )
-INSERT_CONTACTS = rows.INSERT_CONTACT.returning(C.c.id, sort_by_parameter_order=True)
+INSERT_CONTACTS = contacts.INSERT_CONTACT.returning(C.c.id, sort_by_parameter_order=True)
 INSERT_TICKETS = rows.INSERT_TICKET.returning(T.c.id, sort_by_parameter_order=True)
 INSERT_MESSAGES = rows.INSERT_MESSAGE.returning(rows.MESSAGES.c.id, sort_by_parameter_order=True)
 BUMP_SEQUENCES = (
@@ -146,18 +146,18 @@ def _plain(item: Prepared) -> bool:
 
 def _contacts(
     uow: UnitOfWork, conn: Connection, items: Sequence[Prepared], found: list[Any]
-) -> list[rows.ContactRow]:
-    """The senders' contacts: the known ones filled in (as ``rows.fill_contact``), the others
+) -> list[contacts.ContactRow]:
+    """The senders' contacts: the known ones filled in (as ``contacts.fill_contact``), the others
     made with one INSERT ... RETURNING and one identities insert."""
-    out: list[rows.ContactRow | None] = []
+    out: list[contacts.ContactRow | None] = []
     new: list[tuple[int, Prepared, dict[str, Any]]] = []
     for i, (item, row) in enumerate(zip(items, found, strict=True)):
         msg = item.msg
         language = msg.language or item.decision.language
         script = msg.script or item.decision.script
         if row is not None:
-            contact = rows.ContactRow(row.id, row.name, row.language, row.script)
-            rows.fill_contact(conn, contact, msg.sender_name, language, script)
+            contact = contacts.ContactRow(row.id, row.name, row.language, row.script)
+            contacts.fill_contact(conn, contact, msg.sender_name, language, script)
             out.append(contact)
         else:
             values = {"name": msg.sender_name, "language": language, "script": script, "created_at": uow.now}
@@ -170,16 +170,10 @@ def _contacts(
             for (_, it, _), cid in zip(new, ids, strict=True)
         ]
         names = [(cid, v["name"]) for (_, _, v), cid in zip(new, ids, strict=True) if v["name"]]
-        if rows.messages_with_commit(conn):  # with the COMMIT, as rows.create_contact's ``later``
-            uow.at_commit.append(lambda c: db.run_many(c, rows.INSERT_IDENTITY_ROW, identities))
-            named = new_contact_names(conn, names)
-            if named is not None:
-                uow.at_commit.append(named)
-        else:
-            conn.execute(rows.INSERT_IDENTITY, identities)
-            write_names(conn, names)
+        later = uow.at_commit if rows.messages_with_commit(conn) else None
+        contacts.write_identities(conn, identities, names, later)
         for (i, _, v), cid in zip(new, ids, strict=True):
-            out[i] = rows.ContactRow(cid, v["name"], v["language"], v["script"])
+            out[i] = contacts.ContactRow(cid, v["name"], v["language"], v["script"])
     return [c for c in out if c is not None]
 
 
@@ -188,7 +182,7 @@ def _open_tickets(
     conn: Connection,
     pending: rows.Pending,
     items: Sequence[Prepared],
-    contacts: list[rows.ContactRow],
+    contacts: list[contacts.ContactRow],
     created: list[bool],
 ) -> tuple[list[dict[str, Any]], list[int]]:
     """The new tickets, numbered in the batch's order, inserted with one statement; and the

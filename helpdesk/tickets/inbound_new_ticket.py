@@ -13,6 +13,7 @@ from helpdesk.models import Ticket
 from helpdesk.privacy import jmbg
 from helpdesk.routing import pick_assignee
 from helpdesk.tickets import inbound_rows as rows
+from helpdesk.tickets.inbound_contacts import ContactRow
 from helpdesk.tickets.inbound_prepare import Prepared
 from helpdesk.tickets.types import Actor
 from helpdesk.tickets.uow import UnitOfWork
@@ -25,7 +26,7 @@ def ticket_values(
     conn: Connection,
     pending: rows.Pending,
     item: Prepared,
-    contact: rows.ContactRow,
+    contact: ContactRow,
     reference: str,
 ) -> dict[str, Any]:
     """A new ticket's row (no id yet, no related ticket) for ``item``'s first message."""

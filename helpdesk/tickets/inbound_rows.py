@@ -16,7 +16,6 @@ tests/core/test_inbound_lean.py checks both.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
@@ -40,8 +39,6 @@ from helpdesk.models import (
     Agent,
     Attachment,
     AuditEvent,
-    Contact,
-    ContactIdentity,
     Message,
     OutboxItem,
     Queue,
@@ -49,10 +46,10 @@ from helpdesk.models import (
     Ticket,
     queue_members,
 )
-from helpdesk.name_index import new_contact_names, write_names
 from helpdesk.ticket_index import Row, row_key
 from helpdesk.ticket_index import write_rows as write_index  # tests break it to fail late
 from helpdesk.ticket_search import index_available, subject_document
+from helpdesk.tickets.inbound_contacts import CONTACTS, MERGE_HOPS, ContactRow
 from helpdesk.tickets.references import NEXT_MESSAGE_ID
 from helpdesk.tickets.types import Actor, Identity
 
@@ -60,15 +57,12 @@ if TYPE_CHECKING:
     from helpdesk.tickets.uow import UnitOfWork
 
 TICKETS = cast(Table, Ticket.__table__)
-CONTACTS = cast(Table, Contact.__table__)
-IDENTITIES = cast(Table, ContactIdentity.__table__)
 MESSAGES = cast(Table, Message.__table__)
 AUDIT = cast(Table, AuditEvent.__table__)
 OUTBOX = cast(Table, OutboxItem.__table__)
 SEALED = cast(Table, SensitiveValue.__table__)
 ATTACHMENTS = cast(Table, Attachment.__table__)
 _RELATED = TICKETS.alias("related")
-MERGE_HOPS = 20  # a merge chain longer than this is a loop left by a bug; stop following it
 
 # A ticket as the events need it: its columns, its contact's name, its related reference.
 TICKET_ROW = (
@@ -112,22 +106,6 @@ OWN_REPLIED_TO = TICKET_ROW.where(
 )
 REFERENCE_OF = select(TICKETS.c.reference).where(TICKETS.c.id == bindparam("ticket_id"))
 
-_CONTACT_COLUMNS = (
-    CONTACTS.c.id,
-    CONTACTS.c.name,
-    CONTACTS.c.language,
-    CONTACTS.c.script,
-    CONTACTS.c.merged_into_id,
-)
-CONTACT_BY_IDENTITY = (
-    select(*_CONTACT_COLUMNS)
-    .join(IDENTITIES, IDENTITIES.c.contact_id == CONTACTS.c.id)
-    .where(IDENTITIES.c.kind == bindparam("kind"), IDENTITIES.c.value == bindparam("value"))
-)
-CONTACT_BY_ID = select(*_CONTACT_COLUMNS).where(CONTACTS.c.id == bindparam("contact_id"))
-INSERT_CONTACT = insert(CONTACTS)
-INSERT_IDENTITY = insert(IDENTITIES)
-INSERT_IDENTITY_ROW = insert(IDENTITIES).inline()  # no RETURNING: may go with the COMMIT
 INSERT_TICKET = insert(TICKETS)
 INSERT_MESSAGE = insert(MESSAGES)
 INSERT_AUDIT = insert(AUDIT).inline()  # no RETURNING of ids nobody reads (pipelined at commit)
@@ -171,14 +149,6 @@ BUMP_SEQUENCE_RESERVING = (
 )
 # A message row whose id is given (reserved): nothing to read back, so it may go with the COMMIT.
 INSERT_MESSAGE_ROW = insert(MESSAGES).inline()
-
-
-@dataclass
-class ContactRow:
-    id: int
-    name: str | None
-    language: str | None
-    script: str | None
 
 
 @dataclass(frozen=True)
@@ -258,79 +228,6 @@ def new_id(result: CursorResult[Any]) -> int:
     key = result.inserted_primary_key
     assert key is not None
     return int(key[0])
-
-
-# -- contacts -------------------------------------------------------------------------------
-
-
-def find_contact(conn: Connection, identity: Identity) -> ContactRow | None:
-    """The contact owning a (normalized) identity, following contact merges."""
-    row = db.first(conn, CONTACT_BY_IDENTITY, {"kind": identity.kind, "value": identity.value})
-    for _ in range(MERGE_HOPS):
-        if row is None or row[4] is None:  # merged_into_id
-            break
-        row = db.first(conn, CONTACT_BY_ID, {"contact_id": row[4]})
-    if row is None:
-        return None
-    return ContactRow(row[0], row[1], row[2], row[3])
-
-
-def create_contact(
-    conn: Connection,
-    identity: Identity,
-    name: str | None,
-    language: str | None,
-    script: str | None,
-    now: datetime,
-    later: list[Callable[[Connection], None]] | None = None,
-) -> ContactRow:
-    """A new contact with its identity. ``later`` (the unit of work's ``at_commit``): its
-    identity and name index rows are sent with the COMMIT, not waited for (nothing in the
-    transaction reads them back; two writers making the same identity still collide, at the
-    COMMIT, and the write is retried with the duplicate checks, which pass no ``later``)."""
-    contact_id = db.insert_id(
-        conn, INSERT_CONTACT, {"name": name, "language": language, "script": script, "created_at": now}
-    )
-    if later is None:
-        add_identity(conn, contact_id, identity, now)
-        if name:
-            write_names(conn, [(contact_id, name)])
-        return ContactRow(contact_id, name, language, script)
-    row = {"contact_id": contact_id, "kind": identity.kind, "value": identity.value, "created_at": now}
-    later.append(lambda c: db.run(c, INSERT_IDENTITY_ROW, row))
-    names = new_contact_names(conn, [(contact_id, name)])
-    if names is not None:
-        later.append(names)
-    return ContactRow(contact_id, name, language, script)
-
-
-def add_identity(conn: Connection, contact_id: int, identity: Identity, now: datetime) -> None:
-    db.run(
-        conn,
-        INSERT_IDENTITY,
-        {"contact_id": contact_id, "kind": identity.kind, "value": identity.value, "created_at": now},
-    )
-
-
-def fill_contact(
-    conn: Connection,
-    contact: ContactRow,
-    name: str | None,
-    language: str | None,
-    script: str | None,
-) -> None:
-    """Fill what the contact lacks (never overwrite): one UPDATE, only when something changes."""
-    values: dict[str, Any] = {}
-    if name and not contact.name:
-        values["name"] = contact.name = name
-    if language and not contact.language:
-        values["language"] = contact.language = language
-    if script and not contact.script:
-        values["script"] = contact.script = script
-    if values:
-        conn.execute(update(CONTACTS).where(CONTACTS.c.id == contact.id).values(**values))
-        if "name" in values:
-            write_names(conn, [(contact.id, name)])
 
 
 # -- tickets --------------------------------------------------------------------------------

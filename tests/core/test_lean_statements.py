@@ -22,8 +22,8 @@ from helpdesk.tickets import (
     Identity,
     InboundMessage,
     ThreadHints,
+    inbound_contacts,
     inbound_prepare,
-    inbound_rows,
     receive_inbound,
 )
 from helpdesk.tickets.inbound import receive_inbound_many
@@ -204,10 +204,10 @@ def test_a_refused_row_raises_sqlalchemys_error_and_the_transaction_keeps_nothin
     )
     with services.db.engine.connect() as conn:
         with pytest.raises(IntegrityError), conn.begin():
-            contact = db.insert_id(conn, inbound_rows.INSERT_CONTACT, {"name": "B", "created_at": T0})
+            contact = db.insert_id(conn, inbound_contacts.INSERT_CONTACT, {"name": "B", "created_at": T0})
             db.run(  # the identity belongs to the first contact already
                 conn,
-                inbound_rows.INSERT_IDENTITY,
+                inbound_contacts.INSERT_IDENTITY,
                 {"contact_id": contact, "kind": "phone", "value": "+381600000001", "created_at": T0},
             )
         assert conn.execute(text("SELECT count(*) FROM contacts")).scalar() == 1
